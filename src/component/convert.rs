@@ -1,0 +1,155 @@
+//! Conversions between the generated WIT types and the engine's types.
+
+use crate::bindings::exports::sslsocket::tls::types as wit;
+use crate::engine::{self, Cipher, Event, Mode, Protocol, SocketError, SocketState, SslError};
+use crate::pki::{EncodingFormat, PkiError};
+
+pub fn error_code(e: SocketError) -> wit::ErrorCode {
+    use wit::ErrorCode as W;
+    match e {
+        SocketError::ConnectionRefused => W::ConnectionRefused,
+        SocketError::RemoteHostClosed => W::RemoteHostClosed,
+        SocketError::HostNotFound => W::HostNotFound,
+        SocketError::SocketAccess => W::SocketAccess,
+        SocketError::SocketResource => W::SocketResource,
+        SocketError::SocketTimeout => W::SocketTimeout,
+        SocketError::Network => W::Network,
+        SocketError::AddressInUse => W::AddressInUse,
+        SocketError::SocketAddressNotAvailable => W::SocketAddressNotAvailable,
+        SocketError::UnsupportedSocketOperation => W::UnsupportedSocketOperation,
+        SocketError::SslHandshakeFailed(m) => W::SslHandshakeFailed(m),
+        SocketError::SslInternal(m) => W::SslInternal(m),
+        SocketError::UnsupportedProtocol(m) => W::UnsupportedProtocol(m),
+        SocketError::InvalidState(m) => W::InvalidState(m),
+        SocketError::InvalidInput(m) => W::InvalidInput(m),
+        SocketError::Unknown(m) => W::Unknown(m),
+    }
+}
+
+pub fn pki_error(e: PkiError) -> wit::ErrorCode {
+    wit::ErrorCode::InvalidInput(e.to_string())
+}
+
+pub fn mode(m: Mode) -> wit::Mode {
+    match m {
+        Mode::Plain => wit::Mode::Plain,
+        Mode::SslClient => wit::Mode::SslClient,
+        Mode::SslServer => wit::Mode::SslServer,
+    }
+}
+
+pub fn state(s: SocketState) -> wit::SocketState {
+    match s {
+        SocketState::Unconnected => wit::SocketState::Unconnected,
+        SocketState::HostLookup => wit::SocketState::HostLookup,
+        SocketState::Connecting => wit::SocketState::Connecting,
+        SocketState::Connected => wit::SocketState::Connected,
+        SocketState::Closing => wit::SocketState::Closing,
+    }
+}
+
+/// Maps one enum to another with the same case names, both ways.
+macro_rules! same_cases {
+    ($to:ident, $from:ident, $engine:ty, $wit:ty, [$($case:ident),* $(,)?]) => {
+        pub fn $to(value: $engine) -> $wit {
+            match value {
+                $(<$engine>::$case => <$wit>::$case,)*
+            }
+        }
+
+        pub fn $from(value: $wit) -> $engine {
+            match value {
+                $(<$wit>::$case => <$engine>::$case,)*
+            }
+        }
+    };
+}
+
+same_cases!(protocol, protocol_from_wit, Protocol, wit::Protocol, [
+    SslV3, SslV2, TlsV1, Compat, TlsV12, TlsV13, TlsV12OrLater, TlsV13OrLater, SecureProtocols,
+]);
+
+same_cases!(ssl_error, ssl_error_from_wit, SslError, wit::SslError, [
+    NoError,
+    UnableToGetIssuerCertificate,
+    UnableToDecryptCertificateSignature,
+    UnableToDecodeIssuerPublicKey,
+    CertificateSignatureFailed,
+    CertificateNotYetValid,
+    CertificateExpired,
+    InvalidNotBeforeField,
+    InvalidNotAfterField,
+    SelfSignedCertificate,
+    SelfSignedCertificateInChain,
+    UnableToGetLocalIssuerCertificate,
+    UnableToVerifyFirstCertificate,
+    CertificateRevoked,
+    InvalidCaCertificate,
+    PathLengthExceeded,
+    InvalidPurpose,
+    CertificateUntrusted,
+    CertificateRejected,
+    SubjectIssuerMismatch,
+    AuthorityIssuerSerialNumberMismatch,
+    NoPeerCertificate,
+    HostNameMismatch,
+    NoSslSupport,
+    CertificateBlacklisted,
+    CertificateStatusUnknown,
+    OcspNoResponseFound,
+    OcspMalformedRequest,
+    OcspMalformedResponse,
+    OcspInternalError,
+    OcspTryLater,
+    OcspSigRequired,
+    OcspUnauthorized,
+    OcspResponseExpired,
+    OcspRevoked,
+    OcspStatusUnknown,
+    UnspecifiedError,
+]);
+
+pub fn encoding(format: wit_pki::EncodingFormat) -> EncodingFormat {
+    match format {
+        wit_pki::EncodingFormat::Pem => EncodingFormat::Pem,
+        wit_pki::EncodingFormat::Der => EncodingFormat::Der,
+    }
+}
+
+use crate::bindings::exports::sslsocket::tls::pki as wit_pki;
+
+pub fn cipher(c: &Cipher) -> wit::Cipher {
+    wit::Cipher {
+        name: c.name.to_string(),
+        iana_name: c.iana_name.to_string(),
+        protocol: protocol(c.protocol),
+        protocol_string: c.protocol_string().to_string(),
+        key_exchange_method: c.key_exchange_method.to_string(),
+        authentication_method: c.authentication_method.to_string(),
+        encryption_method: c.encryption_method.to_string(),
+        used_bits: c.used_bits,
+        supported_bits: c.supported_bits,
+    }
+}
+
+/// Finds the supported ciphers named by WIT cipher records.
+pub fn ciphers_from_wit(list: &[wit::Cipher]) -> Result<Vec<Cipher>, wit::ErrorCode> {
+    let names: Vec<&str> = list.iter().map(|c| c.name.as_str()).collect();
+    engine::cipher::parse_cipher_list(&names.join(":")).map_err(wit::ErrorCode::InvalidInput)
+}
+
+pub fn event(e: Event) -> wit::SocketEvent {
+    use wit::SocketEvent as W;
+    match e {
+        Event::HostFound => W::HostFound,
+        Event::Connected => W::Connected,
+        Event::Encrypted => W::Encrypted,
+        Event::ModeChanged(m) => W::ModeChanged(mode(m)),
+        Event::SslErrors(list) => W::SslErrors(list.into_iter().map(ssl_error).collect()),
+        Event::ReadyRead => W::ReadyRead,
+        Event::BytesWritten(n) => W::BytesWritten(n),
+        Event::StateChanged(s) => W::StateChanged(state(s)),
+        Event::Disconnected => W::Disconnected,
+        Event::Error(e) => W::Error(error_code(e)),
+    }
+}

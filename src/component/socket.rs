@@ -1,0 +1,376 @@
+//! The `ssl-socket` resource and the global (per-instance) functions.
+
+use std::cell::RefCell;
+
+use super::Component;
+use super::convert::{self, error_code};
+use super::pki::{borrowed, certificates};
+use crate::bindings::exports::sslsocket::tls::pki::{Certificate as WitCertificate, CertificateBorrow, Key as WitKey, KeyBorrow};
+use crate::bindings::exports::sslsocket::tls::socket as wit;
+use crate::bindings::exports::sslsocket::tls::types::{
+    Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
+};
+use crate::engine::{self, config};
+use crate::pki::{Certificate, Key};
+use crate::transport::wasi::{WasiTransport, ready_now};
+use wasip2::io::poll::Pollable;
+
+/// The engine socket behind an `ssl-socket` handle.
+pub struct SocketResource(RefCell<engine::SslSocket<WasiTransport>>);
+
+type Result<T> = std::result::Result<T, ErrorCode>;
+
+impl SocketResource {
+    fn with<R>(&self, f: impl FnOnce(&mut engine::SslSocket<WasiTransport>) -> R) -> R {
+        f(&mut self.0.borrow_mut())
+    }
+}
+
+impl wit::Guest for Component {
+    type SslSocket = SocketResource;
+
+    fn supports_ssl() -> bool {
+        true
+    }
+
+    fn ssl_library_version_string() -> String {
+        crate::crypto::LIBRARY_VERSION.to_string()
+    }
+
+    fn supported_ciphers() -> Vec<Cipher> {
+        engine::cipher::supported_ciphers().iter().map(convert::cipher).collect()
+    }
+
+    fn global_ciphers() -> Vec<Cipher> {
+        config::global_ciphers().iter().map(convert::cipher).collect()
+    }
+
+    fn set_global_ciphers(ciphers: Vec<Cipher>) -> Result<()> {
+        config::set_global_ciphers(convert::ciphers_from_wit(&ciphers)?).map_err(error_code)
+    }
+
+    fn reset_global_ciphers() {
+        config::reset_global_ciphers();
+    }
+
+    fn add_global_ca_certificate(certificate: CertificateBorrow<'_>) {
+        config::add_global_ca_certificates([borrowed(&certificate)]);
+    }
+
+    fn add_global_ca_certificates(certificates: Vec<CertificateBorrow<'_>>) {
+        config::add_global_ca_certificates(certificates.iter().map(borrowed));
+    }
+
+    fn add_global_ca_certificates_from_path(path: String) -> Result<u32> {
+        let certs = Certificate::from_path(&path).map_err(convert::pki_error)?;
+        let count = certs.len() as u32;
+        config::add_global_ca_certificates(certs);
+        Ok(count)
+    }
+
+    fn set_global_ca_certificates(certificates: Vec<CertificateBorrow<'_>>) {
+        config::set_global_ca_certificates(certificates.iter().map(borrowed).collect());
+    }
+
+    fn global_ca_certificates() -> Vec<WitCertificate> {
+        certificates(config::global_ca_certificates())
+    }
+
+    fn system_ca_certificates() -> Vec<WitCertificate> {
+        certificates(config::system_ca_certificates())
+    }
+
+    fn ssl_error_string(error: SslError) -> String {
+        convert::ssl_error_from_wit(error).message().to_string()
+    }
+}
+
+impl wit::GuestSslSocket for SocketResource {
+    fn new() -> Self {
+        Self(RefCell::new(engine::SslSocket::new()))
+    }
+
+    fn connect_to_host(&self, host_name: String, port: u16) -> Result<()> {
+        self.with(|s| s.connect_to_host(&host_name, port)).map_err(error_code)
+    }
+
+    fn connect_to_host_encrypted(&self, host_name: String, port: u16) -> Result<()> {
+        self.with(|s| s.connect_to_host_encrypted(&host_name, port))
+            .map_err(error_code)
+    }
+
+    fn start_client_handshake(&self) -> Result<()> {
+        self.with(|s| s.start_client_handshake()).map_err(error_code)
+    }
+
+    fn start_server_handshake(&self) -> Result<()> {
+        self.with(|s| s.start_server_handshake()).map_err(error_code)
+    }
+
+    fn disconnect_from_host(&self) {
+        self.with(|s| s.disconnect_from_host());
+    }
+
+    fn close(&self) {
+        self.with(|s| s.close());
+    }
+
+    fn abort(&self) {
+        self.with(|s| s.abort());
+    }
+
+    fn wait_for_connected(&self, msecs: i32) -> Result<()> {
+        self.with(|s| s.wait_for_connected(msecs)).map_err(error_code)
+    }
+
+    fn wait_for_encrypted(&self, msecs: i32) -> Result<()> {
+        self.with(|s| s.wait_for_encrypted(msecs)).map_err(error_code)
+    }
+
+    fn wait_for_ready_read(&self, msecs: i32) -> Result<()> {
+        self.with(|s| s.wait_for_ready_read(msecs)).map_err(error_code)
+    }
+
+    fn wait_for_bytes_written(&self, msecs: i32) -> Result<()> {
+        self.with(|s| s.wait_for_bytes_written(msecs)).map_err(error_code)
+    }
+
+    fn wait_for_disconnected(&self, msecs: i32) -> Result<()> {
+        self.with(|s| s.wait_for_disconnected(msecs)).map_err(error_code)
+    }
+
+    fn process(&self) {
+        self.with(|s| s.process());
+    }
+
+    fn subscribe(&self) -> Pollable {
+        self.with(|s| match (s.has_events(), s.interest(), s.transport()) {
+            (false, Some(interest), Some(transport)) => transport.subscribe(interest),
+            _ => ready_now(),
+        })
+    }
+
+    fn take_events(&self) -> Vec<SocketEvent> {
+        self.with(|s| s.take_events()).into_iter().map(convert::event).collect()
+    }
+
+    fn read(&self, max_size: u64) -> Result<Vec<u8>> {
+        let max = usize::try_from(max_size).unwrap_or(usize::MAX);
+        self.with(|s| s.read(max)).map_err(error_code)
+    }
+
+    fn read_all(&self) -> Result<Vec<u8>> {
+        self.with(|s| s.read_all()).map_err(error_code)
+    }
+
+    fn read_line(&self, max_size: u64) -> Result<Vec<u8>> {
+        let max = usize::try_from(max_size).unwrap_or(usize::MAX);
+        self.with(|s| s.read_line(max)).map_err(error_code)
+    }
+
+    fn can_read_line(&self) -> bool {
+        self.with(|s| s.can_read_line())
+    }
+
+    fn get_char(&self) -> Result<Option<u8>> {
+        self.with(|s| s.get_char()).map_err(error_code)
+    }
+
+    fn put_char(&self, c: u8) -> Result<()> {
+        self.with(|s| s.put_char(c)).map_err(error_code)
+    }
+
+    fn write(&self, data: Vec<u8>) -> Result<u64> {
+        self.with(|s| s.write(&data)).map_err(error_code)
+    }
+
+    fn bytes_available(&self) -> u64 {
+        self.with(|s| s.bytes_available())
+    }
+
+    fn bytes_to_write(&self) -> u64 {
+        self.with(|s| s.bytes_to_write())
+    }
+
+    fn at_end(&self) -> bool {
+        self.with(|s| s.at_end())
+    }
+
+    fn state(&self) -> SocketState {
+        convert::state(self.with(|s| s.state()))
+    }
+
+    fn mode(&self) -> Mode {
+        convert::mode(self.with(|s| s.mode()))
+    }
+
+    fn is_encrypted(&self) -> bool {
+        self.with(|s| s.is_encrypted())
+    }
+
+    fn error(&self) -> Option<ErrorCode> {
+        self.with(|s| s.error().cloned()).map(error_code)
+    }
+
+    fn error_string(&self) -> String {
+        self.with(|s| s.error().map(ToString::to_string).unwrap_or_default())
+    }
+
+    fn peer_address(&self) -> Option<String> {
+        self.with(|s| s.transport().and_then(|t| crate::transport::Transport::peer_addr(t)))
+            .map(|a| a.ip().to_string())
+    }
+
+    fn peer_port(&self) -> u16 {
+        self.with(|s| s.peer_port())
+    }
+
+    fn peer_name(&self) -> String {
+        self.with(|s| s.peer_name().to_string())
+    }
+
+    fn local_address(&self) -> Option<String> {
+        self.with(|s| s.transport().and_then(|t| crate::transport::Transport::local_addr(t)))
+            .map(|a| a.ip().to_string())
+    }
+
+    fn local_port(&self) -> u16 {
+        self.with(|s| s.transport().and_then(|t| crate::transport::Transport::local_addr(t)))
+            .map_or(0, |a| a.port())
+    }
+
+    fn protocol(&self) -> Protocol {
+        convert::protocol(self.with(|s| s.config().protocol))
+    }
+
+    fn set_protocol(&self, protocol: Protocol) -> Result<()> {
+        self.with(|s| s.set_protocol(convert::protocol_from_wit(protocol)))
+            .map_err(error_code)
+    }
+
+    fn session_protocol(&self) -> Option<Protocol> {
+        self.with(|s| s.session_protocol()).map(convert::protocol)
+    }
+
+    fn ciphers(&self) -> Vec<Cipher> {
+        self.with(|s| s.config().effective_ciphers()).iter().map(convert::cipher).collect()
+    }
+
+    fn set_ciphers(&self, ciphers: Vec<Cipher>) -> Result<()> {
+        let ciphers = convert::ciphers_from_wit(&ciphers)?;
+        self.with(|s| s.set_ciphers(ciphers)).map_err(error_code)
+    }
+
+    fn set_ciphers_by_name(&self, names: String) -> Result<()> {
+        let ciphers = engine::cipher::parse_cipher_list(&names).map_err(ErrorCode::InvalidInput)?;
+        self.with(|s| s.set_ciphers(ciphers)).map_err(error_code)
+    }
+
+    fn reset_ciphers(&self) {
+        self.with(|s| s.config_mut().ciphers = None);
+    }
+
+    fn current_cipher(&self) -> Option<Cipher> {
+        self.with(|s| s.current_cipher()).as_ref().map(convert::cipher)
+    }
+
+    fn add_ca_certificate(&self, certificate: CertificateBorrow<'_>) {
+        self.add_ca(vec![borrowed(&certificate)]);
+    }
+
+    fn add_ca_certificates(&self, certificates: Vec<CertificateBorrow<'_>>) {
+        self.add_ca(certificates.iter().map(borrowed).collect());
+    }
+
+    fn add_ca_certificates_pem(&self, pem: String) -> Result<u32> {
+        let certs = Certificate::from_data(pem.as_bytes(), crate::pki::EncodingFormat::Pem)
+            .map_err(convert::pki_error)?;
+        let count = certs.len() as u32;
+        self.add_ca(certs);
+        Ok(count)
+    }
+
+    fn add_ca_certificates_from_path(&self, path: String) -> Result<u32> {
+        let certs = Certificate::from_path(&path).map_err(convert::pki_error)?;
+        let count = certs.len() as u32;
+        self.add_ca(certs);
+        Ok(count)
+    }
+
+    fn set_ca_certificates(&self, certificates: Vec<CertificateBorrow<'_>>) {
+        let list = certificates.iter().map(borrowed).collect();
+        self.with(|s| s.config_mut().ca_certificates = Some(list));
+    }
+
+    fn ca_certificates(&self) -> Vec<WitCertificate> {
+        certificates(self.with(|s| s.config().effective_ca_certificates()))
+    }
+
+    fn reset_ca_certificates(&self) {
+        self.with(|s| s.config_mut().ca_certificates = None);
+    }
+
+    fn set_local_certificate(&self, certificate: CertificateBorrow<'_>) {
+        let certificate = borrowed(&certificate);
+        self.with(|s| s.config_mut().local_certificate = Some(certificate));
+    }
+
+    fn local_certificate(&self) -> Option<WitCertificate> {
+        self.with(|s| s.config().local_certificate.clone())
+            .map(WitCertificate::new)
+    }
+
+    fn set_private_key(&self, key: KeyBorrow<'_>) -> Result<()> {
+        let key = key.get::<Key>().clone();
+        self.with(|s| s.set_private_key(key)).map_err(error_code)
+    }
+
+    fn private_key(&self) -> Option<WitKey> {
+        self.with(|s| s.config().private_key.clone()).map(WitKey::new)
+    }
+
+    fn peer_certificate(&self) -> Option<WitCertificate> {
+        self.with(|s| s.peer_certificate()).map(WitCertificate::new)
+    }
+
+    fn peer_certificate_chain(&self) -> Vec<WitCertificate> {
+        certificates(self.with(|s| s.peer_certificate_chain()))
+    }
+
+    fn ssl_errors(&self) -> Vec<wit::SslErrorEntry> {
+        self.with(|s| s.ssl_errors())
+            .into_iter()
+            .map(|entry| wit::SslErrorEntry {
+                error: convert::ssl_error(entry.error),
+                message: entry.error.message().to_string(),
+                certificate: entry.certificate.map(WitCertificate::new),
+            })
+            .collect()
+    }
+
+    fn ignore_ssl_errors(&self) {
+        self.with(|s| s.ignore_ssl_errors());
+    }
+
+    fn peer_verify_name(&self) -> String {
+        self.with(|s| s.config().peer_verify_name.clone())
+    }
+
+    fn set_peer_verify_name(&self, host_name: String) {
+        self.with(|s| s.config_mut().peer_verify_name = host_name);
+    }
+}
+
+impl SocketResource {
+    fn add_ca(&self, certs: Vec<Certificate>) {
+        self.with(|s| {
+            let config = s.config_mut();
+            let list = config.ca_certificates.get_or_insert_with(config::global_ca_certificates);
+            for cert in certs {
+                if !list.contains(&cert) {
+                    list.push(cert);
+                }
+            }
+        });
+    }
+}

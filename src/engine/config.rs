@@ -1,0 +1,326 @@
+//! Protocol, CA database, ciphers and identity: what `QSslConfiguration` holds, and the
+//! per-instance global defaults (`QSslSocket`'s static members). Turns them into rustls
+//! configurations.
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use rustls::version::{TLS12, TLS13};
+use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
+use rustls_pki_types::TrustAnchor;
+
+use super::cipher::{self, Cipher};
+use super::errors::SocketError;
+use super::verify::PeerVerifier;
+use crate::crypto;
+use crate::pki::{Certificate, Key};
+
+/// The TLS versions a socket may negotiate. Mirrors `QSsl::SslProtocol`; see the WIT `protocol`
+/// enum for what each obsolete Qt value maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// SSL 3: refused.
+    SslV3,
+    /// SSL 2: refused.
+    SslV2,
+    /// Qt's TLS 1.0: exactly TLS 1.2, the lowest version offered.
+    TlsV1,
+    /// Anything offered: TLS 1.2 or 1.3.
+    Compat,
+    /// Exactly TLS 1.2.
+    TlsV12,
+    /// Exactly TLS 1.3.
+    TlsV13,
+    /// TLS 1.2 or 1.3.
+    TlsV12OrLater,
+    /// TLS 1.3.
+    TlsV13OrLater,
+    /// The default: TLS 1.2 or 1.3.
+    #[default]
+    SecureProtocols,
+}
+
+static ONLY_TLS12: [&SupportedProtocolVersion; 1] = [&TLS12];
+static ONLY_TLS13: [&SupportedProtocolVersion; 1] = [&TLS13];
+static TLS12_AND_13: [&SupportedProtocolVersion; 2] = [&TLS13, &TLS12];
+
+impl Protocol {
+    /// The rustls versions this setting allows.
+    ///
+    /// # Errors
+    /// [`SocketError::UnsupportedProtocol`] for SSL 2 and SSL 3.
+    pub fn versions(self) -> Result<&'static [&'static SupportedProtocolVersion], SocketError> {
+        match self {
+            Self::SslV2 | Self::SslV3 => Err(SocketError::UnsupportedProtocol(format!(
+                "{} is insecure and not supported; use TLS 1.2 or later",
+                if self == Self::SslV2 { "SSLv2" } else { "SSLv3" }
+            ))),
+            Self::TlsV1 | Self::TlsV12 => Ok(&ONLY_TLS12),
+            Self::TlsV13 | Self::TlsV13OrLater => Ok(&ONLY_TLS13),
+            Self::Compat | Self::TlsV12OrLater | Self::SecureProtocols => Ok(&TLS12_AND_13),
+        }
+    }
+
+    /// The text OpenSSL and Qt use for a negotiated version: `TLSv1.2`, `TLSv1.3`.
+    pub fn version_string(self) -> &'static str {
+        match self {
+            Self::TlsV12 => "TLSv1.2",
+            Self::TlsV13 => "TLSv1.3",
+            Self::SslV2 => "SSLv2",
+            Self::SslV3 => "SSLv3",
+            Self::TlsV1 => "TLSv1",
+            _ => "",
+        }
+    }
+
+    /// The protocol value of a negotiated rustls version.
+    pub fn from_negotiated(version: rustls::ProtocolVersion) -> Option<Self> {
+        match version {
+            rustls::ProtocolVersion::TLSv1_2 => Some(Self::TlsV12),
+            rustls::ProtocolVersion::TLSv1_3 => Some(Self::TlsV13),
+            _ => None,
+        }
+    }
+}
+
+/// The TLS settings of one socket. Mirrors `QSslConfiguration`. `None` means "the global
+/// default at handshake time".
+#[derive(Debug, Clone, Default)]
+pub struct SslConfiguration {
+    /// Allowed versions.
+    pub protocol: Protocol,
+    /// The CA database; `None` uses the global one.
+    pub ca_certificates: Option<Vec<Certificate>>,
+    /// The cipher list; `None` uses the global one.
+    pub ciphers: Option<Vec<Cipher>>,
+    /// The certificate presented to the peer.
+    pub local_certificate: Option<Certificate>,
+    /// The key of `local_certificate`.
+    pub private_key: Option<Key>,
+    /// The name to verify the peer's certificate against, when not the host connected to.
+    pub peer_verify_name: String,
+}
+
+impl SslConfiguration {
+    /// The CA database in effect (`caCertificates()`).
+    pub fn effective_ca_certificates(&self) -> Vec<Certificate> {
+        self.ca_certificates.clone().unwrap_or_else(global_ca_certificates)
+    }
+
+    /// The cipher list in effect (`ciphers()`).
+    pub fn effective_ciphers(&self) -> Vec<Cipher> {
+        self.ciphers.clone().unwrap_or_else(global_ciphers)
+    }
+
+    /// A rustls client configuration whose certificates are checked by `verifier`.
+    ///
+    /// # Errors
+    /// `UnsupportedProtocol` when the protocol or ciphers leave nothing to negotiate,
+    /// `InvalidInput` when the local certificate and key do not fit together.
+    pub fn client_config(&self, verifier: Arc<PeerVerifier>) -> Result<ClientConfig, SocketError> {
+        let builder = ClientConfig::builder_with_provider(self.crypto_provider()?)
+            .with_protocol_versions(self.protocol.versions()?)
+            .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier);
+        match self.identity()? {
+            Some((chain, key)) => builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| SocketError::invalid_input(format!("local certificate or private key: {e}"))),
+            None => Ok(builder.with_no_client_auth()),
+        }
+    }
+
+    /// A rustls server configuration presenting the local certificate and key.
+    ///
+    /// # Errors
+    /// `InvalidState` without a local certificate and private key, otherwise as
+    /// [`Self::client_config`].
+    pub fn server_config(&self) -> Result<ServerConfig, SocketError> {
+        let (chain, key) = self.identity()?.ok_or_else(|| {
+            SocketError::invalid_state(
+                "a server handshake needs a local certificate and a private key (set-local-certificate, set-private-key)",
+            )
+        })?;
+        ServerConfig::builder_with_provider(self.crypto_provider()?)
+            .with_protocol_versions(self.protocol.versions()?)
+            .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(|e| SocketError::invalid_input(format!("local certificate or private key: {e}")))
+    }
+
+    /// The trust anchors from the CA database in effect; certificates that cannot be anchors are
+    /// skipped.
+    pub fn trust_anchors(&self) -> Vec<TrustAnchor<'static>> {
+        match &self.ca_certificates {
+            Some(list) => anchors_of(list),
+            None => {
+                let globals = lock_globals();
+                match &globals.ca_certificates {
+                    Some(list) => anchors_of(list),
+                    None => system_anchors().to_vec(),
+                }
+            }
+        }
+    }
+
+    fn crypto_provider(&self) -> Result<Arc<rustls::crypto::CryptoProvider>, SocketError> {
+        let suites: Vec<_> = self
+            .effective_ciphers()
+            .iter()
+            .filter_map(Cipher::supported_suite)
+            .collect();
+        if suites.is_empty() {
+            return Err(SocketError::UnsupportedProtocol("the cipher list is empty".into()));
+        }
+        Ok(crypto::provider_with_suites(suites))
+    }
+
+    fn identity(
+        &self,
+    ) -> Result<
+        Option<(
+            Vec<rustls_pki_types::CertificateDer<'static>>,
+            rustls_pki_types::PrivateKeyDer<'static>,
+        )>,
+        SocketError,
+    > {
+        match (&self.local_certificate, &self.private_key) {
+            (Some(cert), Some(key)) => {
+                let key = key
+                    .private_key_der()
+                    .ok_or_else(|| SocketError::invalid_input("the private key is a public key"))?;
+                Ok(Some((vec![cert.der().clone()], key)))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A plain-language message for rustls' "no usable cipher suites" error.
+fn no_suites_message(e: rustls::Error) -> String {
+    format!("no cipher in the list can be used with the chosen protocol versions ({e})")
+}
+
+// ----- per-instance globals (`QSslSocket`'s static members) -----
+
+#[derive(Default)]
+struct Globals {
+    ca_certificates: Option<Vec<Certificate>>,
+    ciphers: Option<Vec<Cipher>>,
+}
+
+static GLOBALS: Mutex<Globals> = Mutex::new(Globals {
+    ca_certificates: None,
+    ciphers: None,
+});
+
+fn lock_globals() -> MutexGuard<'static, Globals> {
+    GLOBALS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The global CA database (`globalCaCertificates()`): the system CAs until changed.
+pub fn global_ca_certificates() -> Vec<Certificate> {
+    lock_globals()
+        .ca_certificates
+        .clone()
+        .unwrap_or_else(system_ca_certificates)
+}
+
+/// Replaces the global CA database (`setGlobalCaCertificates()`).
+pub fn set_global_ca_certificates(certificates: Vec<Certificate>) {
+    lock_globals().ca_certificates = Some(certificates);
+}
+
+/// Adds to the global CA database (`addGlobalCaCertificates()`).
+pub fn add_global_ca_certificates(certificates: impl IntoIterator<Item = Certificate>) {
+    let mut globals = lock_globals();
+    let list = globals
+        .ca_certificates
+        .get_or_insert_with(system_ca_certificates);
+    for cert in certificates {
+        if !list.contains(&cert) {
+            list.push(cert);
+        }
+    }
+}
+
+/// The system CA database (`systemCaCertificates()`): Mozilla's roots from `webpki-root-certs`.
+pub fn system_ca_certificates() -> Vec<Certificate> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| Certificate::from(der.clone().into_owned()))
+        .collect()
+}
+
+/// The default cipher list of new sockets (`globalCiphers()`).
+pub fn global_ciphers() -> Vec<Cipher> {
+    lock_globals()
+        .ciphers
+        .clone()
+        .unwrap_or_else(cipher::supported_ciphers)
+}
+
+/// Sets the default cipher list (`setGlobalCiphers()`).
+///
+/// # Errors
+/// `InvalidInput` for an empty list.
+pub fn set_global_ciphers(ciphers: Vec<Cipher>) -> Result<(), SocketError> {
+    if ciphers.is_empty() {
+        return Err(SocketError::invalid_input("the cipher list is empty"));
+    }
+    lock_globals().ciphers = Some(ciphers);
+    Ok(())
+}
+
+/// Goes back to every supported cipher (`resetGlobalCiphers()`).
+pub fn reset_global_ciphers() {
+    lock_globals().ciphers = None;
+}
+
+fn system_anchors() -> &'static [TrustAnchor<'static>] {
+    static ANCHORS: OnceLock<Vec<TrustAnchor<'static>>> = OnceLock::new();
+    ANCHORS.get_or_init(|| anchors_of(&system_ca_certificates()))
+}
+
+fn anchors_of(certificates: &[Certificate]) -> Vec<TrustAnchor<'static>> {
+    certificates
+        .iter()
+        .filter_map(|c| webpki::anchor_from_trusted_cert(c.der()).ok().map(|a| a.to_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn obsolete_protocols_are_refused() {
+        assert!(matches!(Protocol::SslV3.versions(), Err(SocketError::UnsupportedProtocol(_))));
+        assert!(matches!(Protocol::SslV2.versions(), Err(SocketError::UnsupportedProtocol(_))));
+        assert_eq!(Protocol::TlsV1.versions().map(<[_]>::len), Ok(1));
+        assert_eq!(Protocol::default(), Protocol::SecureProtocols);
+    }
+
+    #[test]
+    fn tls13_only_with_tls12_ciphers_is_unsupported() {
+        let config = SslConfiguration {
+            protocol: Protocol::TlsV13,
+            ciphers: cipher::parse_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256").ok(),
+            ..SslConfiguration::default()
+        };
+        let verifier = Arc::new(PeerVerifier::new(&config, Default::default()));
+        assert!(matches!(
+            config.client_config(verifier),
+            Err(SocketError::UnsupportedProtocol(_))
+        ));
+    }
+
+    #[test]
+    fn server_config_needs_an_identity() {
+        assert!(matches!(
+            SslConfiguration::default().server_config(),
+            Err(SocketError::InvalidState(_))
+        ));
+    }
+}

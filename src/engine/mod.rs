@@ -1,0 +1,19 @@
+//! `QSslSocket`'s behaviour over rustls, independent of WASI.
+//!
+//! One Qt concept per file: [`socket`] (`QSslSocket`), [`config`] (protocol, CA database, ciphers,
+//! identity: `QSslConfiguration`), [`verify`] (certificate verification producing `QSslError`
+//! lists), [`cipher`] (`QSslCipher`), [`events`] (the queued signals and the enums they carry) and
+//! [`errors`] (socket errors and `QSslError::SslError`).
+
+pub mod cipher;
+pub mod config;
+pub mod errors;
+pub mod events;
+pub mod socket;
+pub mod verify;
+
+pub use cipher::Cipher;
+pub use config::{Protocol, SslConfiguration};
+pub use errors::{SocketError, SslError, SslErrorEntry};
+pub use events::{Event, Mode, SocketState};
+pub use socket::SslSocket;

@@ -1,0 +1,938 @@
+//! The socket state machine. Mirrors `QSslSocket` (with the `QTcpSocket` / `QIODevice` members
+//! it inherits), over rustls and any [`Transport`].
+//!
+//! Everything is non-blocking underneath: [`SslSocket::process`] does the work that can be done
+//! now (connect, handshake, flush, read, decrypt) and queues Qt's signals as [`Event`]s. The
+//! `wait_for_*` calls are loops of `process` and [`Transport::wait`] with a deadline.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, Connection, ServerConnection};
+
+use super::cipher::Cipher;
+use super::config::{Protocol, SslConfiguration};
+use super::errors::{SocketError, SslErrorEntry};
+use super::events::{Event, Mode, SocketState};
+use super::verify::{self, PeerVerifier, SharedVerifyLog};
+use crate::pki::{Certificate, Key};
+use crate::transport::{ConnectProgress, Interest, Transport};
+
+/// How long a graceful close may spend flushing before the connection is dropped.
+const SHUTDOWN_FLUSH: Duration = Duration::from_secs(2);
+/// Plaintext handed to rustls per step (rustls itself caps its buffer at 64 KiB).
+const WRITE_CHUNK: usize = 64 * 1024;
+/// Bytes read from the transport per step.
+const READ_CHUNK: usize = 32 * 1024;
+
+/// A TLS-capable TCP socket. Mirrors `QSslSocket`.
+pub struct SslSocket<T: Transport> {
+    config: SslConfiguration,
+    state: SocketState,
+    mode: Mode,
+    transport: Option<T>,
+    /// Closed transports, kept until the socket is dropped: on WASI, pollables handed out by
+    /// `subscribe` are children of their streams and must not outlive them.
+    retired: Vec<T>,
+    tls: Option<Connection>,
+    encrypted: bool,
+    handshake_on_connect: bool,
+    close_notify_sent: bool,
+    log: SharedVerifyLog,
+    /// Decrypted (or plain) bytes ready for the application.
+    read_buf: VecDeque<u8>,
+    /// Application bytes to send without TLS (plain mode, or written before STARTTLS).
+    raw_out: VecDeque<u8>,
+    /// Application bytes waiting for the handshake to finish or for room in rustls.
+    tls_out: VecDeque<u8>,
+    /// Application bytes handed to rustls whose records are not all on the network yet.
+    tls_unflushed: u64,
+    events: VecDeque<Event>,
+    error: Option<SocketError>,
+    peer_name: String,
+    peer_port: u16,
+    ever_opened: bool,
+}
+
+impl<T: Transport> Default for SslSocket<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Transport> SslSocket<T> {
+    /// A new unconnected socket in plain mode with the global defaults (`QSslSocket()`).
+    pub fn new() -> Self {
+        Self {
+            config: SslConfiguration::default(),
+            state: SocketState::Unconnected,
+            mode: Mode::Plain,
+            transport: None,
+            retired: Vec::new(),
+            tls: None,
+            encrypted: false,
+            handshake_on_connect: false,
+            close_notify_sent: false,
+            log: SharedVerifyLog::default(),
+            read_buf: VecDeque::new(),
+            raw_out: VecDeque::new(),
+            tls_out: VecDeque::new(),
+            tls_unflushed: 0,
+            events: VecDeque::new(),
+            error: None,
+            peer_name: String::new(),
+            peer_port: 0,
+            ever_opened: false,
+        }
+    }
+
+    /// A socket over an already connected transport, e.g. one accepted by a server, in plain
+    /// mode and `Connected` state (`setSocketDescriptor`).
+    pub fn from_transport(transport: T) -> Self {
+        let mut socket = Self::new();
+        socket.transport = Some(transport);
+        socket.state = SocketState::Connected;
+        socket.ever_opened = true;
+        socket
+    }
+
+    // ----- connecting -----
+
+    /// Starts a plain TCP connection (`connectToHost`).
+    ///
+    /// # Errors
+    /// `InvalidState` unless unconnected, `InvalidInput` for an empty host or port 0, or the
+    /// error that prevented starting.
+    pub fn connect_to_host(&mut self, host: &str, port: u16) -> Result<(), SocketError> {
+        self.handshake_on_connect = false;
+        self.open(host, port)
+    }
+
+    /// Starts a TCP connection followed by a TLS client handshake (`connectToHostEncrypted`).
+    ///
+    /// # Errors
+    /// As [`Self::connect_to_host`], plus `UnsupportedProtocol` / `InvalidInput` when the TLS
+    /// settings cannot work; in that case nothing is sent.
+    pub fn connect_to_host_encrypted(&mut self, host: &str, port: u16) -> Result<(), SocketError> {
+        self.check_state_unconnected()?;
+        self.client_config()?;
+        self.handshake_on_connect = true;
+        let result = self.open(host, port);
+        if result.is_err() {
+            self.handshake_on_connect = false;
+        }
+        result
+    }
+
+    /// Starts a delayed client handshake (`startClientHandShake`).
+    ///
+    /// # Errors
+    /// `InvalidState` unless connected in plain mode; TLS configuration errors.
+    pub fn start_client_handshake(&mut self) -> Result<(), SocketError> {
+        self.check_can_start_handshake()?;
+        self.begin_client_handshake()?;
+        self.process();
+        Ok(())
+    }
+
+    /// Starts a delayed server handshake with the local certificate and key
+    /// (`startServerHandShake`).
+    ///
+    /// # Errors
+    /// `InvalidState` unless connected in plain mode or without an identity; TLS configuration
+    /// errors.
+    pub fn start_server_handshake(&mut self) -> Result<(), SocketError> {
+        self.check_can_start_handshake()?;
+        let config = self.config.server_config()?;
+        let conn = ServerConnection::new(Arc::new(config))
+            .map_err(|e| SocketError::SslInternal(e.to_string()))?;
+        self.begin_tls(Connection::Server(conn), Mode::SslServer);
+        self.process();
+        Ok(())
+    }
+
+    /// Closes gracefully: flushes, sends `close_notify`, closes (`disconnectFromHost`).
+    pub fn disconnect_from_host(&mut self) {
+        match self.state {
+            SocketState::Unconnected | SocketState::Closing => {}
+            SocketState::HostLookup | SocketState::Connecting => self.abort(),
+            SocketState::Connected => {
+                if !self.encrypted {
+                    self.tls_out.clear();
+                }
+                self.set_state(SocketState::Closing);
+                self.process();
+            }
+        }
+    }
+
+    /// As [`Self::disconnect_from_host`], and discards unread data (`close`).
+    pub fn close(&mut self) {
+        self.disconnect_from_host();
+        self.read_buf.clear();
+    }
+
+    /// Drops the connection at once, discarding pending output (`abort`).
+    pub fn abort(&mut self) {
+        self.raw_out.clear();
+        self.tls_out.clear();
+        self.tls_unflushed = 0;
+        self.drop_connection(Duration::ZERO);
+    }
+
+    // ----- waiting -----
+
+    /// Waits until connected (`waitForConnected`); `msecs < 0` waits forever.
+    ///
+    /// # Errors
+    /// `SocketTimeout` or the connection error.
+    pub fn wait_for_connected(&mut self, msecs: i32) -> Result<(), SocketError> {
+        self.wait_until(msecs, |s| match s.state {
+            SocketState::Connected | SocketState::Closing => Some(Ok(())),
+            SocketState::Unconnected => Some(Err(s.closed_error())),
+            _ => None,
+        })
+    }
+
+    /// Waits until the handshake has finished (`waitForEncrypted`).
+    ///
+    /// # Errors
+    /// `SocketTimeout`, `SslHandshakeFailed`, `InvalidState` without a handshake, or the
+    /// connection error.
+    pub fn wait_for_encrypted(&mut self, msecs: i32) -> Result<(), SocketError> {
+        self.wait_until(msecs, |s| {
+            if s.encrypted {
+                Some(Ok(()))
+            } else if s.state == SocketState::Unconnected {
+                Some(Err(s.closed_error()))
+            } else if s.state == SocketState::Connected && s.tls.is_none() && !s.handshake_on_connect {
+                Some(Err(SocketError::invalid_state(
+                    "no handshake was started: call start-client-handshake, start-server-handshake or connect-to-host-encrypted",
+                )))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Waits until data can be read (`waitForReadyRead`); returns at once when data is buffered.
+    ///
+    /// # Errors
+    /// `SocketTimeout`, `RemoteHostClosed` (or the error that closed the connection).
+    pub fn wait_for_ready_read(&mut self, msecs: i32) -> Result<(), SocketError> {
+        self.wait_until(msecs, |s| {
+            if !s.read_buf.is_empty() {
+                Some(Ok(()))
+            } else if s.state == SocketState::Unconnected {
+                Some(Err(s.closed_error()))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Waits until every queued byte is on the network (`waitForBytesWritten`).
+    ///
+    /// # Errors
+    /// `InvalidState` when nothing is queued, `SocketTimeout`, or the connection error.
+    pub fn wait_for_bytes_written(&mut self, msecs: i32) -> Result<(), SocketError> {
+        if self.bytes_to_write() == 0 {
+            return Err(SocketError::invalid_state("nothing is waiting to be written"));
+        }
+        self.wait_until(msecs, |s| {
+            if s.bytes_to_write() == 0 {
+                Some(Ok(()))
+            } else if s.state == SocketState::Unconnected {
+                Some(Err(s.closed_error()))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Waits until unconnected (`waitForDisconnected`).
+    ///
+    /// # Errors
+    /// `InvalidState` when already unconnected, `SocketTimeout`.
+    pub fn wait_for_disconnected(&mut self, msecs: i32) -> Result<(), SocketError> {
+        if self.state == SocketState::Unconnected {
+            return Err(SocketError::invalid_state("the socket is not connected"));
+        }
+        self.wait_until(msecs, |s| (s.state == SocketState::Unconnected).then_some(Ok(())))
+    }
+
+    // ----- non-blocking progress and signals -----
+
+    /// Does the work that can be done now without blocking; errors become `Error` events.
+    pub fn process(&mut self) {
+        if let Err(e) = self.advance() {
+            self.fail(e);
+        }
+    }
+
+    /// Removes and returns the queued signals, oldest first.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.events.drain(..).collect()
+    }
+
+    /// Whether signals are queued.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// What the socket waits for, for building a pollable; `None` when there is no connection
+    /// to wait on.
+    pub fn interest(&self) -> Option<Interest> {
+        match self.state {
+            SocketState::Unconnected => None,
+            SocketState::HostLookup | SocketState::Connecting => Some(Interest::default()),
+            SocketState::Connected | SocketState::Closing => Some(Interest {
+                readable: true,
+                writable: !self.raw_out.is_empty()
+                    || self.tls.as_ref().is_some_and(|c| c.wants_write())
+                    || (self.encrypted && !self.tls_out.is_empty())
+                    || self.state == SocketState::Closing,
+            }),
+        }
+    }
+
+    /// The transport of the current connection.
+    pub fn transport(&self) -> Option<&T> {
+        self.transport.as_ref()
+    }
+
+    // ----- data -----
+
+    /// Reads up to `max_size` bytes (`read`), after doing pending non-blocking work.
+    ///
+    /// # Errors
+    /// `InvalidState` when unconnected with nothing buffered.
+    pub fn read(&mut self, max_size: usize) -> Result<Vec<u8>, SocketError> {
+        self.check_readable()?;
+        let n = max_size.min(self.read_buf.len());
+        Ok(self.read_buf.drain(..n).collect())
+    }
+
+    /// Reads all buffered bytes (`readAll`).
+    ///
+    /// # Errors
+    /// As [`Self::read`].
+    pub fn read_all(&mut self) -> Result<Vec<u8>, SocketError> {
+        self.read(usize::MAX)
+    }
+
+    /// Reads one line including its `\n`, at most `max_size` bytes (0: no limit); without a
+    /// full line, what is buffered (`readLine`).
+    ///
+    /// # Errors
+    /// As [`Self::read`].
+    pub fn read_line(&mut self, max_size: usize) -> Result<Vec<u8>, SocketError> {
+        self.check_readable()?;
+        let limit = if max_size == 0 { usize::MAX } else { max_size };
+        let line_end = self
+            .read_buf
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(self.read_buf.len(), |i| i + 1);
+        let n = line_end.min(limit);
+        Ok(self.read_buf.drain(..n).collect())
+    }
+
+    /// Whether a full line is buffered (`canReadLine`).
+    pub fn can_read_line(&self) -> bool {
+        self.read_buf.contains(&b'\n')
+    }
+
+    /// Reads one byte (`getChar`).
+    ///
+    /// # Errors
+    /// As [`Self::read`].
+    pub fn get_char(&mut self) -> Result<Option<u8>, SocketError> {
+        self.check_readable()?;
+        Ok(self.read_buf.pop_front())
+    }
+
+    /// Queues `data` for sending (`write`) and returns its length.
+    ///
+    /// # Errors
+    /// `InvalidState` when unconnected or closing.
+    pub fn write(&mut self, data: &[u8]) -> Result<u64, SocketError> {
+        match self.state {
+            SocketState::Unconnected => return Err(SocketError::invalid_state("the socket is not connected")),
+            SocketState::Closing => return Err(SocketError::invalid_state("the socket is closing")),
+            _ => {}
+        }
+        if self.tls.is_some() || self.handshake_on_connect {
+            self.tls_out.extend(data);
+        } else {
+            self.raw_out.extend(data);
+        }
+        self.process();
+        Ok(data.len() as u64)
+    }
+
+    /// Writes one byte (`putChar`).
+    ///
+    /// # Errors
+    /// As [`Self::write`].
+    pub fn put_char(&mut self, c: u8) -> Result<(), SocketError> {
+        self.write(&[c]).map(|_| ())
+    }
+
+    /// Bytes ready to read (`bytesAvailable`).
+    pub fn bytes_available(&self) -> u64 {
+        self.read_buf.len() as u64
+    }
+
+    /// Application bytes not yet on the network (`bytesToWrite`).
+    pub fn bytes_to_write(&self) -> u64 {
+        (self.raw_out.len() + self.tls_out.len()) as u64 + self.tls_unflushed
+    }
+
+    /// Whether the connection is closed and everything was read (`atEnd`).
+    pub fn at_end(&self) -> bool {
+        self.state == SocketState::Unconnected && self.read_buf.is_empty()
+    }
+
+    // ----- state -----
+
+    /// The connection state (`state`).
+    pub fn state(&self) -> SocketState {
+        self.state
+    }
+
+    /// The mode (`mode`).
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Whether encrypted (`isEncrypted`).
+    pub fn is_encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// The last error (`error`).
+    pub fn error(&self) -> Option<&SocketError> {
+        self.error.as_ref()
+    }
+
+    /// The host name given to `connect_to_host*` (`peerName`).
+    pub fn peer_name(&self) -> &str {
+        &self.peer_name
+    }
+
+    /// The port given to `connect_to_host*` (`peerPort`), 0 when unconnected.
+    pub fn peer_port(&self) -> u16 {
+        if self.state == SocketState::Unconnected { 0 } else { self.peer_port }
+    }
+
+    // ----- configuration -----
+
+    /// The TLS settings (`sslConfiguration`).
+    pub fn config(&self) -> &SslConfiguration {
+        &self.config
+    }
+
+    /// The TLS settings, to change them for the next handshake (`setSslConfiguration`).
+    pub fn config_mut(&mut self) -> &mut SslConfiguration {
+        &mut self.config
+    }
+
+    /// Sets the protocol (`setProtocol`).
+    ///
+    /// # Errors
+    /// `UnsupportedProtocol` for SSL 2 and 3; the setting is left unchanged.
+    pub fn set_protocol(&mut self, protocol: Protocol) -> Result<(), SocketError> {
+        protocol.versions()?;
+        self.config.protocol = protocol;
+        Ok(())
+    }
+
+    /// Sets the cipher list (`setCiphers`).
+    ///
+    /// # Errors
+    /// `InvalidInput` for an empty list.
+    pub fn set_ciphers(&mut self, ciphers: Vec<Cipher>) -> Result<(), SocketError> {
+        if ciphers.is_empty() {
+            return Err(SocketError::invalid_input("the cipher list is empty"));
+        }
+        self.config.ciphers = Some(ciphers);
+        Ok(())
+    }
+
+    /// Sets the private key (`setPrivateKey`).
+    ///
+    /// # Errors
+    /// `InvalidInput` for a public key.
+    pub fn set_private_key(&mut self, key: Key) -> Result<(), SocketError> {
+        if key.private_key_der().is_none() {
+            return Err(SocketError::invalid_input("a public key cannot be used as the private key"));
+        }
+        self.config.private_key = Some(key);
+        Ok(())
+    }
+
+    /// The negotiated version, once encrypted (`sessionProtocol`).
+    pub fn session_protocol(&self) -> Option<Protocol> {
+        let conn = self.tls.as_ref().filter(|_| self.encrypted)?;
+        Protocol::from_negotiated(conn.protocol_version()?)
+    }
+
+    /// The negotiated cipher, once encrypted (`currentCipher`).
+    pub fn current_cipher(&self) -> Option<Cipher> {
+        let conn = self.tls.as_ref().filter(|_| self.encrypted)?;
+        Cipher::from_suite(conn.negotiated_cipher_suite()?.suite())
+    }
+
+    // ----- peer verification -----
+
+    /// The peer's chain as sent, leaf first (`peerCertificateChain`).
+    pub fn peer_certificate_chain(&self) -> Vec<Certificate> {
+        let logged = verify::lock(&self.log).chain.clone();
+        if !logged.is_empty() {
+            return logged;
+        }
+        self.tls
+            .as_ref()
+            .and_then(|c| c.peer_certificates())
+            .map(|certs| certs.iter().map(|c| Certificate::from(c.clone().into_owned())).collect())
+            .unwrap_or_default()
+    }
+
+    /// The peer's leaf certificate (`peerCertificate`).
+    pub fn peer_certificate(&self) -> Option<Certificate> {
+        self.peer_certificate_chain().into_iter().next()
+    }
+
+    /// The verification errors of the last handshake (`sslHandshakeErrors`).
+    pub fn ssl_errors(&self) -> Vec<SslErrorEntry> {
+        verify::lock(&self.log).errors.clone()
+    }
+
+    /// Ignores every verification error of this socket's handshakes (`ignoreSslErrors`).
+    pub fn ignore_ssl_errors(&mut self) {
+        verify::lock(&self.log).ignore_all = true;
+    }
+
+    // ----- helpers -----
+
+    fn open(&mut self, host: &str, port: u16) -> Result<(), SocketError> {
+        self.check_state_unconnected()?;
+        if host.trim().is_empty() {
+            return Err(SocketError::invalid_input("the host name is empty"));
+        }
+        if port == 0 {
+            return Err(SocketError::invalid_input("port 0 cannot be connected to"));
+        }
+        self.reset_connection();
+        self.peer_name = host.to_string();
+        self.peer_port = port;
+        self.ever_opened = true;
+        self.set_state(SocketState::HostLookup);
+        match T::connect(host, port) {
+            Ok(transport) => {
+                self.transport = Some(transport);
+                self.process();
+                Ok(())
+            }
+            Err(e) => {
+                self.fail(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn reset_connection(&mut self) {
+        self.tls = None;
+        self.encrypted = false;
+        self.close_notify_sent = false;
+        self.mode = Mode::Plain;
+        self.read_buf.clear();
+        self.raw_out.clear();
+        self.tls_out.clear();
+        self.tls_unflushed = 0;
+        self.error = None;
+        let mut log = verify::lock(&self.log);
+        log.errors.clear();
+        log.chain.clear();
+    }
+
+    fn check_state_unconnected(&self) -> Result<(), SocketError> {
+        if self.state == SocketState::Unconnected {
+            Ok(())
+        } else {
+            Err(SocketError::invalid_state(
+                "the socket is already connected or connecting; call abort or disconnect-from-host first",
+            ))
+        }
+    }
+
+    fn check_can_start_handshake(&self) -> Result<(), SocketError> {
+        if self.state != SocketState::Connected {
+            return Err(SocketError::invalid_state("a handshake needs a connected socket"));
+        }
+        if self.mode != Mode::Plain || self.tls.is_some() || self.handshake_on_connect {
+            return Err(SocketError::invalid_state("a handshake was already started on this connection"));
+        }
+        Ok(())
+    }
+
+    fn check_readable(&mut self) -> Result<(), SocketError> {
+        self.process();
+        if self.state == SocketState::Unconnected && self.read_buf.is_empty() {
+            return Err(SocketError::invalid_state(if self.ever_opened {
+                "the connection is closed and no data is left to read"
+            } else {
+                "the socket is not connected"
+            }));
+        }
+        Ok(())
+    }
+
+    /// The error to report when a wait finds the socket unconnected.
+    fn closed_error(&self) -> SocketError {
+        self.error
+            .clone()
+            .unwrap_or_else(|| SocketError::invalid_state("the socket is not connected"))
+    }
+
+    fn client_config(&self) -> Result<rustls::ClientConfig, SocketError> {
+        let verifier = Arc::new(PeerVerifier::new(&self.config, self.log.clone()));
+        self.config.client_config(verifier)
+    }
+
+    fn begin_client_handshake(&mut self) -> Result<(), SocketError> {
+        let config = self.client_config()?;
+        let name = if self.config.peer_verify_name.is_empty() {
+            self.peer_name.clone()
+        } else {
+            self.config.peer_verify_name.clone()
+        };
+        let server_name = ServerName::try_from(name.clone())
+            .map_err(|_| SocketError::invalid_input(format!("`{name}` is not a valid host name to verify")))?;
+        let conn = ClientConnection::new(Arc::new(config), server_name)
+            .map_err(|e| SocketError::SslInternal(e.to_string()))?;
+        self.begin_tls(Connection::Client(conn), Mode::SslClient);
+        Ok(())
+    }
+
+    fn begin_tls(&mut self, conn: Connection, mode: Mode) {
+        {
+            let mut log = verify::lock(&self.log);
+            log.errors.clear();
+            log.chain.clear();
+        }
+        self.tls = Some(conn);
+        self.mode = mode;
+        self.events.push_back(Event::ModeChanged(mode));
+    }
+
+    fn wait_until(
+        &mut self,
+        msecs: i32,
+        done: impl Fn(&Self) -> Option<Result<(), SocketError>>,
+    ) -> Result<(), SocketError> {
+        let deadline = u64::try_from(msecs)
+            .ok()
+            .map(|ms| Instant::now() + Duration::from_millis(ms));
+        loop {
+            self.process();
+            if let Some(result) = done(self) {
+                return result;
+            }
+            let remaining = match deadline {
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Err(SocketError::SocketTimeout),
+                },
+                None => None,
+            };
+            let interest = self.interest();
+            match (self.transport.as_mut(), interest) {
+                (Some(transport), Some(interest)) => transport.wait(interest, remaining),
+                _ => return Err(self.closed_error()),
+            }
+        }
+    }
+
+    fn advance(&mut self) -> Result<(), SocketError> {
+        if matches!(self.state, SocketState::HostLookup | SocketState::Connecting) {
+            let Some(transport) = self.transport.as_mut() else {
+                return Ok(());
+            };
+            let progress = transport.poll_connect()?;
+            if progress != ConnectProgress::HostLookup && self.state == SocketState::HostLookup {
+                self.events.push_back(Event::HostFound);
+                self.set_state(SocketState::Connecting);
+            }
+            if progress != ConnectProgress::Connected {
+                return Ok(());
+            }
+            self.set_state(SocketState::Connected);
+            self.events.push_back(Event::Connected);
+            if self.handshake_on_connect {
+                self.handshake_on_connect = false;
+                self.begin_client_handshake()?;
+            }
+        }
+        if !matches!(self.state, SocketState::Connected | SocketState::Closing) {
+            return Ok(());
+        }
+        self.flush()?;
+        self.receive()?;
+        self.flush()?;
+        if self.state == SocketState::Closing {
+            self.continue_close()?;
+        }
+        Ok(())
+    }
+
+    /// Sends what can be sent: plain bytes, TLS records, then more application data.
+    fn flush(&mut self) -> Result<(), SocketError> {
+        let Some(transport) = self.transport.as_mut() else {
+            return Ok(());
+        };
+        let mut written = 0u64;
+        while !self.raw_out.is_empty() {
+            let (chunk, _) = self.raw_out.as_slices();
+            match transport.write(chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.raw_out.drain(..n);
+                    written += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_error(&e)),
+            }
+        }
+        if written > 0 {
+            self.events.push_back(Event::BytesWritten(written));
+        }
+        if !self.raw_out.is_empty() {
+            // TLS records must not overtake plain bytes written before STARTTLS.
+            return Ok(());
+        }
+        let Some(conn) = self.tls.as_mut() else {
+            return Ok(());
+        };
+        loop {
+            while conn.wants_write() {
+                match conn.write_tls(&mut TransportIo(&mut *transport)) {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(io_error(&e)),
+                }
+            }
+            if self.tls_unflushed > 0 {
+                self.events.push_back(Event::BytesWritten(self.tls_unflushed));
+                self.tls_unflushed = 0;
+            }
+            if !self.encrypted || self.tls_out.is_empty() || self.close_notify_sent {
+                return Ok(());
+            }
+            let (chunk, _) = self.tls_out.as_slices();
+            let chunk = chunk.get(..chunk.len().min(WRITE_CHUNK)).unwrap_or(chunk);
+            let n = conn
+                .writer()
+                .write(chunk)
+                .map_err(|e| SocketError::SslInternal(e.to_string()))?;
+            if n == 0 {
+                return Ok(());
+            }
+            self.tls_out.drain(..n);
+            self.tls_unflushed += n as u64;
+        }
+    }
+
+    /// Reads what has arrived, runs it through TLS, and buffers the application data.
+    fn receive(&mut self) -> Result<(), SocketError> {
+        let Some(transport) = self.transport.as_mut() else {
+            return Ok(());
+        };
+        let before = self.read_buf.len();
+        let mut peer_closed = false;
+        let mut buf = vec![0u8; READ_CHUNK];
+        match self.tls.as_mut() {
+            None => loop {
+                match transport.read(&mut buf) {
+                    Ok(0) => {
+                        peer_closed = true;
+                        break;
+                    }
+                    Ok(n) => self.read_buf.extend(buf.get(..n).unwrap_or_default()),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(io_error(&e)),
+                }
+            },
+            Some(conn) => loop {
+                let mut blocked = false;
+                match conn.read_tls(&mut TransportIo(&mut *transport)) {
+                    Ok(0) => peer_closed = true,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => blocked = true,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(io_error(&e)),
+                }
+                let io_state = match conn.process_new_packets() {
+                    Ok(io_state) => io_state,
+                    Err(e) => {
+                        // Send the alert rustls queued, best effort.
+                        let _ = conn.write_tls(&mut TransportIo(&mut *transport));
+                        return Err(self.tls_failure(&e));
+                    }
+                };
+                if !self.encrypted && !conn.is_handshaking() {
+                    self.encrypted = true;
+                    self.events.push_back(Event::Encrypted);
+                }
+                let mut remaining = io_state.plaintext_bytes_to_read();
+                while remaining > 0 {
+                    let want = remaining.min(buf.len());
+                    let slot = buf.get_mut(..want).unwrap_or_default();
+                    match conn.reader().read(slot) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            self.read_buf.extend(slot.get(..n).unwrap_or_default());
+                            remaining -= n;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if io_state.peer_has_closed() {
+                    peer_closed = true;
+                }
+                if blocked || peer_closed {
+                    break;
+                }
+            },
+        }
+        if self.read_buf.len() > before {
+            self.events.push_back(Event::ReadyRead);
+        }
+        if peer_closed {
+            self.peer_closed()?;
+        }
+        Ok(())
+    }
+
+    /// The error for a failed `process_new_packets`, queueing `sslErrors` first when
+    /// certificate verification failed.
+    fn tls_failure(&mut self, e: &rustls::Error) -> SocketError {
+        if self.encrypted {
+            return SocketError::SslInternal(e.to_string());
+        }
+        let errors = verify::lock(&self.log).errors.clone();
+        if matches!(e, rustls::Error::InvalidCertificate(_)) && !errors.is_empty() {
+            self.events
+                .push_back(Event::SslErrors(errors.iter().map(|e| e.error).collect()));
+            let reasons: Vec<&str> = errors.iter().map(|e| e.error.message()).collect();
+            return SocketError::SslHandshakeFailed(format!(
+                "the peer's certificate was rejected: {}",
+                reasons.join("; ")
+            ));
+        }
+        SocketError::SslHandshakeFailed(e.to_string())
+    }
+
+    fn peer_closed(&mut self) -> Result<(), SocketError> {
+        if self.tls.is_some() && !self.encrypted {
+            return Err(SocketError::SslHandshakeFailed(
+                "the peer closed the connection during the handshake".into(),
+            ));
+        }
+        if self.state == SocketState::Closing {
+            self.drop_connection(Duration::ZERO);
+            return Ok(());
+        }
+        self.error = Some(SocketError::RemoteHostClosed);
+        self.events.push_back(Event::Error(SocketError::RemoteHostClosed));
+        self.drop_connection(SHUTDOWN_FLUSH);
+        Ok(())
+    }
+
+    /// In `Closing`: once the output is out, sends `close_notify` and closes.
+    fn continue_close(&mut self) -> Result<(), SocketError> {
+        if !self.raw_out.is_empty() || (self.encrypted && !self.tls_out.is_empty()) {
+            return Ok(());
+        }
+        if let Some(conn) = self.tls.as_mut() {
+            if !self.close_notify_sent {
+                conn.send_close_notify();
+                self.close_notify_sent = true;
+                self.flush()?;
+            }
+            if self.tls.as_ref().is_some_and(|c| c.wants_write()) {
+                return Ok(());
+            }
+        }
+        self.drop_connection(SHUTDOWN_FLUSH);
+        Ok(())
+    }
+
+    fn fail(&mut self, error: SocketError) {
+        self.error = Some(error.clone());
+        self.events.push_back(Event::Error(error));
+        self.drop_connection(Duration::ZERO);
+    }
+
+    /// Closes the transport and moves to `Unconnected`, queueing `disconnected` if the socket
+    /// was connected.
+    fn drop_connection(&mut self, flush: Duration) {
+        let was_connected = matches!(self.state, SocketState::Connected | SocketState::Closing);
+        if let Some(mut transport) = self.transport.take() {
+            transport.shutdown(flush);
+            self.retired.push(transport);
+        }
+        self.encrypted = false;
+        self.handshake_on_connect = false;
+        self.set_state(SocketState::Unconnected);
+        if was_connected {
+            self.events.push_back(Event::Disconnected);
+        }
+    }
+
+    fn set_state(&mut self, state: SocketState) {
+        if self.state != state {
+            self.state = state;
+            self.events.push_back(Event::StateChanged(state));
+        }
+    }
+}
+
+/// Lets rustls read from and write to a transport.
+struct TransportIo<'a, T>(&'a mut T);
+
+impl<T: Transport> Read for TransportIo<'_, T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<T: Transport> Write for TransportIo<'_, T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn io_error(e: &io::Error) -> SocketError {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => SocketError::ConnectionRefused,
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
+            SocketError::RemoteHostClosed
+        }
+        io::ErrorKind::TimedOut => SocketError::SocketTimeout,
+        io::ErrorKind::PermissionDenied => SocketError::SocketAccess,
+        _ => SocketError::Network,
+    }
+}

@@ -1,0 +1,35 @@
+//! sslsocket: Qt's `QSslSocket`, rebuilt as a WebAssembly component.
+//!
+//! The crate has four floors, each using only the ones below it:
+//!
+//! - [`pki`]: certificates and keys (`QSslCertificate`, `QSslKey`): parse, inspect, encode.
+//! - [`crypto`]: the pure-Rust crypto provider and the policy on top of it.
+//! - [`engine`]: `QSslSocket`'s behaviour over rustls, with no WASI in it, driven through the
+//!   [`transport::Transport`] trait. It runs natively in unit tests and benchmarks and inside the
+//!   component alike.
+//! - [`transport`]: TCP for the engine: `wasi:sockets` inside the component, `std::net` natively.
+//!
+//! On `wasm32`, the `component` module is the thin wit-bindgen adapter that exports the WIT
+//! interface in `wit/` (`sslsocket:tls`).
+#![deny(unsafe_code)]
+
+pub mod crypto;
+pub mod engine;
+pub mod pki;
+pub mod transport;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+/// The generated bindings of the `sslsocket` world: the one place allowed to use `unsafe`.
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code, missing_docs, clippy::all)]
+mod bindings {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "sslsocket",
+        with: {
+            "wasi:io/poll@0.2.12": wasip2::io::poll,
+        },
+    });
+}

@@ -1,0 +1,82 @@
+//! `std::net` transport for native unit tests and benchmarks.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use super::{ConnectProgress, Interest, Transport};
+use crate::engine::SocketError;
+
+/// A `std::net::TcpStream` in non-blocking mode. Connecting blocks (natively that is fine).
+#[derive(Debug)]
+pub struct StdTransport {
+    stream: TcpStream,
+}
+
+impl StdTransport {
+    /// Wraps an accepted or connected stream.
+    ///
+    /// # Errors
+    /// The error from switching to non-blocking mode.
+    pub fn from_stream(stream: TcpStream) -> io::Result<Self> {
+        stream.set_nonblocking(true)?;
+        stream.set_nodelay(true)?;
+        Ok(Self { stream })
+    }
+}
+
+impl Transport for StdTransport {
+    fn connect(host: &str, port: u16) -> Result<Self, SocketError> {
+        let addrs: Vec<SocketAddr> = (host, port)
+            .to_socket_addrs()
+            .map_err(|_| SocketError::HostNotFound)?
+            .collect();
+        let stream = TcpStream::connect(&addrs[..]).map_err(|e| match e.kind() {
+            io::ErrorKind::ConnectionRefused => SocketError::ConnectionRefused,
+            io::ErrorKind::PermissionDenied => SocketError::SocketAccess,
+            io::ErrorKind::TimedOut => SocketError::SocketTimeout,
+            _ => SocketError::Network,
+        })?;
+        Self::from_stream(stream).map_err(|_| SocketError::Network)
+    }
+
+    fn poll_connect(&mut self) -> Result<ConnectProgress, SocketError> {
+        Ok(ConnectProgress::Connected)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buf)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+
+    fn wait(&mut self, interest: Interest, timeout: Option<Duration>) {
+        if interest.writable || !interest.readable {
+            std::thread::sleep(Duration::from_millis(1));
+            return;
+        }
+        // Block in `peek` with a read time-out, then go back to non-blocking mode.
+        let timeout = timeout.map(|t| t.max(Duration::from_millis(1)));
+        let waited = self.stream.set_nonblocking(false).is_ok()
+            && self.stream.set_read_timeout(timeout).is_ok()
+            && self.stream.peek(&mut [0u8; 1]).is_ok();
+        let _ = waited;
+        let _ = self.stream.set_nonblocking(true);
+    }
+
+    fn shutdown(&mut self, _timeout: Duration) {
+        let _ = self.stream.set_nonblocking(false);
+        let _ = self.stream.flush();
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        self.stream.peer_addr().ok()
+    }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        self.stream.local_addr().ok()
+    }
+}

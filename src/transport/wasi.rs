@@ -1,0 +1,330 @@
+//! `wasi:sockets` transport for the component: name lookup, TCP connect and streams, all
+//! non-blocking, with waits built on `wasi:io/poll` and a `wasi:clocks` timer.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use wasip2::clocks::monotonic_clock;
+use wasip2::io::poll::{self, Pollable};
+use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+use wasip2::sockets::instance_network::instance_network;
+use wasip2::sockets::ip_name_lookup::{self, ResolveAddressStream};
+use wasip2::sockets::network::{
+    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress, Network,
+};
+use wasip2::sockets::tcp::{ShutdownType, TcpSocket};
+use wasip2::sockets::tcp_create_socket::create_tcp_socket;
+
+use super::{ConnectProgress, Interest, Transport};
+use crate::engine::SocketError;
+
+/// An outgoing TCP connection over `wasi:sockets`.
+///
+/// Streams and sockets are never dropped before the transport itself: a pollable handed to the
+/// host by `subscribe` is a child of its stream, and dropping a parent first would trap.
+pub struct WasiTransport {
+    stage: Stage,
+    port: u16,
+    /// Resources of earlier stages, kept for the reason above.
+    retired: Vec<Retired>,
+    network: Network,
+}
+
+enum Stage {
+    Lookup {
+        stream: ResolveAddressStream,
+        found: Vec<IpAddress>,
+    },
+    Connecting {
+        socket: TcpSocket,
+        rest: VecDeque<IpAddress>,
+    },
+    // Field order is drop order: the streams go before their socket.
+    Connected {
+        input: InputStream,
+        output: OutputStream,
+        socket: TcpSocket,
+    },
+    Closed,
+}
+
+enum Retired {
+    Lookup(#[allow(dead_code)] ResolveAddressStream),
+    Socket(#[allow(dead_code)] TcpSocket),
+}
+
+impl WasiTransport {
+    /// A pollable that is ready when `interest` may make progress.
+    pub fn subscribe(&self, interest: Interest) -> Pollable {
+        match &self.stage {
+            Stage::Lookup { stream, .. } => stream.subscribe(),
+            Stage::Connecting { socket, .. } => socket.subscribe(),
+            Stage::Connected { output, .. } if interest.writable => output.subscribe(),
+            Stage::Connected { input, .. } => input.subscribe(),
+            Stage::Closed => ready_now(),
+        }
+    }
+
+    fn start_next(&mut self, mut rest: VecDeque<IpAddress>) -> Result<ConnectProgress, SocketError> {
+        let mut last_error = SocketError::HostNotFound;
+        while let Some(address) = rest.pop_front() {
+            let family = match address {
+                IpAddress::Ipv4(_) => IpAddressFamily::Ipv4,
+                IpAddress::Ipv6(_) => IpAddressFamily::Ipv6,
+            };
+            let socket = create_tcp_socket(family).map_err(map_error)?;
+            match socket.start_connect(&self.network, socket_address(address, self.port)) {
+                Ok(()) => {
+                    self.stage = Stage::Connecting { socket, rest };
+                    return Ok(ConnectProgress::Connecting);
+                }
+                Err(e) => {
+                    last_error = map_error(e);
+                    self.retired.push(Retired::Socket(socket));
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    fn set_stage(&mut self, stage: Stage) -> Stage {
+        let old = std::mem::replace(&mut self.stage, stage);
+        match old {
+            Stage::Lookup { stream, .. } => {
+                self.retired.push(Retired::Lookup(stream));
+                Stage::Closed
+            }
+            other => other,
+        }
+    }
+}
+
+impl Transport for WasiTransport {
+    fn connect(host: &str, port: u16) -> Result<Self, SocketError> {
+        let mut transport = Self {
+            stage: Stage::Closed,
+            port,
+            retired: Vec::new(),
+            network: instance_network(),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        match host.parse::<IpAddr>() {
+            Ok(ip) => {
+                transport.start_next(VecDeque::from([ip_address(ip)]))?;
+            }
+            Err(_) => {
+                let stream = ip_name_lookup::resolve_addresses(&transport.network, host).map_err(map_error)?;
+                transport.stage = Stage::Lookup {
+                    stream,
+                    found: Vec::new(),
+                };
+            }
+        }
+        Ok(transport)
+    }
+
+    fn poll_connect(&mut self) -> Result<ConnectProgress, SocketError> {
+        loop {
+            match &mut self.stage {
+                Stage::Lookup { stream, found } => loop {
+                    match stream.resolve_next_address() {
+                        Ok(Some(address)) => found.push(address),
+                        Ok(None) => break,
+                        Err(ErrorCode::WouldBlock) => return Ok(ConnectProgress::HostLookup),
+                        Err(e) => return Err(map_error(e)),
+                    }
+                },
+                Stage::Connecting { socket, rest } => match socket.finish_connect() {
+                    Ok((input, output)) => {
+                        let Stage::Connecting { socket, .. } = self.set_stage(Stage::Closed) else {
+                            return Err(SocketError::Unknown("connect state lost".into()));
+                        };
+                        self.stage = Stage::Connected { input, output, socket };
+                        return Ok(ConnectProgress::Connected);
+                    }
+                    Err(ErrorCode::WouldBlock) => return Ok(ConnectProgress::Connecting),
+                    Err(e) if rest.is_empty() => return Err(map_error(e)),
+                    Err(_) => {
+                        let rest = std::mem::take(rest);
+                        if let Stage::Connecting { socket, .. } = self.set_stage(Stage::Closed) {
+                            self.retired.push(Retired::Socket(socket));
+                        }
+                        return self.start_next(rest);
+                    }
+                },
+                Stage::Connected { .. } => return Ok(ConnectProgress::Connected),
+                Stage::Closed => return Err(SocketError::invalid_state("the connection is closed")),
+            }
+            // The lookup finished.
+            let Stage::Lookup { found, .. } = &mut self.stage else {
+                continue;
+            };
+            let found = VecDeque::from(std::mem::take(found));
+            self.set_stage(Stage::Closed);
+            if found.is_empty() {
+                return Err(SocketError::HostNotFound);
+            }
+            return self.start_next(found);
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Stage::Connected { input, .. } = &self.stage else {
+            return Err(io::Error::from(io::ErrorKind::NotConnected));
+        };
+        match input.read(buf.len() as u64) {
+            Ok(data) if data.is_empty() => Err(io::Error::from(io::ErrorKind::WouldBlock)),
+            Ok(data) => {
+                let n = data.len().min(buf.len());
+                if let (Some(dst), Some(src)) = (buf.get_mut(..n), data.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                Ok(n)
+            }
+            Err(StreamError::Closed) => Ok(0),
+            Err(StreamError::LastOperationFailed(e)) => Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                e.to_debug_string(),
+            )),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Stage::Connected { output, .. } = &self.stage else {
+            return Err(io::Error::from(io::ErrorKind::NotConnected));
+        };
+        let stream_error = |e: StreamError| match e {
+            StreamError::Closed => io::Error::from(io::ErrorKind::BrokenPipe),
+            StreamError::LastOperationFailed(e) => {
+                io::Error::new(io::ErrorKind::ConnectionReset, e.to_debug_string())
+            }
+        };
+        let budget = output.check_write().map_err(stream_error)?;
+        let n = usize::try_from(budget).unwrap_or(usize::MAX).min(buf.len());
+        if n == 0 {
+            return Err(io::Error::from(io::ErrorKind::WouldBlock));
+        }
+        output
+            .write(buf.get(..n).unwrap_or_default())
+            .map_err(stream_error)?;
+        Ok(n)
+    }
+
+    fn wait(&mut self, interest: Interest, timeout: Option<Duration>) {
+        let mut pollables = Vec::with_capacity(3);
+        match &self.stage {
+            Stage::Lookup { stream, .. } => pollables.push(stream.subscribe()),
+            Stage::Connecting { socket, .. } => pollables.push(socket.subscribe()),
+            Stage::Connected { input, output, .. } => {
+                if interest.readable {
+                    pollables.push(input.subscribe());
+                }
+                if interest.writable {
+                    pollables.push(output.subscribe());
+                }
+            }
+            Stage::Closed => {}
+        }
+        if let Some(timeout) = timeout {
+            pollables.push(monotonic_clock::subscribe_duration(duration_nanos(timeout)));
+        }
+        if pollables.is_empty() {
+            return;
+        }
+        let refs: Vec<&Pollable> = pollables.iter().collect();
+        poll::poll(&refs);
+    }
+
+    fn shutdown(&mut self, timeout: Duration) {
+        if let Stage::Connected { output, socket, .. } = &self.stage {
+            if !timeout.is_zero() && output.flush().is_ok() {
+                let done = output.subscribe();
+                let timer = monotonic_clock::subscribe_duration(duration_nanos(timeout));
+                poll::poll(&[&done, &timer]);
+            }
+            let _ = socket.shutdown(ShutdownType::Both);
+        }
+    }
+
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        match &self.stage {
+            Stage::Connected { socket, .. } => socket.remote_address().ok().map(std_address),
+            _ => None,
+        }
+    }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.stage {
+            Stage::Connected { socket, .. } => socket.local_address().ok().map(std_address),
+            _ => None,
+        }
+    }
+}
+
+/// A pollable that is ready at once.
+pub fn ready_now() -> Pollable {
+    monotonic_clock::subscribe_duration(0)
+}
+
+fn duration_nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn map_error(e: ErrorCode) -> SocketError {
+    match e {
+        ErrorCode::AccessDenied => SocketError::SocketAccess,
+        ErrorCode::ConnectionRefused => SocketError::ConnectionRefused,
+        ErrorCode::ConnectionReset | ErrorCode::ConnectionAborted => SocketError::RemoteHostClosed,
+        ErrorCode::NameUnresolvable | ErrorCode::PermanentResolverFailure | ErrorCode::TemporaryResolverFailure => {
+            SocketError::HostNotFound
+        }
+        ErrorCode::Timeout => SocketError::SocketTimeout,
+        ErrorCode::AddressInUse => SocketError::AddressInUse,
+        ErrorCode::AddressNotBindable => SocketError::SocketAddressNotAvailable,
+        ErrorCode::NewSocketLimit | ErrorCode::OutOfMemory => SocketError::SocketResource,
+        ErrorCode::NotSupported => SocketError::UnsupportedSocketOperation,
+        ErrorCode::InvalidArgument => SocketError::invalid_input("invalid socket address"),
+        ErrorCode::RemoteUnreachable => SocketError::Network,
+        other => SocketError::Unknown(format!("{other:?}")),
+    }
+}
+
+fn ip_address(ip: IpAddr) -> IpAddress {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            IpAddress::Ipv4((a, b, c, d))
+        }
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, e, f, g, h] = v6.segments();
+            IpAddress::Ipv6((a, b, c, d, e, f, g, h))
+        }
+    }
+}
+
+fn socket_address(address: IpAddress, port: u16) -> IpSocketAddress {
+    match address {
+        IpAddress::Ipv4(address) => IpSocketAddress::Ipv4(Ipv4SocketAddress { port, address }),
+        IpAddress::Ipv6(address) => IpSocketAddress::Ipv6(Ipv6SocketAddress {
+            port,
+            flow_info: 0,
+            address,
+            scope_id: 0,
+        }),
+    }
+}
+
+fn std_address(address: IpSocketAddress) -> SocketAddr {
+    match address {
+        IpSocketAddress::Ipv4(Ipv4SocketAddress {
+            port,
+            address: (a, b, c, d),
+        }) => SocketAddr::new(IpAddr::V4(Ipv4Addr::new(a, b, c, d)), port),
+        IpSocketAddress::Ipv6(v6) => {
+            let (a, b, c, d, e, f, g, h) = v6.address;
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h)), v6.port)
+        }
+    }
+}
