@@ -1,0 +1,129 @@
+//! Builds the `sslsocket` guest component and copies it into `OUT_DIR` for `include_bytes!`.
+//!
+//! The guest is built by a nested `cargo build --release --target wasm32-wasip2 -p sslsocket` on
+//! the workspace manifest, in its own target directory (`$CARGO_TARGET_DIR/guest`, or
+//! `<workspace>/target/guest`) so that it never waits on the outer cargo's build-directory lock.
+//! Setting `SSLSOCKET_COMPONENT` to a `.wasm` file skips the nested build and embeds that file.
+
+use std::env;
+use std::ffi::OsString;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Environment variables of the outer build that must not reach the nested cargo.
+const LEAKY_VARS: &[&str] = &[
+    "CARGO_ENCODED_RUSTFLAGS",
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTDOCFLAGS",
+    "RUSTDOCFLAGS",
+    "CARGO_BUILD_TARGET",
+    "CARGO_BUILD_TARGET_DIR",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_RUSTFLAGS",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_MANIFEST_LINKS",
+    "CARGO_CRATE_NAME",
+    "CARGO_PKG_NAME",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CLIPPY_ARGS",
+    "CLIPPY_CONF_DIR",
+    "TARGET",
+    "HOST",
+    "OUT_DIR",
+    "OPT_LEVEL",
+    "PROFILE",
+    "DEBUG",
+    "NUM_JOBS",
+    "RUSTC_LINKER",
+    "CARGO_LLVM_COV",
+    "LLVM_PROFILE_FILE",
+];
+
+/// Prefixes of per-package variables cargo sets for this build script.
+const LEAKY_PREFIXES: &[&str] = &["CARGO_CFG_", "CARGO_FEATURE_", "CARGO_PKG_", "DEP_"];
+
+fn main() -> Result<(), String> {
+    println!("cargo:rerun-if-env-changed=SSLSOCKET_COMPONENT");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
+    let dest = out_dir.join("sslsocket.wasm");
+
+    if let Some(path) = env::var_os("SSLSOCKET_COMPONENT") {
+        let path = PathBuf::from(path);
+        println!("cargo:rerun-if-changed={}", path.display());
+        return copy(&path, &dest);
+    }
+
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").ok_or("no CARGO_MANIFEST_DIR")?);
+    let workspace = manifest_dir.join("../..");
+    for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
+    }
+    let target_dir = match env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir).join("guest"),
+        None => workspace.join("target").join("guest"),
+    };
+    build_guest(&workspace, &target_dir)?;
+    copy(
+        &target_dir
+            .join("wasm32-wasip2")
+            .join("release")
+            .join("sslsocket.wasm"),
+        &dest,
+    )
+}
+
+/// Runs the nested cargo build of the guest; its output goes to this script's stderr, which cargo
+/// shows when the build fails.
+fn build_guest(workspace: &Path, target_dir: &Path) -> Result<(), String> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut command = Command::new(cargo);
+    command
+        .arg("build")
+        .arg("--release")
+        .arg("--target")
+        .arg("wasm32-wasip2")
+        .arg("-p")
+        .arg("sslsocket")
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(workspace)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(io::stderr()))
+        .stderr(Stdio::from(io::stderr()));
+    for (name, _) in env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if LEAKY_VARS.contains(&name) || LEAKY_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            command.env_remove(name);
+        }
+    }
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run cargo to build the sslsocket guest component: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "building the sslsocket guest component failed ({status}); see the cargo output above. \
+             Set SSLSOCKET_COMPONENT=/path/to/sslsocket.wasm to embed a prebuilt component."
+        ))
+    }
+}
+
+/// Copies the component to `dest`, replacing it only when the content changed.
+fn copy(src: &Path, dest: &Path) -> Result<(), String> {
+    let bytes = fs::read(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+    if fs::read(dest).ok().as_deref() == Some(bytes.as_slice()) {
+        return Ok(());
+    }
+    fs::write(dest, &bytes).map_err(|e| format!("cannot write {}: {e}", dest.display()))
+}

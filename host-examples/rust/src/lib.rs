@@ -1,0 +1,639 @@
+//! Embeds the `sslsocket` WebAssembly component (a QSslSocket-style TLS socket whose TLS runs inside
+//! the guest) in wasmtime.
+//!
+//! The component is built by this crate's build script and embedded as [`COMPONENT`]. It is
+//! compiled once per process; every [`Session`] is a fresh component instance with its own store,
+//! WASI context and network policy:
+//!
+//! ```no_run
+//! # fn main() -> anyhow::Result<()> {
+//! use sslsocket_host::{NetworkPolicy, Session, SessionConfig};
+//!
+//! let mut session = Session::new(SessionConfig::new().network(NetworkPolicy::loopback_only()))?;
+//! let socket = session.new_socket()?;
+//! socket.connect_to_host_encrypted(&mut session, "localhost", 4433)??;
+//! socket.wait_for_encrypted(&mut session, 5000)??;
+//! socket.write(&mut session, b"hello\n")??;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every call returns `wasmtime::Result<T>`: the outer error is a trap (the instance is then dead),
+//! and for fallible WIT functions `T` is itself a `Result<_, ErrorCode>`.
+
+#![deny(unsafe_code)]
+
+pub mod names;
+pub mod policy;
+pub mod server;
+pub mod testpki;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use anyhow::{Context as _, anyhow};
+use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+pub use policy::NetworkPolicy;
+
+/// The generated bindings of world `sslsocket` (package `sslsocket:tls@0.1.0`).
+#[allow(unsafe_code, missing_docs, clippy::all)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        world: "sslsocket",
+        path: "../../wit",
+        with: { "wasi:io": wasmtime_wasi::p2::bindings::io },
+        require_store_data_send: true,
+    });
+}
+
+pub use bindings::Sslsocket;
+pub use bindings::exports::sslsocket::tls::pki::{
+    AlternativeName, DigestAlgorithm, EncodingFormat, KeyAlgorithm, KeyType, SubjectInfoAttribute,
+};
+pub use bindings::exports::sslsocket::tls::socket::SslErrorEntry;
+pub use bindings::exports::sslsocket::tls::types::{
+    Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
+};
+
+/// The `sslsocket` component (`sslsocket.wasm`, built for `wasm32-wasip2`), embedded at build time.
+pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sslsocket.wasm"));
+
+/// The result of a fallible WIT function: the outer error is a trap, the inner one the WIT error.
+pub type CallResult<T> = wasmtime::Result<Result<T, ErrorCode>>;
+
+/// The per-process engine and the pre-linked component.
+struct Runtime {
+    engine: Engine,
+    pre: bindings::SslsocketPre<HostState>,
+}
+
+static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
+
+/// Compiles the embedded component now (it is otherwise compiled by the first [`Session::new`]).
+/// Compilation happens once per process and takes a few seconds.
+pub fn warm_up() -> anyhow::Result<()> {
+    runtime().map(|_| ())
+}
+
+fn runtime() -> anyhow::Result<&'static Runtime> {
+    RUNTIME
+        .get_or_init(|| build_runtime().map_err(|e| format!("{e:#}")))
+        .as_ref()
+        .map_err(|e| anyhow!("cannot load the sslsocket component: {e}"))
+}
+
+fn build_runtime() -> anyhow::Result<Runtime> {
+    if COMPONENT.is_empty() {
+        return Err(anyhow!(
+            "the embedded component is empty (built with SSLSOCKET_COMPONENT pointing at an empty file)"
+        ));
+    }
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let engine = Engine::new(&config)?;
+    let component = Component::new(&engine, COMPONENT)
+        .map_err(anyhow::Error::from)
+        .context("compiling the component")?;
+    let mut linker = Linker::<HostState>::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    let pre = bindings::SslsocketPre::new(linker.instantiate_pre(&component)?)?;
+    Ok(Runtime { engine, pre })
+}
+
+/// How a [`Session`] is set up: its network policy, an optional read-only directory and stdio.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    network: NetworkPolicy,
+    preopen: Option<(PathBuf, String)>,
+    inherit_stdout: bool,
+    inherit_stderr: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SessionConfig {
+    /// Loopback-only network, no files, the guest's stderr (panic messages, logs) inherited.
+    pub fn new() -> Self {
+        Self {
+            network: NetworkPolicy::loopback_only(),
+            preopen: None,
+            inherit_stdout: false,
+            inherit_stderr: true,
+        }
+    }
+
+    /// Sets the network policy.
+    pub fn network(mut self, policy: NetworkPolicy) -> Self {
+        self.network = policy;
+        self
+    }
+
+    /// Makes `host_dir` readable by the guest as `guest_dir` (read only), e.g. for
+    /// `certificate.from-path`.
+    pub fn preopen_read_only(mut self, host_dir: impl Into<PathBuf>, guest_dir: &str) -> Self {
+        self.preopen = Some((host_dir.into(), guest_dir.to_owned()));
+        self
+    }
+
+    /// Whether the guest's stdout goes to this process's stdout (default: discarded).
+    pub fn inherit_stdout(mut self, inherit: bool) -> Self {
+        self.inherit_stdout = inherit;
+        self
+    }
+
+    /// Whether the guest's stderr goes to this process's stderr (default: yes).
+    pub fn inherit_stderr(mut self, inherit: bool) -> Self {
+        self.inherit_stderr = inherit;
+        self
+    }
+
+    fn wasi_ctx(&self) -> anyhow::Result<WasiCtx> {
+        let mut builder = WasiCtxBuilder::new();
+        if self.inherit_stdout {
+            builder.inherit_stdout();
+        }
+        if self.inherit_stderr {
+            builder.inherit_stderr();
+        }
+        let policy = self.network.clone();
+        builder
+            .allow_tcp(true)
+            .allow_udp(false)
+            .allow_ip_name_lookup(true)
+            .socket_addr_check(move |addr, usage| {
+                let allowed = policy.permits(addr, usage);
+                Box::pin(async move { allowed })
+            });
+        if let Some((host_dir, guest_dir)) = &self.preopen {
+            builder
+                .preopened_dir(host_dir, guest_dir, FsPerms::ReadOnly)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("cannot open {}", host_dir.display()))?;
+        }
+        Ok(builder.build())
+    }
+}
+
+/// The store data of a session: the WASI context and the resource table.
+pub struct HostState {
+    ctx: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// One instance of the component with its own store. Not shareable between threads at once, but
+/// `Send`: create one per thread.
+pub struct Session {
+    store: Store<HostState>,
+    bindings: Sslsocket,
+}
+
+impl Session {
+    /// Instantiates the component (compiling it first if this is the first session of the process).
+    pub fn new(config: SessionConfig) -> anyhow::Result<Self> {
+        let runtime = runtime()?;
+        let state = HostState {
+            ctx: config.wasi_ctx()?,
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&runtime.engine, state);
+        let bindings = runtime.pre.instantiate(&mut store)?;
+        Ok(Self { store, bindings })
+    }
+
+    /// The store, for calling the generated bindings directly.
+    pub fn store(&mut self) -> &mut Store<HostState> {
+        &mut self.store
+    }
+
+    /// The generated bindings of this instance.
+    pub fn bindings(&self) -> &Sslsocket {
+        &self.bindings
+    }
+
+    /// The `socket` interface (free functions such as `supported-ciphers`) and the store.
+    pub fn socket_interface(
+        &mut self,
+    ) -> (
+        &bindings::exports::sslsocket::tls::socket::Guest,
+        &mut Store<HostState>,
+    ) {
+        (self.bindings.sslsocket_tls_socket(), &mut self.store)
+    }
+
+    /// The `ssl-socket` resource's functions and the store.
+    pub fn ssl_socket_api(
+        &mut self,
+    ) -> (
+        bindings::exports::sslsocket::tls::socket::GuestSslSocket<'_>,
+        &mut Store<HostState>,
+    ) {
+        (
+            self.bindings.sslsocket_tls_socket().ssl_socket(),
+            &mut self.store,
+        )
+    }
+
+    /// The `certificate` resource's functions and the store.
+    pub fn certificate_api(
+        &mut self,
+    ) -> (
+        bindings::exports::sslsocket::tls::pki::GuestCertificate<'_>,
+        &mut Store<HostState>,
+    ) {
+        (
+            self.bindings.sslsocket_tls_pki().certificate(),
+            &mut self.store,
+        )
+    }
+
+    /// The `key` resource's functions and the store.
+    pub fn key_api(
+        &mut self,
+    ) -> (
+        bindings::exports::sslsocket::tls::pki::GuestKey<'_>,
+        &mut Store<HostState>,
+    ) {
+        (self.bindings.sslsocket_tls_pki().key(), &mut self.store)
+    }
+
+    /// Creates a new unconnected socket (`ssl-socket` constructor).
+    pub fn new_socket(&mut self) -> wasmtime::Result<SslSocket> {
+        let (api, store) = self.ssl_socket_api();
+        api.call_constructor(store).map(SslSocket)
+    }
+
+    /// Parses every certificate in `data` (`certificate.from-data`).
+    pub fn certificates_from_data(
+        &mut self,
+        data: &[u8],
+        format: EncodingFormat,
+    ) -> CallResult<Vec<Certificate>> {
+        let (api, store) = self.certificate_api();
+        Ok(api
+            .call_from_data(store, data, format)?
+            .map(|certs| certs.into_iter().map(Certificate).collect()))
+    }
+
+    /// Parses one PEM certificate (`certificate.from-pem`).
+    pub fn certificate_from_pem(&mut self, pem: &str) -> CallResult<Certificate> {
+        let (api, store) = self.certificate_api();
+        Ok(api.call_from_pem(store, pem)?.map(Certificate))
+    }
+
+    /// Parses a private key, PEM or DER (`key.private-from-data`).
+    pub fn private_key_from_data(
+        &mut self,
+        data: &[u8],
+        format: EncodingFormat,
+    ) -> CallResult<Key> {
+        let (api, store) = self.key_api();
+        Ok(api.call_private_from_data(store, data, format)?.map(Key))
+    }
+
+    /// Whether TLS is available (`supports-ssl`).
+    pub fn supports_ssl(&mut self) -> wasmtime::Result<bool> {
+        let (api, store) = self.socket_interface();
+        api.call_supports_ssl(store)
+    }
+
+    /// The TLS library version string (`ssl-library-version-string`).
+    pub fn ssl_library_version_string(&mut self) -> wasmtime::Result<String> {
+        let (api, store) = self.socket_interface();
+        api.call_ssl_library_version_string(store)
+    }
+
+    /// Every cipher the component can negotiate (`supported-ciphers`).
+    pub fn supported_ciphers(&mut self) -> wasmtime::Result<Vec<Cipher>> {
+        let (api, store) = self.socket_interface();
+        api.call_supported_ciphers(store)
+    }
+
+    /// Drops a resource handle owned by the host (a socket, certificate or key).
+    pub fn drop_resource(&mut self, resource: ResourceAny) -> wasmtime::Result<()> {
+        resource.resource_drop(&mut self.store)
+    }
+}
+
+/// Declares `SslSocket` methods that forward to the generated `call_*` functions.
+macro_rules! forward {
+    ($( $(#[$doc:meta])* fn $name:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&self, session: &mut Session $(, $arg: $ty)*) -> wasmtime::Result<$ret> {
+                let (api, store) = session.ssl_socket_api();
+                api.$call(store, self.0 $(, $arg)*)
+            }
+        )*
+    };
+}
+
+/// A handle to an `ssl-socket` resource in a [`Session`]. Drop it with [`SslSocket::drop`].
+#[derive(Clone, Copy, Debug)]
+pub struct SslSocket(pub ResourceAny);
+
+impl SslSocket {
+    forward! {
+        /// `connect-to-host`: starts a plain TCP connection.
+        fn connect_to_host => call_connect_to_host(host: &str, port: u16) -> Result<(), ErrorCode>;
+        /// `connect-to-host-encrypted`: connects, then runs a TLS client handshake.
+        fn connect_to_host_encrypted => call_connect_to_host_encrypted(host: &str, port: u16) -> Result<(), ErrorCode>;
+        /// `start-client-handshake`: upgrades a plain connected socket (STARTTLS).
+        fn start_client_handshake => call_start_client_handshake() -> Result<(), ErrorCode>;
+        /// `disconnect-from-host`: flushes, sends close_notify and closes.
+        fn disconnect_from_host => call_disconnect_from_host() -> ();
+        /// `close`.
+        fn close => call_close() -> ();
+        /// `abort`.
+        fn abort => call_abort() -> ();
+        /// `wait-for-connected(msecs)`.
+        fn wait_for_connected => call_wait_for_connected(msecs: i32) -> Result<(), ErrorCode>;
+        /// `wait-for-encrypted(msecs)`.
+        fn wait_for_encrypted => call_wait_for_encrypted(msecs: i32) -> Result<(), ErrorCode>;
+        /// `wait-for-ready-read(msecs)`.
+        fn wait_for_ready_read => call_wait_for_ready_read(msecs: i32) -> Result<(), ErrorCode>;
+        /// `wait-for-bytes-written(msecs)`.
+        fn wait_for_bytes_written => call_wait_for_bytes_written(msecs: i32) -> Result<(), ErrorCode>;
+        /// `wait-for-disconnected(msecs)`.
+        fn wait_for_disconnected => call_wait_for_disconnected(msecs: i32) -> Result<(), ErrorCode>;
+        /// `process`: does the work that can be done without blocking.
+        fn process => call_process() -> ();
+        /// `take-events`: the queued signals, oldest first.
+        fn take_events => call_take_events() -> Vec<SocketEvent>;
+        /// `read(max-size)`.
+        fn read => call_read(max_size: u64) -> Result<Vec<u8>, ErrorCode>;
+        /// `read-all`.
+        fn read_all => call_read_all() -> Result<Vec<u8>, ErrorCode>;
+        /// `read-line(max-size)`.
+        fn read_line => call_read_line(max_size: u64) -> Result<Vec<u8>, ErrorCode>;
+        /// `can-read-line`.
+        fn can_read_line => call_can_read_line() -> bool;
+        /// `get-char`.
+        fn get_char => call_get_char() -> Result<Option<u8>, ErrorCode>;
+        /// `put-char`.
+        fn put_char => call_put_char(c: u8) -> Result<(), ErrorCode>;
+        /// `write(data)`: queues data, returns its length.
+        fn write => call_write(data: &[u8]) -> Result<u64, ErrorCode>;
+        /// `bytes-available`.
+        fn bytes_available => call_bytes_available() -> u64;
+        /// `bytes-to-write`.
+        fn bytes_to_write => call_bytes_to_write() -> u64;
+        /// `at-end`.
+        fn at_end => call_at_end() -> bool;
+        /// `state`.
+        fn state => call_state() -> SocketState;
+        /// `mode`.
+        fn mode => call_mode() -> Mode;
+        /// `is-encrypted`.
+        fn is_encrypted => call_is_encrypted() -> bool;
+        /// `error`: the last error.
+        fn error => call_error() -> Option<ErrorCode>;
+        /// `error-string`.
+        fn error_string => call_error_string() -> String;
+        /// `peer-address`.
+        fn peer_address => call_peer_address() -> Option<String>;
+        /// `peer-port`.
+        fn peer_port => call_peer_port() -> u16;
+        /// `peer-name`.
+        fn peer_name => call_peer_name() -> String;
+        /// `protocol`: the setting for the next handshake.
+        fn protocol => call_protocol() -> Protocol;
+        /// `set-protocol`.
+        fn set_protocol => call_set_protocol(protocol: Protocol) -> Result<(), ErrorCode>;
+        /// `session-protocol`: the negotiated version.
+        fn session_protocol => call_session_protocol() -> Option<Protocol>;
+        /// `ciphers`.
+        fn ciphers => call_ciphers() -> Vec<Cipher>;
+        /// `set-ciphers-by-name("A:B")`.
+        fn set_ciphers_by_name => call_set_ciphers_by_name(names: &str) -> Result<(), ErrorCode>;
+        /// `current-cipher`.
+        fn current_cipher => call_current_cipher() -> Option<Cipher>;
+        /// `add-ca-certificates-pem`: returns how many were added.
+        fn add_ca_certificates_pem => call_add_ca_certificates_pem(pem: &str) -> Result<u32, ErrorCode>;
+        /// `ignore-ssl-errors`.
+        fn ignore_ssl_errors => call_ignore_ssl_errors() -> ();
+        /// `peer-verify-name`.
+        fn peer_verify_name => call_peer_verify_name() -> String;
+        /// `set-peer-verify-name`.
+        fn set_peer_verify_name => call_set_peer_verify_name(name: &str) -> ();
+    }
+
+    /// `add-ca-certificate`.
+    pub fn add_ca_certificate(
+        &self,
+        session: &mut Session,
+        cert: &Certificate,
+    ) -> wasmtime::Result<()> {
+        let (api, store) = session.ssl_socket_api();
+        api.call_add_ca_certificate(store, self.0, cert.0)
+    }
+
+    /// `set-local-certificate`.
+    pub fn set_local_certificate(
+        &self,
+        session: &mut Session,
+        cert: &Certificate,
+    ) -> wasmtime::Result<()> {
+        let (api, store) = session.ssl_socket_api();
+        api.call_set_local_certificate(store, self.0, cert.0)
+    }
+
+    /// `set-private-key`.
+    pub fn set_private_key(&self, session: &mut Session, key: &Key) -> CallResult<()> {
+        let (api, store) = session.ssl_socket_api();
+        api.call_set_private_key(store, self.0, key.0)
+    }
+
+    /// `peer-certificate`.
+    pub fn peer_certificate(&self, session: &mut Session) -> wasmtime::Result<Option<Certificate>> {
+        let (api, store) = session.ssl_socket_api();
+        Ok(api.call_peer_certificate(store, self.0)?.map(Certificate))
+    }
+
+    /// `peer-certificate-chain`, leaf first.
+    pub fn peer_certificate_chain(
+        &self,
+        session: &mut Session,
+    ) -> wasmtime::Result<Vec<Certificate>> {
+        let (api, store) = session.ssl_socket_api();
+        Ok(api
+            .call_peer_certificate_chain(store, self.0)?
+            .into_iter()
+            .map(Certificate)
+            .collect())
+    }
+
+    /// `ssl-errors` of the last handshake. The certificates in the entries are owned by the caller;
+    /// [`SslSocket::ssl_error_report`] is the convenient form.
+    pub fn ssl_errors(&self, session: &mut Session) -> wasmtime::Result<Vec<SslErrorEntry>> {
+        let (api, store) = session.ssl_socket_api();
+        api.call_ssl_errors(store, self.0)
+    }
+
+    /// `ssl-errors` as plain data: each error with the subject of its certificate (the certificate
+    /// handles are dropped).
+    pub fn ssl_error_report(&self, session: &mut Session) -> wasmtime::Result<Vec<SslErrorReport>> {
+        let entries = self.ssl_errors(session)?;
+        let mut report = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let certificate = match entry.certificate {
+                Some(handle) => {
+                    let cert = Certificate(handle);
+                    let subject = cert.subject(session)?;
+                    cert.drop(session)?;
+                    Some(subject)
+                }
+                None => None,
+            };
+            report.push(SslErrorReport {
+                error: entry.error,
+                message: entry.message,
+                certificate,
+            });
+        }
+        Ok(report)
+    }
+
+    /// The subjects of the peer's chain, leaf first (the certificate handles are dropped).
+    pub fn peer_chain_subjects(&self, session: &mut Session) -> wasmtime::Result<Vec<String>> {
+        let chain = self.peer_certificate_chain(session)?;
+        let mut subjects = Vec::with_capacity(chain.len());
+        for cert in chain {
+            subjects.push(cert.subject(session)?);
+            cert.drop(session)?;
+        }
+        Ok(subjects)
+    }
+
+    /// Writes all of `data` and waits until it has been written to the network.
+    pub fn write_all(&self, session: &mut Session, data: &[u8], msecs: i32) -> CallResult<()> {
+        let mut rest = data;
+        while !rest.is_empty() {
+            let written = match self.write(session, rest)? {
+                Ok(n) => usize::try_from(n).unwrap_or(usize::MAX).min(rest.len()),
+                Err(e) => return Ok(Err(e)),
+            };
+            if written == 0 {
+                return Ok(Err(ErrorCode::Unknown(
+                    "write accepted no bytes".to_owned(),
+                )));
+            }
+            rest = rest.get(written..).unwrap_or_default();
+        }
+        if self.bytes_to_write(session)? == 0 {
+            return Ok(Ok(()));
+        }
+        self.wait_for_bytes_written(session, msecs)
+    }
+
+    /// Reads exactly `len` bytes, waiting up to `msecs` for each new piece of data.
+    pub fn read_exact(&self, session: &mut Session, len: usize, msecs: i32) -> CallResult<Vec<u8>> {
+        let mut data = Vec::with_capacity(len);
+        while data.len() < len {
+            if self.bytes_available(session)? == 0
+                && let Err(e) = self.wait_for_ready_read(session, msecs)?
+            {
+                return Ok(Err(e));
+            }
+            let want = u64::try_from(len - data.len()).unwrap_or(u64::MAX);
+            match self.read(session, want)? {
+                Ok(chunk) => data.extend_from_slice(&chunk),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        Ok(Ok(data))
+    }
+
+    /// Drops the socket resource.
+    pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
+        session.drop_resource(self.0)
+    }
+}
+
+/// One `ssl-errors` entry as plain data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SslErrorReport {
+    /// The error.
+    pub error: SslError,
+    /// Its description.
+    pub message: String,
+    /// The subject of the certificate it concerns, if any.
+    pub certificate: Option<String>,
+}
+
+/// A handle to a `certificate` resource in a [`Session`].
+#[derive(Clone, Copy, Debug)]
+pub struct Certificate(pub ResourceAny);
+
+impl Certificate {
+    /// `subject`: the RFC 4514 subject name.
+    pub fn subject(&self, session: &mut Session) -> wasmtime::Result<String> {
+        let (api, store) = session.certificate_api();
+        api.call_subject(store, self.0)
+    }
+
+    /// `issuer`: the RFC 4514 issuer name.
+    pub fn issuer(&self, session: &mut Session) -> wasmtime::Result<String> {
+        let (api, store) = session.certificate_api();
+        api.call_issuer(store, self.0)
+    }
+
+    /// `subject-info(attribute)`.
+    pub fn subject_info(
+        &self,
+        session: &mut Session,
+        attribute: SubjectInfoAttribute,
+    ) -> wasmtime::Result<Vec<String>> {
+        let (api, store) = session.certificate_api();
+        api.call_subject_info(store, self.0, attribute)
+    }
+
+    /// `to-der`.
+    pub fn to_der(&self, session: &mut Session) -> wasmtime::Result<Vec<u8>> {
+        let (api, store) = session.certificate_api();
+        api.call_to_der(store, self.0)
+    }
+
+    /// Drops the certificate resource.
+    pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
+        session.drop_resource(self.0)
+    }
+}
+
+/// A handle to a `key` resource in a [`Session`].
+#[derive(Clone, Copy, Debug)]
+pub struct Key(pub ResourceAny);
+
+impl Key {
+    /// `algorithm`.
+    pub fn algorithm(&self, session: &mut Session) -> wasmtime::Result<KeyAlgorithm> {
+        let (api, store) = session.key_api();
+        api.call_algorithm(store, self.0)
+    }
+
+    /// `length` in bits.
+    pub fn length(&self, session: &mut Session) -> wasmtime::Result<u32> {
+        let (api, store) = session.key_api();
+        api.call_length(store, self.0)
+    }
+
+    /// Drops the key resource.
+    pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
+        session.drop_resource(self.0)
+    }
+}

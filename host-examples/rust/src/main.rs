@@ -1,0 +1,43 @@
+//! `sslsocket`: runs the sslsocket WebAssembly component in wasmtime, like `openssl s_client`.
+//!
+//! - `sslsocket connect HOST PORT ...` connects to a TLS server and prints what happens.
+//! - `sslsocket demo` runs the component against a throwaway TLS server on loopback.
+
+mod connect;
+mod demo;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The sslsocket component (QSslSocket in WebAssembly) on the command line.
+#[derive(Parser, Debug)]
+#[command(name = "sslsocket", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Connects to HOST:PORT with TLS, prints the handshake result and exchanges data.
+    Connect(Box<connect::ConnectArgs>),
+    /// Shows the component at work against a throwaway TLS server on 127.0.0.1.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Connect(args) => connect::run(&args),
+        Command::Demo(args) => demo::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("sslsocket: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

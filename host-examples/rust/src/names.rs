@@ -1,0 +1,230 @@
+//! WIT (kebab-case) names of the component's enums, and conversions back from names.
+
+use crate::{ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError};
+
+/// Every `ssl-error` case with its WIT name, in WIT order.
+pub const SSL_ERRORS: &[(SslError, &str)] = &[
+    (SslError::NoError, "no-error"),
+    (
+        SslError::UnableToGetIssuerCertificate,
+        "unable-to-get-issuer-certificate",
+    ),
+    (
+        SslError::UnableToDecryptCertificateSignature,
+        "unable-to-decrypt-certificate-signature",
+    ),
+    (
+        SslError::UnableToDecodeIssuerPublicKey,
+        "unable-to-decode-issuer-public-key",
+    ),
+    (
+        SslError::CertificateSignatureFailed,
+        "certificate-signature-failed",
+    ),
+    (
+        SslError::CertificateNotYetValid,
+        "certificate-not-yet-valid",
+    ),
+    (SslError::CertificateExpired, "certificate-expired"),
+    (SslError::InvalidNotBeforeField, "invalid-not-before-field"),
+    (SslError::InvalidNotAfterField, "invalid-not-after-field"),
+    (SslError::SelfSignedCertificate, "self-signed-certificate"),
+    (
+        SslError::SelfSignedCertificateInChain,
+        "self-signed-certificate-in-chain",
+    ),
+    (
+        SslError::UnableToGetLocalIssuerCertificate,
+        "unable-to-get-local-issuer-certificate",
+    ),
+    (
+        SslError::UnableToVerifyFirstCertificate,
+        "unable-to-verify-first-certificate",
+    ),
+    (SslError::CertificateRevoked, "certificate-revoked"),
+    (SslError::InvalidCaCertificate, "invalid-ca-certificate"),
+    (SslError::PathLengthExceeded, "path-length-exceeded"),
+    (SslError::InvalidPurpose, "invalid-purpose"),
+    (SslError::CertificateUntrusted, "certificate-untrusted"),
+    (SslError::CertificateRejected, "certificate-rejected"),
+    (SslError::SubjectIssuerMismatch, "subject-issuer-mismatch"),
+    (
+        SslError::AuthorityIssuerSerialNumberMismatch,
+        "authority-issuer-serial-number-mismatch",
+    ),
+    (SslError::NoPeerCertificate, "no-peer-certificate"),
+    (SslError::HostNameMismatch, "host-name-mismatch"),
+    (SslError::NoSslSupport, "no-ssl-support"),
+    (SslError::CertificateBlacklisted, "certificate-blacklisted"),
+    (
+        SslError::CertificateStatusUnknown,
+        "certificate-status-unknown",
+    ),
+    (SslError::OcspNoResponseFound, "ocsp-no-response-found"),
+    (SslError::OcspMalformedRequest, "ocsp-malformed-request"),
+    (SslError::OcspMalformedResponse, "ocsp-malformed-response"),
+    (SslError::OcspInternalError, "ocsp-internal-error"),
+    (SslError::OcspTryLater, "ocsp-try-later"),
+    (SslError::OcspSigRequired, "ocsp-sig-required"),
+    (SslError::OcspUnauthorized, "ocsp-unauthorized"),
+    (SslError::OcspResponseExpired, "ocsp-response-expired"),
+    (SslError::OcspRevoked, "ocsp-revoked"),
+    (SslError::OcspStatusUnknown, "ocsp-status-unknown"),
+    (SslError::UnspecifiedError, "unspecified-error"),
+];
+
+/// Every `protocol` case with its WIT name, in WIT order.
+pub const PROTOCOLS: &[(Protocol, &str)] = &[
+    (Protocol::SslV3, "ssl-v3"),
+    (Protocol::SslV2, "ssl-v2"),
+    (Protocol::TlsV1, "tls-v1"),
+    (Protocol::Compat, "compat"),
+    (Protocol::TlsV12, "tls-v1-2"),
+    (Protocol::TlsV13, "tls-v1-3"),
+    (Protocol::TlsV12OrLater, "tls-v1-2-or-later"),
+    (Protocol::TlsV13OrLater, "tls-v1-3-or-later"),
+    (Protocol::SecureProtocols, "secure-protocols"),
+];
+
+/// The WIT name of an `ssl-error`, e.g. `self-signed-certificate`.
+pub fn ssl_error(error: SslError) -> &'static str {
+    SSL_ERRORS
+        .iter()
+        .find(|(e, _)| *e == error)
+        .map_or("unspecified-error", |(_, name)| name)
+}
+
+/// The `ssl-error` with this WIT name.
+pub fn parse_ssl_error(name: &str) -> Option<SslError> {
+    SSL_ERRORS.iter().find(|(_, n)| *n == name).map(|(e, _)| *e)
+}
+
+/// The WIT name of a `protocol`, e.g. `tls-v1-3`.
+pub fn protocol(protocol: Protocol) -> &'static str {
+    PROTOCOLS
+        .iter()
+        .find(|(p, _)| *p == protocol)
+        .map_or("secure-protocols", |(_, name)| name)
+}
+
+/// The `protocol` with this WIT name; also accepts OpenSSL's `TLSv1.2` / `TLSv1.3`.
+pub fn parse_protocol(name: &str) -> Option<Protocol> {
+    match name {
+        "TLSv1.2" => Some(Protocol::TlsV12),
+        "TLSv1.3" => Some(Protocol::TlsV13),
+        _ => PROTOCOLS.iter().find(|(_, n)| *n == name).map(|(p, _)| *p),
+    }
+}
+
+/// A negotiated protocol as OpenSSL and Qt print it (`TLSv1.2`, `TLSv1.3`); other settings by
+/// their WIT name.
+pub fn protocol_display(p: Protocol) -> &'static str {
+    match p {
+        Protocol::TlsV12 => "TLSv1.2",
+        Protocol::TlsV13 => "TLSv1.3",
+        other => protocol(other),
+    }
+}
+
+/// The WIT name of a `mode`.
+pub fn mode(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Plain => "plain",
+        Mode::SslClient => "ssl-client",
+        Mode::SslServer => "ssl-server",
+    }
+}
+
+/// The WIT name of a `socket-state`.
+pub fn socket_state(state: SocketState) -> &'static str {
+    match state {
+        SocketState::Unconnected => "unconnected",
+        SocketState::HostLookup => "host-lookup",
+        SocketState::Connecting => "connecting",
+        SocketState::Connected => "connected",
+        SocketState::Closing => "closing",
+    }
+}
+
+/// The WIT case name of an `error-code` and its message, if it carries one.
+pub fn error_code(code: &ErrorCode) -> (&'static str, Option<&str>) {
+    match code {
+        ErrorCode::ConnectionRefused => ("connection-refused", None),
+        ErrorCode::RemoteHostClosed => ("remote-host-closed", None),
+        ErrorCode::HostNotFound => ("host-not-found", None),
+        ErrorCode::SocketAccess => ("socket-access", None),
+        ErrorCode::SocketResource => ("socket-resource", None),
+        ErrorCode::SocketTimeout => ("socket-timeout", None),
+        ErrorCode::Network => ("network", None),
+        ErrorCode::AddressInUse => ("address-in-use", None),
+        ErrorCode::SocketAddressNotAvailable => ("socket-address-not-available", None),
+        ErrorCode::UnsupportedSocketOperation => ("unsupported-socket-operation", None),
+        ErrorCode::SslHandshakeFailed(m) => ("ssl-handshake-failed", Some(m)),
+        ErrorCode::SslInternal(m) => ("ssl-internal", Some(m)),
+        ErrorCode::UnsupportedProtocol(m) => ("unsupported-protocol", Some(m)),
+        ErrorCode::InvalidState(m) => ("invalid-state", Some(m)),
+        ErrorCode::InvalidInput(m) => ("invalid-input", Some(m)),
+        ErrorCode::Unknown(m) => ("unknown", Some(m)),
+    }
+}
+
+/// An `error-code` as one line of text, e.g. `ssl-handshake-failed: bad certificate`.
+pub fn error_code_text(code: &ErrorCode) -> String {
+    match error_code(code) {
+        (name, Some(message)) if !message.is_empty() => format!("{name}: {message}"),
+        (name, _) => name.to_owned(),
+    }
+}
+
+/// The WIT case name of a `socket-event`.
+pub fn event(event: &SocketEvent) -> &'static str {
+    match event {
+        SocketEvent::HostFound => "host-found",
+        SocketEvent::Connected => "connected",
+        SocketEvent::Encrypted => "encrypted",
+        SocketEvent::ModeChanged(_) => "mode-changed",
+        SocketEvent::SslErrors(_) => "ssl-errors",
+        SocketEvent::ReadyRead => "ready-read",
+        SocketEvent::BytesWritten(_) => "bytes-written",
+        SocketEvent::StateChanged(_) => "state-changed",
+        SocketEvent::Disconnected => "disconnected",
+        SocketEvent::Error(_) => "error",
+    }
+}
+
+/// A `socket-event` as one line of text, e.g. `state-changed(connected)`.
+pub fn event_text(e: &SocketEvent) -> String {
+    let name = event(e);
+    match e {
+        SocketEvent::ModeChanged(m) => format!("{name}({})", mode(*m)),
+        SocketEvent::SslErrors(errors) => {
+            let list: Vec<&str> = errors.iter().map(|e| ssl_error(*e)).collect();
+            format!("{name}({})", list.join(", "))
+        }
+        SocketEvent::BytesWritten(n) => format!("{name}({n})"),
+        SocketEvent::StateChanged(s) => format!("{name}({})", socket_state(*s)),
+        SocketEvent::Error(code) => format!("{name}({})", error_code_text(code)),
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (e, name) in SSL_ERRORS {
+            assert_eq!(ssl_error(*e), *name);
+            assert_eq!(parse_ssl_error(name), Some(*e));
+        }
+        for (p, name) in PROTOCOLS {
+            assert_eq!(protocol(*p), *name);
+            assert_eq!(parse_protocol(name), Some(*p));
+        }
+        assert_eq!(parse_protocol("TLSv1.3"), Some(Protocol::TlsV13));
+        assert_eq!(parse_ssl_error("nonsense"), None);
+        assert_eq!(SSL_ERRORS.len(), 37);
+        assert_eq!(PROTOCOLS.len(), 9);
+    }
+}

@@ -1,0 +1,166 @@
+//! Output of the `sslsocket` command: human-readable lines, or one JSON object per line.
+
+use serde_json::{Map, Value, json};
+use sslsocket_host::{Session, SocketEvent, SslSocket, names};
+
+/// Prints events either as text (`* ...` lines on stdout) or as JSON lines.
+pub struct Reporter {
+    json: bool,
+    step: Option<String>,
+}
+
+impl Reporter {
+    /// A reporter; `json` selects JSON lines.
+    pub fn new(json: bool) -> Self {
+        Self { json, step: None }
+    }
+
+    /// Whether output is JSON.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// Starts a named step (the demo): a heading in text mode, a `step` field in JSON mode.
+    pub fn step(&mut self, name: &str, title: &str) {
+        self.step = Some(name.to_owned());
+        if !self.json {
+            println!("\n== {title}");
+        }
+    }
+
+    /// Prints an informational line (text mode only).
+    pub fn info(&self, text: &str) {
+        if !self.json {
+            println!("   {text}");
+        }
+    }
+
+    /// Prints one event: `fields` are added to `{"event": name}` in JSON mode; `text` is printed in
+    /// text mode.
+    pub fn emit(&self, name: &str, fields: Value, text: &str) {
+        if self.json {
+            let mut object = Map::new();
+            object.insert("event".to_owned(), Value::from(name));
+            if let Some(step) = &self.step {
+                object.insert("step".to_owned(), Value::from(step.as_str()));
+            }
+            if let Value::Object(extra) = fields {
+                object.extend(extra);
+            }
+            println!("{}", Value::Object(object));
+        } else {
+            println!("*  {text}");
+        }
+    }
+
+    /// Drains the socket's queued events and prints each; returns them. `encrypted` and
+    /// `ssl-errors` events are printed with details (protocol, cipher, peer chain; errors with the
+    /// certificate each concerns).
+    pub fn drain(
+        &self,
+        session: &mut Session,
+        socket: SslSocket,
+    ) -> anyhow::Result<Vec<SocketEvent>> {
+        let events = socket.take_events(session)?;
+        for event in &events {
+            match event {
+                SocketEvent::Encrypted => self.encrypted(session, socket)?,
+                SocketEvent::SslErrors(_) => {
+                    self.ssl_errors(session, socket)?;
+                }
+                other => {
+                    let fields = match other {
+                        SocketEvent::ModeChanged(m) => json!({ "mode": names::mode(*m) }),
+                        SocketEvent::StateChanged(s) => json!({ "state": names::socket_state(*s) }),
+                        SocketEvent::BytesWritten(n) => json!({ "bytes": n }),
+                        SocketEvent::Error(code) => error_fields(code),
+                        SocketEvent::Connected => json!({
+                            "peer-address": socket.peer_address(session)?,
+                            "peer-port": socket.peer_port(session)?,
+                        }),
+                        _ => json!({}),
+                    };
+                    self.emit(
+                        names::event(other),
+                        fields,
+                        &format!("event {}", names::event_text(other)),
+                    );
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    /// Prints the `encrypted` event with protocol, cipher and peer chain.
+    pub fn encrypted(&self, session: &mut Session, socket: SslSocket) -> anyhow::Result<()> {
+        let protocol = socket
+            .session_protocol(session)?
+            .map(names::protocol_display);
+        let cipher = socket.current_cipher(session)?;
+        let chain = socket.peer_chain_subjects(session)?;
+        let cipher_name = cipher.as_ref().map(|c| c.name.clone());
+        let iana = cipher.as_ref().map(|c| c.iana_name.clone());
+        self.emit(
+            "encrypted",
+            json!({
+                "protocol": protocol,
+                "cipher": cipher_name,
+                "cipher-iana": iana,
+                "peer-chain": chain,
+            }),
+            &format!(
+                "event encrypted: {} {}",
+                protocol.unwrap_or("(no protocol)"),
+                cipher_name.as_deref().unwrap_or("(no cipher)")
+            ),
+        );
+        if !self.json {
+            for (depth, subject) in chain.iter().enumerate() {
+                println!("     peer chain {depth}: {subject}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Prints the socket's `ssl-errors` list as one event; returns the error names.
+    pub fn ssl_errors(
+        &self,
+        session: &mut Session,
+        socket: SslSocket,
+    ) -> anyhow::Result<Vec<&'static str>> {
+        let report = socket.ssl_error_report(session)?;
+        let names: Vec<&'static str> = report.iter().map(|r| names::ssl_error(r.error)).collect();
+        let errors: Vec<Value> = report
+            .iter()
+            .map(|r| {
+                json!({
+                    "error": names::ssl_error(r.error),
+                    "message": r.message,
+                    "certificate": r.certificate,
+                })
+            })
+            .collect();
+        self.emit(
+            "ssl-errors",
+            json!({ "errors": errors }),
+            &format!("event ssl-errors: {}", names.join(", ")),
+        );
+        if !self.json {
+            for r in &report {
+                println!(
+                    "     {}: {} [{}]",
+                    names::ssl_error(r.error),
+                    r.message,
+                    r.certificate.as_deref().unwrap_or("no certificate")
+                );
+            }
+        }
+        Ok(names)
+    }
+}
+
+/// `{"error": "<case>", "message": "..."}` for an error code.
+pub fn error_fields(code: &sslsocket_host::ErrorCode) -> Value {
+    let (name, message) = names::error_code(code);
+    json!({ "error": name, "message": message })
+}
