@@ -17,3 +17,6 @@ pub use config::{Protocol, SslConfiguration};
 pub use errors::{SocketError, SslError, SslErrorEntry};
 pub use events::{Event, Mode, SocketState};
 pub use socket::SslSocket;
+
+#[cfg(test)]
+mod tests;

@@ -234,19 +234,17 @@ impl<T: Transport> SslSocket<T> {
         })
     }
 
-    /// Waits until every queued byte is on the network (`waitForBytesWritten`).
+    /// Waits until every queued byte is on the network (`waitForBytesWritten`); returns at once
+    /// when nothing is queued (`write` already sends what it can).
     ///
     /// # Errors
-    /// `InvalidState` when nothing is queued, `SocketTimeout`, or the connection error.
+    /// `InvalidState` when unconnected, `SocketTimeout`, or the connection error.
     pub fn wait_for_bytes_written(&mut self, msecs: i32) -> Result<(), SocketError> {
-        if self.bytes_to_write() == 0 {
-            return Err(SocketError::invalid_state("nothing is waiting to be written"));
-        }
         self.wait_until(msecs, |s| {
-            if s.bytes_to_write() == 0 {
-                Some(Ok(()))
-            } else if s.state == SocketState::Unconnected {
+            if s.state == SocketState::Unconnected {
                 Some(Err(s.closed_error()))
+            } else if s.bytes_to_write() == 0 {
+                Some(Ok(()))
             } else {
                 None
             }
