@@ -4,7 +4,9 @@ use super::Component;
 use super::convert::{encoding, pki_error};
 use crate::bindings::exports::sslsocket::tls::pki as wit;
 use crate::bindings::exports::sslsocket::tls::types::ErrorCode;
-use crate::pki::{AlternativeName, Certificate, DigestAlgorithm, Key, KeyAlgorithm, KeyType, SubjectInfo};
+use crate::pki::{
+    AlternativeName, Certificate, DigestAlgorithm, Key, KeyAlgorithm, KeyType, SubjectInfo,
+};
 
 impl wit::Guest for Component {
     type Certificate = Certificate;
@@ -22,22 +24,31 @@ pub fn borrowed(certificate: &wit::CertificateBorrow<'_>) -> Certificate {
 }
 
 impl wit::GuestCertificate for Certificate {
-    fn from_data(data: Vec<u8>, format: wit::EncodingFormat) -> Result<Vec<wit::Certificate>, ErrorCode> {
+    fn from_data(
+        data: Vec<u8>,
+        format: wit::EncodingFormat,
+    ) -> Result<Vec<wit::Certificate>, ErrorCode> {
         Certificate::from_data(&data, encoding(format))
             .map(certificates)
             .map_err(pki_error)
     }
 
     fn from_pem(pem: String) -> Result<wit::Certificate, ErrorCode> {
-        Certificate::from_pem(&pem).map(wit::Certificate::new).map_err(pki_error)
+        Certificate::from_pem(&pem)
+            .map(wit::Certificate::new)
+            .map_err(pki_error)
     }
 
     fn from_der(der: Vec<u8>) -> Result<wit::Certificate, ErrorCode> {
-        Certificate::from_der(&der).map(wit::Certificate::new).map_err(pki_error)
+        Certificate::from_der(&der)
+            .map(wit::Certificate::new)
+            .map_err(pki_error)
     }
 
     fn from_path(path: String) -> Result<Vec<wit::Certificate>, ErrorCode> {
-        Certificate::from_path(&path).map(certificates).map_err(pki_error)
+        Certificate::from_path(&path)
+            .map(certificates)
+            .map_err(pki_error)
     }
 
     fn to_pem(&self) -> String {
@@ -128,7 +139,9 @@ impl wit::GuestCertificate for Certificate {
     }
 
     fn public_key(&self) -> Result<wit::Key, ErrorCode> {
-        Certificate::public_key(self).map(wit::Key::new).map_err(pki_error)
+        Certificate::public_key(self)
+            .map(wit::Key::new)
+            .map_err(pki_error)
     }
 
     fn equals(&self, other: wit::CertificateBorrow<'_>) -> bool {
@@ -137,7 +150,10 @@ impl wit::GuestCertificate for Certificate {
 }
 
 impl wit::GuestKey for Key {
-    fn private_from_data(data: Vec<u8>, format: wit::EncodingFormat) -> Result<wit::Key, ErrorCode> {
+    fn private_from_data(
+        data: Vec<u8>,
+        format: wit::EncodingFormat,
+    ) -> Result<wit::Key, ErrorCode> {
         Key::private_from_data(&data, encoding(format))
             .map(wit::Key::new)
             .map_err(pki_error)

@@ -5,7 +5,9 @@ use std::cell::RefCell;
 use super::Component;
 use super::convert::{self, error_code};
 use super::pki::{borrowed, certificates};
-use crate::bindings::exports::sslsocket::tls::pki::{Certificate as WitCertificate, CertificateBorrow, Key as WitKey, KeyBorrow};
+use crate::bindings::exports::sslsocket::tls::pki::{
+    Certificate as WitCertificate, CertificateBorrow, Key as WitKey, KeyBorrow,
+};
 use crate::bindings::exports::sslsocket::tls::socket as wit;
 use crate::bindings::exports::sslsocket::tls::types::{
     Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
@@ -38,11 +40,17 @@ impl wit::Guest for Component {
     }
 
     fn supported_ciphers() -> Vec<Cipher> {
-        engine::cipher::supported_ciphers().iter().map(convert::cipher).collect()
+        engine::cipher::supported_ciphers()
+            .iter()
+            .map(convert::cipher)
+            .collect()
     }
 
     fn global_ciphers() -> Vec<Cipher> {
-        config::global_ciphers().iter().map(convert::cipher).collect()
+        config::global_ciphers()
+            .iter()
+            .map(convert::cipher)
+            .collect()
     }
 
     fn set_global_ciphers(ciphers: Vec<Cipher>) -> Result<()> {
@@ -91,7 +99,8 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn connect_to_host(&self, host_name: String, port: u16) -> Result<()> {
-        self.with(|s| s.connect_to_host(&host_name, port)).map_err(error_code)
+        self.with(|s| s.connect_to_host(&host_name, port))
+            .map_err(error_code)
     }
 
     fn connect_to_host_encrypted(&self, host_name: String, port: u16) -> Result<()> {
@@ -100,11 +109,13 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn start_client_handshake(&self) -> Result<()> {
-        self.with(|s| s.start_client_handshake()).map_err(error_code)
+        self.with(|s| s.start_client_handshake())
+            .map_err(error_code)
     }
 
     fn start_server_handshake(&self) -> Result<()> {
-        self.with(|s| s.start_server_handshake()).map_err(error_code)
+        self.with(|s| s.start_server_handshake())
+            .map_err(error_code)
     }
 
     fn disconnect_from_host(&self) {
@@ -120,23 +131,28 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn wait_for_connected(&self, msecs: i32) -> Result<()> {
-        self.with(|s| s.wait_for_connected(msecs)).map_err(error_code)
+        self.with(|s| s.wait_for_connected(msecs))
+            .map_err(error_code)
     }
 
     fn wait_for_encrypted(&self, msecs: i32) -> Result<()> {
-        self.with(|s| s.wait_for_encrypted(msecs)).map_err(error_code)
+        self.with(|s| s.wait_for_encrypted(msecs))
+            .map_err(error_code)
     }
 
     fn wait_for_ready_read(&self, msecs: i32) -> Result<()> {
-        self.with(|s| s.wait_for_ready_read(msecs)).map_err(error_code)
+        self.with(|s| s.wait_for_ready_read(msecs))
+            .map_err(error_code)
     }
 
     fn wait_for_bytes_written(&self, msecs: i32) -> Result<()> {
-        self.with(|s| s.wait_for_bytes_written(msecs)).map_err(error_code)
+        self.with(|s| s.wait_for_bytes_written(msecs))
+            .map_err(error_code)
     }
 
     fn wait_for_disconnected(&self, msecs: i32) -> Result<()> {
-        self.with(|s| s.wait_for_disconnected(msecs)).map_err(error_code)
+        self.with(|s| s.wait_for_disconnected(msecs))
+            .map_err(error_code)
     }
 
     fn process(&self) {
@@ -151,7 +167,10 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn take_events(&self) -> Vec<SocketEvent> {
-        self.with(|s| s.take_events()).into_iter().map(convert::event).collect()
+        self.with(|s| s.take_events())
+            .into_iter()
+            .map(convert::event)
+            .collect()
     }
 
     fn read(&self, max_size: u64) -> Result<Vec<u8>> {
@@ -217,8 +236,7 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn peer_address(&self) -> Option<String> {
-        self.with(|s| s.transport().and_then(|t| crate::transport::Transport::peer_addr(t)))
-            .map(|a| a.ip().to_string())
+        self.with(|s| s.peer_address()).map(|a| a.ip().to_string())
     }
 
     fn peer_port(&self) -> u16 {
@@ -230,13 +248,11 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn local_address(&self) -> Option<String> {
-        self.with(|s| s.transport().and_then(|t| crate::transport::Transport::local_addr(t)))
-            .map(|a| a.ip().to_string())
+        self.with(|s| s.local_address()).map(|a| a.ip().to_string())
     }
 
     fn local_port(&self) -> u16 {
-        self.with(|s| s.transport().and_then(|t| crate::transport::Transport::local_addr(t)))
-            .map_or(0, |a| a.port())
+        self.with(|s| s.local_address()).map_or(0, |a| a.port())
     }
 
     fn protocol(&self) -> Protocol {
@@ -253,7 +269,10 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn ciphers(&self) -> Vec<Cipher> {
-        self.with(|s| s.config().effective_ciphers()).iter().map(convert::cipher).collect()
+        self.with(|s| s.config().effective_ciphers())
+            .iter()
+            .map(convert::cipher)
+            .collect()
     }
 
     fn set_ciphers(&self, ciphers: Vec<Cipher>) -> Result<()> {
@@ -271,7 +290,9 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn current_cipher(&self) -> Option<Cipher> {
-        self.with(|s| s.current_cipher()).as_ref().map(convert::cipher)
+        self.with(|s| s.current_cipher())
+            .as_ref()
+            .map(convert::cipher)
     }
 
     fn add_ca_certificate(&self, certificate: CertificateBorrow<'_>) {
@@ -326,7 +347,8 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn private_key(&self) -> Option<WitKey> {
-        self.with(|s| s.config().private_key.clone()).map(WitKey::new)
+        self.with(|s| s.config().private_key.clone())
+            .map(WitKey::new)
     }
 
     fn peer_certificate(&self) -> Option<WitCertificate> {
@@ -365,7 +387,9 @@ impl SocketResource {
     fn add_ca(&self, certs: Vec<Certificate>) {
         self.with(|s| {
             let config = s.config_mut();
-            let list = config.ca_certificates.get_or_insert_with(config::global_ca_certificates);
+            let list = config
+                .ca_certificates
+                .get_or_insert_with(config::global_ca_certificates);
             for cert in certs {
                 if !list.contains(&cert) {
                     list.push(cert);

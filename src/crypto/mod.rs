@@ -33,9 +33,12 @@ const PREFERENCE: [CipherSuite; 9] = [
 /// The provider with its suites in [`PREFERENCE`] order.
 pub fn provider() -> CryptoProvider {
     let mut provider = rustls_rustcrypto::provider();
-    provider
-        .cipher_suites
-        .sort_by_key(|s| PREFERENCE.iter().position(|p| *p == s.suite()).unwrap_or(usize::MAX));
+    provider.cipher_suites.sort_by_key(|s| {
+        PREFERENCE
+            .iter()
+            .position(|p| *p == s.suite())
+            .unwrap_or(usize::MAX)
+    });
     provider
 }
 

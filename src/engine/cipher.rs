@@ -130,8 +130,18 @@ const fn tls12(
 
 /// OpenSSL's descriptions (`openssl ciphers -v`) of the suites the provider has.
 static TABLE: [Cipher; 9] = [
-    tls13("TLS_AES_128_GCM_SHA256", "AESGCM(128)", 128, CipherSuite::TLS13_AES_128_GCM_SHA256),
-    tls13("TLS_AES_256_GCM_SHA384", "AESGCM(256)", 256, CipherSuite::TLS13_AES_256_GCM_SHA384),
+    tls13(
+        "TLS_AES_128_GCM_SHA256",
+        "AESGCM(128)",
+        128,
+        CipherSuite::TLS13_AES_128_GCM_SHA256,
+    ),
+    tls13(
+        "TLS_AES_256_GCM_SHA384",
+        "AESGCM(256)",
+        256,
+        CipherSuite::TLS13_AES_256_GCM_SHA384,
+    ),
     tls13(
         "TLS_CHACHA20_POLY1305_SHA256",
         "CHACHA20/POLY1305(256)",

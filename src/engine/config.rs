@@ -52,7 +52,11 @@ impl Protocol {
         match self {
             Self::SslV2 | Self::SslV3 => Err(SocketError::UnsupportedProtocol(format!(
                 "{} is insecure and not supported; use TLS 1.2 or later",
-                if self == Self::SslV2 { "SSLv2" } else { "SSLv3" }
+                if self == Self::SslV2 {
+                    "SSLv2"
+                } else {
+                    "SSLv3"
+                }
             ))),
             Self::TlsV1 | Self::TlsV12 => Ok(&ONLY_TLS12),
             Self::TlsV13 | Self::TlsV13OrLater => Ok(&ONLY_TLS13),
@@ -103,7 +107,9 @@ pub struct SslConfiguration {
 impl SslConfiguration {
     /// The CA database in effect (`caCertificates()`).
     pub fn effective_ca_certificates(&self) -> Vec<Certificate> {
-        self.ca_certificates.clone().unwrap_or_else(global_ca_certificates)
+        self.ca_certificates
+            .clone()
+            .unwrap_or_else(global_ca_certificates)
     }
 
     /// The cipher list in effect (`ciphers()`).
@@ -123,9 +129,9 @@ impl SslConfiguration {
             .dangerous()
             .with_custom_certificate_verifier(verifier);
         match self.identity()? {
-            Some((chain, key)) => builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| SocketError::invalid_input(format!("local certificate or private key: {e}"))),
+            Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
+                SocketError::invalid_input(format!("local certificate or private key: {e}"))
+            }),
             None => Ok(builder.with_no_client_auth()),
         }
     }
@@ -146,7 +152,9 @@ impl SslConfiguration {
             .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
             .with_no_client_auth()
             .with_single_cert(chain, key)
-            .map_err(|e| SocketError::invalid_input(format!("local certificate or private key: {e}")))
+            .map_err(|e| {
+                SocketError::invalid_input(format!("local certificate or private key: {e}"))
+            })
     }
 
     /// The trust anchors from the CA database in effect; certificates that cannot be anchors are
@@ -171,7 +179,9 @@ impl SslConfiguration {
             .filter_map(Cipher::supported_suite)
             .collect();
         if suites.is_empty() {
-            return Err(SocketError::UnsupportedProtocol("the cipher list is empty".into()));
+            return Err(SocketError::UnsupportedProtocol(
+                "the cipher list is empty".into(),
+            ));
         }
         Ok(crypto::provider_with_suites(suites))
     }
@@ -216,7 +226,9 @@ static GLOBALS: Mutex<Globals> = Mutex::new(Globals {
 });
 
 fn lock_globals() -> MutexGuard<'static, Globals> {
-    GLOBALS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    GLOBALS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The global CA database (`globalCaCertificates()`): the system CAs until changed.
@@ -286,7 +298,11 @@ fn system_anchors() -> &'static [TrustAnchor<'static>] {
 fn anchors_of(certificates: &[Certificate]) -> Vec<TrustAnchor<'static>> {
     certificates
         .iter()
-        .filter_map(|c| webpki::anchor_from_trusted_cert(c.der()).ok().map(|a| a.to_owned()))
+        .filter_map(|c| {
+            webpki::anchor_from_trusted_cert(c.der())
+                .ok()
+                .map(|a| a.to_owned())
+        })
         .collect()
 }
 
@@ -296,8 +312,14 @@ mod tests {
 
     #[test]
     fn obsolete_protocols_are_refused() {
-        assert!(matches!(Protocol::SslV3.versions(), Err(SocketError::UnsupportedProtocol(_))));
-        assert!(matches!(Protocol::SslV2.versions(), Err(SocketError::UnsupportedProtocol(_))));
+        assert!(matches!(
+            Protocol::SslV3.versions(),
+            Err(SocketError::UnsupportedProtocol(_))
+        ));
+        assert!(matches!(
+            Protocol::SslV2.versions(),
+            Err(SocketError::UnsupportedProtocol(_))
+        ));
         assert_eq!(Protocol::TlsV1.versions().map(<[_]>::len), Ok(1));
         assert_eq!(Protocol::default(), Protocol::SecureProtocols);
     }

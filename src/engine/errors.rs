@@ -155,7 +155,9 @@ impl SslError {
             Self::UnableToVerifyFirstCertificate => "No certificates could be verified",
             Self::CertificateRevoked => "The certificate has been revoked",
             Self::InvalidCaCertificate => "One of the CA certificates is invalid",
-            Self::PathLengthExceeded => "The basicConstraints path length parameter has been exceeded",
+            Self::PathLengthExceeded => {
+                "The basicConstraints path length parameter has been exceeded"
+            }
             Self::InvalidPurpose => "The supplied certificate is unsuitable for this purpose",
             Self::CertificateUntrusted => "The root CA certificate is not trusted for this purpose",
             Self::CertificateRejected => {
@@ -171,17 +173,27 @@ impl SslError {
                  the current certificate"
             }
             Self::NoPeerCertificate => "The peer did not present any certificate",
-            Self::HostNameMismatch => "The host name did not match any of the valid hosts for this certificate",
+            Self::HostNameMismatch => {
+                "The host name did not match any of the valid hosts for this certificate"
+            }
             Self::NoSslSupport => "TLS is not supported on this platform",
             Self::CertificateBlacklisted => "The peer certificate is blacklisted",
             Self::CertificateStatusUnknown => "The peer certificate's status is unknown",
             Self::OcspNoResponseFound => "No OCSP status response found",
             Self::OcspMalformedRequest => "The OCSP status request had invalid syntax",
-            Self::OcspMalformedResponse => "OCSP response contains an unexpected number of SingleResponse structures",
+            Self::OcspMalformedResponse => {
+                "OCSP response contains an unexpected number of SingleResponse structures"
+            }
             Self::OcspInternalError => "OCSP responder reached an inconsistent internal state",
-            Self::OcspTryLater => "OCSP responder was unable to return a status for the requested certificate",
-            Self::OcspSigRequired => "The server requires the client to sign the OCSP request in order to construct a response",
-            Self::OcspUnauthorized => "The client is not authorized to request OCSP status from this server",
+            Self::OcspTryLater => {
+                "OCSP responder was unable to return a status for the requested certificate"
+            }
+            Self::OcspSigRequired => {
+                "The server requires the client to sign the OCSP request in order to construct a response"
+            }
+            Self::OcspUnauthorized => {
+                "The client is not authorized to request OCSP status from this server"
+            }
             Self::OcspResponseExpired => "OCSP responder's identity cannot be verified",
             Self::OcspRevoked => "The certificate was revoked",
             Self::OcspStatusUnknown => "The certificate's status is unknown",

@@ -259,7 +259,9 @@ impl<T: Transport> SslSocket<T> {
         if self.state == SocketState::Unconnected {
             return Err(SocketError::invalid_state("the socket is not connected"));
         }
-        self.wait_until(msecs, |s| (s.state == SocketState::Unconnected).then_some(Ok(())))
+        self.wait_until(msecs, |s| {
+            (s.state == SocketState::Unconnected).then_some(Ok(()))
+        })
     }
 
     // ----- non-blocking progress and signals -----
@@ -359,8 +361,12 @@ impl<T: Transport> SslSocket<T> {
     /// `InvalidState` when unconnected or closing.
     pub fn write(&mut self, data: &[u8]) -> Result<u64, SocketError> {
         match self.state {
-            SocketState::Unconnected => return Err(SocketError::invalid_state("the socket is not connected")),
-            SocketState::Closing => return Err(SocketError::invalid_state("the socket is closing")),
+            SocketState::Unconnected => {
+                return Err(SocketError::invalid_state("the socket is not connected"));
+            }
+            SocketState::Closing => {
+                return Err(SocketError::invalid_state("the socket is closing"));
+            }
             _ => {}
         }
         if self.tls.is_some() || self.handshake_on_connect {
@@ -422,9 +428,23 @@ impl<T: Transport> SslSocket<T> {
         &self.peer_name
     }
 
+    /// The peer's address, while connected (`peerAddress`).
+    pub fn peer_address(&self) -> Option<std::net::SocketAddr> {
+        self.transport.as_ref().and_then(Transport::peer_addr)
+    }
+
+    /// The local address, while connected (`localAddress`, `localPort`).
+    pub fn local_address(&self) -> Option<std::net::SocketAddr> {
+        self.transport.as_ref().and_then(Transport::local_addr)
+    }
+
     /// The port given to `connect_to_host*` (`peerPort`), 0 when unconnected.
     pub fn peer_port(&self) -> u16 {
-        if self.state == SocketState::Unconnected { 0 } else { self.peer_port }
+        if self.state == SocketState::Unconnected {
+            0
+        } else {
+            self.peer_port
+        }
     }
 
     // ----- configuration -----
@@ -467,7 +487,9 @@ impl<T: Transport> SslSocket<T> {
     /// `InvalidInput` for a public key.
     pub fn set_private_key(&mut self, key: Key) -> Result<(), SocketError> {
         if key.private_key_der().is_none() {
-            return Err(SocketError::invalid_input("a public key cannot be used as the private key"));
+            return Err(SocketError::invalid_input(
+                "a public key cannot be used as the private key",
+            ));
         }
         self.config.private_key = Some(key);
         Ok(())
@@ -496,7 +518,12 @@ impl<T: Transport> SslSocket<T> {
         self.tls
             .as_ref()
             .and_then(|c| c.peer_certificates())
-            .map(|certs| certs.iter().map(|c| Certificate::from(c.clone().into_owned())).collect())
+            .map(|certs| {
+                certs
+                    .iter()
+                    .map(|c| Certificate::from(c.clone().into_owned()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -570,10 +597,14 @@ impl<T: Transport> SslSocket<T> {
 
     fn check_can_start_handshake(&self) -> Result<(), SocketError> {
         if self.state != SocketState::Connected {
-            return Err(SocketError::invalid_state("a handshake needs a connected socket"));
+            return Err(SocketError::invalid_state(
+                "a handshake needs a connected socket",
+            ));
         }
         if self.mode != Mode::Plain || self.tls.is_some() || self.handshake_on_connect {
-            return Err(SocketError::invalid_state("a handshake was already started on this connection"));
+            return Err(SocketError::invalid_state(
+                "a handshake was already started on this connection",
+            ));
         }
         Ok(())
     }
@@ -609,8 +640,9 @@ impl<T: Transport> SslSocket<T> {
         } else {
             self.config.peer_verify_name.clone()
         };
-        let server_name = ServerName::try_from(name.clone())
-            .map_err(|_| SocketError::invalid_input(format!("`{name}` is not a valid host name to verify")))?;
+        let server_name = ServerName::try_from(name.clone()).map_err(|_| {
+            SocketError::invalid_input(format!("`{name}` is not a valid host name to verify"))
+        })?;
         let conn = ClientConnection::new(Arc::new(config), server_name)
             .map_err(|e| SocketError::SslInternal(e.to_string()))?;
         self.begin_tls(Connection::Client(conn), Mode::SslClient);
@@ -657,7 +689,10 @@ impl<T: Transport> SslSocket<T> {
     }
 
     fn advance(&mut self) -> Result<(), SocketError> {
-        if matches!(self.state, SocketState::HostLookup | SocketState::Connecting) {
+        if matches!(
+            self.state,
+            SocketState::HostLookup | SocketState::Connecting
+        ) {
             let Some(transport) = self.transport.as_mut() else {
                 return Ok(());
             };
@@ -728,7 +763,8 @@ impl<T: Transport> SslSocket<T> {
                 }
             }
             if self.tls_unflushed > 0 {
-                self.events.push_back(Event::BytesWritten(self.tls_unflushed));
+                self.events
+                    .push_back(Event::BytesWritten(self.tls_unflushed));
                 self.tls_unflushed = 0;
             }
             if !self.encrypted || self.tls_out.is_empty() || self.close_notify_sent {
@@ -850,7 +886,8 @@ impl<T: Transport> SslSocket<T> {
             return Ok(());
         }
         self.error = Some(SocketError::RemoteHostClosed);
-        self.events.push_back(Event::Error(SocketError::RemoteHostClosed));
+        self.events
+            .push_back(Event::Error(SocketError::RemoteHostClosed));
         self.drop_connection(SHUTDOWN_FLUSH);
         Ok(())
     }
@@ -926,9 +963,9 @@ impl<T: Transport> Write for TransportIo<'_, T> {
 fn io_error(e: &io::Error) -> SocketError {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => SocketError::ConnectionRefused,
-        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
-            SocketError::RemoteHostClosed
-        }
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => SocketError::RemoteHostClosed,
         io::ErrorKind::TimedOut => SocketError::SocketTimeout,
         io::ErrorKind::PermissionDenied => SocketError::SocketAccess,
         _ => SocketError::Network,

@@ -1,5 +1,10 @@
 //! The engine natively, client against server, over loopback TCP with `std::net`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::TcpListener;
 use std::thread;
@@ -21,21 +26,29 @@ struct Pki {
 fn pki(names: &[&str]) -> Pki {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "Engine Test CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Engine Test CA");
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
     let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
     params.distinguished_name.push(DnType::CommonName, names[0]);
     let cert = params.signed_by(&key, &ca).unwrap();
     Pki {
         ca: Certificate::from_der(ca.der()).unwrap(),
         server_cert: Certificate::from_der(cert.der()).unwrap(),
-        server_key: Key::private_from_data(key.serialize_pem().as_bytes(), EncodingFormat::Pem).unwrap(),
+        server_key: Key::private_from_data(key.serialize_pem().as_bytes(), EncodingFormat::Pem)
+            .unwrap(),
     }
 }
 
 /// Runs one of our sockets as a TLS echo server on a thread; returns its port.
-fn echo_server(pki: &Pki, protocol: Protocol, starttls: bool) -> (u16, thread::JoinHandle<Vec<Event>>) {
+fn echo_server(
+    pki: &Pki,
+    protocol: Protocol,
+    starttls: bool,
+) -> (u16, thread::JoinHandle<Vec<Event>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
@@ -83,7 +96,10 @@ fn client_and_server_handshake_and_echo() {
     client.connect_to_host_encrypted("localhost", port).unwrap();
     client.wait_for_encrypted(5000).unwrap();
     assert_eq!(client.session_protocol(), Some(Protocol::TlsV13));
-    assert_eq!(client.current_cipher().map(|c| c.name), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(
+        client.current_cipher().map(|c| c.name),
+        Some("TLS_AES_128_GCM_SHA256")
+    );
     assert_eq!(client.peer_certificate(), Some(pki.server_cert.clone()));
     assert!(client.ssl_errors().is_empty());
 
@@ -116,7 +132,10 @@ fn client_and_server_handshake_and_echo() {
         Event::ReadyRead,
         Event::Disconnected,
     ] {
-        assert!(events.contains(&expected), "{expected:?} missing from {events:?}");
+        assert!(
+            events.contains(&expected),
+            "{expected:?} missing from {events:?}"
+        );
     }
     let server_events = server.join().unwrap();
     assert!(server_events.contains(&Event::ModeChanged(Mode::SslServer)));
@@ -148,7 +167,11 @@ fn wrong_host_and_untrusted_ca_fail_with_errors_unless_ignored() {
     assert!(matches!(err, SocketError::SslHandshakeFailed(_)), "{err:?}");
     let errors: Vec<SslError> = client.ssl_errors().iter().map(|e| e.error).collect();
     assert_eq!(errors, vec![SslError::HostNameMismatch]);
-    assert!(client.take_events().contains(&Event::SslErrors(vec![SslError::HostNameMismatch])));
+    assert!(
+        client
+            .take_events()
+            .contains(&Event::SslErrors(vec![SslError::HostNameMismatch]))
+    );
 
     // Untrusted: the default (Mozilla) roots do not know the test CA.
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
@@ -158,7 +181,10 @@ fn wrong_host_and_untrusted_ca_fail_with_errors_unless_ignored() {
     let errors: Vec<SslError> = client.ssl_errors().iter().map(|e| e.error).collect();
     assert_eq!(
         errors,
-        vec![SslError::UnableToGetLocalIssuerCertificate, SslError::UnableToVerifyFirstCertificate]
+        vec![
+            SslError::UnableToGetLocalIssuerCertificate,
+            SslError::UnableToVerifyFirstCertificate
+        ]
     );
 
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
@@ -167,17 +193,26 @@ fn wrong_host_and_untrusted_ca_fail_with_errors_unless_ignored() {
     client.connect_to_host_encrypted("localhost", port).unwrap();
     client.wait_for_encrypted(5000).unwrap();
     assert_eq!(client.ssl_errors().len(), 2);
-    assert!(!client.take_events().iter().any(|e| matches!(e, Event::SslErrors(_))));
+    assert!(
+        !client
+            .take_events()
+            .iter()
+            .any(|e| matches!(e, Event::SslErrors(_)))
+    );
 }
 
 #[test]
 fn self_signed_server_is_reported_as_self_signed() {
     let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
     let pki = Pki {
         ca: Certificate::from_der(cert.der()).unwrap(),
         server_cert: Certificate::from_der(cert.der()).unwrap(),
-        server_key: Key::private_from_data(key.serialize_pem().as_bytes(), EncodingFormat::Pem).unwrap(),
+        server_key: Key::private_from_data(key.serialize_pem().as_bytes(), EncodingFormat::Pem)
+            .unwrap(),
     };
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
     let mut client = Socket::new();
@@ -185,7 +220,10 @@ fn self_signed_server_is_reported_as_self_signed() {
     client.connect_to_host_encrypted("localhost", port).unwrap();
     assert!(client.wait_for_encrypted(5000).is_err());
     let errors: Vec<SslError> = client.ssl_errors().iter().map(|e| e.error).collect();
-    assert_eq!(errors, vec![SslError::SelfSignedCertificate, SslError::HostNameMismatch]);
+    assert_eq!(
+        errors,
+        vec![SslError::SelfSignedCertificate, SslError::HostNameMismatch]
+    );
 
     // Trusted on purpose: a self-signed leaf in the CA list is accepted.
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
@@ -201,7 +239,10 @@ fn starttls_upgrades_a_plain_connection() {
     let mut client = trusting(&pki);
     client.connect_to_host("localhost", port).unwrap();
     client.wait_for_connected(5000).unwrap();
-    assert!(matches!(client.wait_for_encrypted(100), Err(SocketError::InvalidState(_))));
+    assert!(matches!(
+        client.wait_for_encrypted(100),
+        Err(SocketError::InvalidState(_))
+    ));
     while !client.can_read_line() {
         client.wait_for_ready_read(5000).unwrap();
     }
@@ -213,7 +254,10 @@ fn starttls_upgrades_a_plain_connection() {
     assert_eq!(client.read_line(0).unwrap(), b"220 go ahead\r\n");
     assert_eq!(client.mode(), Mode::Plain);
     client.start_client_handshake().unwrap();
-    assert!(matches!(client.start_client_handshake(), Err(SocketError::InvalidState(_))));
+    assert!(matches!(
+        client.start_client_handshake(),
+        Err(SocketError::InvalidState(_))
+    ));
     client.wait_for_encrypted(5000).unwrap();
     assert_eq!(client.mode(), Mode::SslClient);
     client.write(b"ping\n").unwrap();
@@ -227,25 +271,60 @@ fn starttls_upgrades_a_plain_connection() {
 fn wrong_state_and_bad_input_are_errors() {
     let mut socket = Socket::new();
     assert!(matches!(socket.read(10), Err(SocketError::InvalidState(_))));
-    assert!(matches!(socket.write(b"x"), Err(SocketError::InvalidState(_))));
-    assert!(matches!(socket.start_client_handshake(), Err(SocketError::InvalidState(_))));
-    assert!(matches!(socket.start_server_handshake(), Err(SocketError::InvalidState(_))));
-    assert!(matches!(socket.wait_for_encrypted(10), Err(SocketError::InvalidState(_))));
-    assert!(matches!(socket.wait_for_disconnected(10), Err(SocketError::InvalidState(_))));
-    assert!(matches!(socket.wait_for_bytes_written(10), Err(SocketError::InvalidState(_))));
-    assert!(matches!(socket.connect_to_host("", 1), Err(SocketError::InvalidInput(_))));
-    assert!(matches!(socket.connect_to_host("localhost", 0), Err(SocketError::InvalidInput(_))));
-    assert!(matches!(socket.set_protocol(Protocol::SslV3), Err(SocketError::UnsupportedProtocol(_))));
+    assert!(matches!(
+        socket.write(b"x"),
+        Err(SocketError::InvalidState(_))
+    ));
+    assert!(matches!(
+        socket.start_client_handshake(),
+        Err(SocketError::InvalidState(_))
+    ));
+    assert!(matches!(
+        socket.start_server_handshake(),
+        Err(SocketError::InvalidState(_))
+    ));
+    assert!(matches!(
+        socket.wait_for_encrypted(10),
+        Err(SocketError::InvalidState(_))
+    ));
+    assert!(matches!(
+        socket.wait_for_disconnected(10),
+        Err(SocketError::InvalidState(_))
+    ));
+    assert!(matches!(
+        socket.wait_for_bytes_written(10),
+        Err(SocketError::InvalidState(_))
+    ));
+    assert!(matches!(
+        socket.connect_to_host("", 1),
+        Err(SocketError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        socket.connect_to_host("localhost", 0),
+        Err(SocketError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        socket.set_protocol(Protocol::SslV3),
+        Err(SocketError::UnsupportedProtocol(_))
+    ));
     assert_eq!(socket.config().protocol, Protocol::SecureProtocols);
 
     // A closed port: connection refused, reported and queued.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let result = socket
         .connect_to_host("127.0.0.1", port)
         .and_then(|()| socket.wait_for_connected(2000));
     assert_eq!(result, Err(SocketError::ConnectionRefused));
     assert_eq!(socket.state(), SocketState::Unconnected);
-    assert!(socket.take_events().contains(&Event::Error(SocketError::ConnectionRefused)));
+    assert!(
+        socket
+            .take_events()
+            .contains(&Event::Error(SocketError::ConnectionRefused))
+    );
 }
 
 #[test]
@@ -255,7 +334,9 @@ fn garbage_from_the_peer_fails_the_handshake() {
     let peer = thread::spawn(move || {
         use std::io::Write;
         let (mut stream, _) = listener.accept().unwrap();
-        stream.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nthis is not TLS at all").unwrap();
+        stream
+            .write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nthis is not TLS at all")
+            .unwrap();
         thread::sleep(std::time::Duration::from_millis(200));
     });
     let mut client = Socket::new();

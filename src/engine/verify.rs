@@ -70,7 +70,13 @@ impl ServerCertVerifier for PeerVerifier {
             .chain(intermediates)
             .map(|c| Certificate::from(c.clone().into_owned()))
             .collect();
-        let errors = verify_chain(&chain, &self.anchors, Some(server_name), now, &self.algorithms);
+        let errors = verify_chain(
+            &chain,
+            &self.anchors,
+            Some(server_name),
+            now,
+            &self.algorithms,
+        );
         let mut log = lock(&self.log);
         log.chain = chain;
         let first = errors.first().map(|e| e.error);
@@ -150,20 +156,24 @@ pub fn verify_chain(
         // The time errors are already listed; look for the others at a moment when the leaf is
         // valid.
         let middle = leaf.effective_date() / 2 + leaf.expiry_date() / 2;
-        let moment = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(middle).unwrap_or(0)));
+        let moment =
+            UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(middle).unwrap_or(0)));
         result = path(moment).or_else(|e| if is_time_error(&e) { Ok(()) } else { Err(e) });
     }
     if let Err(e) = result {
         path_errors(&e, chain, &mut errors);
     }
 
-    if let Some(name) = name {
-        if end_entity.verify_is_valid_for_subject_name(name).is_err() {
-            errors.push(entry(SslError::HostNameMismatch, Some(leaf)));
-        }
+    if let Some(name) = name
+        && end_entity.verify_is_valid_for_subject_name(name).is_err()
+    {
+        errors.push(entry(SslError::HostNameMismatch, Some(leaf)));
     }
     for cert in chain {
-        if cert.rsa_key_bits().is_some_and(|bits| bits < crypto::MIN_RSA_BITS) {
+        if cert
+            .rsa_key_bits()
+            .is_some_and(|bits| bits < crypto::MIN_RSA_BITS)
+        {
             errors.push(entry(SslError::UnspecifiedError, Some(cert)));
         }
     }
@@ -181,7 +191,9 @@ fn entry(error: SslError, certificate: Option<&Certificate>) -> SslErrorEntry {
 fn is_time_error(e: &webpki::Error) -> bool {
     matches!(
         e,
-        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. } | webpki::Error::InvalidCertValidity
+        webpki::Error::CertExpired { .. }
+            | webpki::Error::CertNotValidYet { .. }
+            | webpki::Error::InvalidCertValidity
     )
 }
 
@@ -210,7 +222,9 @@ fn path_errors(e: &webpki::Error, chain: &[Certificate], errors: &mut Vec<SslErr
         E::RequiredEkuNotFoundContext(_) | E::CaUsedAsEndEntity => {
             errors.push(entry(SslError::InvalidPurpose, leaf));
         }
-        E::EndEntityUsedAsCa => errors.push(entry(SslError::InvalidCaCertificate, chain.get(1).or(top))),
+        E::EndEntityUsedAsCa => {
+            errors.push(entry(SslError::InvalidCaCertificate, chain.get(1).or(top)))
+        }
         E::InvalidSignatureForPublicKey => {
             errors.push(entry(SslError::CertificateSignatureFailed, leaf));
         }

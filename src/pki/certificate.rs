@@ -68,11 +68,15 @@ impl Certificate {
     /// [`PkiError::Malformed`] when it does not parse as X.509 or has trailing bytes.
     pub fn from_der(der: &[u8]) -> Result<Self, PkiError> {
         match X509Certificate::from_der(der) {
-            Ok((rest, _)) if rest.is_empty() => Ok(Self {
+            Ok(([], _)) => Ok(Self {
                 der: CertificateDer::from(der.to_vec()),
             }),
-            Ok(_) => Err(PkiError::Malformed("trailing bytes after the certificate".into())),
-            Err(e) => Err(PkiError::Malformed(format!("not an X.509 certificate: {e}"))),
+            Ok(_) => Err(PkiError::Malformed(
+                "trailing bytes after the certificate".into(),
+            )),
+            Err(e) => Err(PkiError::Malformed(format!(
+                "not an X.509 certificate: {e}"
+            ))),
         }
     }
 
@@ -84,7 +88,9 @@ impl Certificate {
         let mut all = Self::from_data(pem.as_bytes(), EncodingFormat::Pem)?;
         match (all.pop(), all.is_empty()) {
             (Some(cert), true) => Ok(cert),
-            _ => Err(PkiError::Malformed("expected exactly one PEM certificate".into())),
+            _ => Err(PkiError::Malformed(
+                "expected exactly one PEM certificate".into(),
+            )),
         }
     }
 
@@ -120,7 +126,8 @@ impl Certificate {
         let files = files_matching(path)?;
         let mut out = Vec::new();
         for file in &files {
-            let data = std::fs::read(file).map_err(|e| PkiError::Io(format!("{}: {e}", file.display())))?;
+            let data = std::fs::read(file)
+                .map_err(|e| PkiError::Io(format!("{}: {e}", file.display())))?;
             let format = if data.windows(11).any(|w| w == b"-----BEGIN ") {
                 EncodingFormat::Pem
             } else {
@@ -134,7 +141,10 @@ impl Certificate {
             }
         }
         if out.is_empty() {
-            return Err(PkiError::Malformed(format!("no certificate found in {}", path.display())));
+            return Err(PkiError::Malformed(format!(
+                "no certificate found in {}",
+                path.display()
+            )));
         }
         Ok(out)
     }
@@ -170,12 +180,16 @@ impl Certificate {
 
     /// The subject distinguished name as text, e.g. `CN=example.com, O=Example`.
     pub fn subject(&self) -> String {
-        self.parsed().map(|c| c.subject().to_string()).unwrap_or_default()
+        self.parsed()
+            .map(|c| c.subject().to_string())
+            .unwrap_or_default()
     }
 
     /// The issuer distinguished name as text.
     pub fn issuer(&self) -> String {
-        self.parsed().map(|c| c.issuer().to_string()).unwrap_or_default()
+        self.parsed()
+            .map(|c| c.issuer().to_string())
+            .unwrap_or_default()
     }
 
     /// The first CN, else the first O, else the subject (`subjectDisplayName()`).
@@ -248,7 +262,9 @@ impl Certificate {
                 GeneralName::DNSName(n) => Some(AlternativeName::Dns((*n).to_string())),
                 GeneralName::RFC822Name(n) => Some(AlternativeName::Email((*n).to_string())),
                 GeneralName::URI(n) => Some(AlternativeName::Uri((*n).to_string())),
-                GeneralName::IPAddress(bytes) => ip_to_string(bytes).map(AlternativeName::IpAddress),
+                GeneralName::IPAddress(bytes) => {
+                    ip_to_string(bytes).map(AlternativeName::IpAddress)
+                }
                 _ => None,
             })
             .collect()
@@ -283,7 +299,9 @@ impl Certificate {
             .signature_verification_algorithms
             .all
             .iter()
-            .filter(|alg| alg.signature_alg_id() == signature_alg && alg.public_key_alg_id() == key_alg)
+            .filter(|alg| {
+                alg.signature_alg_id() == signature_alg && alg.public_key_alg_id() == key_alg
+            })
             .any(|alg| {
                 alg.verify_signature(
                     &issuer.public_key().subject_public_key.data,
@@ -350,8 +368,12 @@ impl Certificate {
             self.version(),
             self.serial_number(),
             self.issuer(),
-            self.parsed().map(|c| c.validity().not_before.to_string()).unwrap_or_default(),
-            self.parsed().map(|c| c.validity().not_after.to_string()).unwrap_or_default(),
+            self.parsed()
+                .map(|c| c.validity().not_before.to_string())
+                .unwrap_or_default(),
+            self.parsed()
+                .map(|c| c.validity().not_after.to_string())
+                .unwrap_or_default(),
             self.subject(),
             key,
             if self.is_ca() { "TRUE" } else { "FALSE" },
@@ -424,7 +446,9 @@ fn signature_alg_id(oid: &Oid<'_>) -> Option<AlgorithmIdentifier> {
 }
 
 /// The webpki algorithm identifier of a subject public key.
-fn public_key_alg_id(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<AlgorithmIdentifier> {
+fn public_key_alg_id(
+    spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
+) -> Option<AlgorithmIdentifier> {
     match spki.algorithm.algorithm.to_id_string().as_str() {
         "1.2.840.113549.1.1.1" => Some(alg_id::RSA_ENCRYPTION),
         "1.3.101.112" => Some(alg_id::ED25519),
@@ -450,16 +474,19 @@ fn files_matching(path: &Path) -> Result<Vec<std::path::PathBuf>, PkiError> {
     } else {
         return Ok(vec![path.to_path_buf()]);
     };
-    let entries = std::fs::read_dir(dir).map_err(|e| PkiError::Io(format!("{}: {e}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| PkiError::Io(format!("{}: {e}", dir.display())))?;
     let mut files: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_file())
-        .filter(|p| match (pattern, p.file_name().and_then(|n| n.to_str())) {
-            (Some(pattern), Some(file)) => wildcard_match(pattern.as_bytes(), file.as_bytes()),
-            (None, _) => true,
-            (Some(_), None) => false,
-        })
+        .filter(
+            |p| match (pattern, p.file_name().and_then(|n| n.to_str())) {
+                (Some(pattern), Some(file)) => wildcard_match(pattern.as_bytes(), file.as_bytes()),
+                (None, _) => true,
+                (Some(_), None) => false,
+            },
+        )
         .collect();
     files.sort();
     Ok(files)
@@ -469,8 +496,12 @@ fn files_matching(path: &Path) -> Result<Vec<std::path::PathBuf>, PkiError> {
 fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
     match pattern.split_first() {
         None => text.is_empty(),
-        Some((b'*', rest)) => (0..=text.len()).any(|i| text.get(i..).is_some_and(|t| wildcard_match(rest, t))),
-        Some((b'?', rest)) => text.split_first().is_some_and(|(_, t)| wildcard_match(rest, t)),
+        Some((b'*', rest)) => {
+            (0..=text.len()).any(|i| text.get(i..).is_some_and(|t| wildcard_match(rest, t)))
+        }
+        Some((b'?', rest)) => text
+            .split_first()
+            .is_some_and(|(_, t)| wildcard_match(rest, t)),
         Some((c, rest)) => text
             .split_first()
             .is_some_and(|(t, tail)| t == c && wildcard_match(rest, tail)),
@@ -478,6 +509,7 @@ fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -486,10 +518,16 @@ mod tests {
         assert!(Certificate::from_der(b"").is_err());
         assert!(Certificate::from_der(&[0x30, 0x82, 0xff, 0xff, 1, 2, 3]).is_err());
         assert!(Certificate::from_pem("hello").is_err());
-        assert!(Certificate::from_pem("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n").is_err());
         assert!(
-            Certificate::from_data(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", EncodingFormat::Pem)
+            Certificate::from_pem("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n")
                 .is_err()
+        );
+        assert!(
+            Certificate::from_data(
+                b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                EncodingFormat::Pem
+            )
+            .is_err()
         );
         assert!(Certificate::from_path("/definitely/not/here.pem").is_err());
     }
@@ -501,7 +539,11 @@ mod tests {
         let self_signed = roots.iter().filter(|c| c.is_self_signed()).count();
         // Every Mozilla root is self-signed; a few use algorithms (RSA-PSS, P-521) the check
         // cannot verify, so allow a small margin.
-        assert!(self_signed * 10 > roots.len() * 9, "{self_signed} of {}", roots.len());
+        assert!(
+            self_signed * 10 > roots.len() * 9,
+            "{self_signed} of {}",
+            roots.len()
+        );
         let first = &roots[0];
         assert_eq!(Certificate::from_pem(&first.to_pem()).as_ref(), Ok(first));
         assert_eq!(first.digest(DigestAlgorithm::Sha256).len(), 32);

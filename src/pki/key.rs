@@ -56,7 +56,8 @@ impl Key {
             EncodingFormat::Pem => {
                 if contains(data, b"ENCRYPTED PRIVATE KEY") {
                     return Err(PkiError::Unsupported(
-                        "encrypted private keys (PKCS#8 with a passphrase) are not supported yet".into(),
+                        "encrypted private keys (PKCS#8 with a passphrase) are not supported yet"
+                            .into(),
                     ));
                 }
                 PrivateKeyDer::from_pem_slice(data)
@@ -78,7 +79,9 @@ impl Key {
                 let (label, der) = pem_rfc7468::decode_vec(data)
                     .map_err(|e| PkiError::Malformed(format!("bad PEM: {e}")))?;
                 if label != "PUBLIC KEY" {
-                    return Err(PkiError::Malformed(format!("expected a PUBLIC KEY, found {label}")));
+                    return Err(PkiError::Malformed(format!(
+                        "expected a PUBLIC KEY, found {label}"
+                    )));
                 }
                 Self::public_from_der(&der)
             }
@@ -108,7 +111,11 @@ impl Key {
                 (KeyAlgorithm::Ec, curve_bits(&curve)?)
             }
             OID_ED25519 => (KeyAlgorithm::Ed25519, 256),
-            other => return Err(PkiError::Unsupported(format!("public key algorithm {other}"))),
+            other => {
+                return Err(PkiError::Unsupported(format!(
+                    "public key algorithm {other}"
+                )));
+            }
         };
         Ok(Self {
             algorithm,
@@ -157,8 +164,16 @@ impl Key {
 
     fn from_private_key_der(key: &PrivateKeyDer<'_>) -> Result<Self, PkiError> {
         let (algorithm, bits, label) = match key {
-            PrivateKeyDer::Pkcs1(k) => (KeyAlgorithm::Rsa, rsa_bits(k.secret_pkcs1_der())?, "RSA PRIVATE KEY"),
-            PrivateKeyDer::Sec1(k) => (KeyAlgorithm::Ec, sec1_bits(k.secret_sec1_der())?, "EC PRIVATE KEY"),
+            PrivateKeyDer::Pkcs1(k) => (
+                KeyAlgorithm::Rsa,
+                rsa_bits(k.secret_pkcs1_der())?,
+                "RSA PRIVATE KEY",
+            ),
+            PrivateKeyDer::Sec1(k) => (
+                KeyAlgorithm::Ec,
+                sec1_bits(k.secret_sec1_der())?,
+                "EC PRIVATE KEY",
+            ),
             PrivateKeyDer::Pkcs8(k) => {
                 let (algorithm, bits) = pkcs8_info(k.secret_pkcs8_der())?;
                 (algorithm, bits, "PRIVATE KEY")
@@ -174,7 +189,9 @@ impl Key {
         crypto::provider()
             .key_provider
             .load_private_key(key.clone_key())
-            .map_err(|e| PkiError::Unsupported(format!("the crypto provider cannot use this key: {e}")))?;
+            .map_err(|e| {
+                PkiError::Unsupported(format!("the crypto provider cannot use this key: {e}"))
+            })?;
         Ok(Self {
             algorithm,
             key_type: KeyType::PrivateKey,
@@ -218,7 +235,9 @@ fn pkcs8_info(der: &[u8]) -> Result<(KeyAlgorithm, u32), PkiError> {
             Ok((KeyAlgorithm::Ec, curve_bits(&curve)?))
         }
         OID_ED25519 => Ok((KeyAlgorithm::Ed25519, 256)),
-        other => Err(PkiError::Unsupported(format!("private key algorithm {other}"))),
+        other => Err(PkiError::Unsupported(format!(
+            "private key algorithm {other}"
+        ))),
     }
 }
 
@@ -263,8 +282,15 @@ mod tests {
         assert!(Key::private_from_data(b"", EncodingFormat::Der).is_err());
         assert!(Key::private_from_data(b"\x30\x03\x02\x01", EncodingFormat::Der).is_err());
         assert!(Key::private_from_data(b"not pem", EncodingFormat::Pem).is_err());
-        assert!(Key::public_from_data(b"-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n", EncodingFormat::Pem).is_err());
-        let encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA==\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        assert!(
+            Key::public_from_data(
+                b"-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n",
+                EncodingFormat::Pem
+            )
+            .is_err()
+        );
+        let encrypted =
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA==\n-----END ENCRYPTED PRIVATE KEY-----\n";
         assert!(matches!(
             Key::private_from_data(encrypted, EncodingFormat::Pem),
             Err(PkiError::Unsupported(_))

@@ -12,7 +12,8 @@ use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 use wasip2::sockets::instance_network::instance_network;
 use wasip2::sockets::ip_name_lookup::{self, ResolveAddressStream};
 use wasip2::sockets::network::{
-    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress, Network,
+    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+    Network,
 };
 use wasip2::sockets::tcp::{ShutdownType, TcpSocket};
 use wasip2::sockets::tcp_create_socket::create_tcp_socket;
@@ -67,7 +68,10 @@ impl WasiTransport {
         }
     }
 
-    fn start_next(&mut self, mut rest: VecDeque<IpAddress>) -> Result<ConnectProgress, SocketError> {
+    fn start_next(
+        &mut self,
+        mut rest: VecDeque<IpAddress>,
+    ) -> Result<ConnectProgress, SocketError> {
         let mut last_error = SocketError::HostNotFound;
         while let Some(address) = rest.pop_front() {
             let family = match address {
@@ -115,7 +119,8 @@ impl Transport for WasiTransport {
                 transport.start_next(VecDeque::from([ip_address(ip)]))?;
             }
             Err(_) => {
-                let stream = ip_name_lookup::resolve_addresses(&transport.network, host).map_err(map_error)?;
+                let stream = ip_name_lookup::resolve_addresses(&transport.network, host)
+                    .map_err(map_error)?;
                 transport.stage = Stage::Lookup {
                     stream,
                     found: Vec::new(),
@@ -141,7 +146,11 @@ impl Transport for WasiTransport {
                         let Stage::Connecting { socket, .. } = self.set_stage(Stage::Closed) else {
                             return Err(SocketError::Unknown("connect state lost".into()));
                         };
-                        self.stage = Stage::Connected { input, output, socket };
+                        self.stage = Stage::Connected {
+                            input,
+                            output,
+                            socket,
+                        };
                         return Ok(ConnectProgress::Connected);
                     }
                     Err(ErrorCode::WouldBlock) => return Ok(ConnectProgress::Connecting),
@@ -155,7 +164,9 @@ impl Transport for WasiTransport {
                     }
                 },
                 Stage::Connected { .. } => return Ok(ConnectProgress::Connected),
-                Stage::Closed => return Err(SocketError::invalid_state("the connection is closed")),
+                Stage::Closed => {
+                    return Err(SocketError::invalid_state("the connection is closed"));
+                }
             }
             // The lookup finished.
             let Stage::Lookup { found, .. } = &mut self.stage else {
@@ -277,9 +288,9 @@ fn map_error(e: ErrorCode) -> SocketError {
         ErrorCode::AccessDenied => SocketError::SocketAccess,
         ErrorCode::ConnectionRefused => SocketError::ConnectionRefused,
         ErrorCode::ConnectionReset | ErrorCode::ConnectionAborted => SocketError::RemoteHostClosed,
-        ErrorCode::NameUnresolvable | ErrorCode::PermanentResolverFailure | ErrorCode::TemporaryResolverFailure => {
-            SocketError::HostNotFound
-        }
+        ErrorCode::NameUnresolvable
+        | ErrorCode::PermanentResolverFailure
+        | ErrorCode::TemporaryResolverFailure => SocketError::HostNotFound,
         ErrorCode::Timeout => SocketError::SocketTimeout,
         ErrorCode::AddressInUse => SocketError::AddressInUse,
         ErrorCode::AddressNotBindable => SocketError::SocketAddressNotAvailable,
