@@ -46,6 +46,7 @@ pub mod bindings {
         path: "../../wit",
         with: { "wasi:io": wasmtime_wasi::p2::bindings::io },
         require_store_data_send: true,
+        additional_derives: [PartialEq],
     });
 }
 
