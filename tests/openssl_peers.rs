@@ -55,7 +55,7 @@ fn connect_and_check(pki: &TestPki, server_args: &[&str], expected: &Expected) {
         "{:?}",
         event_names(&events)
     );
-    check_session(&mut session, socket, expected);
+    check_session(&mut session, socket, server.port, expected);
     assert!(
         server.wait_for_output(
             &format!("CIPHER is {}", expected.cipher),
@@ -68,7 +68,12 @@ fn connect_and_check(pki: &TestPki, server_args: &[&str], expected: &Expected) {
     socket.drop(&mut session).unwrap();
 }
 
-fn check_session(session: &mut Session, socket: sslsocket_host::SslSocket, expected: &Expected) {
+fn check_session(
+    session: &mut Session,
+    socket: sslsocket_host::SslSocket,
+    port: u16,
+    expected: &Expected,
+) {
     assert!(socket.is_encrypted(session).unwrap());
     assert_eq!(socket.mode(session).unwrap(), Mode::SslClient);
     assert_eq!(socket.state(session).unwrap(), SocketState::Connected);
@@ -98,7 +103,12 @@ fn check_session(session: &mut Session, socket: sslsocket_host::SslSocket, expec
         vec![SERVER_SUBJECT.to_owned()]
     );
     assert_eq!(socket.ssl_error_report(session).unwrap(), vec![]);
-    assert_eq!(socket.peer_port(session).unwrap() > 0, true);
+    assert_eq!(socket.peer_port(session).unwrap(), port);
+    assert_eq!(
+        socket.peer_address(session).unwrap().as_deref(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(socket.peer_name(session).unwrap(), "localhost");
 }
 
 const TLS13_AES256: Expected = Expected {
