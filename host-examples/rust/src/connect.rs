@@ -113,6 +113,10 @@ pub fn run(args: &ConnectArgs) -> anyhow::Result<ExitCode> {
     if !saw("encrypted") {
         out.encrypted(&mut session, socket)?;
     }
+    // Errors tolerated by --ignore-errors are still shown.
+    if !saw("ssl-errors") && !socket.ssl_errors(&mut session)?.is_empty() {
+        out.ssl_errors(&mut session, socket)?;
+    }
     if let Tolerance::Only(allowed) = &tolerance {
         let reported = socket.ssl_error_report(&mut session)?;
         let refused: Vec<&str> = reported

@@ -109,7 +109,7 @@ impl Reporter {
                 "peer-chain": chain,
             }),
             &format!(
-                "event encrypted: {} {}",
+                "encrypted: {} {}",
                 protocol.unwrap_or("(no protocol)"),
                 cipher_name.as_deref().unwrap_or("(no cipher)")
             ),
@@ -143,7 +143,7 @@ impl Reporter {
         self.emit(
             "ssl-errors",
             json!({ "errors": errors }),
-            &format!("event ssl-errors: {}", names.join(", ")),
+            &format!("ssl-errors: {}", names.join(", ")),
         );
         if !self.json {
             for r in &report {

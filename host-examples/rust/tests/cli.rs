@@ -140,6 +140,8 @@ fn connect_json_self_signed_fails_unless_ignored() {
     assert!(output.status.success(), "{}", describe(&output));
     let list = events(&output);
     assert!(find(&list, "encrypted").is_some(), "{}", describe(&output));
+    let ignored = find(&list, "ssl-errors").unwrap_or_else(|| panic!("{}", describe(&output)));
+    assert_eq!(ignored["errors"][0]["error"], "self-signed-certificate");
 
     // A list of tolerated errors: accepted when it covers what was reported, refused otherwise.
     let output = sslsocket(&[
