@@ -1,6 +1,6 @@
 //! `sslsocket connect`.
 
-use std::io::{IsTerminal as _, Read as _};
+use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -324,7 +324,10 @@ fn exchange(
                 if out.json() {
                     out.emit("data", json!({ "text": text, "bytes": bytes.len() }), "");
                 } else {
-                    print!("{text}");
+                    let mut stdout = std::io::stdout().lock();
+                    let _ = stdout
+                        .write_all(text.as_bytes())
+                        .and_then(|()| stdout.flush());
                 }
                 continue;
             }

@@ -1,7 +1,17 @@
 //! Output of the `sslsocket` command: human-readable lines, or one JSON object per line.
 
+use std::io::Write as _;
+
 use serde_json::{Map, Value, json};
 use sslsocket_host::{Session, SocketEvent, SslSocket, names};
+
+/// `println!` that ignores write errors (a closed pipe, as in `sslsocket ... | head`) instead of
+/// panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
 /// Prints events either as text (`* ...` lines on stdout) or as JSON lines.
 pub struct Reporter {
@@ -24,14 +34,14 @@ impl Reporter {
     pub fn step(&mut self, name: &str, title: &str) {
         self.step = Some(name.to_owned());
         if !self.json {
-            println!("\n== {title}");
+            say!("\n== {title}");
         }
     }
 
     /// Prints an informational line (text mode only).
     pub fn info(&self, text: &str) {
         if !self.json {
-            println!("   {text}");
+            say!("   {text}");
         }
     }
 
@@ -47,9 +57,9 @@ impl Reporter {
             if let Value::Object(extra) = fields {
                 object.extend(extra);
             }
-            println!("{}", Value::Object(object));
+            say!("{}", Value::Object(object));
         } else {
-            println!("*  {text}");
+            say!("*  {text}");
         }
     }
 
@@ -116,7 +126,7 @@ impl Reporter {
         );
         if !self.json {
             for (depth, subject) in chain.iter().enumerate() {
-                println!("     peer chain {depth}: {subject}");
+                say!("     peer chain {depth}: {subject}");
             }
         }
         Ok(())
@@ -147,7 +157,7 @@ impl Reporter {
         );
         if !self.json {
             for r in &report {
-                println!(
+                say!(
                     "     {}: {} [{}]",
                     names::ssl_error(r.error),
                     r.message,
