@@ -39,6 +39,8 @@ pub struct SslSocket<T: Transport> {
     retired: Vec<T>,
     tls: Option<Connection>,
     encrypted: bool,
+    /// The `sslErrors` signal was queued for the current handshake.
+    ssl_errors_reported: bool,
     handshake_on_connect: bool,
     close_notify_sent: bool,
     log: SharedVerifyLog,
@@ -74,6 +76,7 @@ impl<T: Transport> SslSocket<T> {
             retired: Vec::new(),
             tls: None,
             encrypted: false,
+            ssl_errors_reported: false,
             handshake_on_connect: false,
             close_notify_sent: false,
             log: SharedVerifyLog::default(),
@@ -147,8 +150,18 @@ impl<T: Transport> SslSocket<T> {
     pub fn start_server_handshake(&mut self) -> Result<(), SocketError> {
         self.check_can_start_handshake()?;
         let config = self.config.server_config()?;
-        let conn = ServerConnection::new(Arc::new(config))
+        let mut conn = ServerConnection::new(Arc::new(config))
             .map_err(|e| SocketError::SslInternal(e.to_string()))?;
+        // A STARTTLS client may send its hello right behind the command: whatever was read but
+        // not consumed by the application belongs to the handshake.
+        let buffered: Vec<u8> = self.read_buf.drain(..).collect();
+        let mut rest = buffered.as_slice();
+        while !rest.is_empty() {
+            match conn.read_tls(&mut rest) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
         self.begin_tls(Connection::Server(conn), Mode::SslServer);
         self.process();
         Ok(())
@@ -656,6 +669,7 @@ impl<T: Transport> SslSocket<T> {
             log.chain.clear();
         }
         self.tls = Some(conn);
+        self.ssl_errors_reported = false;
         self.mode = mode;
         self.events.push_back(Event::ModeChanged(mode));
     }
@@ -822,6 +836,14 @@ impl<T: Transport> SslSocket<T> {
                         return Err(self.tls_failure(&e));
                     }
                 };
+                if !self.ssl_errors_reported {
+                    let errors = verify::lock(&self.log).errors.clone();
+                    if !errors.is_empty() {
+                        self.ssl_errors_reported = true;
+                        self.events
+                            .push_back(Event::SslErrors(errors.iter().map(|e| e.error).collect()));
+                    }
+                }
                 if !self.encrypted && !conn.is_handshaking() {
                     self.encrypted = true;
                     self.events.push_back(Event::Encrypted);
@@ -864,8 +886,11 @@ impl<T: Transport> SslSocket<T> {
         }
         let errors = verify::lock(&self.log).errors.clone();
         if matches!(e, rustls::Error::InvalidCertificate(_)) && !errors.is_empty() {
-            self.events
-                .push_back(Event::SslErrors(errors.iter().map(|e| e.error).collect()));
+            if !self.ssl_errors_reported {
+                self.ssl_errors_reported = true;
+                self.events
+                    .push_back(Event::SslErrors(errors.iter().map(|e| e.error).collect()));
+            }
             let reasons: Vec<&str> = errors.iter().map(|e| e.error.message()).collect();
             return SocketError::SslHandshakeFailed(format!(
                 "the peer's certificate was rejected: {}",

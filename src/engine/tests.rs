@@ -193,11 +193,15 @@ fn wrong_host_and_untrusted_ca_fail_with_errors_unless_ignored() {
     client.connect_to_host_encrypted("localhost", port).unwrap();
     client.wait_for_encrypted(5000).unwrap();
     assert_eq!(client.ssl_errors().len(), 2);
+    // As in Qt, the signal is emitted even though the errors are ignored, before `encrypted`.
+    let events = client.take_events();
+    let errors_at = events
+        .iter()
+        .position(|e| matches!(e, Event::SslErrors(list) if list.len() == 2));
+    let encrypted_at = events.iter().position(|e| *e == Event::Encrypted);
     assert!(
-        !client
-            .take_events()
-            .iter()
-            .any(|e| matches!(e, Event::SslErrors(_)))
+        errors_at.is_some() && errors_at < encrypted_at,
+        "{events:?}"
     );
 }
 
@@ -345,4 +349,34 @@ fn garbage_from_the_peer_fails_the_handshake() {
     assert!(matches!(err, SocketError::SslHandshakeFailed(_)), "{err:?}");
     assert_eq!(client.state(), SocketState::Unconnected);
     peer.join().unwrap();
+}
+
+#[test]
+fn a_self_signed_ca_certificate_in_the_ca_list_is_trusted_as_a_leaf() {
+    // What `openssl req -x509` makes: self-signed with CA:TRUE.
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    let cert = Certificate::from_der(cert.der()).unwrap();
+    let pki = Pki {
+        ca: cert.clone(),
+        server_cert: cert,
+        server_key: Key::private_from_data(key.serialize_pem().as_bytes(), EncodingFormat::Pem)
+            .unwrap(),
+    };
+    let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
+    let mut client = trusting(&pki);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    assert!(client.ssl_errors().is_empty());
+
+    // Trusted, but still checked against the name.
+    let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
+    let mut client = trusting(&pki);
+    client.config_mut().peer_verify_name = "other.example".into();
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    assert!(client.wait_for_encrypted(5000).is_err());
+    let errors: Vec<SslError> = client.ssl_errors().iter().map(|e| e.error).collect();
+    assert_eq!(errors, vec![SslError::HostNameMismatch]);
 }

@@ -326,6 +326,13 @@ impl Certificate {
             .unwrap_or_default()
     }
 
+    /// The raw DER of the SubjectPublicKeyInfo.
+    pub fn subject_public_key_info_raw(&self) -> Vec<u8> {
+        self.parsed()
+            .map(|c| c.public_key().raw.to_vec())
+            .unwrap_or_default()
+    }
+
     /// The RSA modulus size in bits, when the key is RSA.
     pub fn rsa_key_bits(&self) -> Option<usize> {
         let cert = self.parsed()?;
