@@ -58,6 +58,8 @@ pub use bindings::exports::sslsocket::tls::socket::SslErrorEntry;
 pub use bindings::exports::sslsocket::tls::types::{
     Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
 };
+/// The wasmtime version this host is built on, for callers of the raw bindings.
+pub use wasmtime;
 
 /// The `sslsocket` component (`sslsocket.wasm`, built for `wasm32-wasip2`), embedded at build time.
 pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sslsocket.wasm"));
