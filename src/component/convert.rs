@@ -1,7 +1,9 @@
 //! Conversions between the generated WIT types and the engine's types.
 
 use crate::bindings::exports::sslsocket::tls::types as wit;
-use crate::engine::{self, Cipher, Event, Mode, Protocol, SocketError, SocketState, SslError};
+use crate::engine::{
+    self, Cipher, Event, Mode, PeerVerifyMode, Protocol, SocketError, SocketState, SslError,
+};
 use crate::pki::{EncodingFormat, PkiError};
 
 pub fn error_code(e: SocketError) -> wit::ErrorCode {
@@ -129,6 +131,14 @@ same_cases!(
     ]
 );
 
+same_cases!(
+    peer_verify_mode,
+    peer_verify_mode_from_wit,
+    PeerVerifyMode,
+    wit_socket::PeerVerifyMode,
+    [VerifyNone, QueryPeer, VerifyPeer, AutoVerifyPeer]
+);
+
 pub fn encoding(format: wit_pki::EncodingFormat) -> EncodingFormat {
     match format {
         wit_pki::EncodingFormat::Pem => EncodingFormat::Pem,
@@ -137,6 +147,7 @@ pub fn encoding(format: wit_pki::EncodingFormat) -> EncodingFormat {
 }
 
 use crate::bindings::exports::sslsocket::tls::pki as wit_pki;
+use crate::bindings::exports::sslsocket::tls::socket as wit_socket;
 
 pub fn cipher(c: &Cipher) -> wit::Cipher {
     wit::Cipher {
@@ -166,6 +177,7 @@ pub fn event(e: Event) -> wit::SocketEvent {
         Event::Encrypted => W::Encrypted,
         Event::ModeChanged(m) => W::ModeChanged(mode(m)),
         Event::SslErrors(list) => W::SslErrors(list.into_iter().map(ssl_error).collect()),
+        Event::HandshakeInterruptedOnError => W::HandshakeInterruptedOnError,
         Event::ReadyRead => W::ReadyRead,
         Event::BytesWritten(n) => W::BytesWritten(n),
         Event::StateChanged(s) => W::StateChanged(state(s)),

@@ -159,6 +159,16 @@ impl wit::GuestKey for Key {
             .map_err(pki_error)
     }
 
+    fn private_from_data_with_passphrase(
+        data: Vec<u8>,
+        format: wit::EncodingFormat,
+        passphrase: Vec<u8>,
+    ) -> Result<wit::Key, ErrorCode> {
+        Key::private_from_data_with_passphrase(&data, encoding(format), &passphrase)
+            .map(wit::Key::new)
+            .map_err(pki_error)
+    }
+
     fn public_from_data(data: Vec<u8>, format: wit::EncodingFormat) -> Result<wit::Key, ErrorCode> {
         Key::public_from_data(&data, encoding(format))
             .map(wit::Key::new)

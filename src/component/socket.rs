@@ -6,7 +6,7 @@ use super::Component;
 use super::convert::{self, error_code};
 use super::pki::{borrowed, certificates};
 use crate::bindings::exports::sslsocket::tls::pki::{
-    Certificate as WitCertificate, CertificateBorrow, Key as WitKey, KeyBorrow,
+    Certificate as WitCertificate, CertificateBorrow, EncodingFormat, Key as WitKey, KeyBorrow,
 };
 use crate::bindings::exports::sslsocket::tls::socket as wit;
 use crate::bindings::exports::sslsocket::tls::types::{
@@ -372,6 +372,44 @@ impl wit::GuestSslSocket for SocketResource {
 
     fn ignore_ssl_errors(&self) {
         self.with(|s| s.ignore_ssl_errors());
+    }
+
+    fn ignore_ssl_errors_list(&self, errors: Vec<(SslError, Option<CertificateBorrow<'_>>)>) {
+        let list = errors
+            .into_iter()
+            .map(|(error, cert)| {
+                (
+                    convert::ssl_error_from_wit(error),
+                    cert.as_ref().map(borrowed),
+                )
+            })
+            .collect();
+        self.with(|s| s.ignore_ssl_errors_list(list));
+    }
+
+    fn set_handshake_must_interrupt_on_error(&self, interrupt: bool) {
+        self.with(|s| s.config_mut().handshake_must_interrupt_on_error = interrupt);
+    }
+
+    fn continue_interrupted_handshake(&self) -> Result<()> {
+        self.with(|s| s.continue_interrupted_handshake())
+            .map_err(error_code)
+    }
+
+    fn peer_verify_mode(&self) -> wit::PeerVerifyMode {
+        convert::peer_verify_mode(self.with(|s| s.config().peer_verify_mode))
+    }
+
+    fn set_peer_verify_mode(&self, mode: wit::PeerVerifyMode) {
+        let mode = convert::peer_verify_mode_from_wit(mode);
+        self.with(|s| s.config_mut().peer_verify_mode = mode);
+    }
+
+    fn add_crls(&self, data: Vec<u8>, format: EncodingFormat) -> Result<u32> {
+        let crls = config::parse_crls(&data, convert::encoding(format)).map_err(error_code)?;
+        let count = crls.len() as u32;
+        self.with(|s| s.config_mut().crls.extend(crls));
+        Ok(count)
     }
 
     fn peer_verify_name(&self) -> String {

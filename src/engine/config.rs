@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rustls::version::{TLS12, TLS13};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
-use rustls_pki_types::TrustAnchor;
+use rustls_pki_types::{CertificateRevocationListDer, TrustAnchor};
 
 use super::cipher::{self, Cipher};
 use super::errors::SocketError;
@@ -102,6 +102,63 @@ pub struct SslConfiguration {
     pub private_key: Option<Key>,
     /// The name to verify the peer's certificate against, when not the host connected to.
     pub peer_verify_name: String,
+    /// Whether the peer's certificate is requested and checked.
+    pub peer_verify_mode: PeerVerifyMode,
+    /// Certificate revocation lists checked for the peer's chain.
+    pub crls: Vec<CertificateRevocationListDer<'static>>,
+    /// Stop the handshake on certificate errors instead of failing it.
+    pub handshake_must_interrupt_on_error: bool,
+}
+
+/// Whether the peer's certificate is requested and checked. Mirrors `QSslSocket::PeerVerifyMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PeerVerifyMode {
+    /// Neither requested nor checked; no errors are reported.
+    VerifyNone,
+    /// Checked and reported, never fatal.
+    QueryPeer,
+    /// Checked; errors fail the handshake unless ignored.
+    VerifyPeer,
+    /// `VerifyPeer` for clients, `QueryPeer` for servers.
+    #[default]
+    AutoVerifyPeer,
+}
+
+impl PeerVerifyMode {
+    /// The mode in effect for a client (`AutoVerifyPeer` resolved).
+    pub fn for_client(self) -> Self {
+        match self {
+            Self::AutoVerifyPeer => Self::VerifyPeer,
+            other => other,
+        }
+    }
+}
+
+/// Parses certificate revocation lists: PEM (`X509 CRL` blocks) or one DER CRL.
+///
+/// # Errors
+/// `InvalidInput` when there is no CRL or one does not parse.
+pub fn parse_crls(
+    data: &[u8],
+    format: crate::pki::EncodingFormat,
+) -> Result<Vec<CertificateRevocationListDer<'static>>, SocketError> {
+    use rustls_pki_types::pem::PemObject;
+    let crls: Vec<CertificateRevocationListDer<'static>> = match format {
+        crate::pki::EncodingFormat::Der => vec![CertificateRevocationListDer::from(data.to_vec())],
+        crate::pki::EncodingFormat::Pem => CertificateRevocationListDer::pem_slice_iter(data)
+            .collect::<Result<_, _>>()
+            .map_err(|e| SocketError::invalid_input(format!("bad PEM CRL: {e}")))?,
+    };
+    if crls.is_empty() {
+        return Err(SocketError::invalid_input(
+            "no certificate revocation list found",
+        ));
+    }
+    for crl in &crls {
+        webpki::OwnedCertRevocationList::from_der(crl)
+            .map_err(|e| SocketError::invalid_input(format!("malformed CRL: {e}")))?;
+    }
+    Ok(crls)
 }
 
 impl SslConfiguration {

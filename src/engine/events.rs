@@ -41,6 +41,8 @@ pub enum Event {
     ModeChanged(Mode),
     /// `sslErrors(errors)`
     SslErrors(Vec<SslError>),
+    /// `handshakeInterruptedOnError(error)`: waiting for continue or abort.
+    HandshakeInterruptedOnError,
     /// `readyRead()`
     ReadyRead,
     /// `bytesWritten(n)`

@@ -13,7 +13,7 @@ pub mod socket;
 pub mod verify;
 
 pub use cipher::Cipher;
-pub use config::{Protocol, SslConfiguration};
+pub use config::{PeerVerifyMode, Protocol, SslConfiguration};
 pub use errors::{SocketError, SslError, SslErrorEntry};
 pub use events::{Event, Mode, SocketState};
 pub use socket::SslSocket;

@@ -41,6 +41,8 @@ pub struct SslSocket<T: Transport> {
     encrypted: bool,
     /// The `sslErrors` signal was queued for the current handshake.
     ssl_errors_reported: bool,
+    /// The handshake stopped on certificate errors and waits for the caller's decision.
+    interrupted: bool,
     handshake_on_connect: bool,
     close_notify_sent: bool,
     log: SharedVerifyLog,
@@ -77,6 +79,7 @@ impl<T: Transport> SslSocket<T> {
             tls: None,
             encrypted: false,
             ssl_errors_reported: false,
+            interrupted: false,
             handshake_on_connect: false,
             close_notify_sent: false,
             log: SharedVerifyLog::default(),
@@ -555,6 +558,42 @@ impl<T: Transport> SslSocket<T> {
         verify::lock(&self.log).ignore_all = true;
     }
 
+    /// Ignores exactly these errors, each for its certificate or for any certificate when `None`
+    /// (`ignoreSslErrors(QList<QSslError>)`). Replaces an earlier list.
+    pub fn ignore_ssl_errors_list(&mut self, errors: Vec<(super::SslError, Option<Certificate>)>) {
+        verify::lock(&self.log).ignore_list = errors;
+    }
+
+    /// Whether the handshake is stopped on certificate errors.
+    pub fn is_handshake_interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// Resumes a handshake interrupted on errors (`continueInterruptedHandshake`). It goes on if
+    /// the errors have been ignored since; otherwise the handshake fails.
+    ///
+    /// # Errors
+    /// `InvalidState` when no handshake is interrupted; `SslHandshakeFailed` when the errors
+    /// were not ignored (the connection is then dropped).
+    pub fn continue_interrupted_handshake(&mut self) -> Result<(), SocketError> {
+        if !self.interrupted {
+            return Err(SocketError::invalid_state("no handshake is interrupted"));
+        }
+        self.interrupted = false;
+        let (ignored, errors) = {
+            let mut log = verify::lock(&self.log);
+            log.interrupted = false;
+            (log.errors_ignored(), log.errors.clone())
+        };
+        if !ignored {
+            let error = rejected(&errors);
+            self.fail(error.clone());
+            return Err(error);
+        }
+        self.process();
+        Ok(())
+    }
+
     // ----- helpers -----
 
     fn open(&mut self, host: &str, port: u16) -> Result<(), SocketError> {
@@ -670,6 +709,7 @@ impl<T: Transport> SslSocket<T> {
         }
         self.tls = Some(conn);
         self.ssl_errors_reported = false;
+        self.interrupted = false;
         self.mode = mode;
         self.events.push_back(Event::ModeChanged(mode));
     }
@@ -686,6 +726,19 @@ impl<T: Transport> SslSocket<T> {
             self.process();
             if let Some(result) = done(self) {
                 return result;
+            }
+            if self.interrupted {
+                // Nothing moves until the caller decides; sleep out the deadline.
+                let Some(deadline) = deadline else {
+                    return Err(interrupted_error());
+                };
+                if let (Some(transport), Some(left)) = (
+                    self.transport.as_mut(),
+                    deadline.checked_duration_since(Instant::now()),
+                ) {
+                    transport.wait(Interest::default(), Some(left));
+                }
+                return Err(SocketError::SocketTimeout);
             }
             let remaining = match deadline {
                 Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
@@ -725,7 +778,8 @@ impl<T: Transport> SslSocket<T> {
                 self.begin_client_handshake()?;
             }
         }
-        if !matches!(self.state, SocketState::Connected | SocketState::Closing) {
+        if !matches!(self.state, SocketState::Connected | SocketState::Closing) || self.interrupted
+        {
             return Ok(());
         }
         self.flush()?;
@@ -837,11 +891,20 @@ impl<T: Transport> SslSocket<T> {
                     }
                 };
                 if !self.ssl_errors_reported {
-                    let errors = verify::lock(&self.log).errors.clone();
+                    let (errors, interrupted) = {
+                        let log = verify::lock(&self.log);
+                        (log.errors.clone(), log.interrupted)
+                    };
                     if !errors.is_empty() {
                         self.ssl_errors_reported = true;
                         self.events
                             .push_back(Event::SslErrors(errors.iter().map(|e| e.error).collect()));
+                    }
+                    if interrupted {
+                        // Keep rustls' answer (and any data) unsent until the caller decides.
+                        self.interrupted = true;
+                        self.events.push_back(Event::HandshakeInterruptedOnError);
+                        return Ok(());
                     }
                 }
                 if !self.encrypted && !conn.is_handshaking() {
@@ -891,11 +954,7 @@ impl<T: Transport> SslSocket<T> {
                 self.events
                     .push_back(Event::SslErrors(errors.iter().map(|e| e.error).collect()));
             }
-            let reasons: Vec<&str> = errors.iter().map(|e| e.error.message()).collect();
-            return SocketError::SslHandshakeFailed(format!(
-                "the peer's certificate was rejected: {}",
-                reasons.join("; ")
-            ));
+            return rejected(&errors);
         }
         SocketError::SslHandshakeFailed(e.to_string())
     }
@@ -951,6 +1010,7 @@ impl<T: Transport> SslSocket<T> {
             self.retired.push(transport);
         }
         self.encrypted = false;
+        self.interrupted = false;
         self.handshake_on_connect = false;
         self.set_state(SocketState::Unconnected);
         if was_connected {
@@ -983,6 +1043,21 @@ impl<T: Transport> Write for TransportIo<'_, T> {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// The handshake error for a certificate rejected because of `errors`.
+fn rejected(errors: &[SslErrorEntry]) -> SocketError {
+    let reasons: Vec<&str> = errors.iter().map(|e| e.error.message()).collect();
+    SocketError::SslHandshakeFailed(format!(
+        "the peer's certificate was rejected: {}",
+        reasons.join("; ")
+    ))
+}
+
+fn interrupted_error() -> SocketError {
+    SocketError::invalid_state(
+        "the handshake is interrupted on certificate errors: call continue-interrupted-handshake or abort",
+    )
 }
 
 fn io_error(e: &io::Error) -> SocketError {

@@ -380,3 +380,132 @@ fn a_self_signed_ca_certificate_in_the_ca_list_is_trusted_as_a_leaf() {
     let errors: Vec<SslError> = client.ssl_errors().iter().map(|e| e.error).collect();
     assert_eq!(errors, vec![SslError::HostNameMismatch]);
 }
+
+#[test]
+fn ignore_list_must_cover_every_error_with_its_certificate() {
+    let pki = pki(&["localhost"]);
+    let expected = |client: &Socket| -> Vec<SslError> {
+        client.ssl_errors().iter().map(|e| e.error).collect()
+    };
+
+    // Exactly the errors, with the leaf: accepted.
+    let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
+    let mut client = Socket::new();
+    client.ignore_ssl_errors_list(vec![
+        (
+            SslError::UnableToGetLocalIssuerCertificate,
+            Some(pki.server_cert.clone()),
+        ),
+        (SslError::UnableToVerifyFirstCertificate, None),
+    ]);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+
+    // One missing: refused with the full list.
+    let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
+    let mut client = Socket::new();
+    client.ignore_ssl_errors_list(vec![(SslError::UnableToGetLocalIssuerCertificate, None)]);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    assert!(client.wait_for_encrypted(5000).is_err());
+    assert_eq!(
+        expected(&client),
+        vec![
+            SslError::UnableToGetLocalIssuerCertificate,
+            SslError::UnableToVerifyFirstCertificate
+        ]
+    );
+
+    // The right errors for another certificate: refused.
+    let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
+    let mut client = Socket::new();
+    client.ignore_ssl_errors_list(vec![
+        (
+            SslError::UnableToGetLocalIssuerCertificate,
+            Some(pki.ca.clone()),
+        ),
+        (
+            SslError::UnableToVerifyFirstCertificate,
+            Some(pki.ca.clone()),
+        ),
+    ]);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    assert!(client.wait_for_encrypted(5000).is_err());
+}
+
+#[test]
+fn interrupted_handshake_waits_for_a_decision() {
+    let pki = pki(&["localhost"]);
+
+    // Continue after ignoring: encrypted, and data written meanwhile goes through.
+    let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
+    let mut client = Socket::new();
+    client.config_mut().handshake_must_interrupt_on_error = true;
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    assert_eq!(
+        client.wait_for_encrypted(300),
+        Err(SocketError::SocketTimeout)
+    );
+    assert!(client.is_handshake_interrupted());
+    assert_eq!(client.state(), SocketState::Connected);
+    let events = client.take_events();
+    let tail: Vec<&Event> = events.iter().rev().take(2).collect();
+    assert_eq!(tail[0], &Event::HandshakeInterruptedOnError);
+    assert!(matches!(tail[1], Event::SslErrors(_)));
+    client.write(b"held\n").unwrap();
+    assert_eq!(client.bytes_to_write(), 5);
+    assert!(matches!(
+        client.wait_for_ready_read(-1),
+        Err(SocketError::InvalidState(_))
+    ));
+    client.ignore_ssl_errors();
+    client.continue_interrupted_handshake().unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    while !client.can_read_line() {
+        client.wait_for_ready_read(5000).unwrap();
+    }
+    assert_eq!(client.read_line(0).unwrap(), b"held\n");
+
+    // Continue without ignoring: the handshake fails.
+    let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
+    let mut client = Socket::new();
+    client.config_mut().handshake_must_interrupt_on_error = true;
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    assert_eq!(
+        client.wait_for_encrypted(300),
+        Err(SocketError::SocketTimeout)
+    );
+    assert!(matches!(
+        client.continue_interrupted_handshake(),
+        Err(SocketError::SslHandshakeFailed(_))
+    ));
+    assert_eq!(client.state(), SocketState::Unconnected);
+    assert!(matches!(
+        client.continue_interrupted_handshake(),
+        Err(SocketError::InvalidState(_))
+    ));
+}
+
+#[test]
+fn verify_none_and_query_peer() {
+    let pki = pki(&["localhost"]);
+    let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
+    let mut client = Socket::new();
+    client.config_mut().peer_verify_mode = PeerVerifyMode::VerifyNone;
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    assert!(client.ssl_errors().is_empty());
+    assert_eq!(client.peer_certificate(), Some(pki.server_cert.clone()));
+
+    let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
+    let mut client = Socket::new();
+    client.config_mut().peer_verify_mode = PeerVerifyMode::QueryPeer;
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    assert_eq!(client.ssl_errors().len(), 2);
+    assert!(
+        client
+            .take_events()
+            .iter()
+            .any(|e| matches!(e, Event::SslErrors(_)))
+    );
+}

@@ -1,9 +1,11 @@
 //! Certificate verification that collects every `QSslError`, not just the first.
 //!
 //! rustls-webpki decides whether a chain is valid; it stops at the first problem, so the extra
-//! checks here (validity of each certificate, self-signed roots, host name, key sizes) find the
-//! rest and say which certificate each error concerns, as Qt does with OpenSSL. A chain webpki
-//! rejects is never accepted unless the caller ignored the errors.
+//! checks here (validity of each certificate, self-signed roots, path lengths, key sizes, host
+//! name) find the rest and say which certificate each error concerns, in the order Qt reports
+//! them with OpenSSL: chain building, CA/purpose checks, key strength, revocation, then signature
+//! and time checks from the top of the chain down, and the host name last. A chain webpki rejects
+//! is never accepted unless the caller ignored the errors.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -13,13 +15,15 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::{CertificateError, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use webpki::{CertRevocationList, OwnedCertRevocationList};
 
-use super::config::SslConfiguration;
+use super::config::{PeerVerifyMode, SslConfiguration};
 use super::errors::{SslError, SslErrorEntry};
 use crate::crypto;
 use crate::pki::Certificate;
 
-/// What the verifier found in the last handshake, shared with the socket.
+/// What the verifier found in the last handshake, and what the caller decided to accept; shared
+/// between a socket and its verifier.
 #[derive(Debug, Default)]
 pub struct VerifyLog {
     /// Every error found, with its certificate.
@@ -28,6 +32,25 @@ pub struct VerifyLog {
     pub chain: Vec<Certificate>,
     /// `ignoreSslErrors()` was called: accept whatever the errors.
     pub ignore_all: bool,
+    /// `ignoreSslErrors(list)`: accept exactly these errors (no certificate: any certificate).
+    pub ignore_list: Vec<(SslError, Option<Certificate>)>,
+    /// The handshake was let through only to be interrupted on its errors.
+    pub interrupted: bool,
+}
+
+impl VerifyLog {
+    /// Whether every error found has been ignored (Qt's `verifyErrorsHaveBeenIgnored`).
+    pub fn errors_ignored(&self) -> bool {
+        self.ignore_all
+            || self.errors.iter().all(|found| {
+                self.ignore_list.iter().any(|(error, cert)| {
+                    *error == found.error
+                        && cert
+                            .as_ref()
+                            .is_none_or(|c| Some(c) == found.certificate.as_ref())
+                })
+            })
+    }
 }
 
 /// The log shared between a socket and its verifier.
@@ -42,16 +65,30 @@ pub fn lock(log: &SharedVerifyLog) -> MutexGuard<'_, VerifyLog> {
 #[derive(Debug)]
 pub struct PeerVerifier {
     anchors: Vec<TrustAnchor<'static>>,
+    crls: Vec<CertRevocationList<'static>>,
     algorithms: WebPkiSupportedAlgorithms,
+    mode: PeerVerifyMode,
+    interrupt_on_error: bool,
     log: SharedVerifyLog,
 }
 
 impl PeerVerifier {
-    /// A verifier trusting `config`'s CA database that records what it finds in `log`.
+    /// A verifier with `config`'s CA database, CRLs and modes, recording what it finds in `log`.
     pub fn new(config: &SslConfiguration, log: SharedVerifyLog) -> Self {
         Self {
             anchors: config.trust_anchors(),
+            crls: config
+                .crls
+                .iter()
+                .filter_map(|crl| {
+                    OwnedCertRevocationList::from_der(crl)
+                        .ok()
+                        .map(CertRevocationList::from)
+                })
+                .collect(),
             algorithms: crypto::provider().signature_verification_algorithms,
+            mode: config.peer_verify_mode.for_client(),
+            interrupt_on_error: config.handshake_must_interrupt_on_error,
             log,
         }
     }
@@ -70,20 +107,30 @@ impl ServerCertVerifier for PeerVerifier {
             .chain(intermediates)
             .map(|c| Certificate::from(c.clone().into_owned()))
             .collect();
-        let errors = verify_chain(
-            &chain,
-            &self.anchors,
-            Some(server_name),
-            now,
-            &self.algorithms,
-        );
+        let errors = if self.mode == PeerVerifyMode::VerifyNone {
+            Vec::new()
+        } else {
+            let context = Context {
+                anchors: &self.anchors,
+                crls: &self.crls,
+                algorithms: &self.algorithms,
+            };
+            verify_chain(&chain, &context, Some(server_name), now)
+        };
         let mut log = lock(&self.log);
         log.chain = chain;
-        let first = errors.first().map(|e| e.error);
         log.errors = errors;
+        log.interrupted = false;
+        let first = log.errors.first().map(|e| e.error);
         match first {
             None => Ok(ServerCertVerified::assertion()),
-            Some(_) if log.ignore_all => Ok(ServerCertVerified::assertion()),
+            Some(_) if self.mode == PeerVerifyMode::QueryPeer || log.errors_ignored() => {
+                Ok(ServerCertVerified::assertion())
+            }
+            Some(_) if self.interrupt_on_error => {
+                log.interrupted = true;
+                Ok(ServerCertVerified::assertion())
+            }
             Some(error) => Err(rustls::Error::InvalidCertificate(certificate_error(error))),
         }
     }
@@ -111,13 +158,23 @@ impl ServerCertVerifier for PeerVerifier {
     }
 }
 
-/// Verifies `chain` (leaf first) for TLS server authentication and returns every error found.
+/// What a chain is verified against.
+pub struct Context<'a> {
+    /// Trusted roots.
+    pub anchors: &'a [TrustAnchor<'a>],
+    /// Revocation lists; empty for no revocation checking.
+    pub crls: &'a [CertRevocationList<'a>],
+    /// Signature algorithms accepted.
+    pub algorithms: &'a WebPkiSupportedAlgorithms,
+}
+
+/// Verifies `chain` (leaf first) for TLS server authentication and returns every error found,
+/// in Qt's order.
 pub fn verify_chain(
     chain: &[Certificate],
-    anchors: &[TrustAnchor<'_>],
+    context: &Context<'_>,
     name: Option<&ServerName<'_>>,
     now: UnixTime,
-    algorithms: &WebPkiSupportedAlgorithms,
 ) -> Vec<SslErrorEntry> {
     let Some(leaf) = chain.first() else {
         return vec![entry(SslError::NoPeerCertificate, None)];
@@ -126,52 +183,51 @@ pub fn verify_chain(
         return vec![entry(SslError::UnspecifiedError, Some(leaf))];
     };
     let mut errors = Vec::new();
-    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    for cert in chain {
-        if cert.is_not_yet_valid_at(now_secs) {
-            errors.push(entry(SslError::CertificateNotYetValid, Some(cert)));
-        }
-        if cert.is_expired_at(now_secs) {
-            errors.push(entry(SslError::CertificateExpired, Some(cert)));
-        }
-    }
 
     // A leaf that is itself in the CA database is trusted as it is (Qt and OpenSSL do so, e.g.
     // for a self-signed certificate added on purpose); only its dates and name are checked.
-    let directly_trusted = anchors.iter().any(|anchor| is_anchor(leaf, anchor));
-    let intermediates: Vec<CertificateDer<'_>> =
-        chain.iter().skip(1).map(|c| c.der().clone()).collect();
-    let path = |time: UnixTime| {
-        end_entity
-            .verify_for_usage(
-                algorithms.all,
-                anchors,
-                &intermediates,
-                time,
-                webpki::KeyUsage::server_auth(),
-                None,
-                None,
-            )
-            .map(|_| ())
-    };
-    let mut result = if directly_trusted { Ok(()) } else { path(now) };
-    if matches!(result, Err(ref e) if is_time_error(e)) {
-        // The time errors are already listed; look for the others at a moment when the leaf is
-        // valid.
-        let middle = leaf.effective_date() / 2 + leaf.expiry_date() / 2;
-        let moment =
-            UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(middle).unwrap_or(0)));
-        result = path(moment).or_else(|e| if is_time_error(&e) { Ok(()) } else { Err(e) });
-    }
-    if let Err(e) = result {
-        path_errors(&e, chain, &mut errors);
+    let directly_trusted = context.anchors.iter().any(|anchor| is_anchor(leaf, anchor));
+    let mut unverified_single = false;
+    if !directly_trusted {
+        let intermediates: Vec<CertificateDer<'_>> =
+            chain.iter().skip(1).map(|c| c.der().clone()).collect();
+        let crl_refs: Vec<&CertRevocationList<'_>> = context.crls.iter().collect();
+        let revocation = webpki::RevocationOptionsBuilder::new(&crl_refs)
+            .ok()
+            .map(|builder| {
+                builder
+                    .with_depth(webpki::RevocationCheckDepth::Chain)
+                    .with_status_policy(webpki::UnknownStatusPolicy::Allow)
+                    .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
+                    .build()
+            });
+        let path = |time: UnixTime| {
+            end_entity
+                .verify_for_usage(
+                    context.algorithms.all,
+                    context.anchors,
+                    &intermediates,
+                    time,
+                    webpki::KeyUsage::server_auth(),
+                    revocation,
+                    None,
+                )
+                .map(|_| ())
+        };
+        let mut result = path(now);
+        if matches!(result, Err(ref e) if is_time_error(e)) {
+            // Time errors are found below, per certificate; look for the others at a moment when
+            // the leaf is valid.
+            let middle = leaf.effective_date() / 2 + leaf.expiry_date() / 2;
+            let moment =
+                UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(middle).unwrap_or(0)));
+            result = path(moment).or_else(|e| if is_time_error(&e) { Ok(()) } else { Err(e) });
+        }
+        if let Err(e) = result {
+            unverified_single = path_errors(&e, chain, context.crls, &mut errors);
+        }
     }
 
-    if let Some(name) = name
-        && end_entity.verify_is_valid_for_subject_name(name).is_err()
-    {
-        errors.push(entry(SslError::HostNameMismatch, Some(leaf)));
-    }
     for cert in chain {
         if cert
             .rsa_key_bits()
@@ -179,6 +235,23 @@ pub fn verify_chain(
         {
             errors.push(entry(SslError::UnspecifiedError, Some(cert)));
         }
+    }
+    if unverified_single {
+        errors.push(entry(SslError::UnableToVerifyFirstCertificate, Some(leaf)));
+    }
+    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    for cert in chain.iter().rev() {
+        if cert.is_not_yet_valid_at(now_secs) {
+            errors.push(entry(SslError::CertificateNotYetValid, Some(cert)));
+        }
+        if cert.is_expired_at(now_secs) {
+            errors.push(entry(SslError::CertificateExpired, Some(cert)));
+        }
+    }
+    if let Some(name) = name
+        && end_entity.verify_is_valid_for_subject_name(name).is_err()
+    {
+        errors.push(entry(SslError::HostNameMismatch, Some(leaf)));
     }
     errors.dedup();
     errors
@@ -219,33 +292,49 @@ fn is_time_error(e: &webpki::Error) -> bool {
     )
 }
 
-/// Maps webpki's path-building error to Qt's errors.
-fn path_errors(e: &webpki::Error, chain: &[Certificate], errors: &mut Vec<SslErrorEntry>) {
+/// Maps webpki's path-building error to Qt's errors. Returns whether the chain is a single
+/// certificate whose issuer is unknown (OpenSSL then also reports
+/// `unable-to-verify-first-certificate`, in its signature pass).
+fn path_errors(
+    e: &webpki::Error,
+    chain: &[Certificate],
+    crls: &[CertRevocationList<'_>],
+    errors: &mut Vec<SslErrorEntry>,
+) -> bool {
     use webpki::Error as E;
     let leaf = chain.first();
     let top = chain.last();
+    let single_self_signed = chain.len() == 1 && leaf.is_some_and(Certificate::is_self_signed);
     match e {
         E::UnknownIssuer => {
-            if chain.len() == 1 && leaf.is_some_and(Certificate::is_self_signed) {
+            if single_self_signed {
                 errors.push(entry(SslError::SelfSignedCertificate, leaf));
             } else if chain.len() > 1 && top.is_some_and(Certificate::is_self_signed) {
                 errors.push(entry(SslError::SelfSignedCertificateInChain, top));
             } else {
                 errors.push(entry(SslError::UnableToGetLocalIssuerCertificate, top));
-                if chain.len() == 1 {
-                    errors.push(entry(SslError::UnableToVerifyFirstCertificate, leaf));
-                }
+                return chain.len() == 1;
             }
         }
-        E::CertRevoked => errors.push(entry(SslError::CertificateRevoked, leaf)),
+        E::CaUsedAsEndEntity if single_self_signed => {
+            errors.push(entry(SslError::SelfSignedCertificate, leaf));
+        }
+        E::CertRevoked => {
+            let revoked = chain.iter().find(|c| is_revoked(c, crls)).or(leaf);
+            errors.push(entry(SslError::CertificateRevoked, revoked));
+        }
         E::PathLenConstraintViolated | E::MaximumPathDepthExceeded => {
-            errors.push(entry(SslError::PathLengthExceeded, top));
+            errors.push(entry(
+                SslError::PathLengthExceeded,
+                path_length_violator(chain).or(top),
+            ));
         }
         E::RequiredEkuNotFoundContext(_) | E::CaUsedAsEndEntity => {
             errors.push(entry(SslError::InvalidPurpose, leaf));
         }
         E::EndEntityUsedAsCa => {
-            errors.push(entry(SslError::InvalidCaCertificate, chain.get(1).or(top)))
+            let not_ca = chain.iter().skip(1).find(|c| !c.is_ca()).or(chain.get(1));
+            errors.push(entry(SslError::InvalidCaCertificate, not_ca));
         }
         E::InvalidSignatureForPublicKey => {
             errors.push(entry(SslError::CertificateSignatureFailed, leaf));
@@ -253,6 +342,25 @@ fn path_errors(e: &webpki::Error, chain: &[Certificate], errors: &mut Vec<SslErr
         E::CertNotValidForName(_) => errors.push(entry(SslError::HostNameMismatch, leaf)),
         _ => errors.push(entry(SslError::UnspecifiedError, leaf)),
     }
+    false
+}
+
+/// The certificate whose basicConstraints path length the chain exceeds.
+fn path_length_violator(chain: &[Certificate]) -> Option<&Certificate> {
+    chain.iter().enumerate().skip(1).find_map(|(depth, cert)| {
+        // `depth - 1` CA certificates stand between this one and the leaf.
+        let limit = cert.path_length_constraint()?;
+        (usize::try_from(limit).unwrap_or(usize::MAX) < depth - 1).then_some(cert)
+    })
+}
+
+fn is_revoked(cert: &Certificate, crls: &[CertRevocationList<'_>]) -> bool {
+    let issuer = cert.issuer_raw();
+    let serial = cert.serial_raw();
+    crls.iter().any(|crl| {
+        der_contents(&issuer) == Some(crl.issuer())
+            && matches!(crl.find_serial(&serial), Ok(Some(_)))
+    })
 }
 
 /// The rustls error (and so the TLS alert) for the first verification error.

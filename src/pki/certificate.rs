@@ -326,6 +326,20 @@ impl Certificate {
             .unwrap_or_default()
     }
 
+    /// The serial number's raw big-endian bytes.
+    pub fn serial_raw(&self) -> Vec<u8> {
+        self.parsed()
+            .map(|c| c.raw_serial().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The basicConstraints path length limit, when the certificate is a CA with one.
+    pub fn path_length_constraint(&self) -> Option<u32> {
+        let cert = self.parsed()?;
+        let constraints = cert.basic_constraints().ok().flatten()?;
+        constraints.value.path_len_constraint
+    }
+
     /// The raw DER of the SubjectPublicKeyInfo.
     pub fn subject_public_key_info_raw(&self) -> Vec<u8> {
         self.parsed()

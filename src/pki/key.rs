@@ -56,8 +56,7 @@ impl Key {
             EncodingFormat::Pem => {
                 if contains(data, b"ENCRYPTED PRIVATE KEY") {
                     return Err(PkiError::Unsupported(
-                        "encrypted private keys (PKCS#8 with a passphrase) are not supported yet"
-                            .into(),
+                        "the key is encrypted: load it with its passphrase".into(),
                     ));
                 }
                 PrivateKeyDer::from_pem_slice(data)
@@ -66,6 +65,37 @@ impl Key {
             EncodingFormat::Der => private_key_from_der(data)?,
         };
         Self::from_private_key_der(&key)
+    }
+
+    /// Parses a private key that may be encrypted with `passphrase` (PKCS#8
+    /// `ENCRYPTED PRIVATE KEY`, PBES2); unencrypted keys are parsed as by
+    /// [`Key::private_from_data`].
+    ///
+    /// # Errors
+    /// [`PkiError::Malformed`] for a wrong passphrase or malformed data, and the errors of
+    /// [`Key::private_from_data`].
+    pub fn private_from_data_with_passphrase(
+        data: &[u8],
+        format: EncodingFormat,
+        passphrase: &[u8],
+    ) -> Result<Self, PkiError> {
+        let encrypted = match format {
+            EncodingFormat::Pem if contains(data, b"ENCRYPTED PRIVATE KEY") => {
+                let (_, der) = pem_rfc7468::decode_vec(data)
+                    .map_err(|e| PkiError::Malformed(format!("bad PEM: {e}")))?;
+                der
+            }
+            EncodingFormat::Der if pkcs8::EncryptedPrivateKeyInfo::try_from(data).is_ok() => {
+                data.to_vec()
+            }
+            _ => return Self::private_from_data(data, format),
+        };
+        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(encrypted.as_slice())
+            .map_err(|e| PkiError::Malformed(format!("bad encrypted PKCS#8 key: {e}")))?;
+        let decrypted = info.decrypt(passphrase).map_err(|_| {
+            PkiError::Malformed("wrong passphrase, or an unsupported encryption scheme".into())
+        })?;
+        Self::from_private_key_der(&PrivatePkcs8KeyDer::from(decrypted.as_bytes().to_vec()).into())
     }
 
     /// Parses a public key (SubjectPublicKeyInfo) as PEM or DER.
