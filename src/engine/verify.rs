@@ -188,6 +188,9 @@ pub fn verify_chain(
     // for a self-signed certificate added on purpose); only its dates and name are checked.
     let directly_trusted = context.anchors.iter().any(|anchor| is_anchor(leaf, anchor));
     let mut unverified_single = false;
+    // The certificates of the path webpki built (leaf first), when it built one: a peer may send
+    // extra certificates that are not part of it, and those are not checked further.
+    let mut path_used: Option<Vec<CertificateDer<'static>>> = None;
     if !directly_trusted {
         let intermediates: Vec<CertificateDer<'_>> =
             chain.iter().skip(1).map(|c| c.der().clone()).collect();
@@ -212,7 +215,13 @@ pub fn verify_chain(
                     revocation,
                     None,
                 )
-                .map(|_| ())
+                .map(|path| {
+                    Some(
+                        path.intermediate_certificates()
+                            .map(|c| c.der().into_owned())
+                            .collect::<Vec<_>>(),
+                    )
+                })
         };
         let mut result = path(now);
         if matches!(result, Err(ref e) if is_time_error(e)) {
@@ -221,14 +230,20 @@ pub fn verify_chain(
             let middle = leaf.effective_date() / 2 + leaf.expiry_date() / 2;
             let moment =
                 UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(middle).unwrap_or(0)));
-            result = path(moment).or_else(|e| if is_time_error(&e) { Ok(()) } else { Err(e) });
+            result = path(moment).or_else(|e| if is_time_error(&e) { Ok(None) } else { Err(e) });
         }
-        if let Err(e) = result {
-            unverified_single = path_errors(&e, chain, context.crls, &mut errors);
+        match result {
+            Ok(intermediates) => path_used = intermediates,
+            Err(e) => unverified_single = path_errors(&e, chain, context.crls, &mut errors),
         }
     }
+    let on_path = |cert: &Certificate| {
+        path_used
+            .as_ref()
+            .is_none_or(|path| std::ptr::eq(cert, leaf) || path.iter().any(|der| der == cert.der()))
+    };
 
-    for cert in chain {
+    for cert in chain.iter().filter(|c| on_path(c)) {
         if cert
             .rsa_key_bits()
             .is_some_and(|bits| bits < crypto::MIN_RSA_BITS)
@@ -240,7 +255,7 @@ pub fn verify_chain(
         errors.push(entry(SslError::UnableToVerifyFirstCertificate, Some(leaf)));
     }
     let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    for cert in chain.iter().rev() {
+    for cert in chain.iter().rev().filter(|c| on_path(c)) {
         if cert.is_not_yet_valid_at(now_secs) {
             errors.push(entry(SslError::CertificateNotYetValid, Some(cert)));
         }
