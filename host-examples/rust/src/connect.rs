@@ -36,9 +36,18 @@ pub struct ConnectArgs {
     /// Colon-separated cipher list (OpenSSL or IANA names).
     #[arg(long, value_name = "A:B")]
     ciphers: Option<String>,
-    /// `all`, or a comma-separated list of ssl-error names to tolerate.
+    /// `all` (`ignore-ssl-errors`), or a comma-separated list of ssl-error names to tolerate for
+    /// any certificate (`ignore-ssl-errors-list`; a handshake with other errors still fails).
     #[arg(long, value_name = "all|ERR,ERR")]
     ignore_errors: Option<String>,
+    /// Check the peer's chain against the certificate revocation lists in FILE (PEM with one or
+    /// more `X509 CRL` blocks, or one DER CRL); may be repeated.
+    #[arg(long = "crl", value_name = "FILE")]
+    crl: Vec<PathBuf>,
+    /// Peer verification mode: none, query, peer or auto (the default), or the WIT names
+    /// (verify-none, query-peer, verify-peer, auto-verify-peer).
+    #[arg(long, value_name = "none|query|peer|auto")]
+    verify_mode: Option<String>,
     /// Plain connection first: read a greeting line, send STARTTLS, read the reply, then TLS.
     #[arg(long)]
     starttls: bool,
@@ -117,26 +126,6 @@ pub fn run(args: &ConnectArgs) -> anyhow::Result<ExitCode> {
     if !saw("ssl-errors") && !socket.ssl_errors(&mut session)?.is_empty() {
         out.ssl_errors(&mut session, socket)?;
     }
-    if let Tolerance::Only(allowed) = &tolerance {
-        let reported = socket.ssl_error_report(&mut session)?;
-        let refused: Vec<&str> = reported
-            .iter()
-            .filter(|r| !allowed.contains(&r.error))
-            .map(|r| names::ssl_error(r.error))
-            .collect();
-        if !refused.is_empty() {
-            out.emit(
-                "error",
-                json!({ "error": "ssl-errors-not-ignored", "errors": refused }),
-                &format!(
-                    "error: ssl-errors not in --ignore-errors: {}",
-                    refused.join(", ")
-                ),
-            );
-            socket.abort(&mut session)?;
-            return Ok(ExitCode::FAILURE);
-        }
-    }
 
     exchange(&mut session, socket, args, &out)?;
     socket.disconnect_from_host(&mut session)?;
@@ -210,14 +199,32 @@ fn configure(
     if let Some(name) = &args.peer_verify_name {
         socket.set_peer_verify_name(session, name)?;
     }
-    if !matches!(tolerance, Tolerance::None) {
-        socket.ignore_ssl_errors(session)?;
+    for path in &args.crl {
+        let data =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        socket
+            .add_crls(session, &data, format_of(&data))?
+            .map_err(|e| anyhow!("{}: {}", path.display(), names::error_code_text(&e)))?;
+    }
+    if let Some(name) = &args.verify_mode {
+        let mode = names::parse_peer_verify_mode(name)
+            .ok_or_else(|| anyhow!("unknown --verify-mode `{name}` (none, query, peer, auto)"))?;
+        socket.set_peer_verify_mode(session, mode)?;
+    }
+    match tolerance {
+        Tolerance::None => {}
+        Tolerance::All => socket.ignore_ssl_errors(session)?,
+        Tolerance::Only(errors) => {
+            let list: Vec<(SslError, Option<&Certificate>)> =
+                errors.iter().map(|e| (*e, None)).collect();
+            socket.ignore_ssl_errors_list(session, &list)?;
+        }
     }
     Ok(())
 }
 
 /// PEM when the data looks like PEM text, DER otherwise.
-fn format_of(data: &[u8]) -> EncodingFormat {
+pub fn format_of(data: &[u8]) -> EncodingFormat {
     if data.windows(11).any(|w| w == b"-----BEGIN ") {
         EncodingFormat::Pem
     } else {

@@ -54,7 +54,7 @@ pub use bindings::Sslsocket;
 pub use bindings::exports::sslsocket::tls::pki::{
     AlternativeName, DigestAlgorithm, EncodingFormat, KeyAlgorithm, KeyType, SubjectInfoAttribute,
 };
-pub use bindings::exports::sslsocket::tls::socket::SslErrorEntry;
+pub use bindings::exports::sslsocket::tls::socket::{PeerVerifyMode, SslErrorEntry};
 pub use bindings::exports::sslsocket::tls::types::{
     Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
 };
@@ -299,6 +299,38 @@ impl Session {
         Ok(api.call_from_pem(store, pem)?.map(Certificate))
     }
 
+    /// Parses one DER certificate (`certificate.from-der`).
+    pub fn certificate_from_der(&mut self, der: &[u8]) -> CallResult<Certificate> {
+        let (api, store) = self.certificate_api();
+        Ok(api.call_from_der(store, der)?.map(Certificate))
+    }
+
+    /// Parses a private key protected by a passphrase, PEM or DER
+    /// (`key.private-from-data-with-passphrase`); unencrypted keys are accepted too.
+    pub fn private_key_from_data_with_passphrase(
+        &mut self,
+        data: &[u8],
+        format: EncodingFormat,
+        passphrase: &[u8],
+    ) -> CallResult<Key> {
+        let (api, store) = self.key_api();
+        Ok(api
+            .call_private_from_data_with_passphrase(store, data, format, passphrase)?
+            .map(Key))
+    }
+
+    /// Parses a public key (SubjectPublicKeyInfo), PEM or DER (`key.public-from-data`).
+    pub fn public_key_from_data(&mut self, data: &[u8], format: EncodingFormat) -> CallResult<Key> {
+        let (api, store) = self.key_api();
+        Ok(api.call_public_from_data(store, data, format)?.map(Key))
+    }
+
+    /// The description of an ssl-error value (`ssl-error-string`).
+    pub fn ssl_error_string(&mut self, error: SslError) -> wasmtime::Result<String> {
+        let (api, store) = self.socket_interface();
+        api.call_ssl_error_string(store, error)
+    }
+
     /// Parses a private key, PEM or DER (`key.private-from-data`).
     pub fn private_key_from_data(
         &mut self,
@@ -434,6 +466,31 @@ impl SslSocket {
         fn peer_verify_name => call_peer_verify_name() -> String;
         /// `set-peer-verify-name`.
         fn set_peer_verify_name => call_set_peer_verify_name(name: &str) -> ();
+        /// `set-handshake-must-interrupt-on-error`: pause the handshake on certificate errors.
+        fn set_handshake_must_interrupt_on_error => call_set_handshake_must_interrupt_on_error(interrupt: bool) -> ();
+        /// `continue-interrupted-handshake`.
+        fn continue_interrupted_handshake => call_continue_interrupted_handshake() -> Result<(), ErrorCode>;
+        /// `peer-verify-mode`.
+        fn peer_verify_mode => call_peer_verify_mode() -> PeerVerifyMode;
+        /// `set-peer-verify-mode`.
+        fn set_peer_verify_mode => call_set_peer_verify_mode(mode: PeerVerifyMode) -> ();
+        /// `add-crls(data, format)`: returns how many CRLs were added.
+        fn add_crls => call_add_crls(data: &[u8], format: EncodingFormat) -> Result<u32, ErrorCode>;
+    }
+
+    /// `ignore-ssl-errors-list`: ignores exactly these errors, each for the given certificate
+    /// (`None`: for any certificate). Replaces any earlier list.
+    pub fn ignore_ssl_errors_list(
+        &self,
+        session: &mut Session,
+        errors: &[(SslError, Option<&Certificate>)],
+    ) -> wasmtime::Result<()> {
+        let list: Vec<(SslError, Option<ResourceAny>)> = errors
+            .iter()
+            .map(|(error, cert)| (*error, cert.map(|c| c.0)))
+            .collect();
+        let (api, store) = session.ssl_socket_api();
+        api.call_ignore_ssl_errors_list(store, self.0, &list)
     }
 
     /// `add-ca-certificate`.
@@ -606,10 +663,111 @@ impl Certificate {
         api.call_subject_info(store, self.0, attribute)
     }
 
+    /// `issuer-info(attribute)`.
+    pub fn issuer_info(
+        &self,
+        session: &mut Session,
+        attribute: SubjectInfoAttribute,
+    ) -> wasmtime::Result<Vec<String>> {
+        let (api, store) = session.certificate_api();
+        api.call_issuer_info(store, self.0, attribute)
+    }
+
+    /// `subject-display-name`.
+    pub fn subject_display_name(&self, session: &mut Session) -> wasmtime::Result<String> {
+        let (api, store) = session.certificate_api();
+        api.call_subject_display_name(store, self.0)
+    }
+
     /// `to-der`.
     pub fn to_der(&self, session: &mut Session) -> wasmtime::Result<Vec<u8>> {
         let (api, store) = session.certificate_api();
         api.call_to_der(store, self.0)
+    }
+
+    /// `to-pem`.
+    pub fn to_pem(&self, session: &mut Session) -> wasmtime::Result<String> {
+        let (api, store) = session.certificate_api();
+        api.call_to_pem(store, self.0)
+    }
+
+    /// `to-text`: a description like `openssl x509 -noout -text`.
+    pub fn to_text(&self, session: &mut Session) -> wasmtime::Result<String> {
+        let (api, store) = session.certificate_api();
+        api.call_to_text(store, self.0)
+    }
+
+    /// `serial-number`: colon-separated lower-case hex bytes.
+    pub fn serial_number(&self, session: &mut Session) -> wasmtime::Result<String> {
+        let (api, store) = session.certificate_api();
+        api.call_serial_number(store, self.0)
+    }
+
+    /// `version`: "1" to "3".
+    pub fn version(&self, session: &mut Session) -> wasmtime::Result<String> {
+        let (api, store) = session.certificate_api();
+        api.call_version(store, self.0)
+    }
+
+    /// `effective-date`: seconds since the Unix epoch.
+    pub fn effective_date(&self, session: &mut Session) -> wasmtime::Result<i64> {
+        let (api, store) = session.certificate_api();
+        api.call_effective_date(store, self.0)
+    }
+
+    /// `expiry-date`: seconds since the Unix epoch.
+    pub fn expiry_date(&self, session: &mut Session) -> wasmtime::Result<i64> {
+        let (api, store) = session.certificate_api();
+        api.call_expiry_date(store, self.0)
+    }
+
+    /// `is-expired`.
+    pub fn is_expired(&self, session: &mut Session) -> wasmtime::Result<bool> {
+        let (api, store) = session.certificate_api();
+        api.call_is_expired(store, self.0)
+    }
+
+    /// `digest(algorithm)` of the DER encoding.
+    pub fn digest(
+        &self,
+        session: &mut Session,
+        algorithm: DigestAlgorithm,
+    ) -> wasmtime::Result<Vec<u8>> {
+        let (api, store) = session.certificate_api();
+        api.call_digest(store, self.0, algorithm)
+    }
+
+    /// `subject-alternative-names`.
+    pub fn subject_alternative_names(
+        &self,
+        session: &mut Session,
+    ) -> wasmtime::Result<Vec<AlternativeName>> {
+        let (api, store) = session.certificate_api();
+        api.call_subject_alternative_names(store, self.0)
+    }
+
+    /// `is-self-signed`.
+    pub fn is_self_signed(&self, session: &mut Session) -> wasmtime::Result<bool> {
+        let (api, store) = session.certificate_api();
+        api.call_is_self_signed(store, self.0)
+    }
+
+    /// `is-ca`: basicConstraints CA:TRUE.
+    pub fn is_ca(&self, session: &mut Session) -> wasmtime::Result<bool> {
+        let (api, store) = session.certificate_api();
+        api.call_is_ca(store, self.0)
+    }
+
+    /// `public-key`.
+    pub fn public_key(&self, session: &mut Session) -> CallResult<Key> {
+        let (api, store) = session.certificate_api();
+        Ok(api.call_public_key(store, self.0)?.map(Key))
+    }
+
+    /// `equals`: same DER encoding.
+    pub fn equals(&self, session: &mut Session, other: &Certificate) -> wasmtime::Result<bool> {
+        let (api, store) = session.certificate_api();
+        api.call_equals(store, self.0, other.0)
     }
 
     /// Drops the certificate resource.
@@ -633,6 +791,24 @@ impl Key {
     pub fn length(&self, session: &mut Session) -> wasmtime::Result<u32> {
         let (api, store) = session.key_api();
         api.call_length(store, self.0)
+    }
+
+    /// `key-type`: private or public.
+    pub fn key_type(&self, session: &mut Session) -> wasmtime::Result<KeyType> {
+        let (api, store) = session.key_api();
+        api.call_key_type(store, self.0)
+    }
+
+    /// `to-pem`: PKCS#8 for private keys, SubjectPublicKeyInfo for public keys.
+    pub fn to_pem(&self, session: &mut Session) -> wasmtime::Result<String> {
+        let (api, store) = session.key_api();
+        api.call_to_pem(store, self.0)
+    }
+
+    /// `to-der`.
+    pub fn to_der(&self, session: &mut Session) -> wasmtime::Result<Vec<u8>> {
+        let (api, store) = session.key_api();
+        api.call_to_der(store, self.0)
     }
 
     /// Drops the key resource.

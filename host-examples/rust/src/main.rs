@@ -1,8 +1,10 @@
 //! `sslsocket`: runs the sslsocket WebAssembly component in wasmtime, like `openssl s_client`.
 //!
 //! - `sslsocket connect HOST PORT ...` connects to a TLS server and prints what happens.
+//! - `sslsocket cert FILE` prints certificate details, like `openssl x509 -noout -text`.
 //! - `sslsocket demo` runs the component against a throwaway TLS server on loopback.
 
+mod cert;
 mod connect;
 mod demo;
 mod report;
@@ -23,6 +25,8 @@ struct Cli {
 enum Command {
     /// Connects to HOST:PORT with TLS, prints the handshake result and exchanges data.
     Connect(Box<connect::ConnectArgs>),
+    /// Prints every certificate in FILE (PEM or DER), like `openssl x509 -noout -text`.
+    Cert(cert::CertArgs),
     /// Shows the component at work against a throwaway TLS server on 127.0.0.1.
     Demo(demo::DemoArgs),
 }
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Connect(args) => connect::run(&args),
+        Command::Cert(args) => cert::run(&args),
         Command::Demo(args) => demo::run(&args),
     };
     match result {

@@ -1,6 +1,9 @@
 //! WIT (kebab-case) names of the component's enums, and conversions back from names.
 
-use crate::{ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError};
+use crate::{
+    AlternativeName, ErrorCode, KeyAlgorithm, KeyType, Mode, PeerVerifyMode, Protocol, SocketEvent,
+    SocketState, SslError,
+};
 
 /// Every `ssl-error` case with its WIT name, in WIT order.
 pub const SSL_ERRORS: &[(SslError, &str)] = &[
@@ -126,6 +129,65 @@ pub fn protocol_display(p: Protocol) -> &'static str {
     }
 }
 
+/// Every `peer-verify-mode` case with its WIT name, in WIT order.
+pub const PEER_VERIFY_MODES: &[(PeerVerifyMode, &str)] = &[
+    (PeerVerifyMode::VerifyNone, "verify-none"),
+    (PeerVerifyMode::QueryPeer, "query-peer"),
+    (PeerVerifyMode::VerifyPeer, "verify-peer"),
+    (PeerVerifyMode::AutoVerifyPeer, "auto-verify-peer"),
+];
+
+/// The WIT name of a `peer-verify-mode`, e.g. `query-peer`.
+pub fn peer_verify_mode(mode: PeerVerifyMode) -> &'static str {
+    PEER_VERIFY_MODES
+        .iter()
+        .find(|(m, _)| *m == mode)
+        .map_or("auto-verify-peer", |(_, name)| name)
+}
+
+/// The `peer-verify-mode` with this WIT name; also accepts the short forms `none`, `query`,
+/// `peer` and `auto` (Qt's `VerifyNone`, `QueryPeer`, `VerifyPeer`, `AutoVerifyPeer`).
+pub fn parse_peer_verify_mode(name: &str) -> Option<PeerVerifyMode> {
+    match name {
+        "none" => Some(PeerVerifyMode::VerifyNone),
+        "query" => Some(PeerVerifyMode::QueryPeer),
+        "peer" => Some(PeerVerifyMode::VerifyPeer),
+        "auto" => Some(PeerVerifyMode::AutoVerifyPeer),
+        _ => PEER_VERIFY_MODES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(m, _)| *m),
+    }
+}
+
+/// The WIT name of a `key-algorithm`.
+pub fn key_algorithm(algorithm: KeyAlgorithm) -> &'static str {
+    match algorithm {
+        KeyAlgorithm::Rsa => "rsa",
+        KeyAlgorithm::Ec => "ec",
+        KeyAlgorithm::Ed25519 => "ed25519",
+    }
+}
+
+/// The WIT name of a `key-type`.
+pub fn key_type(kind: KeyType) -> &'static str {
+    match kind {
+        KeyType::PrivateKey => "private-key",
+        KeyType::PublicKey => "public-key",
+    }
+}
+
+/// A subject alternative name as OpenSSL prints it: `DNS:example.com`, `IP Address:127.0.0.1`,
+/// `email:a@b`, `URI:https://...`.
+pub fn alternative_name(name: &AlternativeName) -> String {
+    match name {
+        AlternativeName::Dns(n) => format!("DNS:{n}"),
+        AlternativeName::Email(n) => format!("email:{n}"),
+        AlternativeName::IpAddress(n) => format!("IP Address:{n}"),
+        AlternativeName::Uri(n) => format!("URI:{n}"),
+    }
+}
+
 /// The WIT name of a `mode`.
 pub fn mode(mode: Mode) -> &'static str {
     match mode {
@@ -184,6 +246,7 @@ pub fn event(event: &SocketEvent) -> &'static str {
         SocketEvent::Encrypted => "encrypted",
         SocketEvent::ModeChanged(_) => "mode-changed",
         SocketEvent::SslErrors(_) => "ssl-errors",
+        SocketEvent::HandshakeInterruptedOnError => "handshake-interrupted-on-error",
         SocketEvent::ReadyRead => "ready-read",
         SocketEvent::BytesWritten(_) => "bytes-written",
         SocketEvent::StateChanged(_) => "state-changed",
@@ -222,6 +285,15 @@ mod tests {
             assert_eq!(protocol(*p), *name);
             assert_eq!(parse_protocol(name), Some(*p));
         }
+        for (m, name) in PEER_VERIFY_MODES {
+            assert_eq!(peer_verify_mode(*m), *name);
+            assert_eq!(parse_peer_verify_mode(name), Some(*m));
+        }
+        assert_eq!(
+            parse_peer_verify_mode("none"),
+            Some(PeerVerifyMode::VerifyNone)
+        );
+        assert_eq!(parse_peer_verify_mode("nonsense"), None);
         assert_eq!(parse_protocol("TLSv1.3"), Some(Protocol::TlsV13));
         assert_eq!(parse_ssl_error("nonsense"), None);
         assert_eq!(SSL_ERRORS.len(), 37);
