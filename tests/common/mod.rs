@@ -11,6 +11,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod scenarios;
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};

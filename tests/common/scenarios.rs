@@ -1,0 +1,267 @@
+//! Certificate scenarios made at test time with rcgen (and `openssl` for RSA keys): roots,
+//! intermediates with any basic constraints, leaves with explicit validity, EKUs, serials and
+//! subject alternative names, CRLs, and the `openssl s_server` that serves a chain.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    PublicKeyData, RevocationReason, RevokedCertParams, SerialNumber, SignatureAlgorithm,
+    date_time_ymd,
+};
+
+use super::{Peer, TempDir, openssl_s_server};
+
+/// The subject the guest reports for a certificate made here with common name `cn`.
+pub fn subject(cn: &str) -> String {
+    format!("CN={cn}, O=sslsocket test")
+}
+
+fn dn(cn: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    dn.push(DnType::OrganizationName, "sslsocket test");
+    dn
+}
+
+/// A certificate with its private key.
+#[derive(Clone, Debug)]
+pub struct Cert {
+    pub cn: String,
+    pub cert_pem: String,
+    pub cert_der: Vec<u8>,
+    /// PKCS#8 PEM.
+    pub key_pem: String,
+}
+
+impl Cert {
+    pub fn subject(&self) -> String {
+        subject(&self.cn)
+    }
+}
+
+/// A certificate that can sign others (whatever its basic constraints say).
+pub struct Ca {
+    pub cert: Cert,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl Ca {
+    pub fn subject(&self) -> String {
+        self.cert.subject()
+    }
+
+    pub fn pem(&self) -> &str {
+        &self.cert.cert_pem
+    }
+}
+
+/// Parameters of a CA certificate valid 2020–2045.
+pub fn ca_params(cn: &str, constraints: IsCa) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn(cn);
+    params.is_ca = constraints;
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params.use_authority_key_identifier_extension = true;
+    params.not_before = date_time_ymd(2020, 1, 1);
+    params.not_after = date_time_ymd(2045, 1, 1);
+    params
+}
+
+/// Parameters of a TLS server leaf valid 2020–2045 for `sans` (IP addresses when they parse as
+/// such), extended key usage serverAuth.
+pub fn leaf_params(cn: &str, sans: &[&str]) -> CertificateParams {
+    let sans: Vec<String> = sans.iter().map(|s| (*s).to_owned()).collect();
+    let mut params = CertificateParams::new(sans).expect("valid SANs");
+    params.distinguished_name = dn(cn);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
+    params.not_before = date_time_ymd(2020, 1, 1);
+    params.not_after = date_time_ymd(2045, 1, 1);
+    params
+}
+
+/// A self-signed root CA (P-256, no path length limit).
+pub fn root(cn: &str) -> Ca {
+    let params = ca_params(cn, IsCa::Ca(BasicConstraints::Unconstrained));
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("self-sign");
+    let cert = Cert {
+        cn: cn.to_owned(),
+        cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
+        key_pem: key.serialize_pem(),
+    };
+    Ca {
+        cert,
+        issuer: Issuer::new(params, key),
+    }
+}
+
+/// A certificate with these `params` and a new P-256 key, signed by `parent`, usable as an issuer
+/// (even when its params say CA:FALSE).
+pub fn sub_ca(cn: &str, params: CertificateParams, parent: &Ca) -> Ca {
+    let key = KeyPair::generate().expect("key");
+    let cert = params.signed_by(&key, &parent.issuer).expect("sign");
+    let cert = Cert {
+        cn: cn.to_owned(),
+        cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
+        key_pem: key.serialize_pem(),
+    };
+    Ca {
+        cert,
+        issuer: Issuer::new(params, key),
+    }
+}
+
+/// A certificate with these `params` and a new P-256 key, signed by `parent`.
+pub fn issue(cn: &str, params: &CertificateParams, parent: &Ca) -> Cert {
+    let key = KeyPair::generate().expect("key");
+    let cert = params.signed_by(&key, &parent.issuer).expect("sign");
+    Cert {
+        cn: cn.to_owned(),
+        cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// A self-signed certificate with these `params` and a new P-256 key.
+pub fn self_signed(cn: &str, params: &CertificateParams) -> Cert {
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("self-sign");
+    Cert {
+        cn: cn.to_owned(),
+        cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// An RSA public key as rcgen wants it (PKCS#1 `RSAPublicKey` DER), for keys ring cannot load
+/// (under 2048 bits).
+struct RsaPublicKey(Vec<u8>);
+
+impl PublicKeyData for RsaPublicKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        &rcgen::PKCS_RSA_SHA256
+    }
+}
+
+fn openssl(dir: &TempDir, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run openssl");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A certificate for a new `bits`-bit RSA key made by `openssl genpkey` (any size, also 1024),
+/// signed by `parent`.
+pub fn issue_rsa(
+    dir: &TempDir,
+    cn: &str,
+    params: &CertificateParams,
+    parent: &Ca,
+    bits: u32,
+) -> Cert {
+    let key_file = format!("{cn}-rsa{bits}.key");
+    let pub_file = format!("{cn}-rsa{bits}.pub.der");
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            &format!("rsa_keygen_bits:{bits}"),
+            "-out",
+            &key_file,
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "rsa",
+            "-in",
+            &key_file,
+            "-RSAPublicKey_out",
+            "-outform",
+            "DER",
+            "-out",
+            &pub_file,
+        ],
+    );
+    let public = RsaPublicKey(std::fs::read(dir.path().join(&pub_file)).expect("public key"));
+    let cert = params.signed_by(&public, &parent.issuer).expect("sign");
+    Cert {
+        cn: cn.to_owned(),
+        cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
+        key_pem: std::fs::read_to_string(dir.path().join(&key_file)).expect("key"),
+    }
+}
+
+/// A CRL signed by `ca` revoking these serial numbers (valid 2024–2044), PEM.
+pub fn crl_pem(ca: &Ca, revoked: &[u64]) -> String {
+    let params = CertificateRevocationListParams {
+        this_update: date_time_ymd(2024, 1, 1),
+        next_update: date_time_ymd(2044, 1, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|serial| RevokedCertParams {
+                serial_number: SerialNumber::from(*serial),
+                revocation_time: date_time_ymd(2024, 1, 1),
+                reason_code: Some(RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    params
+        .signed_by(&ca.issuer)
+        .expect("sign CRL")
+        .pem()
+        .expect("CRL PEM")
+}
+
+/// `openssl s_server` on 127.0.0.1 presenting `leaf` and sending `chain` after it
+/// (`-cert_chain`); `extra` are more s_server arguments.
+pub fn serve(dir: &TempDir, leaf: &Cert, chain: &[&Cert], extra: &[&str]) -> Peer {
+    let cert = dir.write(&format!("{}.pem", leaf.cn), &leaf.cert_pem);
+    let key = dir.write(&format!("{}.key", leaf.cn), &leaf.key_pem);
+    let mut args: Vec<String> = Vec::new();
+    if !chain.is_empty() {
+        let pem: String = chain.iter().map(|c| c.cert_pem.as_str()).collect();
+        let path: PathBuf = dir.write(&format!("{}-chain.pem", leaf.cn), pem);
+        args.push("-cert_chain".to_owned());
+        args.push(path.to_str().expect("utf-8 path").to_owned());
+    }
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    openssl_s_server(&cert, &key, &args)
+}
