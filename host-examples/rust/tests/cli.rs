@@ -255,3 +255,330 @@ fn demo_runs() {
     let echo = find(&list, "echo").unwrap();
     assert_eq!(echo["ok"], true);
 }
+
+/// The `ssl-errors` event of `connect --json` as (error, certificate subject) pairs.
+fn cli_errors(output: &Output) -> Vec<(String, String)> {
+    let list = events(output);
+    let errors = find(&list, "ssl-errors").unwrap_or_else(|| panic!("{}", describe(output)));
+    errors["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["error"].as_str().unwrap().to_owned(),
+                e["certificate"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// What the library reports for the same server (a fresh session, default settings).
+fn library_errors(host: &str, port: u16) -> Vec<(String, String)> {
+    let mut session = session();
+    let socket = session.new_socket().unwrap();
+    let (result, _) = handshake(&mut session, socket, host, port);
+    assert!(result.is_err(), "{result:?}");
+    socket
+        .ssl_error_report(&mut session)
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            (
+                sslsocket_host::names::ssl_error(r.error).to_owned(),
+                r.certificate.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(e, c)| ((*e).to_owned(), (*c).to_owned()))
+        .collect()
+}
+
+#[test]
+fn connect_json_lists_the_same_errors_as_the_library() {
+    use common::scenarios::{self, leaf_params, root};
+
+    let dir = TempDir::new("cli-matrix");
+    let names = ["localhost", "127.0.0.1"];
+    let leaf_subject = scenarios::subject("leaf");
+
+    // Scenario 4: a self-signed leaf.
+    let leaf = scenarios::self_signed("leaf", &leaf_params("leaf", &names));
+    let server = scenarios::serve(&dir, &leaf, &[], &[]);
+    let port = server.port.to_string();
+    let output = sslsocket(&["connect", "localhost", &port, "--json", "--timeout", "2000"]);
+    assert!(!output.status.success(), "{}", describe(&output));
+    let expected = pairs(&[("self-signed-certificate", &leaf_subject)]);
+    assert_eq!(cli_errors(&output), expected, "{}", describe(&output));
+    assert_eq!(library_errors("localhost", server.port), expected);
+
+    // ... with --verify-mode none nothing is reported, with query the errors are listed.
+    let output = sslsocket(&[
+        "connect",
+        "localhost",
+        &port,
+        "--json",
+        "--timeout",
+        "500",
+        "--verify-mode",
+        "none",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(
+        find(&events(&output), "ssl-errors").is_none(),
+        "{}",
+        describe(&output)
+    );
+    let output = sslsocket(&[
+        "connect",
+        "localhost",
+        &port,
+        "--json",
+        "--timeout",
+        "500",
+        "--verify-mode",
+        "query",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    assert_eq!(cli_errors(&output), expected, "{}", describe(&output));
+    let output = sslsocket(&["connect", "localhost", &port, "--verify-mode", "sometimes"]);
+    assert!(!output.status.success(), "{}", describe(&output));
+    drop(server);
+
+    // Scenario 15: an expired leaf from an untrusted CA, sent alone.
+    let other = root("other root");
+    let mut params = leaf_params("leaf", &names);
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let leaf = scenarios::issue("leaf", &params, &other);
+    let server = scenarios::serve(&dir, &leaf, &[], &[]);
+    let port = server.port.to_string();
+    let output = sslsocket(&["connect", "localhost", &port, "--json", "--timeout", "2000"]);
+    assert!(!output.status.success(), "{}", describe(&output));
+    let expected = pairs(&[
+        ("unable-to-get-local-issuer-certificate", &leaf_subject),
+        ("unable-to-verify-first-certificate", &leaf_subject),
+        ("certificate-expired", &leaf_subject),
+    ]);
+    assert_eq!(cli_errors(&output), expected, "{}", describe(&output));
+    assert_eq!(library_errors("localhost", server.port), expected);
+
+    // --ignore-errors with every reported error passes; one missing fails.
+    let all = "unable-to-get-local-issuer-certificate,unable-to-verify-first-certificate,certificate-expired";
+    let output = sslsocket(&[
+        "connect",
+        "localhost",
+        &port,
+        "--json",
+        "--timeout",
+        "500",
+        "--ignore-errors",
+        all,
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(
+        find(&events(&output), "encrypted").is_some(),
+        "{}",
+        describe(&output)
+    );
+    assert_eq!(cli_errors(&output), expected, "{}", describe(&output));
+    let output = sslsocket(&[
+        "connect",
+        "localhost",
+        &port,
+        "--json",
+        "--timeout",
+        "500",
+        "--ignore-errors",
+        "unable-to-get-local-issuer-certificate,certificate-expired",
+    ]);
+    assert!(!output.status.success(), "{}", describe(&output));
+    assert_eq!(cli_errors(&output), expected, "{}", describe(&output));
+}
+
+#[test]
+fn connect_crl_reports_a_revoked_leaf() {
+    use common::scenarios::{self, leaf_params, root};
+
+    let dir = TempDir::new("cli-crl");
+    let root1 = root("root1");
+    let mut params = leaf_params("leaf", &["localhost"]);
+    params.serial_number = Some(rcgen::SerialNumber::from(0x5ee1_u64));
+    let leaf = scenarios::issue("leaf", &params, &root1);
+    let server = scenarios::serve(&dir, &leaf, &[], &[]);
+    let port = server.port.to_string();
+    let ca = dir.write("root1.pem", root1.pem());
+    let crl = dir.write("root1.crl", scenarios::crl_pem(&root1, &[0x5ee1]));
+    let ca = ca.to_str().unwrap();
+    let output = sslsocket(&[
+        "connect",
+        "localhost",
+        &port,
+        "--ca",
+        ca,
+        "--json",
+        "--timeout",
+        "500",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let output = sslsocket(&[
+        "connect",
+        "localhost",
+        &port,
+        "--ca",
+        ca,
+        "--crl",
+        crl.to_str().unwrap(),
+        "--json",
+        "--timeout",
+        "500",
+    ]);
+    assert!(!output.status.success(), "{}", describe(&output));
+    assert_eq!(
+        cli_errors(&output),
+        pairs(&[("certificate-revoked", &scenarios::subject("leaf"))]),
+        "{}",
+        describe(&output)
+    );
+    let bad = dir.write(
+        "bad.crl",
+        "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n",
+    );
+    let output = sslsocket(&[
+        "connect",
+        "localhost",
+        &port,
+        "--crl",
+        bad.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(!output.status.success(), "{}", describe(&output));
+    assert_eq!(
+        find(&events(&output), "error").map(|e| e["error"].clone()),
+        Some(Value::from("invalid-input")),
+        "{}",
+        describe(&output)
+    );
+}
+
+/// `openssl x509 -noout <flag>` on a PEM file, the value after `=`.
+fn openssl_x509(file: &std::path::Path, flag: &[&str]) -> String {
+    let output = Command::new("openssl")
+        .arg("x509")
+        .arg("-in")
+        .arg(file)
+        .arg("-noout")
+        .args(flag)
+        .output()
+        .expect("openssl x509");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.trim()
+        .split_once('=')
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn cert_prints_certificate_details() {
+    use common::scenarios::{self, ca_params, leaf_params, root, sub_ca};
+
+    let dir = TempDir::new("cli-cert");
+    let root1 = root("root1");
+    let int = sub_ca(
+        "int",
+        ca_params(
+            "int",
+            rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained),
+        ),
+        &root1,
+    );
+    let mut params = leaf_params("leaf", &["localhost", "127.0.0.1"]);
+    params.serial_number = Some(rcgen::SerialNumber::from(0x01_0203_u64));
+    let leaf = scenarios::issue("leaf", &params, &int);
+    let leaf_file = dir.write("leaf.pem", &leaf.cert_pem);
+    let both = dir.write("both.pem", format!("{}{}", leaf.cert_pem, int.pem()));
+    let der = dir.write("root.der", &root1.cert.cert_der);
+
+    // JSON: one object per certificate.
+    let output = sslsocket(&["cert", both.to_str().unwrap(), "--json"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", describe(&output));
+    let (l, i) = (&lines[0], &lines[1]);
+    assert_eq!(l["subject"], "CN=leaf, O=sslsocket test");
+    assert_eq!(l["issuer"], "CN=int, O=sslsocket test");
+    assert_eq!(l["serial"], "01:02:03");
+    assert_eq!(l["version"], "3");
+    assert_eq!(l["not-before"], "2020-01-01T00:00:00Z");
+    assert_eq!(l["not-after"], "2045-01-01T00:00:00Z");
+    assert_eq!(l["expired"], false);
+    assert_eq!(
+        l["subject-alternative-names"],
+        serde_json::json!(["DNS:localhost", "IP Address:127.0.0.1"])
+    );
+    assert_eq!(l["is-ca"], false);
+    assert_eq!(l["self-signed"], false);
+    assert_eq!(l["public-key-algorithm"], "ec");
+    assert_eq!(l["public-key-bits"], 256);
+    assert_eq!(
+        l["sha256-fingerprint"],
+        openssl_x509(&leaf_file, &["-fingerprint", "-sha256"]).as_str()
+    );
+    assert_eq!(
+        l["sha1-fingerprint"],
+        openssl_x509(&leaf_file, &["-fingerprint", "-sha1"]).as_str()
+    );
+    assert_eq!(i["subject"], "CN=int, O=sslsocket test");
+    assert_eq!(i["is-ca"], true);
+    assert_eq!(i["self-signed"], false);
+    assert_eq!(i["index"], 1);
+
+    // DER, one self-signed root.
+    let output = sslsocket(&["cert", der.to_str().unwrap(), "--json"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let root_json: Value =
+        serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+    assert_eq!(root_json["subject"], "CN=root1, O=sslsocket test");
+    assert_eq!(root_json["self-signed"], true);
+    assert_eq!(root_json["is-ca"], true);
+
+    // Text, like openssl x509 -text.
+    let output = sslsocket(&["cert", leaf_file.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "Subject: CN=leaf, O=sslsocket test",
+        "Issuer: CN=int, O=sslsocket test",
+        "Serial Number: 01:02:03",
+        "Not Before: Jan  1 00:00:00 2020 GMT",
+        "Not After : Jan  1 00:00:00 2045 GMT",
+        "DNS:localhost, IP Address:127.0.0.1",
+        "CA:FALSE",
+        "Public-Key: (256 bit)",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in {text}");
+    }
+    let sha256 = openssl_x509(&leaf_file, &["-fingerprint", "-sha256"]);
+    assert!(
+        text.contains(&format!("SHA256 Fingerprint={sha256}")),
+        "{text}"
+    );
+
+    // Garbage and missing files fail cleanly.
+    let garbage = dir.write("garbage.pem", "not a certificate\n");
+    let output = sslsocket(&["cert", garbage.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let error: Value =
+        serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+    assert_eq!(error["error"], "invalid-input");
+    let output = sslsocket(&["cert", "/nonexistent/cert.pem"]);
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+}
