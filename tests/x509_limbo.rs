@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use rustls_pki_types::{CertificateRevocationListDer, ServerName, UnixTime};
 use serde_json::Value;
-use sslsocket::engine::verify::{Context, verify_chain};
+use sslsocket::engine::verify::{Context, Purpose, verify_chain};
 use sslsocket::pki::{Certificate, EncodingFormat};
 use webpki::{CertRevocationList, OwnedCertRevocationList};
 
@@ -113,6 +113,7 @@ fn x509_limbo_server_cases() {
             anchors: &anchors,
             crls: &crls,
             algorithms: &algorithms,
+            purpose: Purpose::ServerAuth,
         };
         let errors = verify_chain(&chain, &context, name.as_ref(), now);
         let found: Vec<String> = errors.iter().map(|e| format!("{:?}", e.error)).collect();

@@ -2,8 +2,12 @@
 //! per-instance global defaults (`QSslSocket`'s static members). Turns them into rustls
 //! configurations.
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, Resumption};
+use rustls::server::StoresServerSessions;
 use rustls::version::{TLS12, TLS13};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::{CertificateRevocationListDer, TrustAnchor};
@@ -108,6 +112,8 @@ pub struct SslConfiguration {
     pub crls: Vec<CertificateRevocationListDer<'static>>,
     /// Stop the handshake on certificate errors instead of failing it.
     pub handshake_must_interrupt_on_error: bool,
+    /// ALPN protocols offered (client) or accepted (server), most preferred first.
+    pub allowed_next_protocols: Vec<Vec<u8>>,
 }
 
 /// Whether the peer's certificate is requested and checked. Mirrors `QSslSocket::PeerVerifyMode`.
@@ -129,6 +135,14 @@ impl PeerVerifyMode {
     pub fn for_client(self) -> Self {
         match self {
             Self::AutoVerifyPeer => Self::VerifyPeer,
+            other => other,
+        }
+    }
+
+    /// The mode in effect for a server (`AutoVerifyPeer` resolved).
+    pub fn for_server(self) -> Self {
+        match self {
+            Self::AutoVerifyPeer => Self::QueryPeer,
             other => other,
         }
     }
@@ -174,7 +188,53 @@ impl SslConfiguration {
         self.ciphers.clone().unwrap_or_else(global_ciphers)
     }
 
-    /// A rustls client configuration whose certificates are checked by `verifier`.
+    /// The rustls client configuration for these settings, shared by every socket with the same
+    /// settings (so sessions resume, and configurations are not rebuilt per connection).
+    ///
+    /// # Errors
+    /// As [`Self::client_config`].
+    pub fn shared_client_config(&self) -> Result<Arc<ClientConfig>, SocketError> {
+        static CACHE: Mutex<Vec<(u64, Arc<ClientConfig>)>> = Mutex::new(Vec::new());
+        const CAPACITY: usize = 32;
+        let key = self.fingerprint();
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, config)) = cache.iter().find(|(k, _)| *k == key) {
+            return Ok(config.clone());
+        }
+        let config = Arc::new(self.client_config(Arc::new(PeerVerifier::new(self)))?);
+        if cache.len() >= CAPACITY {
+            cache.remove(0);
+        }
+        cache.push((key, config.clone()));
+        Ok(config)
+    }
+
+    /// A hash of everything that goes into a client configuration.
+    fn fingerprint(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        format!("{:?}", self.protocol).hash(&mut h);
+        for cipher in self.effective_ciphers() {
+            cipher.name.hash(&mut h);
+        }
+        match &self.ca_certificates {
+            Some(list) => list.hash(&mut h),
+            None => lock_globals().ca_certificates.hash(&mut h),
+        }
+        for crl in &self.crls {
+            crl.as_ref().hash(&mut h);
+        }
+        self.local_certificate.hash(&mut h);
+        self.private_key.as_ref().map(|k| k.to_der()).hash(&mut h);
+        format!("{:?}", self.peer_verify_mode).hash(&mut h);
+        self.handshake_must_interrupt_on_error.hash(&mut h);
+        self.allowed_next_protocols.hash(&mut h);
+        h.finish()
+    }
+
+    /// A rustls client configuration whose certificates are checked by `verifier`. Sessions are
+    /// kept per component instance for resumption.
     ///
     /// # Errors
     /// `UnsupportedProtocol` when the protocol or ciphers leave nothing to negotiate,
@@ -185,33 +245,45 @@ impl SslConfiguration {
             .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
             .dangerous()
             .with_custom_certificate_verifier(verifier);
-        match self.identity()? {
-            Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
-                SocketError::invalid_input(format!("local certificate or private key: {e}"))
-            }),
-            None => Ok(builder.with_no_client_auth()),
-        }
+        let mut config = match self.identity()? {
+            Some((chain, key)) => builder
+                .with_client_auth_cert(chain, key)
+                .map_err(identity_error)?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = self.allowed_next_protocols.clone();
+        config.resumption = Resumption::store(client_session_cache());
+        Ok(config)
     }
 
-    /// A rustls server configuration presenting the local certificate and key.
+    /// A rustls server configuration presenting the local certificate and key, checking client
+    /// certificates with `verifier`, and keeping sessions in `sessions` when given (a server
+    /// shares one store between its connections).
     ///
     /// # Errors
     /// `InvalidState` without a local certificate and private key, otherwise as
     /// [`Self::client_config`].
-    pub fn server_config(&self) -> Result<ServerConfig, SocketError> {
+    pub fn server_config(
+        &self,
+        verifier: Arc<PeerVerifier>,
+        sessions: Option<Arc<dyn StoresServerSessions>>,
+    ) -> Result<ServerConfig, SocketError> {
         let (chain, key) = self.identity()?.ok_or_else(|| {
             SocketError::invalid_state(
                 "a server handshake needs a local certificate and a private key (set-local-certificate, set-private-key)",
             )
         })?;
-        ServerConfig::builder_with_provider(self.crypto_provider()?)
+        let mut config = ServerConfig::builder_with_provider(self.crypto_provider()?)
             .with_protocol_versions(self.protocol.versions()?)
             .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
-            .with_no_client_auth()
+            .with_client_cert_verifier(verifier)
             .with_single_cert(chain, key)
-            .map_err(|e| {
-                SocketError::invalid_input(format!("local certificate or private key: {e}"))
-            })
+            .map_err(identity_error)?;
+        config.alpn_protocols = self.allowed_next_protocols.clone();
+        if let Some(sessions) = sessions {
+            config.session_storage = sessions;
+        }
+        Ok(config)
     }
 
     /// The trust anchors from the CA database in effect; certificates that cannot be anchors are
@@ -262,6 +334,18 @@ impl SslConfiguration {
             _ => Ok(None),
         }
     }
+}
+
+fn identity_error(e: rustls::Error) -> SocketError {
+    SocketError::invalid_input(format!("local certificate or private key: {e}"))
+}
+
+/// The client sessions of this component instance, for resumption.
+fn client_session_cache() -> Arc<dyn ClientSessionStore> {
+    static CACHE: OnceLock<Arc<ClientSessionMemoryCache>> = OnceLock::new();
+    CACHE
+        .get_or_init(|| Arc::new(ClientSessionMemoryCache::new(256)))
+        .clone()
 }
 
 /// A plain-language message for rustls' "no usable cipher suites" error.
@@ -388,7 +472,7 @@ mod tests {
             ciphers: cipher::parse_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256").ok(),
             ..SslConfiguration::default()
         };
-        let verifier = Arc::new(PeerVerifier::new(&config, Default::default()));
+        let verifier = Arc::new(PeerVerifier::new(&config));
         assert!(matches!(
             config.client_config(verifier),
             Err(SocketError::UnsupportedProtocol(_))
@@ -397,8 +481,10 @@ mod tests {
 
     #[test]
     fn server_config_needs_an_identity() {
+        let config = SslConfiguration::default();
+        let verifier = Arc::new(PeerVerifier::new(&config));
         assert!(matches!(
-            SslConfiguration::default().server_config(),
+            config.server_config(verifier, None),
             Err(SocketError::InvalidState(_))
         ));
     }

@@ -9,6 +9,7 @@ pub mod cipher;
 pub mod config;
 pub mod errors;
 pub mod events;
+pub mod server;
 pub mod socket;
 pub mod verify;
 
@@ -16,7 +17,8 @@ pub use cipher::Cipher;
 pub use config::{PeerVerifyMode, Protocol, SslConfiguration};
 pub use errors::{SocketError, SslError, SslErrorEntry};
 pub use events::{Event, Mode, SocketState};
-pub use socket::SslSocket;
+pub use server::{ServerEvent, SslServer};
+pub use socket::{NextProtocolNegotiationStatus, SslSocket};
 
 #[cfg(test)]
 mod tests;

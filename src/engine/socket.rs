@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
-use rustls::{ClientConnection, Connection, ServerConnection};
+use rustls::server::StoresServerSessions;
+use rustls::{ClientConnection, Connection, HandshakeKind, ServerConnection};
 
 use super::cipher::Cipher;
 use super::config::{Protocol, SslConfiguration};
@@ -20,6 +21,17 @@ use super::events::{Event, Mode, SocketState};
 use super::verify::{self, PeerVerifier, SharedVerifyLog};
 use crate::pki::{Certificate, Key};
 use crate::transport::{ConnectProgress, Interest, Transport};
+
+/// Whether ALPN agreed on a protocol. Mirrors `QSslConfiguration::NextProtocolNegotiationStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextProtocolNegotiationStatus {
+    /// Not negotiated (no handshake yet, or no protocols offered).
+    None,
+    /// A protocol was agreed.
+    Negotiated,
+    /// Protocols were offered but the peer chose none.
+    Unsupported,
+}
 
 /// How long a graceful close may spend flushing before the connection is dropped.
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(2);
@@ -59,6 +71,8 @@ pub struct SslSocket<T: Transport> {
     peer_name: String,
     peer_port: u16,
     ever_opened: bool,
+    /// The session store of the server that accepted this socket, for resumption.
+    server_sessions: Option<Arc<dyn StoresServerSessions>>,
 }
 
 impl<T: Transport> Default for SslSocket<T> {
@@ -92,6 +106,7 @@ impl<T: Transport> SslSocket<T> {
             peer_name: String::new(),
             peer_port: 0,
             ever_opened: false,
+            server_sessions: None,
         }
     }
 
@@ -152,7 +167,10 @@ impl<T: Transport> SslSocket<T> {
     /// errors.
     pub fn start_server_handshake(&mut self) -> Result<(), SocketError> {
         self.check_can_start_handshake()?;
-        let config = self.config.server_config()?;
+        let verifier = Arc::new(PeerVerifier::new(&self.config));
+        let config = self
+            .config
+            .server_config(verifier, self.server_sessions.clone())?;
         let mut conn = ServerConnection::new(Arc::new(config))
             .map_err(|e| SocketError::SslInternal(e.to_string()))?;
         // A STARTTLS client may send its hello right behind the command: whatever was read but
@@ -256,11 +274,16 @@ impl<T: Transport> SslSocket<T> {
     /// # Errors
     /// `InvalidState` when unconnected, `SocketTimeout`, or the connection error.
     pub fn wait_for_bytes_written(&mut self, msecs: i32) -> Result<(), SocketError> {
+        if self.state == SocketState::Unconnected && self.bytes_to_write() == 0 {
+            return Err(self.closed_error());
+        }
+        // Written data counts as written even if the peer closed right after reading it; data
+        // lost with a failed connection stays counted in `bytes_to_write`.
         self.wait_until(msecs, |s| {
-            if s.state == SocketState::Unconnected {
-                Some(Err(s.closed_error()))
-            } else if s.bytes_to_write() == 0 {
+            if s.bytes_to_write() == 0 {
                 Some(Ok(()))
+            } else if s.state == SocketState::Unconnected {
+                Some(Err(s.closed_error()))
             } else {
                 None
             }
@@ -517,6 +540,44 @@ impl<T: Transport> SslSocket<T> {
         Protocol::from_negotiated(conn.protocol_version()?)
     }
 
+    /// The ALPN protocol agreed on, once encrypted (`nextNegotiatedProtocol`).
+    pub fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {
+        let conn = self.tls.as_ref().filter(|_| self.encrypted)?;
+        conn.alpn_protocol().map(<[u8]>::to_vec)
+    }
+
+    /// Whether ALPN was agreed (`nextProtocolNegotiationStatus`).
+    pub fn next_protocol_negotiation_status(&self) -> NextProtocolNegotiationStatus {
+        match (self.encrypted, self.next_negotiated_protocol()) {
+            (true, Some(_)) => NextProtocolNegotiationStatus::Negotiated,
+            (true, None) if !self.config.allowed_next_protocols.is_empty() => {
+                NextProtocolNegotiationStatus::Unsupported
+            }
+            _ => NextProtocolNegotiationStatus::None,
+        }
+    }
+
+    /// Whether the handshake resumed an earlier session (`isSessionResumed`-like).
+    pub fn session_resumed(&self) -> bool {
+        self.tls
+            .as_ref()
+            .filter(|_| self.encrypted)
+            .and_then(|c| c.handshake_kind())
+            == Some(HandshakeKind::Resumed)
+    }
+
+    /// The key exchange group negotiated, e.g. `X25519` (Qt's `ephemeralServerKey` info).
+    pub fn key_exchange_group(&self) -> Option<String> {
+        let conn = self.tls.as_ref().filter(|_| self.encrypted)?;
+        let name = conn.negotiated_key_exchange_group()?.name();
+        Some(format!("{name:?}"))
+    }
+
+    /// Shares a server's session store with this socket's server handshakes.
+    pub(crate) fn set_server_sessions(&mut self, sessions: Arc<dyn StoresServerSessions>) {
+        self.server_sessions = Some(sessions);
+    }
+
     /// The negotiated cipher, once encrypted (`currentCipher`).
     pub fn current_cipher(&self) -> Option<Cipher> {
         let conn = self.tls.as_ref().filter(|_| self.encrypted)?;
@@ -680,9 +741,8 @@ impl<T: Transport> SslSocket<T> {
             .unwrap_or_else(|| SocketError::invalid_state("the socket is not connected"))
     }
 
-    fn client_config(&self) -> Result<rustls::ClientConfig, SocketError> {
-        let verifier = Arc::new(PeerVerifier::new(&self.config, self.log.clone()));
-        self.config.client_config(verifier)
+    fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, SocketError> {
+        self.config.shared_client_config()
     }
 
     fn begin_client_handshake(&mut self) -> Result<(), SocketError> {
@@ -695,7 +755,7 @@ impl<T: Transport> SslSocket<T> {
         let server_name = ServerName::try_from(name.clone()).map_err(|_| {
             SocketError::invalid_input(format!("`{name}` is not a valid host name to verify"))
         })?;
-        let conn = ClientConnection::new(Arc::new(config), server_name)
+        let conn = ClientConnection::new(config, server_name)
             .map_err(|e| SocketError::SslInternal(e.to_string()))?;
         self.begin_tls(Connection::Client(conn), Mode::SslClient);
         Ok(())
@@ -784,6 +844,10 @@ impl<T: Transport> SslSocket<T> {
         }
         self.flush()?;
         self.receive()?;
+        if self.interrupted {
+            // rustls' next flight (the client's Finished) waits for the caller's decision.
+            return Ok(());
+        }
         self.flush()?;
         if self.state == SocketState::Closing {
             self.continue_close()?;
@@ -882,7 +946,7 @@ impl<T: Transport> SslSocket<T> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(io_error(&e)),
                 }
-                let io_state = match conn.process_new_packets() {
+                let io_state = match verify::with_log(&self.log, || conn.process_new_packets()) {
                     Ok(io_state) => io_state,
                     Err(e) => {
                         // Send the alert rustls queued, best effort.

@@ -509,3 +509,140 @@ fn verify_none_and_query_peer() {
             .any(|e| matches!(e, Event::SslErrors(_)))
     );
 }
+
+fn server(pki: &Pki) -> SslServer<StdTransport> {
+    let mut server = SslServer::new();
+    server.config_mut().local_certificate = Some(pki.server_cert.clone());
+    server.config_mut().private_key = Some(pki.server_key.clone());
+    server
+}
+
+#[test]
+fn server_accepts_times_out_silent_peers_and_resumes_sessions() {
+    let pki = pki(&["localhost"]);
+    let mut server = server(&pki);
+    assert!(matches!(
+        SslServer::<StdTransport>::new().listen("127.0.0.1", 0),
+        Err(SocketError::InvalidState(_))
+    ));
+    server.config_mut().allowed_next_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    server.set_handshake_timeout(std::time::Duration::from_millis(300));
+    server.listen("127.0.0.1", 0).unwrap();
+    let port = server.server_address().unwrap().port();
+
+    // A silent peer: connects and says nothing.
+    let _silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let clients = thread::spawn({
+        let ca = pki.ca.clone();
+        move || {
+            let mut results = Vec::new();
+            for _ in 0..2 {
+                let mut client = Socket::new();
+                client.config_mut().ca_certificates = Some(vec![ca.clone()]);
+                client.config_mut().allowed_next_protocols = vec![b"http/1.1".to_vec()];
+                client.connect_to_host_encrypted("localhost", port).unwrap();
+                client.wait_for_encrypted(5000).unwrap();
+                client.write(b"hi\n").unwrap();
+                while !client.can_read_line() {
+                    client.wait_for_ready_read(5000).unwrap();
+                }
+                results.push((
+                    client.read_line(0).unwrap(),
+                    client.next_negotiated_protocol(),
+                    client.session_resumed(),
+                ));
+                client.disconnect_from_host();
+            }
+            results
+        }
+    });
+    let mut accepted = Vec::new();
+    for _ in 0..2 {
+        server.wait_for_new_connection(5000).unwrap();
+        let mut socket = server.next_pending_connection().unwrap();
+        assert_eq!(socket.mode(), Mode::SslServer);
+        assert_eq!(
+            socket.next_negotiated_protocol(),
+            Some(b"http/1.1".to_vec())
+        );
+        assert!(socket.key_exchange_group().is_some());
+        while !socket.can_read_line() {
+            socket.wait_for_ready_read(5000).unwrap();
+        }
+        let line = socket.read_line(0).unwrap();
+        socket.write(&line).unwrap();
+        socket.wait_for_bytes_written(5000).unwrap();
+        accepted.push(socket);
+    }
+    let results = clients.join().unwrap();
+    assert_eq!(
+        results[0],
+        (b"hi\n".to_vec(), Some(b"http/1.1".to_vec()), false)
+    );
+    assert_eq!(
+        results[1],
+        (b"hi\n".to_vec(), Some(b"http/1.1".to_vec()), true)
+    );
+
+    // The silent peer is dropped once its deadline passes.
+    thread::sleep(std::time::Duration::from_millis(400));
+    server.process();
+    let events = server.take_events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::HandshakeTimedOut { .. })),
+        "{events:?}"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| **e == ServerEvent::PendingConnectionAvailable)
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn server_requires_and_reports_client_certificates() {
+    let pki = pki(&["localhost"]);
+    let mut server = server(&pki);
+    server.config_mut().peer_verify_mode = PeerVerifyMode::VerifyPeer;
+    server.config_mut().ca_certificates = Some(vec![pki.ca.clone()]);
+    server.listen("127.0.0.1", 0).unwrap();
+    let port = server.server_address().unwrap().port();
+    let client_cert = pki.server_cert.clone();
+    let client_key = pki.server_key.clone();
+    let ca = pki.ca.clone();
+    let clients = thread::spawn(move || {
+        // Without a certificate: refused.
+        let mut anonymous = Socket::new();
+        anonymous.config_mut().ca_certificates = Some(vec![ca.clone()]);
+        anonymous
+            .connect_to_host_encrypted("localhost", port)
+            .unwrap();
+        let _ = anonymous.wait_for_encrypted(5000);
+        let _ = anonymous.wait_for_ready_read(2000);
+        // With one (the test leaf has no clientAuth EKU restriction from rcgen: none set).
+        let mut client = Socket::new();
+        client.config_mut().ca_certificates = Some(vec![ca]);
+        client.config_mut().local_certificate = Some(client_cert);
+        client.config_mut().private_key = Some(client_key);
+        client.connect_to_host_encrypted("localhost", port).unwrap();
+        client.wait_for_encrypted(5000).unwrap();
+        client.write(b"x").unwrap();
+        client.wait_for_bytes_written(5000).unwrap();
+        thread::sleep(std::time::Duration::from_millis(200));
+    });
+    server.wait_for_new_connection(5000).unwrap();
+    let socket = server.next_pending_connection().unwrap();
+    assert_eq!(socket.peer_certificate(), Some(pki.server_cert.clone()));
+    let events = server.take_events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::HandshakeFailed { .. })),
+        "{events:?}"
+    );
+    clients.join().unwrap();
+}

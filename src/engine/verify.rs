@@ -7,12 +7,15 @@
 //! and time checks from the top of the chain down, and the host name last. A chain webpki rejects
 //! is never accepted unless the caller ignored the errors.
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rustls::DigitallySignedStruct;
+use rustls::DistinguishedName;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use webpki::{CertRevocationList, OwnedCertRevocationList};
@@ -53,8 +56,30 @@ impl VerifyLog {
     }
 }
 
-/// The log shared between a socket and its verifier.
+/// The log of one socket's verifications.
 pub type SharedVerifyLog = Arc<Mutex<VerifyLog>>;
+
+thread_local! {
+    static CURRENT_LOG: RefCell<Option<SharedVerifyLog>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (which drives rustls) with `log` receiving the verifications that happen inside.
+///
+/// Verifiers are shared between sockets with the same settings (rustls resumes a session only
+/// with the configuration that made it), so the socket whose packets are processed says where
+/// its results go.
+pub fn with_log<R>(log: &SharedVerifyLog, f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT_LOG.with(|current| current.replace(Some(log.clone())));
+    let result = f();
+    CURRENT_LOG.with(|current| current.replace(previous));
+    result
+}
+
+fn current_log() -> SharedVerifyLog {
+    CURRENT_LOG
+        .with(|current| current.borrow().clone())
+        .unwrap_or_default()
+}
 
 /// Locks a shared log, surviving a poisoned lock.
 pub fn lock(log: &SharedVerifyLog) -> MutexGuard<'_, VerifyLog> {
@@ -69,12 +94,12 @@ pub struct PeerVerifier {
     algorithms: WebPkiSupportedAlgorithms,
     mode: PeerVerifyMode,
     interrupt_on_error: bool,
-    log: SharedVerifyLog,
 }
 
 impl PeerVerifier {
-    /// A verifier with `config`'s CA database, CRLs and modes, recording what it finds in `log`.
-    pub fn new(config: &SslConfiguration, log: SharedVerifyLog) -> Self {
+    /// A verifier with `config`'s CA database, CRLs and modes; it records what it finds in the
+    /// log given to [`with_log`].
+    pub fn new(config: &SslConfiguration) -> Self {
         Self {
             anchors: config.trust_anchors(),
             crls: config
@@ -87,9 +112,54 @@ impl PeerVerifier {
                 })
                 .collect(),
             algorithms: crypto::provider().signature_verification_algorithms,
-            mode: config.peer_verify_mode.for_client(),
+            mode: config.peer_verify_mode,
             interrupt_on_error: config.handshake_must_interrupt_on_error,
-            log,
+        }
+    }
+}
+
+impl PeerVerifier {
+    /// Verifies the peer's chain for `purpose`, records the outcome and decides.
+    fn check(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        name: Option<&ServerName<'_>>,
+        now: UnixTime,
+        purpose: Purpose,
+    ) -> Result<(), rustls::Error> {
+        let mode = match purpose {
+            Purpose::ServerAuth => self.mode.for_client(),
+            Purpose::ClientAuth => self.mode.for_server(),
+        };
+        let chain: Vec<Certificate> = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| Certificate::from(c.clone().into_owned()))
+            .collect();
+        let errors = if mode == PeerVerifyMode::VerifyNone {
+            Vec::new()
+        } else {
+            let context = Context {
+                anchors: &self.anchors,
+                crls: &self.crls,
+                algorithms: &self.algorithms,
+                purpose,
+            };
+            verify_chain(&chain, &context, name, now)
+        };
+        let shared = current_log();
+        let mut log = lock(&shared);
+        log.chain = chain;
+        log.errors = errors;
+        log.interrupted = false;
+        match log.errors.first().map(|e| e.error) {
+            None => Ok(()),
+            Some(_) if mode == PeerVerifyMode::QueryPeer || log.errors_ignored() => Ok(()),
+            Some(_) if self.interrupt_on_error => {
+                log.interrupted = true;
+                Ok(())
+            }
+            Some(error) => Err(rustls::Error::InvalidCertificate(certificate_error(error))),
         }
     }
 }
@@ -103,36 +173,14 @@ impl ServerCertVerifier for PeerVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let chain: Vec<Certificate> = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|c| Certificate::from(c.clone().into_owned()))
-            .collect();
-        let errors = if self.mode == PeerVerifyMode::VerifyNone {
-            Vec::new()
-        } else {
-            let context = Context {
-                anchors: &self.anchors,
-                crls: &self.crls,
-                algorithms: &self.algorithms,
-            };
-            verify_chain(&chain, &context, Some(server_name), now)
-        };
-        let mut log = lock(&self.log);
-        log.chain = chain;
-        log.errors = errors;
-        log.interrupted = false;
-        let first = log.errors.first().map(|e| e.error);
-        match first {
-            None => Ok(ServerCertVerified::assertion()),
-            Some(_) if self.mode == PeerVerifyMode::QueryPeer || log.errors_ignored() => {
-                Ok(ServerCertVerified::assertion())
-            }
-            Some(_) if self.interrupt_on_error => {
-                log.interrupted = true;
-                Ok(ServerCertVerified::assertion())
-            }
-            Some(error) => Err(rustls::Error::InvalidCertificate(certificate_error(error))),
-        }
+        self.check(
+            end_entity,
+            intermediates,
+            Some(server_name),
+            now,
+            Purpose::ServerAuth,
+        )
+        .map(|()| ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -158,6 +206,61 @@ impl ServerCertVerifier for PeerVerifier {
     }
 }
 
+impl ClientCertVerifier for PeerVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.mode.for_server() != PeerVerifyMode::VerifyNone
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.mode.for_server() == PeerVerifyMode::VerifyPeer
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.check(end_entity, intermediates, None, now, Purpose::ClientAuth)
+            .map(|()| ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// What a certificate is checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A TLS server's certificate (extended key usage serverAuth).
+    ServerAuth,
+    /// A TLS client's certificate (extended key usage clientAuth).
+    ClientAuth,
+}
+
 /// What a chain is verified against.
 pub struct Context<'a> {
     /// Trusted roots.
@@ -166,10 +269,12 @@ pub struct Context<'a> {
     pub crls: &'a [CertRevocationList<'a>],
     /// Signature algorithms accepted.
     pub algorithms: &'a WebPkiSupportedAlgorithms,
+    /// What the leaf must be good for.
+    pub purpose: Purpose,
 }
 
-/// Verifies `chain` (leaf first) for TLS server authentication and returns every error found,
-/// in Qt's order.
+/// Verifies `chain` (leaf first) for `context.purpose` and returns every error found, in Qt's
+/// order; `name` is checked against the leaf when given.
 pub fn verify_chain(
     chain: &[Certificate],
     context: &Context<'_>,
@@ -211,7 +316,10 @@ pub fn verify_chain(
                     context.anchors,
                     &intermediates,
                     time,
-                    webpki::KeyUsage::server_auth(),
+                    match context.purpose {
+                        Purpose::ServerAuth => webpki::KeyUsage::server_auth(),
+                        Purpose::ClientAuth => webpki::KeyUsage::client_auth(),
+                    },
                     revocation,
                     None,
                 )

@@ -35,8 +35,7 @@ pub struct Key {
     algorithm: KeyAlgorithm,
     key_type: KeyType,
     bits: u32,
-    /// The PEM label of `der`: `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `PUBLIC KEY`.
-    label: &'static str,
+    /// PKCS#8 for private keys, SubjectPublicKeyInfo for public keys.
     der: Vec<u8>,
 }
 
@@ -151,7 +150,6 @@ impl Key {
             algorithm,
             key_type: KeyType::PublicKey,
             bits,
-            label: "PUBLIC KEY",
             der: der.to_vec(),
         })
     }
@@ -173,7 +171,11 @@ impl Key {
 
     /// The key as PEM in its own format (`toPem()`).
     pub fn to_pem(&self) -> String {
-        pem_encode(self.label, &self.der)
+        let label = match self.key_type {
+            KeyType::PrivateKey => "PRIVATE KEY",
+            KeyType::PublicKey => "PUBLIC KEY",
+        };
+        pem_encode(label, &self.der)
     }
 
     /// The key as DER (`toDer()`).
@@ -183,33 +185,15 @@ impl Key {
 
     /// The private key for rustls; `None` for a public key.
     pub fn private_key_der(&self) -> Option<PrivateKeyDer<'static>> {
-        let der = self.der.clone();
-        match (self.key_type, self.label) {
-            (KeyType::PublicKey, _) => None,
-            (_, "RSA PRIVATE KEY") => Some(PrivatePkcs1KeyDer::from(der).into()),
-            (_, "EC PRIVATE KEY") => Some(PrivateSec1KeyDer::from(der).into()),
-            _ => Some(PrivatePkcs8KeyDer::from(der).into()),
+        match self.key_type {
+            KeyType::PublicKey => None,
+            KeyType::PrivateKey => Some(PrivatePkcs8KeyDer::from(self.der.clone()).into()),
         }
     }
 
     fn from_private_key_der(key: &PrivateKeyDer<'_>) -> Result<Self, PkiError> {
-        let (algorithm, bits, label) = match key {
-            PrivateKeyDer::Pkcs1(k) => (
-                KeyAlgorithm::Rsa,
-                rsa_bits(k.secret_pkcs1_der())?,
-                "RSA PRIVATE KEY",
-            ),
-            PrivateKeyDer::Sec1(k) => (
-                KeyAlgorithm::Ec,
-                sec1_bits(k.secret_sec1_der())?,
-                "EC PRIVATE KEY",
-            ),
-            PrivateKeyDer::Pkcs8(k) => {
-                let (algorithm, bits) = pkcs8_info(k.secret_pkcs8_der())?;
-                (algorithm, bits, "PRIVATE KEY")
-            }
-            _ => return Err(PkiError::Unsupported("unknown private key format".into())),
-        };
+        let pkcs8 = to_pkcs8(key)?;
+        let (algorithm, bits) = pkcs8_info(&pkcs8)?;
         if algorithm == KeyAlgorithm::Rsa && (bits as usize) < crypto::MIN_RSA_BITS {
             return Err(PkiError::WeakKey(format!(
                 "RSA key of {bits} bits; at least {} are required",
@@ -218,7 +202,7 @@ impl Key {
         }
         crypto::provider()
             .key_provider
-            .load_private_key(key.clone_key())
+            .load_private_key(PrivatePkcs8KeyDer::from(pkcs8.clone()).into())
             .map_err(|e| {
                 PkiError::Unsupported(format!("the crypto provider cannot use this key: {e}"))
             })?;
@@ -226,9 +210,46 @@ impl Key {
             algorithm,
             key_type: KeyType::PrivateKey,
             bits,
-            label,
-            der: key.secret_der().to_vec(),
+            der: pkcs8,
         })
+    }
+}
+
+/// The key as PKCS#8: PKCS#1 (RSA) and SEC1 (EC) keys are wrapped.
+fn to_pkcs8(key: &PrivateKeyDer<'_>) -> Result<Vec<u8>, PkiError> {
+    use pkcs8::der::Encode as _;
+    use pkcs8::der::asn1::AnyRef;
+    let wrap = |oid: &str, parameters: Option<AnyRef<'_>>, private_key: &[u8]| {
+        let oid = pkcs8::ObjectIdentifier::new(oid)
+            .map_err(|e| PkiError::Malformed(format!("bad algorithm: {e}")))?;
+        pkcs8::PrivateKeyInfo {
+            algorithm: pkcs8::AlgorithmIdentifierRef { oid, parameters },
+            private_key,
+            public_key: None,
+        }
+        .to_der()
+        .map_err(|e| PkiError::Malformed(format!("cannot encode the key: {e}")))
+    };
+    match key {
+        PrivateKeyDer::Pkcs8(k) => Ok(k.secret_pkcs8_der().to_vec()),
+        PrivateKeyDer::Pkcs1(k) => wrap(OID_RSA, Some(AnyRef::NULL), k.secret_pkcs1_der()),
+        PrivateKeyDer::Sec1(k) => {
+            let ec = sec1::EcPrivateKey::try_from(k.secret_sec1_der())
+                .map_err(|e| PkiError::Malformed(format!("bad EC key: {e}")))?;
+            let curve = ec
+                .parameters
+                .and_then(|p| p.named_curve())
+                .ok_or_else(|| PkiError::Malformed("EC key without a named curve".into()))?;
+            // As OpenSSL does: the curve moves to the algorithm identifier.
+            let inner = sec1::EcPrivateKey {
+                parameters: None,
+                ..ec
+            }
+            .to_der()
+            .map_err(|e| PkiError::Malformed(format!("cannot encode the key: {e}")))?;
+            wrap(OID_EC, Some(AnyRef::from(&curve)), &inner)
+        }
+        _ => Err(PkiError::Unsupported("unknown private key format".into())),
     }
 }
 
@@ -279,17 +300,6 @@ fn rsa_bits(pkcs1_der: &[u8]) -> Result<u32, PkiError> {
     let significant = modulus.get(leading..).unwrap_or_default();
     let top_bits = significant.first().map_or(0, |b| 8 - b.leading_zeros());
     Ok((significant.len().saturating_sub(1) * 8) as u32 + top_bits)
-}
-
-fn sec1_bits(der: &[u8]) -> Result<u32, PkiError> {
-    let key = sec1::EcPrivateKey::try_from(der)
-        .map_err(|e| PkiError::Malformed(format!("bad EC key: {e}")))?;
-    let curve = key
-        .parameters
-        .and_then(|p| p.named_curve())
-        .map(|o| o.to_string())
-        .unwrap_or_default();
-    curve_bits(&curve)
 }
 
 fn curve_bits(curve_oid: &str) -> Result<u32, PkiError> {

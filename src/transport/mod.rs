@@ -34,6 +34,11 @@ pub struct Interest {
 
 /// A non-blocking TCP connection.
 pub trait Transport: Sized {
+    /// The listening socket that accepts connections of this kind.
+    type Listener: Listener<Transport = Self>;
+    /// Something to wait on, for waiting on many connections at once.
+    type Pollable;
+
     /// Starts connecting to `host:port`. Returns at once where the platform allows.
     ///
     /// # Errors
@@ -62,6 +67,13 @@ pub trait Transport: Sized {
     /// advances), or `timeout` passes. Spurious wake-ups are allowed.
     fn wait(&mut self, interest: Interest, timeout: Option<Duration>);
 
+    /// What to wait on for `interest` (with [`Transport::wait_any`]); `None` when there is
+    /// nothing to wait for.
+    fn pollable(&self, interest: Interest) -> Option<Self::Pollable>;
+
+    /// Blocks until one of `pollables` is ready or `timeout` passes.
+    fn wait_any(pollables: &[Self::Pollable], timeout: Option<Duration>);
+
     /// Flushes what was written, within `timeout`, and closes the connection.
     fn shutdown(&mut self, timeout: Duration);
 
@@ -69,5 +81,30 @@ pub trait Transport: Sized {
     fn peer_addr(&self) -> Option<SocketAddr>;
 
     /// The local address, once connected.
+    fn local_addr(&self) -> Option<SocketAddr>;
+}
+
+/// A non-blocking listening TCP socket.
+pub trait Listener: Sized {
+    /// The connections it accepts.
+    type Transport: Transport<Listener = Self>;
+
+    /// Binds to `address:port` (port 0 picks one) and listens with room for `backlog`
+    /// connections waiting to be accepted.
+    ///
+    /// # Errors
+    /// `AddressInUse`, `SocketAccess`, `SocketAddressNotAvailable`, `HostNotFound`...
+    fn listen(address: &str, port: u16, backlog: u32) -> Result<Self, SocketError>;
+
+    /// Accepts one waiting connection without blocking; `None` when there is none.
+    ///
+    /// # Errors
+    /// The accept error (the listener stays usable).
+    fn accept(&mut self) -> Result<Option<Self::Transport>, SocketError>;
+
+    /// What to wait on for a new connection.
+    fn pollable(&self) -> Option<<Self::Transport as Transport>::Pollable>;
+
+    /// The address listened on.
     fn local_addr(&self) -> Option<SocketAddr>;
 }

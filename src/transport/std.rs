@@ -1,10 +1,10 @@
 //! `std::net` transport for native unit tests and benchmarks.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use super::{ConnectProgress, Interest, Transport};
+use super::{ConnectProgress, Interest, Listener, Transport};
 use crate::engine::SocketError;
 
 /// A `std::net::TcpStream` in non-blocking mode. Connecting blocks (natively that is fine).
@@ -26,6 +26,9 @@ impl StdTransport {
 }
 
 impl Transport for StdTransport {
+    type Listener = StdListener;
+    type Pollable = ();
+
     fn connect(host: &str, port: u16) -> Result<Self, SocketError> {
         let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
@@ -66,6 +69,16 @@ impl Transport for StdTransport {
         let _ = self.stream.set_nonblocking(true);
     }
 
+    fn pollable(&self, _interest: Interest) -> Option<()> {
+        Some(())
+    }
+
+    fn wait_any(_pollables: &[()], timeout: Option<Duration>) {
+        // std has no portable poll; natively a short sleep is good enough.
+        let tick = Duration::from_millis(1);
+        std::thread::sleep(timeout.map_or(tick, |t| t.min(tick)));
+    }
+
     fn shutdown(&mut self, _timeout: Duration) {
         let _ = self.stream.set_nonblocking(false);
         let _ = self.stream.flush();
@@ -78,5 +91,46 @@ impl Transport for StdTransport {
 
     fn local_addr(&self) -> Option<SocketAddr> {
         self.stream.local_addr().ok()
+    }
+}
+
+/// A non-blocking `std::net::TcpListener`.
+#[derive(Debug)]
+pub struct StdListener {
+    listener: TcpListener,
+}
+
+impl Listener for StdListener {
+    type Transport = StdTransport;
+
+    fn listen(address: &str, port: u16, _backlog: u32) -> Result<Self, SocketError> {
+        let listener = TcpListener::bind((address, port)).map_err(|e| match e.kind() {
+            io::ErrorKind::AddrInUse => SocketError::AddressInUse,
+            io::ErrorKind::PermissionDenied => SocketError::SocketAccess,
+            io::ErrorKind::AddrNotAvailable => SocketError::SocketAddressNotAvailable,
+            _ => SocketError::Network,
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|_| SocketError::Network)?;
+        Ok(Self { listener })
+    }
+
+    fn accept(&mut self) -> Result<Option<StdTransport>, SocketError> {
+        match self.listener.accept() {
+            Ok((stream, _)) => StdTransport::from_stream(stream)
+                .map(Some)
+                .map_err(|_| SocketError::Network),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(_) => Err(SocketError::Network),
+        }
+    }
+
+    fn pollable(&self) -> Option<()> {
+        Some(())
+    }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
     }
 }

@@ -18,7 +18,7 @@ use wasip2::sockets::network::{
 use wasip2::sockets::tcp::{ShutdownType, TcpSocket};
 use wasip2::sockets::tcp_create_socket::create_tcp_socket;
 
-use super::{ConnectProgress, Interest, Transport};
+use super::{ConnectProgress, Interest, Listener, Transport};
 use crate::engine::SocketError;
 
 /// An outgoing TCP connection over `wasi:sockets`.
@@ -106,6 +106,9 @@ impl WasiTransport {
 }
 
 impl Transport for WasiTransport {
+    type Listener = WasiListener;
+    type Pollable = Pollable;
+
     fn connect(host: &str, port: u16) -> Result<Self, SocketError> {
         let mut transport = Self {
             stage: Stage::Closed,
@@ -224,7 +227,7 @@ impl Transport for WasiTransport {
     }
 
     fn wait(&mut self, interest: Interest, timeout: Option<Duration>) {
-        let mut pollables = Vec::with_capacity(3);
+        let mut pollables = Vec::with_capacity(2);
         match &self.stage {
             Stage::Lookup { stream, .. } => pollables.push(stream.subscribe()),
             Stage::Connecting { socket, .. } => pollables.push(socket.subscribe()),
@@ -238,14 +241,25 @@ impl Transport for WasiTransport {
             }
             Stage::Closed => {}
         }
-        if let Some(timeout) = timeout {
-            pollables.push(monotonic_clock::subscribe_duration(duration_nanos(timeout)));
-        }
-        if pollables.is_empty() {
+        if pollables.is_empty() && timeout.is_none() {
             return;
         }
-        let refs: Vec<&Pollable> = pollables.iter().collect();
-        poll::poll(&refs);
+        Self::wait_any(&pollables, timeout);
+    }
+
+    fn pollable(&self, interest: Interest) -> Option<Pollable> {
+        match &self.stage {
+            Stage::Closed => None,
+            _ => Some(self.subscribe(interest)),
+        }
+    }
+
+    fn wait_any(pollables: &[Pollable], timeout: Option<Duration>) {
+        let timer = timeout.map(|t| monotonic_clock::subscribe_duration(duration_nanos(t)));
+        let refs: Vec<&Pollable> = pollables.iter().chain(timer.as_ref()).collect();
+        if !refs.is_empty() {
+            poll::poll(&refs);
+        }
     }
 
     fn shutdown(&mut self, timeout: Duration) {
@@ -336,6 +350,75 @@ fn std_address(address: IpSocketAddress) -> SocketAddr {
         IpSocketAddress::Ipv6(v6) => {
             let (a, b, c, d, e, f, g, h) = v6.address;
             SocketAddr::new(IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h)), v6.port)
+        }
+    }
+}
+
+/// A listening TCP socket over `wasi:sockets`.
+pub struct WasiListener {
+    socket: TcpSocket,
+}
+
+impl Listener for WasiListener {
+    type Transport = WasiTransport;
+
+    fn listen(address: &str, port: u16, backlog: u32) -> Result<Self, SocketError> {
+        let network = instance_network();
+        let address = address.trim_start_matches('[').trim_end_matches(']');
+        let ip: IpAddr = address
+            .parse()
+            .map_err(|_| SocketError::invalid_input(format!("`{address}` is not an IP address")))?;
+        let family = match ip {
+            IpAddr::V4(_) => IpAddressFamily::Ipv4,
+            IpAddr::V6(_) => IpAddressFamily::Ipv6,
+        };
+        let socket = create_tcp_socket(family).map_err(map_error)?;
+        socket
+            .start_bind(&network, socket_address(ip_address(ip), port))
+            .map_err(map_error)?;
+        finish(&socket, TcpSocket::finish_bind)?;
+        // Not every host lets the backlog be changed; the default is fine then.
+        let _ = socket.set_listen_backlog_size(u64::from(backlog.max(1)));
+        socket.start_listen().map_err(map_error)?;
+        finish(&socket, TcpSocket::finish_listen)?;
+        Ok(Self { socket })
+    }
+
+    fn accept(&mut self) -> Result<Option<WasiTransport>, SocketError> {
+        match self.socket.accept() {
+            Ok((socket, input, output)) => Ok(Some(WasiTransport {
+                stage: Stage::Connected {
+                    input,
+                    output,
+                    socket,
+                },
+                port: 0,
+                retired: Vec::new(),
+                network: instance_network(),
+            })),
+            Err(ErrorCode::WouldBlock) => Ok(None),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    fn pollable(&self) -> Option<Pollable> {
+        Some(self.socket.subscribe())
+    }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        self.socket.local_address().ok().map(std_address)
+    }
+}
+
+/// Completes a two-phase `wasi:sockets` operation, waiting on the socket's pollable.
+fn finish(
+    socket: &TcpSocket,
+    step: impl Fn(&TcpSocket) -> Result<(), ErrorCode>,
+) -> Result<(), SocketError> {
+    loop {
+        match step(socket) {
+            Err(ErrorCode::WouldBlock) => socket.subscribe().block(),
+            other => return other.map_err(map_error),
         }
     }
 }

@@ -1,0 +1,311 @@
+//! A TLS server. Mirrors `QTcpServer` with Qt 6's `QSslServer`: it listens, accepts, runs the
+//! server handshake of each new connection under a deadline (a peer that does not finish in time
+//! is dropped, so slow clients cannot tie the server up), and queues the encrypted connections
+//! for the application. In deferred mode connections are queued plain, for STARTTLS protocols.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::server::{ServerSessionMemoryCache, StoresServerSessions};
+
+use super::config::SslConfiguration;
+use super::errors::{SocketError, SslError};
+use super::events::SocketState;
+use super::socket::SslSocket;
+use crate::transport::{Interest, Listener, Transport};
+
+/// The default handshake deadline of accepted connections.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default limit of connections accepted but not yet taken (`maxPendingConnections`).
+pub const DEFAULT_MAX_PENDING: usize = 30;
+
+/// What happened on a server. Mirrors the signals of `QTcpServer` and `QSslServer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// A connection is ready to be taken with `next_pending_connection`
+    /// (`pendingConnectionAvailable`; `newConnection` in deferred mode).
+    PendingConnectionAvailable,
+    /// A connection's handshake failed and it was dropped (`errorOccurred(socket, error)`, with
+    /// `sslErrors` when certificate errors caused it).
+    HandshakeFailed {
+        /// The peer's address.
+        peer: Option<SocketAddr>,
+        /// Why.
+        error: SocketError,
+        /// The certificate errors found in the client's certificate, if any.
+        ssl_errors: Vec<SslError>,
+    },
+    /// A connection did not finish its handshake before the deadline and was dropped.
+    HandshakeTimedOut {
+        /// The peer's address.
+        peer: Option<SocketAddr>,
+    },
+    /// Accepting failed (`acceptError`); the server keeps listening.
+    AcceptError(SocketError),
+}
+
+/// A TLS server. Mirrors `QSslServer`.
+pub struct SslServer<T: Transport> {
+    listener: Option<T::Listener>,
+    config: SslConfiguration,
+    sessions: Arc<dyn StoresServerSessions>,
+    handshaking: Vec<Handshaking<T>>,
+    pending: VecDeque<SslSocket<T>>,
+    max_pending: usize,
+    handshake_timeout: Duration,
+    deferred_handshake: bool,
+    events: VecDeque<ServerEvent>,
+}
+
+impl<T: Transport> Default for SslServer<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Transport> SslServer<T> {
+    /// A server that is not listening yet.
+    pub fn new() -> Self {
+        Self {
+            listener: None,
+            config: SslConfiguration::default(),
+            sessions: ServerSessionMemoryCache::new(256),
+            handshaking: Vec::new(),
+            pending: VecDeque::new(),
+            max_pending: DEFAULT_MAX_PENDING,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            deferred_handshake: false,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Listens on `address:port`; port 0 picks a free port (`listen`).
+    ///
+    /// # Errors
+    /// `InvalidState` when already listening; `InvalidState` without a local certificate and
+    /// key unless the handshake is deferred; the bind or listen error.
+    pub fn listen(&mut self, address: &str, port: u16) -> Result<(), SocketError> {
+        if self.listener.is_some() {
+            return Err(SocketError::invalid_state(
+                "the server is already listening",
+            ));
+        }
+        if !self.deferred_handshake
+            && (self.config.local_certificate.is_none() || self.config.private_key.is_none())
+        {
+            return Err(SocketError::invalid_state(
+                "a TLS server needs a local certificate and a private key before it listens",
+            ));
+        }
+        let backlog = u32::try_from(self.max_pending).unwrap_or(u32::MAX);
+        self.listener = Some(T::Listener::listen(address, port, backlog)?);
+        Ok(())
+    }
+
+    /// Whether listening (`isListening`).
+    pub fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    /// Stops listening and drops connections still handshaking (`close`). Pending connections
+    /// stay available.
+    pub fn close(&mut self) {
+        self.listener = None;
+        for mut entry in self.handshaking.drain(..) {
+            entry.socket.abort();
+        }
+    }
+
+    /// The address listened on (`serverAddress`, `serverPort`).
+    pub fn server_address(&self) -> Option<SocketAddr> {
+        self.listener.as_ref().and_then(Listener::local_addr)
+    }
+
+    /// The limit of connections accepted but not yet taken (`maxPendingConnections`).
+    pub fn max_pending_connections(&self) -> usize {
+        self.max_pending
+    }
+
+    /// Sets the limit (`setMaxPendingConnections`); at least 1.
+    pub fn set_max_pending_connections(&mut self, n: usize) {
+        self.max_pending = n.max(1);
+    }
+
+    /// The handshake deadline of new connections (`handshakeTimeout`).
+    pub fn handshake_timeout(&self) -> Duration {
+        self.handshake_timeout
+    }
+
+    /// Sets the handshake deadline (`setHandshakeTimeout`).
+    pub fn set_handshake_timeout(&mut self, timeout: Duration) {
+        self.handshake_timeout = timeout;
+    }
+
+    /// In deferred mode accepted connections are queued plain and the application calls
+    /// `start_server_handshake` itself (STARTTLS).
+    pub fn set_deferred_handshake(&mut self, deferred: bool) {
+        self.deferred_handshake = deferred;
+    }
+
+    /// The settings accepted connections inherit (`sslConfiguration`).
+    pub fn config(&self) -> &SslConfiguration {
+        &self.config
+    }
+
+    /// The settings, to change them for connections accepted from now on.
+    pub fn config_mut(&mut self) -> &mut SslConfiguration {
+        &mut self.config
+    }
+
+    /// Accepts and advances handshakes without blocking; queues events.
+    pub fn process(&mut self) {
+        self.accept_new();
+        let now = Instant::now();
+        let mut still = Vec::with_capacity(self.handshaking.len());
+        for mut entry in self.handshaking.drain(..) {
+            let socket = &mut entry.socket;
+            socket.process();
+            if socket.is_encrypted() {
+                self.pending.push_back(entry.socket);
+                self.events
+                    .push_back(ServerEvent::PendingConnectionAvailable);
+            } else if socket.state() == SocketState::Unconnected {
+                self.events.push_back(ServerEvent::HandshakeFailed {
+                    peer: entry.peer,
+                    error: socket.error().cloned().unwrap_or_else(|| {
+                        SocketError::SslHandshakeFailed("connection lost".into())
+                    }),
+                    ssl_errors: socket.ssl_errors().iter().map(|e| e.error).collect(),
+                });
+            } else if now >= entry.deadline {
+                socket.abort();
+                self.events
+                    .push_back(ServerEvent::HandshakeTimedOut { peer: entry.peer });
+            } else {
+                still.push(entry);
+            }
+        }
+        self.handshaking = still;
+    }
+
+    /// Waits until a connection is pending (`waitForNewConnection`); `msecs < 0` waits forever.
+    ///
+    /// # Errors
+    /// `InvalidState` when not listening and nothing is pending; `SocketTimeout`.
+    pub fn wait_for_new_connection(&mut self, msecs: i32) -> Result<(), SocketError> {
+        let deadline = u64::try_from(msecs)
+            .ok()
+            .map(|ms| Instant::now() + Duration::from_millis(ms));
+        loop {
+            self.process();
+            if !self.pending.is_empty() {
+                return Ok(());
+            }
+            if self.listener.is_none() {
+                return Err(SocketError::invalid_state("the server is not listening"));
+            }
+            let now = Instant::now();
+            let mut timeout = match deadline {
+                Some(deadline) if deadline <= now => return Err(SocketError::SocketTimeout),
+                Some(deadline) => Some(deadline - now),
+                None => None,
+            };
+            // Wake up for the earliest handshake deadline too.
+            if let Some(first) = self.next_deadline() {
+                let left = first.saturating_duration_since(now);
+                timeout = Some(timeout.map_or(left, |t| t.min(left)));
+            }
+            T::wait_any(&self.pollables(), timeout);
+        }
+    }
+
+    /// Whether a connection is pending (`hasPendingConnections`).
+    pub fn has_pending_connections(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Takes the next pending connection (`nextPendingConnection`).
+    pub fn next_pending_connection(&mut self) -> Option<SslSocket<T>> {
+        self.pending.pop_front()
+    }
+
+    /// Removes and returns the queued events, oldest first.
+    pub fn take_events(&mut self) -> Vec<ServerEvent> {
+        self.events.drain(..).collect()
+    }
+
+    /// Whether `process` has something to report right away.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty() || !self.pending.is_empty()
+    }
+
+    /// What to wait on: the listener and every handshaking connection.
+    pub fn pollables(&self) -> Vec<T::Pollable> {
+        let mut pollables: Vec<T::Pollable> = self
+            .handshaking
+            .iter()
+            .filter_map(|Handshaking { socket, .. }| {
+                let interest = socket.interest().unwrap_or(Interest {
+                    readable: true,
+                    writable: false,
+                });
+                socket.transport().and_then(|t| t.pollable(interest))
+            })
+            .collect();
+        if self.pending.len() + self.handshaking.len() < self.max_pending {
+            pollables.extend(self.listener.as_ref().and_then(Listener::pollable));
+        }
+        pollables
+    }
+
+    /// The earliest handshake deadline, if a connection is handshaking.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.handshaking.iter().map(|h| h.deadline).min()
+    }
+
+    fn accept_new(&mut self) {
+        while self.pending.len() + self.handshaking.len() < self.max_pending {
+            let Some(listener) = self.listener.as_mut() else {
+                return;
+            };
+            let transport = match listener.accept() {
+                Ok(Some(transport)) => transport,
+                Ok(None) => return,
+                Err(error) => {
+                    self.events.push_back(ServerEvent::AcceptError(error));
+                    return;
+                }
+            };
+            let mut socket = SslSocket::from_transport(transport);
+            *socket.config_mut() = self.config.clone();
+            socket.set_server_sessions(self.sessions.clone());
+            if self.deferred_handshake {
+                self.pending.push_back(socket);
+                self.events
+                    .push_back(ServerEvent::PendingConnectionAvailable);
+                continue;
+            }
+            match socket.start_server_handshake() {
+                Ok(()) => self.handshaking.push(Handshaking {
+                    peer: socket.peer_address(),
+                    deadline: Instant::now() + self.handshake_timeout,
+                    socket,
+                }),
+                Err(error) => self.events.push_back(ServerEvent::HandshakeFailed {
+                    peer: socket.peer_address(),
+                    error,
+                    ssl_errors: Vec::new(),
+                }),
+            }
+        }
+    }
+}
+
+/// A connection whose server handshake is running.
+struct Handshaking<T: Transport> {
+    socket: SslSocket<T>,
+    deadline: Instant,
+    peer: Option<SocketAddr>,
+}
