@@ -2,6 +2,7 @@
 
 mod convert;
 mod pki;
+mod server;
 mod socket;
 
 /// The component: implements every exported interface.

@@ -20,6 +20,13 @@ use wasip2::io::poll::Pollable;
 /// The engine socket behind an `ssl-socket` handle.
 pub struct SocketResource(RefCell<engine::SslSocket<WasiTransport>>);
 
+impl SocketResource {
+    /// Wraps an engine socket, e.g. one a server accepted.
+    pub fn wrap(socket: engine::SslSocket<WasiTransport>) -> Self {
+        Self(RefCell::new(socket))
+    }
+}
+
 type Result<T> = std::result::Result<T, ErrorCode>;
 
 impl SocketResource {
@@ -30,6 +37,7 @@ impl SocketResource {
 
 impl wit::Guest for Component {
     type SslSocket = SocketResource;
+    type SslServer = super::server::ServerResource;
 
     fn supports_ssl() -> bool {
         true
@@ -410,6 +418,54 @@ impl wit::GuestSslSocket for SocketResource {
         let count = crls.len() as u32;
         self.with(|s| s.config_mut().crls.extend(crls));
         Ok(count)
+    }
+
+    fn set_local_certificate_chain(&self, chain: Vec<CertificateBorrow<'_>>) {
+        let mut chain = chain.iter().map(borrowed);
+        let leaf = chain.next();
+        let intermediates = chain.collect();
+        self.with(|s| {
+            let config = s.config_mut();
+            config.local_certificate = leaf;
+            config.local_intermediates = intermediates;
+        });
+    }
+
+    fn set_allowed_next_protocols(&self, protocols: Vec<String>) {
+        let protocols = protocols.into_iter().map(String::into_bytes).collect();
+        self.with(|s| s.config_mut().allowed_next_protocols = protocols);
+    }
+
+    fn allowed_next_protocols(&self) -> Vec<String> {
+        self.with(|s| s.config().allowed_next_protocols.clone())
+            .into_iter()
+            .map(|p| String::from_utf8_lossy(&p).into_owned())
+            .collect()
+    }
+
+    fn next_negotiated_protocol(&self) -> Option<String> {
+        self.with(|s| s.next_negotiated_protocol())
+            .map(|p| String::from_utf8_lossy(&p).into_owned())
+    }
+
+    fn next_protocol_negotiation_status(&self) -> wit::NextProtocolNegotiationStatus {
+        match self.with(|s| s.next_protocol_negotiation_status()) {
+            engine::NextProtocolNegotiationStatus::None => wit::NextProtocolNegotiationStatus::None,
+            engine::NextProtocolNegotiationStatus::Negotiated => {
+                wit::NextProtocolNegotiationStatus::Negotiated
+            }
+            engine::NextProtocolNegotiationStatus::Unsupported => {
+                wit::NextProtocolNegotiationStatus::Unsupported
+            }
+        }
+    }
+
+    fn session_resumed(&self) -> bool {
+        self.with(|s| s.session_resumed())
+    }
+
+    fn key_exchange_group(&self) -> Option<String> {
+        self.with(|s| s.key_exchange_group())
     }
 
     fn peer_verify_name(&self) -> String {

@@ -7,7 +7,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, Resumption};
-use rustls::server::StoresServerSessions;
+use rustls::server::{ClientHello, ResolvesServerCert, StoresServerSessions};
+use rustls::sign::CertifiedKey;
 use rustls::version::{TLS12, TLS13};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::{CertificateRevocationListDer, TrustAnchor};
@@ -114,6 +115,66 @@ pub struct SslConfiguration {
     pub handshake_must_interrupt_on_error: bool,
     /// ALPN protocols offered (client) or accepted (server), most preferred first.
     pub allowed_next_protocols: Vec<Vec<u8>>,
+    /// Intermediates sent after the local certificate, leaf side first.
+    pub local_intermediates: Vec<Certificate>,
+    /// Server identities chosen by the name a client asks for (SNI).
+    pub sni_identities: Vec<SniIdentity>,
+}
+
+/// A server identity for one SNI host name.
+#[derive(Debug, Clone)]
+pub struct SniIdentity {
+    /// The host name clients ask for (ASCII, compared without case).
+    pub host_name: String,
+    /// The certificate chain, leaf first.
+    pub chain: Vec<Certificate>,
+    /// The leaf's private key.
+    pub key: Key,
+}
+
+impl SniIdentity {
+    /// Checks that the key can sign and matches the leaf.
+    ///
+    /// # Errors
+    /// `InvalidInput` for an empty chain, a public key or a key that does not match.
+    pub fn certified_key(&self) -> Result<Arc<CertifiedKey>, SocketError> {
+        certified_key(&self.chain, &self.key)
+    }
+}
+
+fn certified_key(chain: &[Certificate], key: &Key) -> Result<Arc<CertifiedKey>, SocketError> {
+    if chain.is_empty() {
+        return Err(SocketError::invalid_input("the certificate chain is empty"));
+    }
+    let der = key
+        .private_key_der()
+        .ok_or_else(|| SocketError::invalid_input("the private key is a public key"))?;
+    let provider = crypto::provider();
+    let certs = chain.iter().map(|c| c.der().clone()).collect();
+    CertifiedKey::from_der(certs, der, &provider)
+        .map(Arc::new)
+        .map_err(identity_error)
+}
+
+/// Picks the server identity by SNI, falling back to the default one.
+#[derive(Debug)]
+struct SniResolver {
+    default: Option<Arc<CertifiedKey>>,
+    by_name: Vec<(String, Arc<CertifiedKey>)>,
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        hello
+            .server_name()
+            .and_then(|name| {
+                self.by_name
+                    .iter()
+                    .find(|(host, _)| host.eq_ignore_ascii_case(name))
+                    .map(|(_, key)| key.clone())
+            })
+            .or_else(|| self.default.clone())
+    }
 }
 
 /// Whether the peer's certificate is requested and checked. Mirrors `QSslSocket::PeerVerifyMode`.
@@ -268,17 +329,25 @@ impl SslConfiguration {
         verifier: Arc<PeerVerifier>,
         sessions: Option<Arc<dyn StoresServerSessions>>,
     ) -> Result<ServerConfig, SocketError> {
-        let (chain, key) = self.identity()?.ok_or_else(|| {
-            SocketError::invalid_state(
+        let default = match (&self.local_certificate, &self.private_key) {
+            (Some(cert), Some(key)) => Some(certified_key(&self.local_chain(cert), key)?),
+            _ => None,
+        };
+        if default.is_none() && self.sni_identities.is_empty() {
+            return Err(SocketError::invalid_state(
                 "a server handshake needs a local certificate and a private key (set-local-certificate, set-private-key)",
-            )
-        })?;
+            ));
+        }
+        let by_name = self
+            .sni_identities
+            .iter()
+            .map(|identity| Ok((identity.host_name.clone(), identity.certified_key()?)))
+            .collect::<Result<Vec<_>, SocketError>>()?;
         let mut config = ServerConfig::builder_with_provider(self.crypto_provider()?)
             .with_protocol_versions(self.protocol.versions()?)
             .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
             .with_client_cert_verifier(verifier)
-            .with_single_cert(chain, key)
-            .map_err(identity_error)?;
+            .with_cert_resolver(Arc::new(SniResolver { default, by_name }));
         config.alpn_protocols = self.allowed_next_protocols.clone();
         if let Some(sessions) = sessions {
             config.session_storage = sessions;
@@ -315,6 +384,14 @@ impl SslConfiguration {
         Ok(crypto::provider_with_suites(suites))
     }
 
+    /// The local certificate followed by its intermediates.
+    fn local_chain(&self, leaf: &Certificate) -> Vec<Certificate> {
+        std::iter::once(leaf)
+            .chain(&self.local_intermediates)
+            .cloned()
+            .collect()
+    }
+
     fn identity(
         &self,
     ) -> Result<
@@ -329,7 +406,12 @@ impl SslConfiguration {
                 let key = key
                     .private_key_der()
                     .ok_or_else(|| SocketError::invalid_input("the private key is a public key"))?;
-                Ok(Some((vec![cert.der().clone()], key)))
+                let chain = self
+                    .local_chain(cert)
+                    .iter()
+                    .map(|c| c.der().clone())
+                    .collect();
+                Ok(Some((chain, key)))
             }
             _ => Ok(None),
         }

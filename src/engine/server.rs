@@ -92,9 +92,10 @@ impl<T: Transport> SslServer<T> {
                 "the server is already listening",
             ));
         }
-        if !self.deferred_handshake
-            && (self.config.local_certificate.is_none() || self.config.private_key.is_none())
-        {
+        let has_identity = (self.config.local_certificate.is_some()
+            && self.config.private_key.is_some())
+            || !self.config.sni_identities.is_empty();
+        if !self.deferred_handshake && !has_identity {
             return Err(SocketError::invalid_state(
                 "a TLS server needs a local certificate and a private key before it listens",
             ));

@@ -274,7 +274,7 @@ impl<T: Transport> SslSocket<T> {
     /// # Errors
     /// `InvalidState` when unconnected, `SocketTimeout`, or the connection error.
     pub fn wait_for_bytes_written(&mut self, msecs: i32) -> Result<(), SocketError> {
-        if self.state == SocketState::Unconnected && self.bytes_to_write() == 0 {
+        if !self.ever_opened {
             return Err(self.closed_error());
         }
         // Written data counts as written even if the peer closed right after reading it; data

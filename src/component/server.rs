@@ -1,0 +1,228 @@
+//! The `ssl-server` resource.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use super::convert::{self, error_code};
+use super::pki::borrowed;
+use super::socket::SocketResource;
+use crate::bindings::exports::sslsocket::tls::pki::{CertificateBorrow, KeyBorrow};
+use crate::bindings::exports::sslsocket::tls::socket as wit;
+use crate::bindings::exports::sslsocket::tls::types::{ErrorCode, Protocol};
+use crate::engine::config::SniIdentity;
+use crate::engine::{self, ServerEvent};
+use crate::pki::{Certificate, EncodingFormat, Key};
+use crate::transport::wasi::{WasiTransport, ready_now};
+use wasip2::clocks::monotonic_clock;
+use wasip2::io::poll::Pollable;
+
+/// While handshakes run, `subscribe` wakes at least this often.
+const HANDSHAKE_TICK: Duration = Duration::from_millis(10);
+
+/// The engine server behind an `ssl-server` handle.
+pub struct ServerResource(RefCell<engine::SslServer<WasiTransport>>);
+
+type Result<T> = std::result::Result<T, ErrorCode>;
+
+impl ServerResource {
+    fn with<R>(&self, f: impl FnOnce(&mut engine::SslServer<WasiTransport>) -> R) -> R {
+        f(&mut self.0.borrow_mut())
+    }
+}
+
+impl wit::GuestSslServer for ServerResource {
+    fn new() -> Self {
+        Self(RefCell::new(engine::SslServer::new()))
+    }
+
+    fn listen(&self, address: String, port: u16) -> Result<()> {
+        self.with(|s| s.listen(&address, port)).map_err(error_code)
+    }
+
+    fn is_listening(&self) -> bool {
+        self.with(|s| s.is_listening())
+    }
+
+    fn close(&self) {
+        self.with(|s| s.close());
+    }
+
+    fn server_address(&self) -> Option<String> {
+        self.with(|s| s.server_address())
+            .map(|a| a.ip().to_string())
+    }
+
+    fn server_port(&self) -> u16 {
+        self.with(|s| s.server_address()).map_or(0, |a| a.port())
+    }
+
+    fn max_pending_connections(&self) -> u32 {
+        u32::try_from(self.with(|s| s.max_pending_connections())).unwrap_or(u32::MAX)
+    }
+
+    fn set_max_pending_connections(&self, n: u32) {
+        self.with(|s| s.set_max_pending_connections(usize::try_from(n).unwrap_or(usize::MAX)));
+    }
+
+    fn handshake_timeout(&self) -> u32 {
+        u32::try_from(self.with(|s| s.handshake_timeout()).as_millis()).unwrap_or(u32::MAX)
+    }
+
+    fn set_handshake_timeout(&self, msecs: u32) {
+        self.with(|s| s.set_handshake_timeout(Duration::from_millis(u64::from(msecs))));
+    }
+
+    fn set_deferred_handshake(&self, deferred: bool) {
+        self.with(|s| s.set_deferred_handshake(deferred));
+    }
+
+    fn wait_for_new_connection(&self, msecs: i32) -> Result<()> {
+        self.with(|s| s.wait_for_new_connection(msecs))
+            .map_err(error_code)
+    }
+
+    fn has_pending_connections(&self) -> bool {
+        self.with(|s| s.has_pending_connections())
+    }
+
+    fn next_pending_connection(&self) -> Option<wit::SslSocket> {
+        self.with(|s| s.next_pending_connection())
+            .map(|socket| wit::SslSocket::new(SocketResource::wrap(socket)))
+    }
+
+    fn process(&self) {
+        self.with(|s| s.process());
+    }
+
+    fn subscribe(&self) -> Pollable {
+        self.with(|s| {
+            if s.has_events() {
+                return ready_now();
+            }
+            let mut pollables = s.pollables();
+            match (pollables.len(), s.next_deadline()) {
+                (1, None) => pollables.pop().unwrap_or_else(ready_now),
+                (0, None) => ready_now(),
+                (_, deadline) => {
+                    let left = deadline
+                        .map_or(HANDSHAKE_TICK, |d| {
+                            d.saturating_duration_since(Instant::now())
+                        })
+                        .min(HANDSHAKE_TICK);
+                    monotonic_clock::subscribe_duration(
+                        u64::try_from(left.as_nanos()).unwrap_or(u64::MAX),
+                    )
+                }
+            }
+        })
+    }
+
+    fn take_events(&self) -> Vec<wit::ServerEvent> {
+        self.with(|s| s.take_events())
+            .into_iter()
+            .map(|event| match event {
+                ServerEvent::PendingConnectionAvailable => {
+                    wit::ServerEvent::PendingConnectionAvailable
+                }
+                ServerEvent::HandshakeFailed {
+                    peer,
+                    error,
+                    ssl_errors,
+                } => wit::ServerEvent::HandshakeFailed(wit::HandshakeFailure {
+                    peer_address: peer.map(|a| a.to_string()),
+                    error: error_code(error),
+                    ssl_errors: ssl_errors.into_iter().map(convert::ssl_error).collect(),
+                }),
+                ServerEvent::HandshakeTimedOut { peer } => {
+                    wit::ServerEvent::HandshakeTimedOut(peer.map(|a| a.to_string()))
+                }
+                ServerEvent::AcceptError(error) => wit::ServerEvent::AcceptError(error_code(error)),
+            })
+            .collect()
+    }
+
+    fn set_local_certificate(&self, certificate: CertificateBorrow<'_>) {
+        let certificate = borrowed(&certificate);
+        self.with(|s| s.config_mut().local_certificate = Some(certificate));
+    }
+
+    fn set_local_certificate_chain(&self, chain: Vec<CertificateBorrow<'_>>) {
+        let mut chain = chain.iter().map(borrowed);
+        let leaf = chain.next();
+        let intermediates = chain.collect();
+        self.with(|s| {
+            let config = s.config_mut();
+            config.local_certificate = leaf;
+            config.local_intermediates = intermediates;
+        });
+    }
+
+    fn set_private_key(&self, key: KeyBorrow<'_>) -> Result<()> {
+        let key = key.get::<Key>().clone();
+        if key.private_key_der().is_none() {
+            return Err(ErrorCode::InvalidInput(
+                "a public key cannot be used as the private key".into(),
+            ));
+        }
+        self.with(|s| s.config_mut().private_key = Some(key));
+        Ok(())
+    }
+
+    fn add_sni_identity(
+        &self,
+        host_name: String,
+        chain: Vec<CertificateBorrow<'_>>,
+        key: KeyBorrow<'_>,
+    ) -> Result<()> {
+        let identity = SniIdentity {
+            host_name,
+            chain: chain.iter().map(borrowed).collect(),
+            key: key.get::<Key>().clone(),
+        };
+        identity.certified_key().map_err(error_code)?;
+        self.with(|s| s.config_mut().sni_identities.push(identity));
+        Ok(())
+    }
+
+    fn set_ca_certificates(&self, certificates: Vec<CertificateBorrow<'_>>) {
+        let list = certificates.iter().map(borrowed).collect();
+        self.with(|s| s.config_mut().ca_certificates = Some(list));
+    }
+
+    fn add_ca_certificates_pem(&self, pem: String) -> Result<u32> {
+        let certs = Certificate::from_data(pem.as_bytes(), EncodingFormat::Pem)
+            .map_err(convert::pki_error)?;
+        let count = u32::try_from(certs.len()).unwrap_or(u32::MAX);
+        self.with(|s| {
+            let config = s.config_mut();
+            let list = config
+                .ca_certificates
+                .get_or_insert_with(engine::config::global_ca_certificates);
+            list.extend(certs);
+        });
+        Ok(count)
+    }
+
+    fn set_protocol(&self, protocol: Protocol) -> Result<()> {
+        let protocol = convert::protocol_from_wit(protocol);
+        protocol.versions().map_err(error_code)?;
+        self.with(|s| s.config_mut().protocol = protocol);
+        Ok(())
+    }
+
+    fn set_ciphers_by_name(&self, names: String) -> Result<()> {
+        let ciphers = engine::cipher::parse_cipher_list(&names).map_err(ErrorCode::InvalidInput)?;
+        self.with(|s| s.config_mut().ciphers = Some(ciphers));
+        Ok(())
+    }
+
+    fn set_peer_verify_mode(&self, mode: wit::PeerVerifyMode) {
+        let mode = convert::peer_verify_mode_from_wit(mode);
+        self.with(|s| s.config_mut().peer_verify_mode = mode);
+    }
+
+    fn set_allowed_next_protocols(&self, protocols: Vec<String>) {
+        let protocols = protocols.into_iter().map(String::into_bytes).collect();
+        self.with(|s| s.config_mut().allowed_next_protocols = protocols);
+    }
+}
