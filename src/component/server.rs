@@ -147,25 +147,14 @@ impl wit::GuestSslServer for ServerResource {
     }
 
     fn set_local_certificate_chain(&self, chain: Vec<CertificateBorrow<'_>>) {
-        let mut chain = chain.iter().map(borrowed);
-        let leaf = chain.next();
-        let intermediates = chain.collect();
-        self.with(|s| {
-            let config = s.config_mut();
-            config.local_certificate = leaf;
-            config.local_intermediates = intermediates;
-        });
+        let chain = chain.iter().map(borrowed).collect();
+        self.with(|s| s.config_mut().set_local_certificate_chain(chain));
     }
 
     fn set_private_key(&self, key: KeyBorrow<'_>) -> Result<()> {
         let key = key.get::<Key>().clone();
-        if key.private_key_der().is_none() {
-            return Err(ErrorCode::InvalidInput(
-                "a public key cannot be used as the private key".into(),
-            ));
-        }
-        self.with(|s| s.config_mut().private_key = Some(key));
-        Ok(())
+        self.with(|s| s.config_mut().set_private_key(key))
+            .map_err(error_code)
     }
 
     fn add_sni_identity(
@@ -193,21 +182,14 @@ impl wit::GuestSslServer for ServerResource {
         let certs = Certificate::from_data(pem.as_bytes(), EncodingFormat::Pem)
             .map_err(convert::pki_error)?;
         let count = u32::try_from(certs.len()).unwrap_or(u32::MAX);
-        self.with(|s| {
-            let config = s.config_mut();
-            let list = config
-                .ca_certificates
-                .get_or_insert_with(engine::config::global_ca_certificates);
-            list.extend(certs);
-        });
+        self.with(|s| s.config_mut().add_ca_certificates(certs));
         Ok(count)
     }
 
     fn set_protocol(&self, protocol: Protocol) -> Result<()> {
         let protocol = convert::protocol_from_wit(protocol);
-        protocol.versions().map_err(error_code)?;
-        self.with(|s| s.config_mut().protocol = protocol);
-        Ok(())
+        self.with(|s| s.config_mut().set_protocol(protocol))
+            .map_err(error_code)
     }
 
     fn set_ciphers_by_name(&self, names: String) -> Result<()> {

@@ -421,14 +421,8 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn set_local_certificate_chain(&self, chain: Vec<CertificateBorrow<'_>>) {
-        let mut chain = chain.iter().map(borrowed);
-        let leaf = chain.next();
-        let intermediates = chain.collect();
-        self.with(|s| {
-            let config = s.config_mut();
-            config.local_certificate = leaf;
-            config.local_intermediates = intermediates;
-        });
+        let chain = chain.iter().map(borrowed).collect();
+        self.with(|s| s.config_mut().set_local_certificate_chain(chain));
     }
 
     fn set_allowed_next_protocols(&self, protocols: Vec<String>) {
@@ -479,16 +473,6 @@ impl wit::GuestSslSocket for SocketResource {
 
 impl SocketResource {
     fn add_ca(&self, certs: Vec<Certificate>) {
-        self.with(|s| {
-            let config = s.config_mut();
-            let list = config
-                .ca_certificates
-                .get_or_insert_with(config::global_ca_certificates);
-            for cert in certs {
-                if !list.contains(&cert) {
-                    list.push(cert);
-                }
-            }
-        });
+        self.with(|s| s.config_mut().add_ca_certificates(certs));
     }
 }

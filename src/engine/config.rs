@@ -237,6 +237,51 @@ pub fn parse_crls(
 }
 
 impl SslConfiguration {
+    /// Sets the protocol (`setProtocol`).
+    ///
+    /// # Errors
+    /// `UnsupportedProtocol` for SSL 2 and 3; the setting is left unchanged.
+    pub fn set_protocol(&mut self, protocol: Protocol) -> Result<(), SocketError> {
+        protocol.versions()?;
+        self.protocol = protocol;
+        Ok(())
+    }
+
+    /// Sets the private key (`setPrivateKey`).
+    ///
+    /// # Errors
+    /// `InvalidInput` for a public key.
+    pub fn set_private_key(&mut self, key: Key) -> Result<(), SocketError> {
+        if key.private_key_der().is_none() {
+            return Err(SocketError::invalid_input(
+                "a public key cannot be used as the private key",
+            ));
+        }
+        self.private_key = Some(key);
+        Ok(())
+    }
+
+    /// Sets the local certificate and its intermediates, leaf first; an empty chain clears it
+    /// (`setLocalCertificateChain`).
+    pub fn set_local_certificate_chain(&mut self, chain: Vec<Certificate>) {
+        let mut chain = chain.into_iter();
+        self.local_certificate = chain.next();
+        self.local_intermediates = chain.collect();
+    }
+
+    /// Adds to the CA database, starting from the global one when it was not set
+    /// (`addCaCertificates`); certificates already there are skipped.
+    pub fn add_ca_certificates(&mut self, certificates: impl IntoIterator<Item = Certificate>) {
+        let list = self
+            .ca_certificates
+            .get_or_insert_with(global_ca_certificates);
+        for certificate in certificates {
+            if !list.contains(&certificate) {
+                list.push(certificate);
+            }
+        }
+    }
+
     /// The CA database in effect (`caCertificates()`).
     pub fn effective_ca_certificates(&self) -> Vec<Certificate> {
         self.ca_certificates

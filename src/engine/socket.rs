@@ -503,9 +503,7 @@ impl<T: Transport> SslSocket<T> {
     /// # Errors
     /// `UnsupportedProtocol` for SSL 2 and 3; the setting is left unchanged.
     pub fn set_protocol(&mut self, protocol: Protocol) -> Result<(), SocketError> {
-        protocol.versions()?;
-        self.config.protocol = protocol;
-        Ok(())
+        self.config.set_protocol(protocol)
     }
 
     /// Sets the cipher list (`setCiphers`).
@@ -525,13 +523,7 @@ impl<T: Transport> SslSocket<T> {
     /// # Errors
     /// `InvalidInput` for a public key.
     pub fn set_private_key(&mut self, key: Key) -> Result<(), SocketError> {
-        if key.private_key_der().is_none() {
-            return Err(SocketError::invalid_input(
-                "a public key cannot be used as the private key",
-            ));
-        }
-        self.config.private_key = Some(key);
-        Ok(())
+        self.config.set_private_key(key)
     }
 
     /// The negotiated version, once encrypted (`sessionProtocol`).
