@@ -232,7 +232,7 @@ pub fn format_of(data: &[u8]) -> EncodingFormat {
     }
 }
 
-fn load_certificates(session: &mut Session, path: &Path) -> anyhow::Result<Vec<Certificate>> {
+pub fn load_certificates(session: &mut Session, path: &Path) -> anyhow::Result<Vec<Certificate>> {
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     session
         .certificates_from_data(&data, format_of(&data))?

@@ -25,15 +25,21 @@
 
 pub mod names;
 pub mod policy;
+pub mod serve;
 pub mod server;
 pub mod testpki;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
-use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
+use wasmtime::component::{Component, Linker, Resource, ResourceAny, ResourceTable};
 use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::clocks::WasiClocksView as _;
+use wasmtime_wasi::p2::DynPollable;
+use wasmtime_wasi::p2::bindings::sync::clocks::monotonic_clock::Host as _;
+use wasmtime_wasi::p2::bindings::sync::io::poll::{Host as _, HostPollable as _};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 pub use policy::NetworkPolicy;
@@ -54,7 +60,9 @@ pub use bindings::Sslsocket;
 pub use bindings::exports::sslsocket::tls::pki::{
     AlternativeName, DigestAlgorithm, EncodingFormat, KeyAlgorithm, KeyType, SubjectInfoAttribute,
 };
-pub use bindings::exports::sslsocket::tls::socket::{PeerVerifyMode, SslErrorEntry};
+pub use bindings::exports::sslsocket::tls::socket::{
+    HandshakeFailure, NextProtocolNegotiationStatus, PeerVerifyMode, ServerEvent, SslErrorEntry,
+};
 pub use bindings::exports::sslsocket::tls::types::{
     Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
 };
@@ -275,6 +283,58 @@ impl Session {
         (self.bindings.sslsocket_tls_pki().key(), &mut self.store)
     }
 
+    /// The `ssl-server` resource's functions and the store.
+    pub fn ssl_server_api(
+        &mut self,
+    ) -> (
+        bindings::exports::sslsocket::tls::socket::GuestSslServer<'_>,
+        &mut Store<HostState>,
+    ) {
+        (
+            self.bindings.sslsocket_tls_socket().ssl_server(),
+            &mut self.store,
+        )
+    }
+
+    /// Creates a new server that does not listen yet (`ssl-server` constructor).
+    pub fn new_server(&mut self) -> wasmtime::Result<SslServer> {
+        let (api, store) = self.ssl_server_api();
+        api.call_constructor(store).map(SslServer)
+    }
+
+    /// Waits until at least one of `pollables` is ready (`wasi:io/poll.poll` done by the host), or
+    /// until `timeout` has passed (`None`: no time-out). Returns the indices of the ready ones;
+    /// empty when the time-out expired first. An empty list just sleeps for `timeout`.
+    pub fn poll(
+        &mut self,
+        pollables: &[&Pollable],
+        timeout: Option<Duration>,
+    ) -> wasmtime::Result<Vec<usize>> {
+        let mut list: Vec<Resource<DynPollable>> = pollables
+            .iter()
+            .map(|p| Resource::new_borrow(p.0.rep()))
+            .collect();
+        let timer = match timeout {
+            Some(timeout) => {
+                let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+                let timer = self.store.data_mut().clocks().subscribe_duration(nanos)?;
+                list.push(Resource::new_borrow(timer.rep()));
+                Some(timer)
+            }
+            None if list.is_empty() => return Ok(Vec::new()),
+            None => None,
+        };
+        let ready = self.store.data_mut().table.poll(list);
+        if let Some(timer) = timer {
+            self.store.data_mut().table.drop(timer)?;
+        }
+        Ok(ready?
+            .into_iter()
+            .filter_map(|i| usize::try_from(i).ok())
+            .filter(|&i| i < pollables.len())
+            .collect())
+    }
+
     /// Creates a new unconnected socket (`ssl-socket` constructor).
     pub fn new_socket(&mut self) -> wasmtime::Result<SslSocket> {
         let (api, store) = self.ssl_socket_api();
@@ -357,6 +417,11 @@ impl Session {
     pub fn supported_ciphers(&mut self) -> wasmtime::Result<Vec<Cipher>> {
         let (api, store) = self.socket_interface();
         api.call_supported_ciphers(store)
+    }
+
+    /// Parses every certificate in PEM text (`certificate.from-data`, PEM).
+    pub fn certificates_from_pem(&mut self, pem: &str) -> CallResult<Vec<Certificate>> {
+        self.certificates_from_data(pem.as_bytes(), EncodingFormat::Pem)
     }
 
     /// Drops a resource handle owned by the host (a socket, certificate or key).
@@ -476,6 +541,52 @@ impl SslSocket {
         fn set_peer_verify_mode => call_set_peer_verify_mode(mode: PeerVerifyMode) -> ();
         /// `add-crls(data, format)`: returns how many CRLs were added.
         fn add_crls => call_add_crls(data: &[u8], format: EncodingFormat) -> Result<u32, ErrorCode>;
+        /// `start-server-handshake`: upgrades a plain connected socket as the TLS server.
+        fn start_server_handshake => call_start_server_handshake() -> Result<(), ErrorCode>;
+        /// `local-address`.
+        fn local_address => call_local_address() -> Option<String>;
+        /// `local-port`.
+        fn local_port => call_local_port() -> u16;
+        /// `allowed-next-protocols`: the ALPN protocols set.
+        fn allowed_next_protocols => call_allowed_next_protocols() -> Vec<String>;
+        /// `next-negotiated-protocol`: the ALPN protocol agreed, once encrypted.
+        fn next_negotiated_protocol => call_next_negotiated_protocol() -> Option<String>;
+        /// `next-protocol-negotiation-status`.
+        fn next_protocol_negotiation_status => call_next_protocol_negotiation_status() -> NextProtocolNegotiationStatus;
+        /// `session-resumed`: whether the handshake resumed an earlier session.
+        fn session_resumed => call_session_resumed() -> bool;
+        /// `key-exchange-group`, e.g. `X25519`.
+        fn key_exchange_group => call_key_exchange_group() -> Option<String>;
+    }
+
+    /// `set-allowed-next-protocols`: the ALPN protocols to offer (client) or accept (server), most
+    /// preferred first.
+    pub fn set_allowed_next_protocols(
+        &self,
+        session: &mut Session,
+        protocols: &[&str],
+    ) -> wasmtime::Result<()> {
+        let list: Vec<String> = protocols.iter().map(|p| (*p).to_owned()).collect();
+        let (api, store) = session.ssl_socket_api();
+        api.call_set_allowed_next_protocols(store, self.0, &list)
+    }
+
+    /// `set-local-certificate-chain`: the local certificate followed by its intermediates.
+    pub fn set_local_certificate_chain(
+        &self,
+        session: &mut Session,
+        chain: &[&Certificate],
+    ) -> wasmtime::Result<()> {
+        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
+        let (api, store) = session.ssl_socket_api();
+        api.call_set_local_certificate_chain(store, self.0, &list)
+    }
+
+    /// `subscribe`: a pollable that is ready when `process` may make progress. Drop it (with
+    /// [`Pollable::drop`]) before the socket.
+    pub fn subscribe(&self, session: &mut Session) -> wasmtime::Result<Pollable> {
+        let (api, store) = session.ssl_socket_api();
+        api.call_subscribe(store, self.0).map(Pollable)
     }
 
     /// `ignore-ssl-errors-list`: ignores exactly these errors, each for the given certificate
@@ -620,6 +731,184 @@ impl SslSocket {
     }
 
     /// Drops the socket resource.
+    pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
+        session.drop_resource(self.0)
+    }
+}
+
+/// A `wasi:io` pollable returned by a `subscribe` method, owned by the host. Wait on several at
+/// once with [`Session::poll`]; drop it with [`Pollable::drop`] (before the socket or server it
+/// came from).
+#[derive(Debug)]
+pub struct Pollable(pub Resource<DynPollable>);
+
+impl Pollable {
+    /// Drops the pollable.
+    pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
+        session.store.data_mut().table.drop(self.0)
+    }
+}
+
+/// Declares `SslServer` methods that forward to the generated `call_*` functions.
+macro_rules! forward_server {
+    ($( $(#[$doc:meta])* fn $name:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&self, session: &mut Session $(, $arg: $ty)*) -> wasmtime::Result<$ret> {
+                let (api, store) = session.ssl_server_api();
+                api.$call(store, self.0 $(, $arg)*)
+            }
+        )*
+    };
+}
+
+/// A handle to an `ssl-server` resource in a [`Session`] (`QSslServer`). Drop it with
+/// [`SslServer::drop`].
+///
+/// ```no_run
+/// # fn main() -> anyhow::Result<()> {
+/// use sslsocket_host::{Session, SessionConfig};
+///
+/// let mut session = Session::new(SessionConfig::new())?;
+/// let chain = session.certificates_from_pem(&std::fs::read_to_string("server.pem")?)??;
+/// let key = session.private_key_from_data(&std::fs::read("server.key")?, sslsocket_host::EncodingFormat::Pem)??;
+/// let server = session.new_server()?;
+/// server.set_local_certificate_chain(&mut session, &chain.iter().collect::<Vec<_>>())?;
+/// server.set_private_key(&mut session, &key)??;
+/// server.listen(&mut session, "127.0.0.1", 0)??;
+/// let port = server.server_port(&mut session)?;
+/// server.wait_for_new_connection(&mut session, -1)??;
+/// if let Some(socket) = server.next_pending_connection(&mut session)? {
+///     socket.write_all(&mut session, b"hello\n", 5000)??;
+/// }
+/// # let _ = port;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct SslServer(pub ResourceAny);
+
+impl SslServer {
+    forward_server! {
+        /// `listen(address, port)`: port 0 picks a free port (see [`SslServer::server_port`]).
+        fn listen => call_listen(address: &str, port: u16) -> Result<(), ErrorCode>;
+        /// `is-listening`.
+        fn is_listening => call_is_listening() -> bool;
+        /// `close`: stops listening and drops connections still handshaking.
+        fn close => call_close() -> ();
+        /// `server-address`.
+        fn server_address => call_server_address() -> Option<String>;
+        /// `server-port`: 0 when not listening.
+        fn server_port => call_server_port() -> u16;
+        /// `max-pending-connections`.
+        fn max_pending_connections => call_max_pending_connections() -> u32;
+        /// `set-max-pending-connections`.
+        fn set_max_pending_connections => call_set_max_pending_connections(n: u32) -> ();
+        /// `handshake-timeout` in milliseconds.
+        fn handshake_timeout => call_handshake_timeout() -> u32;
+        /// `set-handshake-timeout(msecs)`.
+        fn set_handshake_timeout => call_set_handshake_timeout(msecs: u32) -> ();
+        /// `set-deferred-handshake`: queue connections plain (STARTTLS servers).
+        fn set_deferred_handshake => call_set_deferred_handshake(deferred: bool) -> ();
+        /// `wait-for-new-connection(msecs)`.
+        fn wait_for_new_connection => call_wait_for_new_connection(msecs: i32) -> Result<(), ErrorCode>;
+        /// `has-pending-connections`.
+        fn has_pending_connections => call_has_pending_connections() -> bool;
+        /// `process`: accepts and advances handshakes without blocking.
+        fn process => call_process() -> ();
+        /// `take-events`: the queued server events, oldest first.
+        fn take_events => call_take_events() -> Vec<ServerEvent>;
+        /// `add-ca-certificates-pem`: returns how many were added.
+        fn add_ca_certificates_pem => call_add_ca_certificates_pem(pem: &str) -> Result<u32, ErrorCode>;
+        /// `set-protocol`.
+        fn set_protocol => call_set_protocol(protocol: Protocol) -> Result<(), ErrorCode>;
+        /// `set-ciphers-by-name("A:B")`.
+        fn set_ciphers_by_name => call_set_ciphers_by_name(names: &str) -> Result<(), ErrorCode>;
+        /// `set-peer-verify-mode`: how client certificates are requested and checked.
+        fn set_peer_verify_mode => call_set_peer_verify_mode(mode: PeerVerifyMode) -> ();
+    }
+
+    /// `next-pending-connection`: the next encrypted (or, deferred, plain) connection.
+    pub fn next_pending_connection(
+        &self,
+        session: &mut Session,
+    ) -> wasmtime::Result<Option<SslSocket>> {
+        let (api, store) = session.ssl_server_api();
+        Ok(api
+            .call_next_pending_connection(store, self.0)?
+            .map(SslSocket))
+    }
+
+    /// `subscribe`: a pollable that is ready when `process` may make progress. Drop it (with
+    /// [`Pollable::drop`]) before the server.
+    pub fn subscribe(&self, session: &mut Session) -> wasmtime::Result<Pollable> {
+        let (api, store) = session.ssl_server_api();
+        api.call_subscribe(store, self.0).map(Pollable)
+    }
+
+    /// `set-local-certificate`.
+    pub fn set_local_certificate(
+        &self,
+        session: &mut Session,
+        cert: &Certificate,
+    ) -> wasmtime::Result<()> {
+        let (api, store) = session.ssl_server_api();
+        api.call_set_local_certificate(store, self.0, cert.0)
+    }
+
+    /// `set-local-certificate-chain`: the server certificate followed by its intermediates.
+    pub fn set_local_certificate_chain(
+        &self,
+        session: &mut Session,
+        chain: &[&Certificate],
+    ) -> wasmtime::Result<()> {
+        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
+        let (api, store) = session.ssl_server_api();
+        api.call_set_local_certificate_chain(store, self.0, &list)
+    }
+
+    /// `set-private-key`.
+    pub fn set_private_key(&self, session: &mut Session, key: &Key) -> CallResult<()> {
+        let (api, store) = session.ssl_server_api();
+        api.call_set_private_key(store, self.0, key.0)
+    }
+
+    /// `add-sni-identity(host-name, chain, key)`: served to clients asking for `host_name`.
+    pub fn add_sni_identity(
+        &self,
+        session: &mut Session,
+        host_name: &str,
+        chain: &[&Certificate],
+        key: &Key,
+    ) -> CallResult<()> {
+        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
+        let (api, store) = session.ssl_server_api();
+        api.call_add_sni_identity(store, self.0, host_name, &list, key.0)
+    }
+
+    /// `set-ca-certificates`: the CA database client certificates are checked against.
+    pub fn set_ca_certificates(
+        &self,
+        session: &mut Session,
+        certificates: &[&Certificate],
+    ) -> wasmtime::Result<()> {
+        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
+        let (api, store) = session.ssl_server_api();
+        api.call_set_ca_certificates(store, self.0, &list)
+    }
+
+    /// `set-allowed-next-protocols`: the ALPN protocols accepted, most preferred first.
+    pub fn set_allowed_next_protocols(
+        &self,
+        session: &mut Session,
+        protocols: &[&str],
+    ) -> wasmtime::Result<()> {
+        let list: Vec<String> = protocols.iter().map(|p| (*p).to_owned()).collect();
+        let (api, store) = session.ssl_server_api();
+        api.call_set_allowed_next_protocols(store, self.0, &list)
+    }
+
+    /// Drops the server resource (pending connections not taken are dropped with it).
     pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
         session.drop_resource(self.0)
     }

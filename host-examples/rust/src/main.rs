@@ -2,12 +2,15 @@
 //!
 //! - `sslsocket connect HOST PORT ...` connects to a TLS server and prints what happens.
 //! - `sslsocket cert FILE` prints certificate details, like `openssl x509 -noout -text`.
+//! - `sslsocket serve --port P --cert FILE --key FILE ...` runs a TLS server inside the component,
+//!   like `openssl s_server`.
 //! - `sslsocket demo` runs the component against a throwaway TLS server on loopback.
 
 mod cert;
 mod connect;
 mod demo;
 mod report;
+mod serve_command;
 
 use std::process::ExitCode;
 
@@ -25,6 +28,8 @@ struct Cli {
 enum Command {
     /// Connects to HOST:PORT with TLS, prints the handshake result and exchanges data.
     Connect(Box<connect::ConnectArgs>),
+    /// Runs a TLS server inside the component, like `openssl s_server`; prints one line per event.
+    Serve(Box<serve_command::ServeArgs>),
     /// Prints every certificate in FILE (PEM or DER), like `openssl x509 -noout -text`.
     Cert(cert::CertArgs),
     /// Shows the component at work against a throwaway TLS server on 127.0.0.1.
@@ -36,6 +41,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Connect(args) => connect::run(&args),
         Command::Cert(args) => cert::run(&args),
+        Command::Serve(args) => serve_command::run(&args),
         Command::Demo(args) => demo::run(&args),
     };
     match result {

@@ -1,8 +1,8 @@
 //! WIT (kebab-case) names of the component's enums, and conversions back from names.
 
 use crate::{
-    AlternativeName, ErrorCode, KeyAlgorithm, KeyType, Mode, PeerVerifyMode, Protocol, SocketEvent,
-    SocketState, SslError,
+    AlternativeName, ErrorCode, KeyAlgorithm, KeyType, Mode, NextProtocolNegotiationStatus,
+    PeerVerifyMode, Protocol, ServerEvent, SocketEvent, SocketState, SslError,
 };
 
 /// Every `ssl-error` case with its WIT name, in WIT order.
@@ -268,6 +268,50 @@ pub fn event_text(e: &SocketEvent) -> String {
         SocketEvent::StateChanged(s) => format!("{name}({})", socket_state(*s)),
         SocketEvent::Error(code) => format!("{name}({})", error_code_text(code)),
         _ => name.to_owned(),
+    }
+}
+
+/// The WIT case name of a `server-event`.
+pub fn server_event(event: &ServerEvent) -> &'static str {
+    match event {
+        ServerEvent::PendingConnectionAvailable => "pending-connection-available",
+        ServerEvent::HandshakeFailed(_) => "handshake-failed",
+        ServerEvent::HandshakeTimedOut(_) => "handshake-timed-out",
+        ServerEvent::AcceptError(_) => "accept-error",
+    }
+}
+
+/// A `server-event` as one line of text, e.g. `handshake-timed-out(127.0.0.1:5000)`.
+pub fn server_event_text(e: &ServerEvent) -> String {
+    let name = server_event(e);
+    match e {
+        ServerEvent::HandshakeFailed(failure) => {
+            let mut text = format!(
+                "{name}({}: {}",
+                failure.peer_address.as_deref().unwrap_or("unknown peer"),
+                error_code_text(&failure.error)
+            );
+            if !failure.ssl_errors.is_empty() {
+                let list: Vec<&str> = failure.ssl_errors.iter().map(|e| ssl_error(*e)).collect();
+                text.push_str(&format!(" [{}]", list.join(", ")));
+            }
+            text.push(')');
+            text
+        }
+        ServerEvent::HandshakeTimedOut(peer) => {
+            format!("{name}({})", peer.as_deref().unwrap_or("unknown peer"))
+        }
+        ServerEvent::AcceptError(code) => format!("{name}({})", error_code_text(code)),
+        ServerEvent::PendingConnectionAvailable => name.to_owned(),
+    }
+}
+
+/// The WIT name of a `next-protocol-negotiation-status`.
+pub fn next_protocol_negotiation_status(status: NextProtocolNegotiationStatus) -> &'static str {
+    match status {
+        NextProtocolNegotiationStatus::None => "none",
+        NextProtocolNegotiationStatus::Negotiated => "negotiated",
+        NextProtocolNegotiationStatus::Unsupported => "unsupported",
     }
 }
 

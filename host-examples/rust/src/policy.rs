@@ -9,12 +9,18 @@ pub use wasmtime_wasi::sockets::SocketAddrUse;
 /// grant nothing by themselves): the check is on the address the guest then connects to.
 ///
 /// The implicit client-side bind that precedes every TCP connect (unspecified address, port 0) is
-/// always allowed; it grants nothing without a matching connect rule.
+/// always allowed; it grants nothing without a matching connect rule (a server listening on the
+/// unspecified address is still refused at `listen`, which checks the bound address).
+///
+/// Servers: [`NetworkPolicy::loopback_only`] lets the guest bind and listen on 127.0.0.0/8 and ::1
+/// (any port) and accept the loopback clients that reach it; [`NetworkPolicy::allow_listen`] grants
+/// exactly one listening address.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetworkPolicy {
     loopback: bool,
     any: bool,
     connect: Vec<SocketAddr>,
+    listen: Vec<SocketAddr>,
 }
 
 impl NetworkPolicy {
@@ -60,6 +66,17 @@ impl NetworkPolicy {
         Ok(self)
     }
 
+    /// Also allows the guest to bind and listen on exactly `addr` and to accept any client there.
+    /// Port 0 in `addr` means the port the system picks (the guest binds port 0, then listens on
+    /// the port it got); any other port must match exactly.
+    pub fn allow_listen(mut self, addr: SocketAddr) -> Self {
+        let addr = canonical(addr);
+        if !self.listen.contains(&addr) {
+            self.listen.push(addr);
+        }
+        self
+    }
+
     /// Also allows every use of loopback addresses.
     pub fn allow_loopback(mut self) -> Self {
         self.loopback = true;
@@ -89,7 +106,16 @@ impl NetworkPolicy {
         if self.loopback && addr.ip().is_loopback() {
             return true;
         }
-        matches!(usage, SocketAddrUse::TcpConnect) && self.connect.contains(&addr)
+        match usage {
+            SocketAddrUse::TcpConnect => self.connect.contains(&addr),
+            SocketAddrUse::TcpBind => self.listen.contains(&addr),
+            SocketAddrUse::TcpListen => self.listen.iter().any(|rule| {
+                rule.ip() == addr.ip() && (rule.port() == 0 || rule.port() == addr.port())
+            }),
+            // The remote address of a client: whoever reaches a granted listener may connect.
+            SocketAddrUse::TcpAccept => !self.listen.is_empty(),
+            _ => false,
+        }
     }
 }
 
@@ -116,6 +142,41 @@ mod tests {
         assert!(p.permits(sa("[::ffff:127.0.0.1]:443"), SocketAddrUse::TcpConnect));
         assert!(!p.permits(sa("192.0.2.1:443"), SocketAddrUse::TcpConnect));
         assert!(!p.permits(sa("127.0.0.1:53"), SocketAddrUse::UdpSend));
+    }
+
+    #[test]
+    fn loopback_only_lets_servers_listen_on_loopback_only() {
+        let p = NetworkPolicy::loopback_only();
+        assert!(p.permits(sa("127.0.0.1:0"), SocketAddrUse::TcpBind));
+        assert!(p.permits(sa("127.0.0.1:40000"), SocketAddrUse::TcpListen));
+        assert!(p.permits(sa("[::1]:0"), SocketAddrUse::TcpBind));
+        assert!(p.permits(sa("[::1]:40000"), SocketAddrUse::TcpListen));
+        assert!(p.permits(sa("127.0.0.1:50000"), SocketAddrUse::TcpAccept));
+        // The unspecified address may be bound (the implicit bind of connect) but not listened on.
+        assert!(!p.permits(sa("0.0.0.0:40000"), SocketAddrUse::TcpListen));
+        assert!(!p.permits(sa("[::]:40000"), SocketAddrUse::TcpListen));
+        assert!(!p.permits(sa("0.0.0.0:4433"), SocketAddrUse::TcpBind));
+        assert!(!p.permits(sa("192.0.2.1:0"), SocketAddrUse::TcpBind));
+        assert!(!p.permits(sa("192.0.2.1:4433"), SocketAddrUse::TcpListen));
+        assert!(!p.permits(sa("192.0.2.1:50000"), SocketAddrUse::TcpAccept));
+    }
+
+    #[test]
+    fn listen_rules_grant_one_address() {
+        let p = NetworkPolicy::deny_all().allow_listen(sa("127.0.0.1:0"));
+        assert!(p.permits(sa("127.0.0.1:0"), SocketAddrUse::TcpBind));
+        assert!(p.permits(sa("127.0.0.1:40000"), SocketAddrUse::TcpListen));
+        assert!(p.permits(sa("127.0.0.1:50000"), SocketAddrUse::TcpAccept));
+        assert!(!p.permits(sa("[::1]:0"), SocketAddrUse::TcpBind));
+        assert!(!p.permits(sa("127.0.0.2:40000"), SocketAddrUse::TcpListen));
+        assert!(!p.permits(sa("127.0.0.1:443"), SocketAddrUse::TcpConnect));
+
+        let p = NetworkPolicy::deny_all().allow_listen(sa("127.0.0.1:4433"));
+        assert!(p.permits(sa("127.0.0.1:4433"), SocketAddrUse::TcpBind));
+        assert!(p.permits(sa("127.0.0.1:4433"), SocketAddrUse::TcpListen));
+        assert!(!p.permits(sa("127.0.0.1:4434"), SocketAddrUse::TcpBind));
+        assert!(!p.permits(sa("127.0.0.1:4434"), SocketAddrUse::TcpListen));
+        assert!(!NetworkPolicy::deny_all().permits(sa("127.0.0.1:1"), SocketAddrUse::TcpAccept));
     }
 
     #[test]

@@ -1,0 +1,284 @@
+//! `sslsocket serve`: a TLS server inside the component, like `openssl s_server`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow, bail};
+use clap::Args;
+use serde_json::json;
+use sslsocket_host::serve::{self, Behaviour, Event, ServeOptions};
+use sslsocket_host::{
+    Certificate, NetworkPolicy, PeerVerifyMode, Session, SessionConfig, SslServer, names,
+};
+
+use crate::connect::{format_of, load_certificates};
+use crate::report::{Reporter, error_fields};
+
+/// Arguments of `sslsocket serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The IP address to listen on (the guest is granted exactly this address and port).
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// The TCP port; 0 picks a free one. The port is printed first.
+    #[arg(long, value_name = "P")]
+    port: u16,
+    /// The server certificate (PEM or DER); more certificates in the file are sent as its chain.
+    #[arg(long, value_name = "FILE")]
+    cert: PathBuf,
+    /// The private key of --cert (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// Intermediate certificates sent after the server certificate.
+    #[arg(long, value_name = "FILE")]
+    chain: Option<PathBuf>,
+    /// The CA certificates client certificates are checked against.
+    #[arg(long = "ca", value_name = "FILE")]
+    ca: Vec<PathBuf>,
+    /// Require a client certificate valid under --ca (verify-peer).
+    #[arg(long, requires = "ca", conflicts_with = "request_cert")]
+    verify_peer: bool,
+    /// Ask for a client certificate but accept none or an unverified one (query-peer).
+    #[arg(long)]
+    request_cert: bool,
+    /// Comma-separated ALPN protocols accepted, most preferred first (e.g. h2,http/1.1).
+    #[arg(long, value_name = "P,P")]
+    alpn: Option<String>,
+    /// Protocol setting, by WIT name (tls-v1-2, tls-v1-3, secure-protocols...) or TLSv1.2/TLSv1.3.
+    #[arg(long, value_name = "P")]
+    protocol: Option<String>,
+    /// Colon-separated cipher list (OpenSSL or IANA names).
+    #[arg(long, value_name = "A:B")]
+    ciphers: Option<String>,
+    /// Drop clients that have not finished their handshake after MS milliseconds (default 10000).
+    #[arg(long, value_name = "MS")]
+    handshake_timeout: Option<u32>,
+    /// Write every byte received back to the client.
+    #[arg(long, conflicts_with = "www")]
+    echo: bool,
+    /// Answer an HTTP request with a page describing the connection, then close.
+    #[arg(long)]
+    www: bool,
+    /// Exit after N connections have ended (closed, failed or timed out); default: run forever.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<u64>,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `serve`; exit code 0 when it stopped after --max-connections, 1 when it could not listen.
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let out = Reporter::new(args.json);
+    let policy = NetworkPolicy::deny_all().allow_listen(SocketAddr::new(args.bind, args.port));
+    let mut session = Session::new(SessionConfig::new().network(policy))?;
+    let server = session.new_server()?;
+    if let Err(error) = configure(&mut session, server, args) {
+        out.emit(
+            "error",
+            json!({ "error": "invalid-input", "message": format!("{error:#}") }),
+            &format!("error: {error:#}"),
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let address = args.bind.to_string();
+    if let Err(e) = server.listen(&mut session, &address, args.port)? {
+        out.emit(
+            "error",
+            error_fields(&e),
+            &format!("listen: {}", names::error_code_text(&e)),
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let port = server.server_port(&mut session)?;
+    out.emit(
+        "listening",
+        json!({ "address": address, "port": port }),
+        &format!("listening on {}", SocketAddr::new(args.bind, port)),
+    );
+
+    let behaviour = if args.echo {
+        Behaviour::Echo
+    } else if args.www {
+        Behaviour::Www
+    } else {
+        Behaviour::Sink
+    };
+    let mut options = ServeOptions::new(behaviour);
+    options.max_connections = args.max_connections;
+    serve::run(&mut session, server, &options, |_, event| {
+        report(&out, event, "");
+    })?;
+    server.close(&mut session)?;
+    server.drop(&mut session)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints one serve event; `prefix` starts the text line (e.g. `server: `).
+pub fn report(out: &Reporter, event: &Event, prefix: &str) {
+    match event {
+        Event::Accepted(a) => out.emit(
+            "accepted",
+            json!({
+                "id": a.id,
+                "peer": a.peer,
+                "protocol": a.protocol,
+                "cipher": a.cipher,
+                "alpn": a.alpn,
+                "resumed": a.resumed,
+                "group": a.group,
+                "client-certificate": a.client_certificate,
+            }),
+            &format!(
+                "{prefix}accepted #{} from {}: {} {}{}{}{}",
+                a.id,
+                a.peer,
+                a.protocol.as_deref().unwrap_or("(no protocol)"),
+                a.cipher.as_deref().unwrap_or("(no cipher)"),
+                a.group
+                    .as_deref()
+                    .map(|g| format!(", group {g}"))
+                    .unwrap_or_default(),
+                a.alpn
+                    .as_deref()
+                    .map(|p| format!(", ALPN {p}"))
+                    .unwrap_or_default(),
+                match (&a.client_certificate, a.resumed) {
+                    (Some(subject), r) => format!(
+                        ", client certificate {subject}{}",
+                        if r { ", resumed" } else { "" }
+                    ),
+                    (None, true) => ", resumed".to_owned(),
+                    (None, false) => String::new(),
+                }
+            ),
+        ),
+        Event::HandshakeFailed {
+            peer,
+            error,
+            ssl_errors,
+        } => {
+            let (name, message) = names::error_code(error);
+            let list: Vec<&str> = ssl_errors.iter().map(|e| names::ssl_error(*e)).collect();
+            out.emit(
+                "handshake-failed",
+                json!({ "peer": peer, "error": name, "message": message, "ssl-errors": list }),
+                &format!(
+                    "{prefix}handshake failed from {}: {}{}",
+                    peer.as_deref().unwrap_or("unknown peer"),
+                    names::error_code_text(error),
+                    if list.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", list.join(", "))
+                    }
+                ),
+            );
+        }
+        Event::HandshakeTimedOut { peer } => out.emit(
+            "handshake-timed-out",
+            json!({ "peer": peer }),
+            &format!(
+                "{prefix}handshake timed out: {} dropped",
+                peer.as_deref().unwrap_or("unknown peer")
+            ),
+        ),
+        Event::AcceptError(e) => out.emit(
+            "accept-error",
+            error_fields(e),
+            &format!("{prefix}accept error: {}", names::error_code_text(e)),
+        ),
+        Event::Received { id, bytes } => out.emit(
+            "received",
+            json!({ "id": id, "bytes": bytes }),
+            &format!("{prefix}#{id}: received {bytes} bytes"),
+        ),
+        Event::Closed { id, peer, error } => {
+            let (name, message) = error.as_ref().map_or((None, None), |e| {
+                let (n, m) = names::error_code(e);
+                (Some(n), m)
+            });
+            out.emit(
+                "closed",
+                json!({ "id": id, "peer": peer, "error": name, "message": message }),
+                &format!(
+                    "{prefix}#{id} from {peer} closed{}",
+                    error
+                        .as_ref()
+                        .map(|e| format!(": {}", names::error_code_text(e)))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+    }
+}
+
+/// Applies identity, CA, verification, ALPN, protocol, cipher and timeout options.
+fn configure(session: &mut Session, server: SslServer, args: &ServeArgs) -> anyhow::Result<()> {
+    let mut chain = load_certificates(session, &args.cert)?;
+    if chain.is_empty() {
+        bail!("{}: no certificate", args.cert.display());
+    }
+    if let Some(path) = &args.chain {
+        chain.extend(load_certificates(session, path)?);
+    }
+    let refs: Vec<&Certificate> = chain.iter().collect();
+    server.set_local_certificate_chain(session, &refs)?;
+    for cert in chain {
+        cert.drop(session)?;
+    }
+    let data =
+        std::fs::read(&args.key).with_context(|| format!("cannot read {}", args.key.display()))?;
+    let key = session
+        .private_key_from_data(&data, format_of(&data))?
+        .map_err(|e| anyhow!("{}: {}", args.key.display(), names::error_code_text(&e)))?;
+    server
+        .set_private_key(session, &key)?
+        .map_err(|e| anyhow!("{}: {}", args.key.display(), names::error_code_text(&e)))?;
+    key.drop(session)?;
+
+    if !args.ca.is_empty() {
+        let mut cas = Vec::new();
+        for path in &args.ca {
+            cas.extend(load_certificates(session, path)?);
+        }
+        let refs: Vec<&Certificate> = cas.iter().collect();
+        server.set_ca_certificates(session, &refs)?;
+        for cert in cas {
+            cert.drop(session)?;
+        }
+    }
+    let mode = if args.verify_peer {
+        PeerVerifyMode::VerifyPeer
+    } else if args.request_cert {
+        PeerVerifyMode::QueryPeer
+    } else {
+        PeerVerifyMode::VerifyNone
+    };
+    server.set_peer_verify_mode(session, mode)?;
+    if let Some(list) = &args.alpn {
+        let protocols: Vec<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        server.set_allowed_next_protocols(session, &protocols)?;
+    }
+    if let Some(name) = &args.protocol {
+        let protocol =
+            names::parse_protocol(name).ok_or_else(|| anyhow!("unknown protocol `{name}`"))?;
+        server
+            .set_protocol(session, protocol)?
+            .map_err(|e| anyhow!("--protocol {name}: {}", names::error_code_text(&e)))?;
+    }
+    if let Some(ciphers) = &args.ciphers {
+        server
+            .set_ciphers_by_name(session, ciphers)?
+            .map_err(|e| anyhow!("--ciphers: {}", names::error_code_text(&e)))?;
+    }
+    if let Some(ms) = args.handshake_timeout {
+        server.set_handshake_timeout(session, ms)?;
+    }
+    Ok(())
+}
