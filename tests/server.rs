@@ -1,0 +1,1383 @@
+//! The `ssl-server` resource (QSslServer inside the component) against real clients on 127.0.0.1:
+//! `openssl s_client` (TLS 1.2 and 1.3, every cipher suite, client certificates required /
+//! optional / not asked), Python's `ssl`, raw TCP (silent and garbage-sending clients), and the
+//! component's own `ssl-socket` (component to component: ALPN, resumption, SNI, STARTTLS).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+use sslsocket_host::testpki::{Authority, Usage};
+use sslsocket_host::{
+    Certificate, EncodingFormat, ErrorCode, Mode, NetworkPolicy, NextProtocolNegotiationStatus,
+    PeerVerifyMode, Protocol, ServerEvent, Session, SessionConfig, SocketState, SslServer,
+    SslSocket,
+};
+
+const WAIT: Duration = Duration::from_millis(WAIT_MS as u64);
+
+// ----- helpers -----
+
+/// A listening `ssl-server` in its own component instance.
+struct Srv {
+    session: Session,
+    server: SslServer,
+    port: u16,
+}
+
+impl Srv {
+    /// A server on 127.0.0.1 (port 0) with this chain (PEM, leaf first) and key; `configure` runs
+    /// before `listen`.
+    fn start(
+        chain_pem: &[&str],
+        key_pem: &str,
+        configure: impl FnOnce(&mut Session, SslServer),
+    ) -> Self {
+        let mut session = session();
+        let server = session.new_server().unwrap();
+        let chain: Vec<Certificate> = chain_pem
+            .iter()
+            .map(|pem| session.certificate_from_pem(pem).unwrap().unwrap())
+            .collect();
+        let refs: Vec<&Certificate> = chain.iter().collect();
+        server
+            .set_local_certificate_chain(&mut session, &refs)
+            .unwrap();
+        let key = session
+            .private_key_from_data(key_pem.as_bytes(), EncodingFormat::Pem)
+            .unwrap()
+            .unwrap();
+        server.set_private_key(&mut session, &key).unwrap().unwrap();
+        configure(&mut session, server);
+        server
+            .listen(&mut session, "127.0.0.1", 0)
+            .unwrap()
+            .expect("listen");
+        let port = server.server_port(&mut session).unwrap();
+        assert_ne!(port, 0);
+        Self {
+            session,
+            server,
+            port,
+        }
+    }
+
+    /// The test PKI's server identity (leaf + CA).
+    fn with_pki(pki: &TestPki, configure: impl FnOnce(&mut Session, SslServer)) -> Self {
+        Self::start(
+            &[&pki.server.cert_pem, &pki.ca.cert_pem],
+            &pki.server.key_pem,
+            configure,
+        )
+    }
+
+    /// Waits for the next encrypted connection and takes it.
+    fn accept(&mut self) -> SslSocket {
+        let waited = self
+            .server
+            .wait_for_new_connection(&mut self.session, WAIT_MS)
+            .unwrap();
+        let events = self.server.take_events(&mut self.session).unwrap();
+        assert_eq!(waited, Ok(()), "no connection; server events {events:?}");
+        self.server
+            .next_pending_connection(&mut self.session)
+            .unwrap()
+            .expect("a pending connection")
+    }
+
+    /// Processes the server (polling its pollable) until `done` holds for the events collected so
+    /// far; returns them. Panics after `timeout`.
+    fn events_until(
+        &mut self,
+        timeout: Duration,
+        mut done: impl FnMut(&[ServerEvent], bool) -> bool,
+    ) -> Vec<ServerEvent> {
+        let deadline = Instant::now() + timeout;
+        let mut events = Vec::new();
+        loop {
+            self.server.process(&mut self.session).unwrap();
+            events.extend(self.server.take_events(&mut self.session).unwrap());
+            let pending = self
+                .server
+                .has_pending_connections(&mut self.session)
+                .unwrap();
+            if done(&events, pending) {
+                return events;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server events so far: {events:?} (pending: {pending})"
+            );
+            let pollable = self.server.subscribe(&mut self.session).unwrap();
+            self.session
+                .poll(&[&pollable], Some(Duration::from_millis(50)))
+                .unwrap();
+            pollable.drop(&mut self.session).unwrap();
+        }
+    }
+}
+
+fn is_failed(e: &ServerEvent) -> bool {
+    matches!(e, ServerEvent::HandshakeFailed(_))
+}
+
+/// `openssl s_client` with stdin kept open, stdout and stderr collected.
+struct SClient {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    output: Arc<Mutex<String>>,
+}
+
+impl SClient {
+    fn start(port: u16, args: &[&str]) -> Self {
+        let mut child = Command::new("openssl")
+            .arg("s_client")
+            .arg("-connect")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("openssl s_client");
+        let stdin = child.stdin.take();
+        let output = Arc::new(Mutex::new(String::new()));
+        for mut stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = Arc::clone(&output);
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    output
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        Self {
+            child,
+            stdin,
+            output,
+        }
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    fn wait_for_output(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.output().contains(needle) {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    /// Closes stdin, waits for the process to end (killing it after 10 s); returns the output.
+    fn finish(mut self) -> String {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        thread::sleep(Duration::from_millis(20));
+        self.output()
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// One s_client connection with `args`: returns the server's view (protocol, cipher) and
+/// s_client's output after a line from the server reached it.
+fn s_client_round(srv: &mut Srv, args: &[&str]) -> (Option<Protocol>, Option<String>, String) {
+    let client = SClient::start(srv.port, args);
+    let socket = srv.accept();
+    let session = &mut srv.session;
+    let protocol = socket.session_protocol(session).unwrap();
+    let cipher = socket.current_cipher(session).unwrap().map(|c| c.name);
+    assert_eq!(socket.mode(session).unwrap(), Mode::SslServer);
+    socket
+        .write_all(session, b"hello from the component server\n", WAIT_MS)
+        .unwrap()
+        .unwrap();
+    assert!(
+        client.wait_for_output("hello from the component server"),
+        "{}",
+        client.output()
+    );
+    socket.disconnect_from_host(session).unwrap();
+    let output = client.finish();
+    socket.drop(session).unwrap();
+    (protocol, cipher, output)
+}
+
+/// Drives a component client and a server (two instances) from one thread until the client's
+/// handshake ends; returns whether the client is encrypted, the accepted socket (if the server
+/// finished its side) and the server's events.
+fn c2c_connect(
+    cs: &mut Session,
+    client: SslSocket,
+    host: &str,
+    srv: &mut Srv,
+) -> (bool, Option<SslSocket>, Vec<ServerEvent>) {
+    client
+        .connect_to_host_encrypted(cs, host, srv.port)
+        .unwrap()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let mut accepted = None;
+    let mut events = Vec::new();
+    loop {
+        client.process(cs).unwrap();
+        srv.server.process(&mut srv.session).unwrap();
+        events.extend(srv.server.take_events(&mut srv.session).unwrap());
+        if accepted.is_none() {
+            accepted = srv
+                .server
+                .next_pending_connection(&mut srv.session)
+                .unwrap();
+        }
+        let encrypted = client.is_encrypted(cs).unwrap();
+        let failed = client.state(cs).unwrap() == SocketState::Unconnected;
+        let server_done = accepted.is_some() || events.iter().any(is_failed);
+        if (encrypted && accepted.is_some()) || (failed && server_done) {
+            return (encrypted, accepted, events);
+        }
+        if Instant::now() > deadline {
+            let client_events = event_names(&client.take_events(cs).unwrap());
+            panic!("c2c handshake stuck: client {client_events:?}, server {events:?}");
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Sends `data` from `from` and reads it on `to` (different instances, driven from one thread).
+fn c2c_send(fs: &mut Session, from: SslSocket, ts: &mut Session, to: SslSocket, data: &[u8]) {
+    from.write(fs, data).unwrap().unwrap();
+    let deadline = Instant::now() + WAIT;
+    let mut got = Vec::new();
+    while got.len() < data.len() {
+        from.process(fs).unwrap();
+        to.process(ts).unwrap();
+        got.extend(to.read_all(ts).unwrap().unwrap());
+        assert!(Instant::now() < deadline, "received only {got:?}");
+        thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(got, data);
+}
+
+/// Closes both ends and drops them.
+fn c2c_close(cs: &mut Session, client: SslSocket, ss: &mut Session, server_side: SslSocket) {
+    client.disconnect_from_host(cs).unwrap();
+    let deadline = Instant::now() + WAIT;
+    while client.state(cs).unwrap() != SocketState::Unconnected && Instant::now() < deadline {
+        client.process(cs).unwrap();
+        server_side.process(ss).unwrap();
+        thread::sleep(Duration::from_millis(1));
+    }
+    server_side.disconnect_from_host(ss).unwrap();
+    server_side.drop(ss).unwrap();
+    client.drop(cs).unwrap();
+}
+
+fn subject_of(session: &mut Session, cert: Option<Certificate>) -> Option<String> {
+    cert.map(|c| {
+        let subject = c.subject(session).unwrap();
+        c.drop(session).unwrap();
+        subject
+    })
+}
+
+// ----- openssl s_client: protocols and cipher suites -----
+
+const TLS13_SUITES: &[&str] = &[
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+];
+const ECDSA_SUITES: &[&str] = &[
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+];
+const RSA_SUITES: &[&str] = &[
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+];
+
+#[test]
+fn s_client_tls13_every_suite() {
+    let pki = TestPki::new("srv-tls13", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |_, _| {});
+    for suite in TLS13_SUITES {
+        let (protocol, cipher, output) = s_client_round(
+            &mut srv,
+            &[
+                "-tls1_3",
+                "-ciphersuites",
+                suite,
+                "-CAfile",
+                path(&pki.ca_pem),
+                "-verify_return_error",
+                "-servername",
+                "localhost",
+            ],
+        );
+        assert_eq!(protocol, Some(Protocol::TlsV13), "{suite}");
+        assert_eq!(cipher.as_deref(), Some(*suite));
+        assert!(
+            output.contains(&format!("New, TLSv1.3, Cipher is {suite}")),
+            "{suite}: {output}"
+        );
+        assert!(output.contains("Verify return code: 0 (ok)"), "{output}");
+    }
+}
+
+#[test]
+fn s_client_tls12_every_ecdsa_suite() {
+    let pki = TestPki::new("srv-tls12-ec", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |_, _| {});
+    for suite in ECDSA_SUITES {
+        let (protocol, cipher, output) = s_client_round(
+            &mut srv,
+            &["-tls1_2", "-cipher", suite, "-CAfile", path(&pki.ca_pem)],
+        );
+        assert_eq!(protocol, Some(Protocol::TlsV12), "{suite}");
+        assert_eq!(cipher.as_deref(), Some(*suite));
+        assert!(
+            output.contains(&format!("New, TLSv1.2, Cipher is {suite}")),
+            "{suite}: {output}"
+        );
+    }
+}
+
+#[test]
+fn s_client_tls12_every_rsa_suite() {
+    let pki = TestPki::new("srv-tls12-rsa", KeyKind::Rsa2048);
+    let mut srv = Srv::with_pki(&pki, |_, _| {});
+    for suite in RSA_SUITES {
+        let (protocol, cipher, output) = s_client_round(
+            &mut srv,
+            &["-tls1_2", "-cipher", suite, "-CAfile", path(&pki.ca_pem)],
+        );
+        assert_eq!(protocol, Some(Protocol::TlsV12), "{suite}");
+        assert_eq!(cipher.as_deref(), Some(*suite));
+        assert!(
+            output.contains(&format!("New, TLSv1.2, Cipher is {suite}")),
+            "{suite}: {output}"
+        );
+    }
+    // The RSA server also speaks TLS 1.3 (RSA-PSS signatures).
+    let (protocol, _, output) =
+        s_client_round(&mut srv, &["-tls1_3", "-CAfile", path(&pki.ca_pem)]);
+    assert_eq!(protocol, Some(Protocol::TlsV13), "{output}");
+}
+
+#[test]
+fn server_side_protocol_and_cipher_settings_decide() {
+    let pki = TestPki::new("srv-settings", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        server
+            .set_ciphers_by_name(
+                session,
+                "TLS_CHACHA20_POLY1305_SHA256:ECDHE-ECDSA-AES256-GCM-SHA384",
+            )
+            .unwrap()
+            .unwrap();
+    });
+    let (protocol, cipher, _) = s_client_round(&mut srv, &["-CAfile", path(&pki.ca_pem)]);
+    assert_eq!(protocol, Some(Protocol::TlsV13));
+    assert_eq!(cipher.as_deref(), Some("TLS_CHACHA20_POLY1305_SHA256"));
+    let (protocol, cipher, _) =
+        s_client_round(&mut srv, &["-tls1_2", "-CAfile", path(&pki.ca_pem)]);
+    assert_eq!(protocol, Some(Protocol::TlsV12));
+    assert_eq!(cipher.as_deref(), Some("ECDHE-ECDSA-AES256-GCM-SHA384"));
+
+    let mut srv12 = Srv::with_pki(&pki, |session, server| {
+        server
+            .set_protocol(session, Protocol::TlsV12)
+            .unwrap()
+            .unwrap();
+    });
+    let (protocol, _, _) = s_client_round(&mut srv12, &["-CAfile", path(&pki.ca_pem)]);
+    assert_eq!(protocol, Some(Protocol::TlsV12));
+    // A TLS 1.3-only client is refused.
+    let client = SClient::start(srv12.port, &["-tls1_3"]);
+    let events = srv12.events_until(WAIT, |events, _| events.iter().any(is_failed));
+    let output = client.finish();
+    assert!(events.iter().any(is_failed), "{events:?}");
+    assert!(output.contains("alert"), "{output}");
+}
+
+// ----- client certificates -----
+
+#[test]
+fn verify_peer_requires_a_valid_client_certificate() {
+    let pki = TestPki::new("srv-verify-peer", KeyKind::EcdsaP256);
+    let ca_pem = pki.ca.cert_pem.clone();
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        let ca = session.certificate_from_pem(&ca_pem).unwrap().unwrap();
+        server.set_ca_certificates(session, &[&ca]).unwrap();
+        server
+            .set_peer_verify_mode(session, PeerVerifyMode::VerifyPeer)
+            .unwrap();
+    });
+
+    for version in ["-tls1_3", "-tls1_2"] {
+        // With the client certificate: accepted, and the accepted socket shows it.
+        let client = SClient::start(
+            srv.port,
+            &[
+                version,
+                "-msg",
+                "-CAfile",
+                path(&pki.ca_pem),
+                "-cert",
+                path(&pki.client_cert),
+                "-key",
+                path(&pki.client_key),
+            ],
+        );
+        let socket = srv.accept();
+        let session = &mut srv.session;
+        let peer = socket
+            .peer_certificate(session)
+            .unwrap()
+            .expect("client certificate");
+        assert_eq!(peer.subject(session).unwrap(), CLIENT_SUBJECT);
+        assert_eq!(peer.to_der(session).unwrap(), pki.client.cert_der);
+        peer.drop(session).unwrap();
+        assert_eq!(
+            socket.peer_chain_subjects(session).unwrap()[0],
+            CLIENT_SUBJECT
+        );
+        assert!(socket.ssl_errors(session).unwrap().is_empty());
+        socket.disconnect_from_host(session).unwrap();
+        socket.drop(session).unwrap();
+        let output = client.finish();
+        assert!(output.contains("CertificateRequest"), "{output}");
+
+        // Without: the handshake fails on the server, which queues handshake-failed.
+        let client = SClient::start(srv.port, &[version, "-CAfile", path(&pki.ca_pem)]);
+        let events = srv.events_until(WAIT, |events, _| events.iter().any(is_failed));
+        let output = client.finish();
+        let failure = events
+            .iter()
+            .find_map(|e| match e {
+                ServerEvent::HandshakeFailed(f) => Some(f.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert!(
+            matches!(failure.error, ErrorCode::SslHandshakeFailed(_)),
+            "{failure:?}"
+        );
+        assert_eq!(
+            failure
+                .peer_address
+                .as_deref()
+                .map(|a| a.starts_with("127.0.0.1")),
+            Some(true)
+        );
+        assert!(
+            !srv.server
+                .has_pending_connections(&mut srv.session)
+                .unwrap()
+        );
+        assert!(output.contains("alert"), "{version}: {output}");
+    }
+
+    // A certificate from another CA is refused too, with the reason in ssl-errors.
+    let other = Authority::new("some other CA").unwrap();
+    let stranger = other.issue("stranger", &[], Usage::Client).unwrap();
+    let cert = pki.dir.write("stranger.pem", &stranger.cert_pem);
+    let key = pki.dir.write("stranger.key", &stranger.key_pem);
+    let client = SClient::start(srv.port, &["-cert", path(&cert), "-key", path(&key)]);
+    let events = srv.events_until(WAIT, |events, _| events.iter().any(is_failed));
+    client.finish();
+    let Some(ServerEvent::HandshakeFailed(failure)) = events.iter().find(|e| is_failed(e)) else {
+        panic!("{events:?}");
+    };
+    assert!(!failure.ssl_errors.is_empty(), "{failure:?}");
+}
+
+#[test]
+fn query_peer_asks_but_accepts_any_or_none() {
+    let pki = TestPki::new("srv-query-peer", KeyKind::EcdsaP256);
+    let ca_pem = pki.ca.cert_pem.clone();
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        let ca = session.certificate_from_pem(&ca_pem).unwrap().unwrap();
+        server.set_ca_certificates(session, &[&ca]).unwrap();
+        server
+            .set_peer_verify_mode(session, PeerVerifyMode::QueryPeer)
+            .unwrap();
+    });
+
+    // No certificate: accepted, none seen; the CertificateRequest was sent.
+    let client = SClient::start(srv.port, &["-msg", "-CAfile", path(&pki.ca_pem)]);
+    let socket = srv.accept();
+    assert!(socket.peer_certificate(&mut srv.session).unwrap().is_none());
+    socket.disconnect_from_host(&mut srv.session).unwrap();
+    socket.drop(&mut srv.session).unwrap();
+    let output = client.finish();
+    assert!(output.contains("CertificateRequest"), "{output}");
+
+    // A valid certificate: accepted and shown.
+    let client = SClient::start(
+        srv.port,
+        &[
+            "-cert",
+            path(&pki.client_cert),
+            "-key",
+            path(&pki.client_key),
+        ],
+    );
+    let socket = srv.accept();
+    let peer = socket.peer_certificate(&mut srv.session).unwrap();
+    assert_eq!(
+        subject_of(&mut srv.session, peer).as_deref(),
+        Some(CLIENT_SUBJECT)
+    );
+    assert!(socket.ssl_errors(&mut srv.session).unwrap().is_empty());
+    socket.drop(&mut srv.session).unwrap();
+    client.finish();
+
+    // An unverifiable certificate: accepted, errors reported.
+    let other = Authority::new("some other CA").unwrap();
+    let stranger = other.issue("stranger", &[], Usage::Client).unwrap();
+    let cert = pki.dir.write("stranger.pem", &stranger.cert_pem);
+    let key = pki.dir.write("stranger.key", &stranger.key_pem);
+    let client = SClient::start(srv.port, &["-cert", path(&cert), "-key", path(&key)]);
+    let socket = srv.accept();
+    let peer = socket.peer_certificate(&mut srv.session).unwrap();
+    assert_eq!(
+        subject_of(&mut srv.session, peer).as_deref(),
+        Some("CN=stranger, O=sslsocket test")
+    );
+    let errors = socket.ssl_error_report(&mut srv.session).unwrap();
+    assert!(!errors.is_empty(), "query-peer reports the errors");
+    socket.drop(&mut srv.session).unwrap();
+    client.finish();
+}
+
+#[test]
+fn verify_none_sends_no_certificate_request() {
+    let pki = TestPki::new("srv-verify-none", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        server
+            .set_peer_verify_mode(session, PeerVerifyMode::VerifyNone)
+            .unwrap();
+    });
+    let client = SClient::start(
+        srv.port,
+        &[
+            "-msg",
+            "-cert",
+            path(&pki.client_cert),
+            "-key",
+            path(&pki.client_key),
+        ],
+    );
+    let socket = srv.accept();
+    assert!(socket.peer_certificate(&mut srv.session).unwrap().is_none());
+    socket.disconnect_from_host(&mut srv.session).unwrap();
+    socket.drop(&mut srv.session).unwrap();
+    let output = client.finish();
+    assert!(!output.contains("CertificateRequest"), "{output}");
+    assert!(
+        output.contains("No client certificate CA names sent"),
+        "{output}"
+    );
+}
+
+// ----- Python ssl -----
+
+const PY_CLIENT: &str = r#"
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.set_alpn_protocols(["h2", "http/1.1"])
+with socket.create_connection(("127.0.0.1", port)) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+        tls.sendall(b"ping from python\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = tls.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        print("VERSION", tls.version())
+        print("CIPHER", tls.cipher()[0])
+        print("ALPN", tls.selected_alpn_protocol())
+        print("GOT", data.decode().strip())
+"#;
+
+#[test]
+fn python_ssl_client() {
+    let pki = TestPki::new("srv-python", KeyKind::EcdsaP256);
+    let script = pki.dir.write("client.py", PY_CLIENT);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        server
+            .set_allowed_next_protocols(session, &["http/1.1"])
+            .unwrap();
+    });
+    let port = srv.port.to_string();
+    let ca = pki.ca_pem.clone();
+    let python = thread::spawn(move || {
+        Command::new("python3")
+            .arg(script)
+            .arg(port)
+            .arg(ca)
+            .output()
+            .expect("python3")
+    });
+    let socket = srv.accept();
+    let session = &mut srv.session;
+    assert_eq!(
+        socket.next_negotiated_protocol(session).unwrap().as_deref(),
+        Some("http/1.1")
+    );
+    assert_eq!(
+        socket.next_protocol_negotiation_status(session).unwrap(),
+        NextProtocolNegotiationStatus::Negotiated
+    );
+    while !socket.can_read_line(session).unwrap() {
+        socket
+            .wait_for_ready_read(session, WAIT_MS)
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(
+        socket.read_line(session, 0).unwrap().unwrap(),
+        b"ping from python\n"
+    );
+    socket
+        .write_all(session, b"pong from the component\n", WAIT_MS)
+        .unwrap()
+        .unwrap();
+    let output = python.join().unwrap();
+    socket.disconnect_from_host(session).unwrap();
+    socket.drop(session).unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("VERSION TLSv1.3"), "{stdout}");
+    assert!(stdout.contains("ALPN http/1.1"), "{stdout}");
+    assert!(stdout.contains("GOT pong from the component"), "{stdout}");
+}
+
+// ----- component to component -----
+
+#[test]
+fn component_to_component() {
+    let pki = TestPki::new("srv-c2c", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |_, _| {});
+    let mut cs = session();
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    let (encrypted, accepted, events) = c2c_connect(&mut cs, client, "localhost", &mut srv);
+    assert!(encrypted, "{events:?}");
+    let server_side = accepted.unwrap();
+    let ss = &mut srv.session;
+    assert_eq!(server_side.mode(ss).unwrap(), Mode::SslServer);
+    assert_eq!(client.mode(&mut cs).unwrap(), Mode::SslClient);
+    assert_eq!(
+        server_side.current_cipher(ss).unwrap(),
+        client.current_cipher(&mut cs).unwrap()
+    );
+    assert_eq!(
+        server_side.session_protocol(ss).unwrap(),
+        client.session_protocol(&mut cs).unwrap()
+    );
+    let group = server_side.key_exchange_group(ss).unwrap();
+    assert!(group.is_some());
+    assert_eq!(group, client.key_exchange_group(&mut cs).unwrap());
+    assert_eq!(
+        client.peer_chain_subjects(&mut cs).unwrap(),
+        vec![SERVER_SUBJECT.to_owned(), CA_SUBJECT.to_owned()]
+    );
+    c2c_send(&mut cs, client, ss, server_side, b"client to server\n");
+    c2c_send(ss, server_side, &mut cs, client, b"server to client\n");
+    let big = pattern(300_000, 7);
+    c2c_send(&mut cs, client, ss, server_side, &big);
+    c2c_close(&mut cs, client, ss, server_side);
+}
+
+#[test]
+fn accepted_socket_knows_its_addresses() {
+    let pki = TestPki::new("srv-addresses", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |_, _| {});
+    let mut cs = session();
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    let (_, accepted, _) = c2c_connect(&mut cs, client, "localhost", &mut srv);
+    let server_side = accepted.unwrap();
+    let ss = &mut srv.session;
+    assert_eq!(server_side.state(ss).unwrap(), SocketState::Connected);
+    assert_eq!(server_side.local_port(ss).unwrap(), srv.port);
+    assert_eq!(
+        server_side.local_address(ss).unwrap().as_deref(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        server_side.peer_address(ss).unwrap(),
+        client.local_address(&mut cs).unwrap()
+    );
+    // Qt's peerPort of an accepted socket is the client's port.
+    assert_eq!(
+        server_side.peer_port(ss).unwrap(),
+        client.local_port(&mut cs).unwrap(),
+        "peer-port of the accepted socket"
+    );
+}
+
+#[test]
+fn alpn_agreement_and_disagreement() {
+    let pki = TestPki::new("srv-alpn", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        server
+            .set_allowed_next_protocols(session, &["http/1.1"])
+            .unwrap();
+    });
+    let mut cs = session();
+
+    // Agreement: the client offers h2 and http/1.1, the server takes http/1.1.
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    client
+        .set_allowed_next_protocols(&mut cs, &["h2", "http/1.1"])
+        .unwrap();
+    assert_eq!(
+        client.allowed_next_protocols(&mut cs).unwrap(),
+        vec!["h2".to_owned(), "http/1.1".to_owned()]
+    );
+    assert_eq!(
+        client.next_protocol_negotiation_status(&mut cs).unwrap(),
+        NextProtocolNegotiationStatus::None
+    );
+    let (encrypted, accepted, events) = c2c_connect(&mut cs, client, "localhost", &mut srv);
+    assert!(encrypted, "{events:?}");
+    let server_side = accepted.unwrap();
+    for (session, socket) in [(&mut cs, client), (&mut srv.session, server_side)] {
+        assert_eq!(
+            socket.next_negotiated_protocol(session).unwrap().as_deref(),
+            Some("http/1.1")
+        );
+        assert_eq!(
+            socket.next_protocol_negotiation_status(session).unwrap(),
+            NextProtocolNegotiationStatus::Negotiated
+        );
+    }
+    c2c_close(&mut cs, client, &mut srv.session, server_side);
+
+    // The client offers nothing: no ALPN. The client's status is none; the server, which has a
+    // list, reports unsupported (the component's rule: a list was set and nothing was agreed; a
+    // Qt/OpenSSL server would stay at none because its ALPN callback never runs).
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    let (encrypted, accepted, _) = c2c_connect(&mut cs, client, "localhost", &mut srv);
+    assert!(encrypted);
+    let server_side = accepted.unwrap();
+    assert_eq!(client.next_negotiated_protocol(&mut cs).unwrap(), None);
+    assert_eq!(
+        client.next_protocol_negotiation_status(&mut cs).unwrap(),
+        NextProtocolNegotiationStatus::None
+    );
+    assert_eq!(
+        server_side
+            .next_negotiated_protocol(&mut srv.session)
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        server_side
+            .next_protocol_negotiation_status(&mut srv.session)
+            .unwrap(),
+        NextProtocolNegotiationStatus::Unsupported
+    );
+    c2c_close(&mut cs, client, &mut srv.session, server_side);
+
+    // The client offers, a server without ALPN ignores it: encrypted, client status unsupported.
+    let mut plain = Srv::with_pki(&pki, |_, _| {});
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    client
+        .set_allowed_next_protocols(&mut cs, &["h2", "http/1.1"])
+        .unwrap();
+    let (encrypted, accepted, _) = c2c_connect(&mut cs, client, "localhost", &mut plain);
+    assert!(encrypted);
+    let server_side = accepted.unwrap();
+    assert_eq!(client.next_negotiated_protocol(&mut cs).unwrap(), None);
+    assert_eq!(
+        client.next_protocol_negotiation_status(&mut cs).unwrap(),
+        NextProtocolNegotiationStatus::Unsupported
+    );
+    assert_eq!(
+        server_side
+            .next_negotiated_protocol(&mut plain.session)
+            .unwrap(),
+        None
+    );
+    c2c_close(&mut cs, client, &mut plain.session, server_side);
+}
+
+#[test]
+fn alpn_without_overlap_is_refused_with_no_application_protocol() {
+    let pki = TestPki::new("srv-alpn-none", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        server
+            .set_allowed_next_protocols(session, &["http/1.1"])
+            .unwrap();
+    });
+    let mut cs = session();
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    client.set_allowed_next_protocols(&mut cs, &["h2"]).unwrap();
+    let (encrypted, accepted, events) = c2c_connect(&mut cs, client, "localhost", &mut srv);
+    assert!(!encrypted);
+    assert!(accepted.is_none());
+    let Some(ServerEvent::HandshakeFailed(failure)) = events.iter().find(|e| is_failed(e)) else {
+        panic!("no handshake-failed: {events:?}");
+    };
+    assert!(
+        matches!(&failure.error, ErrorCode::SslHandshakeFailed(_)),
+        "{failure:?}"
+    );
+    // The server says why: rustls sends the no_application_protocol alert (RFC 7301 §3.2).
+    let error = client.error(&mut cs).unwrap();
+    assert!(
+        matches!(&error, Some(ErrorCode::SslHandshakeFailed(m)) if m.contains("NoApplicationProtocol") || m.to_lowercase().contains("application protocol")),
+        "client error: {error:?}; server event: {failure:?}"
+    );
+    // The failure names the client, like every other handshake-failed event.
+    assert_eq!(
+        failure.peer_address,
+        client
+            .local_address(&mut cs)
+            .unwrap()
+            .map(|a| format!("{a}:{}", client.local_port(&mut cs).unwrap())),
+        "{failure:?}"
+    );
+    client.drop(&mut cs).unwrap();
+}
+
+fn resumption(protocol: Protocol) {
+    let pki = TestPki::new("srv-resume", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |_, _| {});
+    let mut cs = session();
+    let mut resumed = Vec::new();
+    for round in 0..2 {
+        let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+        client.set_protocol(&mut cs, protocol).unwrap().unwrap();
+        let (encrypted, accepted, events) = c2c_connect(&mut cs, client, "localhost", &mut srv);
+        assert!(encrypted, "round {round}: {events:?}");
+        let server_side = accepted.unwrap();
+        assert_eq!(
+            client.session_protocol(&mut cs).unwrap(),
+            Some(protocol),
+            "round {round}"
+        );
+        resumed.push((
+            client.session_resumed(&mut cs).unwrap(),
+            server_side.session_resumed(&mut srv.session).unwrap(),
+        ));
+        // A round trip, so the client also reads the TLS 1.3 tickets sent after the handshake.
+        c2c_send(
+            &mut srv.session,
+            server_side,
+            &mut cs,
+            client,
+            b"tickets first\n",
+        );
+        c2c_send(&mut cs, client, &mut srv.session, server_side, b"thanks\n");
+        c2c_close(&mut cs, client, &mut srv.session, server_side);
+    }
+    assert_eq!(
+        resumed,
+        vec![(false, false), (true, true)],
+        "(client, server) session-resumed per connection"
+    );
+}
+
+#[test]
+fn resumption_tls13_same_session() {
+    resumption(Protocol::TlsV13);
+}
+
+#[test]
+fn resumption_tls12_same_session() {
+    resumption(Protocol::TlsV12);
+}
+
+#[test]
+fn sni_picks_the_identity() {
+    let pki = TestPki::new("srv-sni", KeyKind::EcdsaP256);
+    let other = pki
+        .ca
+        .issue("other.localhost", &["other.localhost"], Usage::Server)
+        .unwrap();
+    let (other_cert, other_key, ca_pem) = (
+        other.cert_pem.clone(),
+        other.key_pem.clone(),
+        pki.ca.cert_pem.clone(),
+    );
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        let cert = session.certificate_from_pem(&other_cert).unwrap().unwrap();
+        let ca = session.certificate_from_pem(&ca_pem).unwrap().unwrap();
+        let key = session
+            .private_key_from_data(other_key.as_bytes(), EncodingFormat::Pem)
+            .unwrap()
+            .unwrap();
+        server
+            .add_sni_identity(session, "other.localhost", &[&cert, &ca], &key)
+            .unwrap()
+            .unwrap();
+    });
+    let mut cs = session();
+
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    client
+        .set_peer_verify_name(&mut cs, "other.localhost")
+        .unwrap();
+    let (encrypted, accepted, events) = c2c_connect(&mut cs, client, "localhost", &mut srv);
+    assert!(encrypted, "{events:?}");
+    let leaf = client.peer_certificate(&mut cs).unwrap();
+    assert_eq!(
+        subject_of(&mut cs, leaf).as_deref(),
+        Some("CN=other.localhost, O=sslsocket test")
+    );
+    c2c_close(&mut cs, client, &mut srv.session, accepted.unwrap());
+
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    let (encrypted, accepted, events) = c2c_connect(&mut cs, client, "localhost", &mut srv);
+    assert!(encrypted, "{events:?}");
+    let leaf = client.peer_certificate(&mut cs).unwrap();
+    assert_eq!(subject_of(&mut cs, leaf).as_deref(), Some(SERVER_SUBJECT));
+    c2c_close(&mut cs, client, &mut srv.session, accepted.unwrap());
+
+    // s_client asking for other.localhost by SNI sees that certificate too.
+    let client = SClient::start(srv.port, &["-servername", "other.localhost"]);
+    let socket = srv.accept();
+    socket.drop(&mut srv.session).unwrap();
+    let output = client.finish();
+    assert!(output.contains("CN = other.localhost"), "{output}");
+}
+
+#[test]
+fn add_sni_identity_refuses_bad_input() {
+    let pki = TestPki::new("srv-sni-bad", KeyKind::EcdsaP256);
+    let mut session = session();
+    let server = session.new_server().unwrap();
+    let cert = session
+        .certificate_from_pem(&pki.server.cert_pem)
+        .unwrap()
+        .unwrap();
+    let key = session
+        .private_key_from_data(pki.server.key_pem.as_bytes(), EncodingFormat::Pem)
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        server
+            .add_sni_identity(&mut session, "empty.localhost", &[], &key)
+            .unwrap(),
+        Err(ErrorCode::InvalidInput(_))
+    ));
+    let public = cert.public_key(&mut session).unwrap().unwrap();
+    assert!(matches!(
+        server
+            .add_sni_identity(&mut session, "public.localhost", &[&cert], &public)
+            .unwrap(),
+        Err(ErrorCode::InvalidInput(_))
+    ));
+    // A key that does not match the certificate (WIT: invalid-input).
+    let wrong = session
+        .private_key_from_data(pki.client.key_pem.as_bytes(), EncodingFormat::Pem)
+        .unwrap()
+        .unwrap();
+    let result = server
+        .add_sni_identity(&mut session, "wrong.localhost", &[&cert], &wrong)
+        .unwrap();
+    assert!(
+        matches!(result, Err(ErrorCode::InvalidInput(_))),
+        "add-sni-identity with the key of another certificate: {result:?}"
+    );
+}
+
+// ----- STARTTLS (deferred handshake) -----
+
+const PY_STARTTLS_CLIENT: &str = r#"
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+raw = socket.create_connection(("127.0.0.1", port))
+f = raw.makefile("rb")
+print("GREETING", f.readline().decode().strip(), flush=True)
+raw.sendall(b"STARTTLS\r\n")
+print("REPLY", f.readline().decode().strip(), flush=True)
+ctx = ssl.create_default_context(cafile=ca)
+tls = ctx.wrap_socket(raw, server_hostname="localhost")
+print("UPGRADED", tls.version(), flush=True)
+tls.sendall(b"secret\n")
+data = b""
+while not data.endswith(b"\n"):
+    chunk = tls.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print("GOT", data.decode().strip(), flush=True)
+"#;
+
+fn read_line(session: &mut Session, socket: SslSocket) -> Vec<u8> {
+    while !socket.can_read_line(session).unwrap() {
+        socket
+            .wait_for_ready_read(session, WAIT_MS)
+            .unwrap()
+            .expect("a line");
+    }
+    socket.read_line(session, 1024).unwrap().unwrap()
+}
+
+#[test]
+fn starttls_server_with_python_client() {
+    let pki = TestPki::new("srv-starttls", KeyKind::EcdsaP256);
+    let script = pki.dir.write("starttls_client.py", PY_STARTTLS_CLIENT);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        server.set_deferred_handshake(session, true).unwrap();
+    });
+    let port = srv.port.to_string();
+    let ca = pki.ca_pem.clone();
+    let python = thread::spawn(move || {
+        Command::new("python3")
+            .arg(script)
+            .arg(port)
+            .arg(ca)
+            .output()
+            .expect("python3")
+    });
+    let socket = srv.accept();
+    let s = &mut srv.session;
+    assert_eq!(socket.mode(s).unwrap(), Mode::Plain);
+    assert!(!socket.is_encrypted(s).unwrap());
+    socket
+        .write_all(s, b"220 sslsocket ESMTP ready\r\n", WAIT_MS)
+        .unwrap()
+        .unwrap();
+    assert_eq!(read_line(s, socket), b"STARTTLS\r\n");
+    socket
+        .write_all(s, b"220 2.0.0 Ready to start TLS\r\n", WAIT_MS)
+        .unwrap()
+        .unwrap();
+    socket.start_server_handshake(s).unwrap().unwrap();
+    socket.wait_for_encrypted(s, WAIT_MS).unwrap().unwrap();
+    assert_eq!(socket.mode(s).unwrap(), Mode::SslServer);
+    assert_eq!(read_line(s, socket), b"secret\n");
+    socket
+        .write_all(s, b"encrypted reply\n", WAIT_MS)
+        .unwrap()
+        .unwrap();
+    let output = python.join().unwrap();
+    socket.disconnect_from_host(s).unwrap();
+    socket.drop(s).unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("GREETING 220 sslsocket ESMTP ready"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("REPLY 220 2.0.0 Ready to start TLS"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("UPGRADED TLSv1.3"), "{stdout}");
+    assert!(stdout.contains("GOT encrypted reply"), "{stdout}");
+}
+
+#[test]
+fn starttls_server_with_component_client() {
+    let pki = TestPki::new("srv-starttls-c2c", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        server.set_deferred_handshake(session, true).unwrap();
+    });
+    let mut cs = session();
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    client
+        .connect_to_host(&mut cs, "localhost", srv.port)
+        .unwrap()
+        .unwrap();
+    client
+        .wait_for_connected(&mut cs, WAIT_MS)
+        .unwrap()
+        .unwrap();
+    let server_side = srv.accept();
+    let ss = &mut srv.session;
+    c2c_send(ss, server_side, &mut cs, client, b"220 ready\r\n");
+    c2c_send(&mut cs, client, ss, server_side, b"STARTTLS\r\n");
+    c2c_send(ss, server_side, &mut cs, client, b"220 go ahead\r\n");
+    server_side.start_server_handshake(ss).unwrap().unwrap();
+    client.start_client_handshake(&mut cs).unwrap().unwrap();
+    let deadline = Instant::now() + WAIT;
+    while !(client.is_encrypted(&mut cs).unwrap() && server_side.is_encrypted(ss).unwrap()) {
+        client.process(&mut cs).unwrap();
+        server_side.process(ss).unwrap();
+        assert!(Instant::now() < deadline, "STARTTLS handshake stuck");
+        thread::sleep(Duration::from_millis(1));
+    }
+    c2c_send(&mut cs, client, ss, server_side, b"now encrypted\n");
+    c2c_close(&mut cs, client, ss, server_side);
+}
+
+// ----- slow and bad clients -----
+
+#[test]
+fn handshake_timeout_drops_a_silent_client_and_serves_others() {
+    let pki = TestPki::new("srv-timeout", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        assert_eq!(server.handshake_timeout(session).unwrap(), 10_000);
+        server.set_handshake_timeout(session, 500).unwrap();
+        assert_eq!(server.handshake_timeout(session).unwrap(), 500);
+    });
+    let started = Instant::now();
+    let mut silent = TcpStream::connect((Ipv4Addr::LOCALHOST, srv.port)).unwrap();
+    let silent_addr = silent.local_addr().unwrap().to_string();
+    thread::sleep(Duration::from_millis(100));
+    let good = SClient::start(srv.port, &["-CAfile", path(&pki.ca_pem)]);
+    let events = srv.events_until(WAIT, |events, pending| {
+        pending
+            && events
+                .iter()
+                .any(|e| matches!(e, ServerEvent::HandshakeTimedOut(_)))
+    });
+    let elapsed = started.elapsed();
+    assert!(
+        events.contains(&ServerEvent::HandshakeTimedOut(Some(silent_addr.clone()))),
+        "{events:?} (silent client {silent_addr})"
+    );
+    assert!(elapsed >= Duration::from_millis(450), "{elapsed:?}");
+    let socket = srv
+        .server
+        .next_pending_connection(&mut srv.session)
+        .unwrap()
+        .unwrap();
+    assert!(socket.is_encrypted(&mut srv.session).unwrap());
+    socket.drop(&mut srv.session).unwrap();
+    good.finish();
+    // The silent client's connection was closed.
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    match silent.read(&mut buf) {
+        Ok(0) | Err(_) => {}
+        Ok(n) => panic!("the silent client got {n} bytes instead of a close"),
+    }
+}
+
+#[test]
+fn garbage_gets_an_alert_and_the_server_keeps_serving() {
+    let pki = TestPki::new("srv-garbage", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |_, _| {});
+    let mut junk = TcpStream::connect((Ipv4Addr::LOCALHOST, srv.port)).unwrap();
+    junk.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let events = srv.events_until(WAIT, |events, _| events.iter().any(is_failed));
+    assert!(events.iter().any(is_failed), "{events:?}");
+    junk.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 256];
+    while let Ok(n) = junk.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&buf[..n]);
+    }
+    assert!(!reply.is_empty(), "no alert came back");
+    assert_eq!(reply[0], 0x15, "a TLS alert record: {reply:02x?}");
+    assert_eq!(reply.get(5), Some(&2), "a fatal alert: {reply:02x?}");
+
+    // Still serving.
+    let (protocol, _, _) = s_client_round(&mut srv, &["-CAfile", path(&pki.ca_pem)]);
+    assert_eq!(protocol, Some(Protocol::TlsV13));
+}
+
+// ----- listen errors and policy -----
+
+#[test]
+fn listen_errors() {
+    let pki = TestPki::new("srv-listen", KeyKind::EcdsaP256);
+    let mut session = session();
+    let server = session.new_server().unwrap();
+    assert!(!server.is_listening(&mut session).unwrap());
+    assert_eq!(server.server_port(&mut session).unwrap(), 0);
+    assert_eq!(server.max_pending_connections(&mut session).unwrap(), 30);
+    server.set_max_pending_connections(&mut session, 0).unwrap();
+    assert_eq!(server.max_pending_connections(&mut session).unwrap(), 1);
+    server
+        .set_max_pending_connections(&mut session, 30)
+        .unwrap();
+    assert!(matches!(
+        server.wait_for_new_connection(&mut session, 10).unwrap(),
+        Err(ErrorCode::InvalidState(_))
+    ));
+
+    // No certificate and key.
+    assert!(matches!(
+        server.listen(&mut session, "127.0.0.1", 0).unwrap(),
+        Err(ErrorCode::InvalidState(_))
+    ));
+    let chain = session
+        .certificates_from_pem(&pki.server.cert_pem)
+        .unwrap()
+        .unwrap();
+    server
+        .set_local_certificate(&mut session, &chain[0])
+        .unwrap();
+    assert!(matches!(
+        server.listen(&mut session, "127.0.0.1", 0).unwrap(),
+        Err(ErrorCode::InvalidState(_))
+    ));
+    let public = chain[0].public_key(&mut session).unwrap().unwrap();
+    assert!(matches!(
+        server.set_private_key(&mut session, &public).unwrap(),
+        Err(ErrorCode::InvalidInput(_))
+    ));
+    let key = session
+        .private_key_from_data(pki.server.key_pem.as_bytes(), EncodingFormat::Pem)
+        .unwrap()
+        .unwrap();
+    server.set_private_key(&mut session, &key).unwrap().unwrap();
+
+    // Not an address; refused by the default (loopback only) policy.
+    assert!(matches!(
+        server.listen(&mut session, "localhost", 0).unwrap(),
+        Err(ErrorCode::InvalidInput(_))
+    ));
+    assert_eq!(
+        server.listen(&mut session, "0.0.0.0", 0).unwrap(),
+        Err(ErrorCode::SocketAccess)
+    );
+    assert_eq!(
+        server.listen(&mut session, "192.0.2.1", 0).unwrap(),
+        Err(ErrorCode::SocketAccess)
+    );
+    assert!(!server.is_listening(&mut session).unwrap());
+
+    // Listening, then twice.
+    server
+        .listen(&mut session, "127.0.0.1", 0)
+        .unwrap()
+        .unwrap();
+    assert!(server.is_listening(&mut session).unwrap());
+    assert_eq!(
+        server.server_address(&mut session).unwrap().as_deref(),
+        Some("127.0.0.1")
+    );
+    let port = server.server_port(&mut session).unwrap();
+    assert_ne!(port, 0);
+    assert!(matches!(
+        server.listen(&mut session, "127.0.0.1", 0).unwrap(),
+        Err(ErrorCode::InvalidState(_))
+    ));
+    assert_eq!(
+        server.wait_for_new_connection(&mut session, 50).unwrap(),
+        Err(ErrorCode::SocketTimeout)
+    );
+
+    // The port is taken while we listen.
+    let other = session.new_server().unwrap();
+    other
+        .set_local_certificate(&mut session, &chain[0])
+        .unwrap();
+    other.set_private_key(&mut session, &key).unwrap().unwrap();
+    assert_eq!(
+        other.listen(&mut session, "127.0.0.1", port).unwrap(),
+        Err(ErrorCode::AddressInUse)
+    );
+
+    server.close(&mut session).unwrap();
+    assert!(!server.is_listening(&mut session).unwrap());
+    assert_eq!(server.server_port(&mut session).unwrap(), 0);
+
+    // IPv6 loopback is allowed too (when the machine has it).
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        other.listen(&mut session, "::1", 0).unwrap().unwrap();
+        assert_eq!(
+            other.server_address(&mut session).unwrap().as_deref(),
+            Some("::1")
+        );
+    }
+}
+
+#[test]
+fn listen_needs_a_grant_from_the_policy() {
+    let pki = TestPki::new("srv-policy", KeyKind::EcdsaP256);
+    let setup = |policy: NetworkPolicy| {
+        let mut session = Session::new(SessionConfig::new().network(policy)).unwrap();
+        let server = session.new_server().unwrap();
+        let cert = session
+            .certificate_from_pem(&pki.server.cert_pem)
+            .unwrap()
+            .unwrap();
+        let key = session
+            .private_key_from_data(pki.server.key_pem.as_bytes(), EncodingFormat::Pem)
+            .unwrap()
+            .unwrap();
+        server.set_local_certificate(&mut session, &cert).unwrap();
+        server.set_private_key(&mut session, &key).unwrap().unwrap();
+        (session, server)
+    };
+    let (mut session, server) = setup(NetworkPolicy::deny_all());
+    assert_eq!(
+        server.listen(&mut session, "127.0.0.1", 0).unwrap(),
+        Err(ErrorCode::SocketAccess)
+    );
+
+    let grant: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let (mut session, server) = setup(NetworkPolicy::deny_all().allow_listen(grant));
+    assert_eq!(
+        server.listen(&mut session, "::1", 0).unwrap(),
+        Err(ErrorCode::SocketAccess)
+    );
+    server
+        .listen(&mut session, "127.0.0.1", 0)
+        .unwrap()
+        .unwrap();
+    let port = server.server_port(&mut session).unwrap();
+    // A client reaches it: accept is granted with the listener.
+    let client = SClient::start(port, &[]);
+    server
+        .wait_for_new_connection(&mut session, WAIT_MS)
+        .unwrap()
+        .unwrap();
+    client.finish();
+}
