@@ -582,3 +582,267 @@ fn cert_prints_certificate_details() {
     let output = sslsocket(&["cert", "/nonexistent/cert.pem"]);
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
 }
+
+/// A running `sslsocket serve --json ...`: its port (from the first line) and its stdout lines.
+struct Serve {
+    child: std::process::Child,
+    port: u16,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Serve {
+    fn start(args: &[&str]) -> Self {
+        use std::io::BufRead as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sslsocket"))
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("run sslsocket serve");
+        let stdout = child.stdout.take().unwrap();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let lines = std::sync::Arc::clone(&lines);
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    let _ = tx.send(line.clone());
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        let first = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("serve prints the port first");
+        let value: Value = serde_json::from_str(&first).unwrap();
+        assert_eq!(value["event"], "listening", "{first}");
+        assert_eq!(value["address"], "127.0.0.1");
+        let port = u16::try_from(value["port"].as_u64().unwrap()).unwrap();
+        assert_ne!(port, 0);
+        Self { child, port, lines }
+    }
+
+    /// Waits for the process to exit (it does after --max-connections); its JSON events.
+    fn finish(mut self) -> (std::process::ExitStatus, Vec<Value>) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("serve did not exit: {:?}", self.lines.lock().unwrap());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let events = self
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+            .collect();
+        (status, events)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `openssl s_client` with `input` on stdin, keeping stdin open until `until` shows up in
+/// its output (or 10 s pass); returns the output.
+fn s_client(port: u16, args: &[&str], input: &[u8], until: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut child = Command::new("openssl")
+        .arg("s_client")
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl s_client");
+    let mut stdin = child.stdin.take().unwrap();
+    let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    for mut stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let output = std::sync::Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                output
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+    }
+    stdin.write_all(input).unwrap();
+    stdin.flush().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline && !output.lock().unwrap().contains(until) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(stdin);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    output.lock().unwrap().clone()
+}
+
+#[test]
+fn serve_www_answers_curl_and_s_client() {
+    let pki = TestPki::new("cli-serve-www", KeyKind::EcdsaP256);
+    let server = Serve::start(&[
+        "--port",
+        "0",
+        "--cert",
+        pki.server_cert.to_str().unwrap(),
+        "--key",
+        pki.server_key.to_str().unwrap(),
+        "--www",
+        "--json",
+        "--max-connections",
+        "2",
+    ]);
+    let port = server.port;
+    let url = format!("https://localhost:{port}/");
+    let curl = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "--cacert"])
+        .arg(&pki.ca_pem)
+        .arg("--resolve")
+        .arg(format!("localhost:{port}:127.0.0.1"))
+        .arg(&url)
+        .output()
+        .expect("curl");
+    let page = String::from_utf8_lossy(&curl.stdout);
+    assert!(
+        curl.status.success(),
+        "{page}{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    assert!(page.contains("Protocol: TLSv1.3"), "{page}");
+    assert!(page.contains("Request: GET / HTTP/1.1"), "{page}");
+
+    let output = s_client(
+        port,
+        &[
+            "-verify_return_error",
+            "-CAfile",
+            pki.ca_pem.to_str().unwrap(),
+            "-servername",
+            "localhost",
+        ],
+        b"GET / HTTP/1.0\r\n\r\n",
+        "Client certificate:",
+    );
+    assert!(output.contains("Verify return code: 0 (ok)"), "{output}");
+    assert!(output.contains("HTTP/1.0 200 OK"), "{output}");
+    assert!(output.contains("Client certificate: (none)"), "{output}");
+
+    let (status, events) = server.finish();
+    assert!(status.success(), "{events:?}");
+    let accepted: Vec<&Value> = events.iter().filter(|e| e["event"] == "accepted").collect();
+    assert_eq!(accepted.len(), 2, "{events:?}");
+    for a in &accepted {
+        assert_eq!(a["protocol"], "TLSv1.3");
+        assert!(a["cipher"].is_string());
+        assert_eq!(a["resumed"], false);
+        assert_eq!(a["client-certificate"], Value::Null);
+        assert!(a["peer"].as_str().unwrap().starts_with("127.0.0.1:"));
+    }
+    let closed = events.iter().filter(|e| e["event"] == "closed").count();
+    assert_eq!(closed, 2, "{events:?}");
+}
+
+#[test]
+fn serve_echo_with_s_client_and_client_certificates() {
+    let pki = TestPki::new("cli-serve-echo", KeyKind::EcdsaP256);
+    let server = Serve::start(&[
+        "--port",
+        "0",
+        "--cert",
+        pki.server_cert.to_str().unwrap(),
+        "--key",
+        pki.server_key.to_str().unwrap(),
+        "--ca",
+        pki.ca_pem.to_str().unwrap(),
+        "--verify-peer",
+        "--alpn",
+        "h2,http/1.1",
+        "--echo",
+        "--json",
+        "--max-connections",
+        "2",
+    ]);
+    let output = s_client(
+        server.port,
+        &[
+            "-tls1_2",
+            "-alpn",
+            "http/1.1",
+            "-CAfile",
+            pki.ca_pem.to_str().unwrap(),
+            "-cert",
+            pki.client_cert.to_str().unwrap(),
+            "-key",
+            pki.client_key.to_str().unwrap(),
+        ],
+        b"hello echo\n",
+        "hello echo",
+    );
+    assert!(output.contains("ALPN protocol: http/1.1"), "{output}");
+    assert!(output.contains("hello echo"), "{output}");
+    // Without a client certificate: refused.
+    let refused = s_client(server.port, &["-tls1_2"], b"", "alert");
+    assert!(refused.contains("alert"), "{refused}");
+
+    let (status, events) = server.finish();
+    assert!(status.success(), "{events:?}");
+    let accepted = find(&events, "accepted").unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(accepted["protocol"], "TLSv1.2");
+    assert_eq!(accepted["alpn"], "http/1.1");
+    assert_eq!(accepted["client-certificate"], CLIENT_SUBJECT);
+    let received = find(&events, "received").unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(received["bytes"], 11);
+    let failed = find(&events, "handshake-failed").unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(failed["error"], "ssl-handshake-failed");
+}
+
+#[test]
+fn serve_refuses_bad_options() {
+    let pki = TestPki::new("cli-serve-bad", KeyKind::EcdsaP256);
+    // A key that is no key: an error line and exit code 1 before listening.
+    let output = sslsocket(&[
+        "serve",
+        "--port",
+        "0",
+        "--cert",
+        pki.server_cert.to_str().unwrap(),
+        "--key",
+        pki.ca_pem.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let list = events(&output);
+    assert_eq!(list.len(), 1, "{}", describe(&output));
+    assert_eq!(list[0]["event"], "error");
+}
