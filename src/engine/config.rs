@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, Resumption};
 use rustls::server::{ClientHello, ResolvesServerCert, StoresServerSessions};
-use rustls::sign::CertifiedKey;
+use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::version::{TLS12, TLS13};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::{CertificateRevocationListDer, TrustAnchor};
@@ -149,11 +149,44 @@ fn certified_key(chain: &[Certificate], key: &Key) -> Result<Arc<CertifiedKey>, 
     let der = key
         .private_key_der()
         .ok_or_else(|| SocketError::invalid_input("the private key is a public key"))?;
-    let provider = crypto::provider();
+    let signing_key = crypto::provider()
+        .key_provider
+        .load_private_key(der)
+        .map_err(identity_error)?;
+    check_key_matches(chain, &*signing_key)?;
     let certs = chain.iter().map(|c| c.der().clone()).collect();
-    CertifiedKey::from_der(certs, der, &provider)
-        .map(Arc::new)
-        .map_err(identity_error)
+    Ok(Arc::new(CertifiedKey::new(certs, signing_key)))
+}
+
+/// Checks that `key` belongs to the leaf of `chain` by signing a message with it and verifying
+/// the signature with the certificate (the provider's keys cannot report their public key).
+fn check_key_matches(chain: &[Certificate], key: &dyn SigningKey) -> Result<(), SocketError> {
+    use rustls::SignatureScheme as S;
+    use rustls_pki_types::alg_id;
+    const SCHEMES: [S; 5] = [
+        S::ECDSA_NISTP256_SHA256,
+        S::ECDSA_NISTP384_SHA384,
+        S::ED25519,
+        S::RSA_PSS_SHA256,
+        S::RSA_PKCS1_SHA256,
+    ];
+    const MESSAGE: &[u8] = b"sslsocket: does this key belong to this certificate?";
+    let mismatch = || SocketError::invalid_input("the private key does not match the certificate");
+    let leaf = chain.first().ok_or_else(mismatch)?;
+    let signer = key.choose_scheme(&SCHEMES).ok_or_else(mismatch)?;
+    let signature = signer.sign(MESSAGE).map_err(|_| mismatch())?;
+    let algorithm = match signer.scheme() {
+        S::ECDSA_NISTP256_SHA256 => alg_id::ECDSA_SHA256,
+        S::ECDSA_NISTP384_SHA384 => alg_id::ECDSA_SHA384,
+        S::ED25519 => alg_id::ED25519,
+        S::RSA_PSS_SHA256 => alg_id::RSA_PSS_SHA256,
+        _ => alg_id::RSA_PKCS1_SHA256,
+    };
+    if leaf.verifies(algorithm, MESSAGE, &signature) {
+        Ok(())
+    } else {
+        Err(mismatch())
+    }
 }
 
 /// Picks the server identity by SNI, falling back to the default one.
@@ -451,12 +484,13 @@ impl SslConfiguration {
                 let key = key
                     .private_key_der()
                     .ok_or_else(|| SocketError::invalid_input("the private key is a public key"))?;
-                let chain = self
-                    .local_chain(cert)
-                    .iter()
-                    .map(|c| c.der().clone())
-                    .collect();
-                Ok(Some((chain, key)))
+                let chain = self.local_chain(cert);
+                let signing_key = crypto::provider()
+                    .key_provider
+                    .load_private_key(key.clone_key())
+                    .map_err(identity_error)?;
+                check_key_matches(&chain, &*signing_key)?;
+                Ok(Some((chain.iter().map(|c| c.der().clone()).collect(), key)))
             }
             _ => Ok(None),
         }

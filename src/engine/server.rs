@@ -288,14 +288,15 @@ impl<T: Transport> SslServer<T> {
                     .push_back(ServerEvent::PendingConnectionAvailable);
                 continue;
             }
+            let peer = socket.peer_address();
             match socket.start_server_handshake() {
                 Ok(()) => self.handshaking.push(Handshaking {
-                    peer: socket.peer_address(),
+                    peer,
                     deadline: Instant::now() + self.handshake_timeout,
                     socket,
                 }),
                 Err(error) => self.events.push_back(ServerEvent::HandshakeFailed {
-                    peer: socket.peer_address(),
+                    peer,
                     error,
                     ssl_errors: Vec::new(),
                 }),

@@ -33,6 +33,8 @@ pub enum NextProtocolNegotiationStatus {
     Unsupported,
 }
 
+/// How long a failing connection may spend sending its alert.
+const ALERT_FLUSH: Duration = Duration::from_millis(200);
 /// How long a graceful close may spend flushing before the connection is dropped.
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(2);
 /// Plaintext handed to rustls per step (rustls itself caps its buffer at 64 KiB).
@@ -114,6 +116,7 @@ impl<T: Transport> SslSocket<T> {
     /// mode and `Connected` state (`setSocketDescriptor`).
     pub fn from_transport(transport: T) -> Self {
         let mut socket = Self::new();
+        socket.peer_port = transport.peer_addr().map_or(0, |a| a.port());
         socket.transport = Some(transport);
         socket.state = SocketState::Connected;
         socket.ever_opened = true;
@@ -941,8 +944,14 @@ impl<T: Transport> SslSocket<T> {
                 let io_state = match verify::with_log(&self.log, || conn.process_new_packets()) {
                     Ok(io_state) => io_state,
                     Err(e) => {
-                        // Send the alert rustls queued, best effort.
-                        let _ = conn.write_tls(&mut TransportIo(&mut *transport));
+                        // Send what rustls queued, ending with its alert; best effort.
+                        for _ in 0..8 {
+                            if !conn.wants_write()
+                                || !matches!(conn.write_tls(&mut TransportIo(&mut *transport)), Ok(n) if n > 0)
+                            {
+                                break;
+                            }
+                        }
                         return Err(self.tls_failure(&e));
                     }
                 };
@@ -1054,7 +1063,8 @@ impl<T: Transport> SslSocket<T> {
     fn fail(&mut self, error: SocketError) {
         self.error = Some(error.clone());
         self.events.push_back(Event::Error(error));
-        self.drop_connection(Duration::ZERO);
+        // Give a queued alert a moment to leave before the connection closes.
+        self.drop_connection(ALERT_FLUSH);
     }
 
     /// Closes the transport and moves to `Unconnected`, queueing `disconnected` if the socket

@@ -646,3 +646,51 @@ fn server_requires_and_reports_client_certificates() {
     );
     clients.join().unwrap();
 }
+
+#[test]
+fn identities_with_a_key_of_another_certificate_are_refused() {
+    let pki = pki(&["localhost"]);
+    let other = self::pki(&["localhost"]);
+    let good = config::SniIdentity {
+        host_name: "a".into(),
+        chain: vec![pki.server_cert.clone()],
+        key: pki.server_key.clone(),
+    };
+    assert!(good.certified_key().is_ok());
+    let wrong = config::SniIdentity {
+        key: other.server_key.clone(),
+        ..good
+    };
+    assert!(matches!(
+        wrong.certified_key(),
+        Err(SocketError::InvalidInput(_))
+    ));
+}
+
+#[test]
+fn alpn_without_overlap_sends_no_application_protocol() {
+    let pki = pki(&["localhost"]);
+    let mut server = server(&pki);
+    server.config_mut().allowed_next_protocols = vec![b"http/1.1".to_vec()];
+    server.listen("127.0.0.1", 0).unwrap();
+    let port = server.server_address().unwrap().port();
+    let client = thread::spawn({
+        let ca = pki.ca.clone();
+        move || {
+            let mut client = Socket::new();
+            client.config_mut().ca_certificates = Some(vec![ca]);
+            client.config_mut().allowed_next_protocols = vec![b"h2".to_vec()];
+            client.connect_to_host_encrypted("localhost", port).unwrap();
+            client.wait_for_encrypted(5000).unwrap_err()
+        }
+    });
+    assert_eq!(
+        server.wait_for_new_connection(1000),
+        Err(SocketError::SocketTimeout)
+    );
+    let error = client.join().unwrap();
+    assert!(
+        matches!(&error, SocketError::SslHandshakeFailed(m) if m.contains("NoApplicationProtocol")),
+        "{error:?}"
+    );
+}

@@ -285,17 +285,34 @@ impl Certificate {
 
     /// Whether `issuer`'s public key verifies this certificate's signature.
     pub fn is_signed_by(&self, issuer: &Certificate) -> bool {
-        let (Some(cert), Some(issuer)) = (self.parsed(), issuer.parsed()) else {
+        let Some(cert) = self.parsed() else {
             return false;
         };
         let Some(signature_alg) = signature_alg_id(&cert.signature_algorithm.algorithm) else {
             return false;
         };
-        let Some(key_alg) = public_key_alg_id(issuer.public_key()) else {
+        issuer.verifies(
+            signature_alg,
+            cert.tbs_certificate.as_ref(),
+            &cert.signature_value.data,
+        )
+    }
+
+    /// Whether this certificate's public key verifies `signature` over `message` with the
+    /// signature algorithm `signature_alg`.
+    pub fn verifies(
+        &self,
+        signature_alg: AlgorithmIdentifier,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        let Some(cert) = self.parsed() else {
             return false;
         };
-        let provider = crypto::provider();
-        provider
+        let Some(key_alg) = public_key_alg_id(cert.public_key()) else {
+            return false;
+        };
+        crypto::provider()
             .signature_verification_algorithms
             .all
             .iter()
@@ -304,9 +321,9 @@ impl Certificate {
             })
             .any(|alg| {
                 alg.verify_signature(
-                    &issuer.public_key().subject_public_key.data,
-                    cert.tbs_certificate.as_ref(),
-                    &cert.signature_value.data,
+                    &cert.public_key().subject_public_key.data,
+                    message,
+                    signature,
                 )
                 .is_ok()
             })
