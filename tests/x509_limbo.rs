@@ -1,5 +1,5 @@
 //! The engine's certificate verification (natively) against x509-limbo's path-validation cases
-//! (`../shared/testdata/x509-limbo-208.json`, or `$X509_LIMBO_JSON`).
+//! (`tests/data/x509-limbo-208.json`, or `$X509_LIMBO_JSON`).
 //!
 //! rustls-webpki documents many deliberate divergences from x509-limbo, so this harness does not
 //! expect full agreement: it prints every disagreement with the errors we found, and fails if the
@@ -28,7 +28,7 @@ const MIN_AGREEMENTS: usize = 135;
 #[test]
 fn x509_limbo_server_cases() {
     let path = std::env::var_os("X509_LIMBO_JSON").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/x509-limbo-208.json"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/x509-limbo-208.json"),
         PathBuf::from,
     );
     let text = std::fs::read_to_string(&path)

@@ -430,13 +430,13 @@ impl Session {
     }
 }
 
-/// Declares `SslSocket` methods that forward to the generated `call_*` functions.
+/// Declares handle methods that forward to the generated `call_*` functions of the `via` API.
 macro_rules! forward {
-    ($( $(#[$doc:meta])* fn $name:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
+    (via $api:ident; $( $(#[$doc:meta])* fn $name:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
         $(
             $(#[$doc])*
             pub fn $name(&self, session: &mut Session $(, $arg: $ty)*) -> wasmtime::Result<$ret> {
-                let (api, store) = session.ssl_socket_api();
+                let (api, store) = session.$api();
                 api.$call(store, self.0 $(, $arg)*)
             }
         )*
@@ -449,6 +449,7 @@ pub struct SslSocket(pub ResourceAny);
 
 impl SslSocket {
     forward! {
+        via ssl_socket_api;
         /// `connect-to-host`: starts a plain TCP connection.
         fn connect_to_host => call_connect_to_host(host: &str, port: u16) -> Result<(), ErrorCode>;
         /// `connect-to-host-encrypted`: connects, then runs a TLS client handshake.
@@ -749,19 +750,6 @@ impl Pollable {
     }
 }
 
-/// Declares `SslServer` methods that forward to the generated `call_*` functions.
-macro_rules! forward_server {
-    ($( $(#[$doc:meta])* fn $name:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(&self, session: &mut Session $(, $arg: $ty)*) -> wasmtime::Result<$ret> {
-                let (api, store) = session.ssl_server_api();
-                api.$call(store, self.0 $(, $arg)*)
-            }
-        )*
-    };
-}
-
 /// A handle to an `ssl-server` resource in a [`Session`] (`QSslServer`). Drop it with
 /// [`SslServer::drop`].
 ///
@@ -789,7 +777,8 @@ macro_rules! forward_server {
 pub struct SslServer(pub ResourceAny);
 
 impl SslServer {
-    forward_server! {
+    forward! {
+        via ssl_server_api;
         /// `listen(address, port)`: port 0 picks a free port (see [`SslServer::server_port`]).
         fn listen => call_listen(address: &str, port: u16) -> Result<(), ErrorCode>;
         /// `is-listening`.
