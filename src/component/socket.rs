@@ -20,18 +20,20 @@ use wasip2::io::poll::Pollable;
 /// The engine socket behind an `ssl-socket` handle.
 pub struct SocketResource(RefCell<engine::SslSocket<WasiTransport>>);
 
+type Result<T> = std::result::Result<T, ErrorCode>;
+
 impl SocketResource {
     /// Wraps an engine socket, e.g. one a server accepted.
     pub fn wrap(socket: engine::SslSocket<WasiTransport>) -> Self {
         Self(RefCell::new(socket))
     }
-}
 
-type Result<T> = std::result::Result<T, ErrorCode>;
-
-impl SocketResource {
     fn with<R>(&self, f: impl FnOnce(&mut engine::SslSocket<WasiTransport>) -> R) -> R {
         f(&mut self.0.borrow_mut())
+    }
+
+    fn add_ca(&self, certs: Vec<Certificate>) {
+        self.with(|s| s.config_mut().add_ca_certificates(certs));
     }
 }
 
@@ -468,11 +470,5 @@ impl wit::GuestSslSocket for SocketResource {
 
     fn set_peer_verify_name(&self, host_name: String) {
         self.with(|s| s.config_mut().peer_verify_name = host_name);
-    }
-}
-
-impl SocketResource {
-    fn add_ca(&self, certs: Vec<Certificate>) {
-        self.with(|s| s.config_mut().add_ca_certificates(certs));
     }
 }
