@@ -4,8 +4,10 @@
 //! - `sslsocket cert FILE` prints certificate details, like `openssl x509 -noout -text`.
 //! - `sslsocket serve --port P --cert FILE --key FILE ...` runs a TLS server inside the component,
 //!   like `openssl s_server`.
+//! - `sslsocket bench` measures the component against the same engine natively (and openssl).
 //! - `sslsocket demo` runs the component against a throwaway TLS server on loopback.
 
+mod bench;
 mod cert;
 mod connect;
 mod demo;
@@ -34,6 +36,8 @@ enum Command {
     Cert(cert::CertArgs),
     /// Shows the component at work against a throwaway TLS server on 127.0.0.1.
     Demo(demo::DemoArgs),
+    /// Throughput, handshakes/s and cold start: the component vs the same engine natively.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Command::Cert(args) => cert::run(&args),
         Command::Serve(args) => serve_command::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(code) => code,

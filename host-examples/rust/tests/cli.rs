@@ -846,3 +846,25 @@ fn serve_refuses_bad_options() {
     assert_eq!(list.len(), 1, "{}", describe(&output));
     assert_eq!(list[0]["event"], "error");
 }
+
+#[test]
+fn bench_smoke_reports_guest_and_native_throughput() {
+    let output = sslsocket(&["bench", "--mib", "1", "--handshakes", "3", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let list = events(&output);
+    for client in ["guest", "native"] {
+        let row = list
+            .iter()
+            .find(|e| e["bench"] == "throughput" && e["client"] == client)
+            .unwrap_or_else(|| panic!("no {client} throughput in {}", describe(&output)));
+        assert_eq!(row["unit"], "MiB/s");
+        let value = row["value"].as_f64().expect("numeric throughput");
+        assert!(value > 0.0, "{client} throughput {value}");
+    }
+    assert!(
+        list.iter()
+            .any(|e| e["bench"] == "handshakes" && e["client"] == "guest"),
+        "{}",
+        describe(&output)
+    );
+}
