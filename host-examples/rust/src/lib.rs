@@ -919,121 +919,42 @@ pub struct SslErrorReport {
 pub struct Certificate(pub ResourceAny);
 
 impl Certificate {
-    /// `subject`: the RFC 4514 subject name.
-    pub fn subject(&self, session: &mut Session) -> wasmtime::Result<String> {
-        let (api, store) = session.certificate_api();
-        api.call_subject(store, self.0)
-    }
-
-    /// `issuer`: the RFC 4514 issuer name.
-    pub fn issuer(&self, session: &mut Session) -> wasmtime::Result<String> {
-        let (api, store) = session.certificate_api();
-        api.call_issuer(store, self.0)
-    }
-
-    /// `subject-info(attribute)`.
-    pub fn subject_info(
-        &self,
-        session: &mut Session,
-        attribute: SubjectInfoAttribute,
-    ) -> wasmtime::Result<Vec<String>> {
-        let (api, store) = session.certificate_api();
-        api.call_subject_info(store, self.0, attribute)
-    }
-
-    /// `issuer-info(attribute)`.
-    pub fn issuer_info(
-        &self,
-        session: &mut Session,
-        attribute: SubjectInfoAttribute,
-    ) -> wasmtime::Result<Vec<String>> {
-        let (api, store) = session.certificate_api();
-        api.call_issuer_info(store, self.0, attribute)
-    }
-
-    /// `subject-display-name`.
-    pub fn subject_display_name(&self, session: &mut Session) -> wasmtime::Result<String> {
-        let (api, store) = session.certificate_api();
-        api.call_subject_display_name(store, self.0)
-    }
-
-    /// `to-der`.
-    pub fn to_der(&self, session: &mut Session) -> wasmtime::Result<Vec<u8>> {
-        let (api, store) = session.certificate_api();
-        api.call_to_der(store, self.0)
-    }
-
-    /// `to-pem`.
-    pub fn to_pem(&self, session: &mut Session) -> wasmtime::Result<String> {
-        let (api, store) = session.certificate_api();
-        api.call_to_pem(store, self.0)
-    }
-
-    /// `to-text`: a description like `openssl x509 -noout -text`.
-    pub fn to_text(&self, session: &mut Session) -> wasmtime::Result<String> {
-        let (api, store) = session.certificate_api();
-        api.call_to_text(store, self.0)
-    }
-
-    /// `serial-number`: colon-separated lower-case hex bytes.
-    pub fn serial_number(&self, session: &mut Session) -> wasmtime::Result<String> {
-        let (api, store) = session.certificate_api();
-        api.call_serial_number(store, self.0)
-    }
-
-    /// `version`: "1" to "3".
-    pub fn version(&self, session: &mut Session) -> wasmtime::Result<String> {
-        let (api, store) = session.certificate_api();
-        api.call_version(store, self.0)
-    }
-
-    /// `effective-date`: seconds since the Unix epoch.
-    pub fn effective_date(&self, session: &mut Session) -> wasmtime::Result<i64> {
-        let (api, store) = session.certificate_api();
-        api.call_effective_date(store, self.0)
-    }
-
-    /// `expiry-date`: seconds since the Unix epoch.
-    pub fn expiry_date(&self, session: &mut Session) -> wasmtime::Result<i64> {
-        let (api, store) = session.certificate_api();
-        api.call_expiry_date(store, self.0)
-    }
-
-    /// `is-expired`.
-    pub fn is_expired(&self, session: &mut Session) -> wasmtime::Result<bool> {
-        let (api, store) = session.certificate_api();
-        api.call_is_expired(store, self.0)
-    }
-
-    /// `digest(algorithm)` of the DER encoding.
-    pub fn digest(
-        &self,
-        session: &mut Session,
-        algorithm: DigestAlgorithm,
-    ) -> wasmtime::Result<Vec<u8>> {
-        let (api, store) = session.certificate_api();
-        api.call_digest(store, self.0, algorithm)
-    }
-
-    /// `subject-alternative-names`.
-    pub fn subject_alternative_names(
-        &self,
-        session: &mut Session,
-    ) -> wasmtime::Result<Vec<AlternativeName>> {
-        let (api, store) = session.certificate_api();
-        api.call_subject_alternative_names(store, self.0)
-    }
-
-    /// `is-self-signed`.
-    pub fn is_self_signed(&self, session: &mut Session) -> wasmtime::Result<bool> {
-        let (api, store) = session.certificate_api();
-        api.call_is_self_signed(store, self.0)
-    }
-
-    /// `is-ca`: basicConstraints CA:TRUE.
-    pub fn is_ca(&self, session: &mut Session) -> wasmtime::Result<bool> {
-        let (api, store) = session.certificate_api();
-        api.call_is_ca(store, self.0)
+    forward! {
+        via certificate_api;
+        /// `subject`: the RFC 4514 subject name.
+        fn subject => call_subject() -> String;
+        /// `issuer`: the RFC 4514 issuer name.
+        fn issuer => call_issuer() -> String;
+        /// `subject-info(attribute)`.
+        fn subject_info => call_subject_info(attribute: SubjectInfoAttribute) -> Vec<String>;
+        /// `issuer-info(attribute)`.
+        fn issuer_info => call_issuer_info(attribute: SubjectInfoAttribute) -> Vec<String>;
+        /// `subject-display-name`.
+        fn subject_display_name => call_subject_display_name() -> String;
+        /// `to-der`.
+        fn to_der => call_to_der() -> Vec<u8>;
+        /// `to-pem`.
+        fn to_pem => call_to_pem() -> String;
+        /// `to-text`: a description like `openssl x509 -noout -text`.
+        fn to_text => call_to_text() -> String;
+        /// `serial-number`: colon-separated lower-case hex bytes.
+        fn serial_number => call_serial_number() -> String;
+        /// `version`: "1" to "3".
+        fn version => call_version() -> String;
+        /// `effective-date`: seconds since the Unix epoch.
+        fn effective_date => call_effective_date() -> i64;
+        /// `expiry-date`: seconds since the Unix epoch.
+        fn expiry_date => call_expiry_date() -> i64;
+        /// `is-expired`.
+        fn is_expired => call_is_expired() -> bool;
+        /// `digest(algorithm)` of the DER encoding.
+        fn digest => call_digest(algorithm: DigestAlgorithm) -> Vec<u8>;
+        /// `subject-alternative-names`.
+        fn subject_alternative_names => call_subject_alternative_names() -> Vec<AlternativeName>;
+        /// `is-self-signed`.
+        fn is_self_signed => call_is_self_signed() -> bool;
+        /// `is-ca`: basicConstraints CA:TRUE.
+        fn is_ca => call_is_ca() -> bool;
     }
 
     /// `public-key`.
@@ -1059,34 +980,18 @@ impl Certificate {
 pub struct Key(pub ResourceAny);
 
 impl Key {
-    /// `algorithm`.
-    pub fn algorithm(&self, session: &mut Session) -> wasmtime::Result<KeyAlgorithm> {
-        let (api, store) = session.key_api();
-        api.call_algorithm(store, self.0)
-    }
-
-    /// `length` in bits.
-    pub fn length(&self, session: &mut Session) -> wasmtime::Result<u32> {
-        let (api, store) = session.key_api();
-        api.call_length(store, self.0)
-    }
-
-    /// `key-type`: private or public.
-    pub fn key_type(&self, session: &mut Session) -> wasmtime::Result<KeyType> {
-        let (api, store) = session.key_api();
-        api.call_key_type(store, self.0)
-    }
-
-    /// `to-pem`: PKCS#8 for private keys, SubjectPublicKeyInfo for public keys.
-    pub fn to_pem(&self, session: &mut Session) -> wasmtime::Result<String> {
-        let (api, store) = session.key_api();
-        api.call_to_pem(store, self.0)
-    }
-
-    /// `to-der`.
-    pub fn to_der(&self, session: &mut Session) -> wasmtime::Result<Vec<u8>> {
-        let (api, store) = session.key_api();
-        api.call_to_der(store, self.0)
+    forward! {
+        via key_api;
+        /// `algorithm`.
+        fn algorithm => call_algorithm() -> KeyAlgorithm;
+        /// `length` in bits.
+        fn length => call_length() -> u32;
+        /// `key-type`: private or public.
+        fn key_type => call_key_type() -> KeyType;
+        /// `to-pem`: PKCS#8 for private keys, SubjectPublicKeyInfo for public keys.
+        fn to_pem => call_to_pem() -> String;
+        /// `to-der`.
+        fn to_der => call_to_der() -> Vec<u8>;
     }
 
     /// Drops the key resource.
