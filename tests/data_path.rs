@@ -192,3 +192,54 @@ fn read_line_across_record_boundaries() {
     );
     assert_eq!(socket.get_char(&mut session).unwrap().unwrap(), None);
 }
+
+#[test]
+fn read_buffer_size_holds_a_fast_peer_back_and_loses_nothing() {
+    // The peer writes 8 MiB as fast as it can; with a 64 KiB read buffer the socket stops reading
+    // once the buffer is full, and everything still arrives, in order, once the application reads.
+    const TOTAL: usize = 8 * 1024 * 1024;
+    const LIMIT: u64 = 64 * 1024;
+    // A limit may be overshot by what one network read decrypts: a few TLS records at most.
+    const BOUND: u64 = LIMIT + 64 * 1024;
+    let handler: server::Handler = Arc::new(|tls: &mut TlsStream| {
+        use std::io::Write as _;
+        let _ = tls.write_all(&pattern(TOTAL, 3)).and_then(|()| tls.flush());
+        server::close(tls);
+    });
+    let (server, ca) = server_with(handler);
+    let mut session = session();
+    let socket = connected(&mut session, &ca, server.port());
+    assert_eq!(socket.read_buffer_size(&mut session).unwrap(), 0);
+    socket.set_read_buffer_size(&mut session, LIMIT).unwrap();
+    assert_eq!(socket.read_buffer_size(&mut session).unwrap(), LIMIT);
+
+    // Let the peer run ahead without reading: the buffer fills up to the limit and stops there.
+    let until = Instant::now() + Duration::from_millis(800);
+    let mut most = 0;
+    while Instant::now() < until {
+        socket.process(&mut session).unwrap();
+        most = most.max(socket.bytes_available(&mut session).unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(most >= LIMIT, "the buffer never filled: {most} bytes");
+    assert!(
+        most <= BOUND,
+        "the buffer grew past its limit: {most} bytes"
+    );
+
+    let mut received = Vec::with_capacity(TOTAL);
+    while received.len() < TOTAL {
+        let available = socket.bytes_available(&mut session).unwrap();
+        assert!(available <= BOUND, "{available} bytes buffered");
+        let chunk = socket.read(&mut session, 32 * 1024).unwrap().expect("read");
+        if chunk.is_empty() {
+            socket
+                .wait_for_ready_read(&mut session, WAIT_MS)
+                .unwrap()
+                .expect("more data");
+        }
+        received.extend_from_slice(&chunk);
+    }
+    assert_eq!(received.len(), TOTAL);
+    assert!(received == pattern(TOTAL, 3), "bytes differ");
+}

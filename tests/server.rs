@@ -1245,6 +1245,11 @@ fn listen_errors() {
     server
         .set_max_pending_connections(&mut session, 30)
         .unwrap();
+    assert_eq!(server.listen_backlog_size(&mut session).unwrap(), 50);
+    server.set_listen_backlog_size(&mut session, 0).unwrap();
+    assert_eq!(server.listen_backlog_size(&mut session).unwrap(), 1);
+    server.set_listen_backlog_size(&mut session, 512).unwrap();
+    assert_eq!(server.listen_backlog_size(&mut session).unwrap(), 512);
     assert!(matches!(
         server.wait_for_new_connection(&mut session, 10).unwrap(),
         Err(ErrorCode::InvalidState(_))

@@ -64,6 +64,14 @@ impl wit::GuestSslServer for ServerResource {
         self.with(|s| s.set_max_pending_connections(usize::try_from(n).unwrap_or(usize::MAX)));
     }
 
+    fn listen_backlog_size(&self) -> u32 {
+        self.with(|s| s.listen_backlog_size())
+    }
+
+    fn set_listen_backlog_size(&self, size: u32) {
+        self.with(|s| s.set_listen_backlog_size(size));
+    }
+
     fn handshake_timeout(&self) -> u32 {
         u32::try_from(self.with(|s| s.handshake_timeout()).as_millis()).unwrap_or(u32::MAX)
     }

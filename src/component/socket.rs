@@ -225,6 +225,14 @@ impl wit::GuestSslSocket for SocketResource {
         self.with(|s| s.at_end())
     }
 
+    fn read_buffer_size(&self) -> u64 {
+        self.with(|s| s.read_buffer_size())
+    }
+
+    fn set_read_buffer_size(&self, size: u64) {
+        self.with(|s| s.set_read_buffer_size(size));
+    }
+
     fn state(&self) -> SocketState {
         convert::state(self.with(|s| s.state()))
     }

@@ -20,6 +20,8 @@ use crate::transport::{Interest, Listener, Transport};
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default limit of connections accepted but not yet taken (`maxPendingConnections`).
 pub const DEFAULT_MAX_PENDING: usize = 30;
+/// The default listen backlog (`listenBacklogSize`), as in Qt.
+pub const DEFAULT_LISTEN_BACKLOG: u32 = 50;
 
 /// What happened on a server. Mirrors the signals of `QTcpServer` and `QSslServer`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,7 @@ pub struct SslServer<T: Transport> {
     handshaking: Vec<Handshaking<T>>,
     pending: VecDeque<SslSocket<T>>,
     max_pending: usize,
+    listen_backlog: u32,
     handshake_timeout: Duration,
     deferred_handshake: bool,
     events: VecDeque<ServerEvent>,
@@ -75,6 +78,7 @@ impl<T: Transport> SslServer<T> {
             handshaking: Vec::new(),
             pending: VecDeque::new(),
             max_pending: DEFAULT_MAX_PENDING,
+            listen_backlog: DEFAULT_LISTEN_BACKLOG,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             deferred_handshake: false,
             events: VecDeque::new(),
@@ -100,8 +104,7 @@ impl<T: Transport> SslServer<T> {
                 "a TLS server needs a local certificate and a private key before it listens",
             ));
         }
-        let backlog = u32::try_from(self.max_pending).unwrap_or(u32::MAX);
-        self.listener = Some(T::Listener::listen(address, port, backlog)?);
+        self.listener = Some(T::Listener::listen(address, port, self.listen_backlog)?);
         Ok(())
     }
 
@@ -132,6 +135,16 @@ impl<T: Transport> SslServer<T> {
     /// Sets the limit (`setMaxPendingConnections`); at least 1.
     pub fn set_max_pending_connections(&mut self, n: usize) {
         self.max_pending = n.max(1);
+    }
+
+    /// The backlog of the next `listen` (`listenBacklogSize`).
+    pub fn listen_backlog_size(&self) -> u32 {
+        self.listen_backlog
+    }
+
+    /// Sets the backlog of the next `listen` (`setListenBacklogSize`); at least 1.
+    pub fn set_listen_backlog_size(&mut self, size: u32) {
+        self.listen_backlog = size.max(1);
     }
 
     /// The handshake deadline of new connections (`handshakeTimeout`).

@@ -39,8 +39,8 @@ const ALERT_FLUSH: Duration = Duration::from_millis(200);
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(2);
 /// Plaintext handed to rustls per step (rustls itself caps its buffer at 64 KiB).
 const WRITE_CHUNK: usize = 64 * 1024;
-/// Bytes read from the transport per step.
-const READ_CHUNK: usize = 32 * 1024;
+/// Plaintext moved out of rustls per step (one TLS record), on the stack.
+const READ_CHUNK: usize = 16 * 1024;
 
 /// A TLS-capable TCP socket. Mirrors `QSslSocket`.
 pub struct SslSocket<T: Transport> {
@@ -62,6 +62,8 @@ pub struct SslSocket<T: Transport> {
     log: SharedVerifyLog,
     /// Decrypted (or plain) bytes ready for the application.
     read_buf: VecDeque<u8>,
+    /// The most `read_buf` may hold before reading from the network stops; 0: no limit.
+    read_buffer_size: usize,
     /// Application bytes to send without TLS (plain mode, or written before STARTTLS).
     raw_out: VecDeque<u8>,
     /// Application bytes waiting for the handshake to finish or for room in rustls.
@@ -100,6 +102,7 @@ impl<T: Transport> SslSocket<T> {
             close_notify_sent: false,
             log: SharedVerifyLog::default(),
             read_buf: VecDeque::new(),
+            read_buffer_size: 0,
             raw_out: VecDeque::new(),
             tls_out: VecDeque::new(),
             tls_unflushed: 0,
@@ -332,7 +335,7 @@ impl<T: Transport> SslSocket<T> {
             SocketState::Unconnected => None,
             SocketState::HostLookup | SocketState::Connecting => Some(Interest::default()),
             SocketState::Connected | SocketState::Closing => Some(Interest {
-                readable: true,
+                readable: !self.read_buffer_full(),
                 writable: !self.raw_out.is_empty()
                     || self.tls.as_ref().is_some_and(|c| c.wants_write())
                     || (self.encrypted && !self.tls_out.is_empty())
@@ -431,6 +434,19 @@ impl<T: Transport> SslSocket<T> {
     /// Bytes ready to read (`bytesAvailable`).
     pub fn bytes_available(&self) -> u64 {
         self.read_buf.len() as u64
+    }
+
+    /// The limit of the read buffer in bytes; 0 means no limit (`readBufferSize`).
+    pub fn read_buffer_size(&self) -> u64 {
+        self.read_buffer_size as u64
+    }
+
+    /// Limits the read buffer (`setReadBufferSize`): once `size` bytes wait to be read, the
+    /// socket stops reading from the network until the application reads, so a fast peer is
+    /// held back by TCP flow control instead of growing memory. 0 means no limit (the default).
+    /// A limit smaller than one TLS record may be exceeded by up to one record.
+    pub fn set_read_buffer_size(&mut self, size: u64) {
+        self.read_buffer_size = usize::try_from(size).unwrap_or(usize::MAX);
     }
 
     /// Application bytes not yet on the network (`bytesToWrite`).
@@ -678,6 +694,13 @@ impl<T: Transport> SslSocket<T> {
         }
     }
 
+    /// Whether the read buffer holds its limit, so reading from the network waits.
+    fn read_buffer_full(&self) -> bool {
+        self.read_buffer_size != 0
+            && self.read_buf.len() >= self.read_buffer_size
+            && !self.tls.as_ref().is_some_and(|c| c.is_handshaking())
+    }
+
     fn reset_connection(&mut self) {
         self.tls = None;
         self.encrypted = false;
@@ -917,11 +940,19 @@ impl<T: Transport> SslSocket<T> {
             return Ok(());
         };
         let before = self.read_buf.len();
+        let limit = match self.read_buffer_size {
+            0 => usize::MAX,
+            n => n,
+        };
         let mut peer_closed = false;
-        let mut buf = vec![0u8; READ_CHUNK];
+        let mut buf = [0u8; READ_CHUNK];
         match self.tls.as_mut() {
             None => loop {
-                match transport.read(&mut buf) {
+                if self.read_buf.len() >= limit {
+                    break;
+                }
+                let room = (limit - self.read_buf.len()).min(buf.len());
+                match transport.read(buf.get_mut(..room).unwrap_or_default()) {
                     Ok(0) => {
                         peer_closed = true;
                         break;
@@ -934,7 +965,15 @@ impl<T: Transport> SslSocket<T> {
             },
             Some(conn) => loop {
                 let mut blocked = false;
-                match conn.read_tls(&mut TransportIo(&mut *transport)) {
+                // Backpressure: with the read buffer full, leave the rest in TCP. (Handshake
+                // records are read regardless: they hold no application data.)
+                let full = self.read_buf.len() >= limit && !conn.is_handshaking();
+                let read = if full {
+                    Err(io::Error::from(io::ErrorKind::WouldBlock))
+                } else {
+                    conn.read_tls(&mut TransportIo(&mut *transport))
+                };
+                match read {
                     Ok(0) => peer_closed = true,
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => blocked = true,

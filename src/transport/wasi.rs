@@ -63,7 +63,10 @@ impl WasiTransport {
             Stage::Lookup { stream, .. } => stream.subscribe(),
             Stage::Connecting { socket, .. } => socket.subscribe(),
             Stage::Connected { output, .. } if interest.writable => output.subscribe(),
-            Stage::Connected { input, .. } => input.subscribe(),
+            Stage::Connected { input, .. } if interest.readable => input.subscribe(),
+            // Nothing to do until the application acts (e.g. reads from a full read buffer);
+            // an hour-long timer stands in for "never" (spurious wake-ups are allowed).
+            Stage::Connected { .. } => monotonic_clock::subscribe_duration(IDLE_WAKE_NANOS),
             Stage::Closed => ready_now(),
         }
     }
@@ -287,6 +290,9 @@ impl Transport for WasiTransport {
         }
     }
 }
+
+/// The wake-up period of a connection that waits for nothing (an hour).
+const IDLE_WAKE_NANOS: u64 = 3_600_000_000_000;
 
 /// A pollable that is ready at once.
 pub fn ready_now() -> Pollable {

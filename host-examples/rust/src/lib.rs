@@ -496,6 +496,10 @@ impl SslSocket {
         fn bytes_to_write => call_bytes_to_write() -> u64;
         /// `at-end`.
         fn at_end => call_at_end() -> bool;
+        /// `read-buffer-size`: 0 means no limit.
+        fn read_buffer_size => call_read_buffer_size() -> u64;
+        /// `set-read-buffer-size`: stop reading from the network once this much waits.
+        fn set_read_buffer_size => call_set_read_buffer_size(size: u64) -> ();
         /// `state`.
         fn state => call_state() -> SocketState;
         /// `mode`.
@@ -797,6 +801,10 @@ impl SslServer {
         fn handshake_timeout => call_handshake_timeout() -> u32;
         /// `set-handshake-timeout(msecs)`.
         fn set_handshake_timeout => call_set_handshake_timeout(msecs: u32) -> ();
+        /// `listen-backlog-size`.
+        fn listen_backlog_size => call_listen_backlog_size() -> u32;
+        /// `set-listen-backlog-size`: for the next `listen`.
+        fn set_listen_backlog_size => call_set_listen_backlog_size(size: u32) -> ();
         /// `set-deferred-handshake`: queue connections plain (STARTTLS servers).
         fn set_deferred_handshake => call_set_deferred_handshake(deferred: bool) -> ();
         /// `wait-for-new-connection(msecs)`.
