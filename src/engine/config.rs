@@ -559,12 +559,18 @@ pub fn add_global_ca_certificates(certificates: impl IntoIterator<Item = Certifi
     }
 }
 
-/// The system CA database (`systemCaCertificates()`): Mozilla's roots from `webpki-root-certs`.
+/// The system CA database (`systemCaCertificates()`): Mozilla's roots from `webpki-root-certs`,
+/// built once per instance and shared by every copy.
 pub fn system_ca_certificates() -> Vec<Certificate> {
-    webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .map(|der| Certificate::from(der.clone().into_owned()))
-        .collect()
+    static ROOTS: OnceLock<Vec<Certificate>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|der| Certificate::from(der.clone().into_owned()))
+                .collect()
+        })
+        .clone()
 }
 
 /// The default cipher list of new sockets (`globalCiphers()`).

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{AlgorithmIdentifier, CertificateDer, alg_id};
@@ -56,9 +57,12 @@ pub enum AlternativeName {
 }
 
 /// An X.509 certificate: its DER encoding, checked to parse. Mirrors `QSslCertificate`.
+///
+/// Cheap to clone (the DER is shared), like Qt's implicitly shared certificates: every socket's
+/// CA database holds the same system roots.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Certificate {
-    der: CertificateDer<'static>,
+    der: Arc<CertificateDer<'static>>,
 }
 
 impl Certificate {
@@ -69,7 +73,7 @@ impl Certificate {
     pub fn from_der(der: &[u8]) -> Result<Self, PkiError> {
         match X509Certificate::from_der(der) {
             Ok(([], _)) => Ok(Self {
-                der: CertificateDer::from(der.to_vec()),
+                der: Arc::new(CertificateDer::from(der.to_vec())),
             }),
             Ok(_) => Err(PkiError::Malformed(
                 "trailing bytes after the certificate".into(),
@@ -156,7 +160,7 @@ impl Certificate {
 
     /// The certificate as PEM (`toPem()`).
     pub fn to_pem(&self) -> String {
-        pem_encode("CERTIFICATE", &self.der)
+        pem_encode("CERTIFICATE", self.der.as_ref())
     }
 
     /// The certificate as DER (`toDer()`).
@@ -241,9 +245,9 @@ impl Certificate {
     /// The digest of the DER encoding (`digest()`).
     pub fn digest(&self, algorithm: DigestAlgorithm) -> Vec<u8> {
         match algorithm {
-            DigestAlgorithm::Md5 => md5::Md5::digest(&self.der).to_vec(),
-            DigestAlgorithm::Sha1 => sha1::Sha1::digest(&self.der).to_vec(),
-            DigestAlgorithm::Sha256 => sha2::Sha256::digest(&self.der).to_vec(),
+            DigestAlgorithm::Md5 => md5::Md5::digest(self.der.as_ref()).to_vec(),
+            DigestAlgorithm::Sha1 => sha1::Sha1::digest(self.der.as_ref()).to_vec(),
+            DigestAlgorithm::Sha256 => sha2::Sha256::digest(self.der.as_ref()).to_vec(),
         }
     }
 
@@ -424,7 +428,7 @@ impl Certificate {
     /// The parsed certificate; `None` never happens for a constructed `Certificate`, since
     /// construction checks that it parses.
     fn parsed(&self) -> Option<X509Certificate<'_>> {
-        X509Certificate::from_der(&self.der).ok().map(|(_, c)| c)
+        X509Certificate::from_der(self.der.as_ref()).ok().map(|(_, c)| c)
     }
 }
 
@@ -432,7 +436,7 @@ impl From<CertificateDer<'static>> for Certificate {
     /// Wraps DER that came through rustls (which parsed it already); accessors of a certificate
     /// that does not parse return empty values.
     fn from(der: CertificateDer<'static>) -> Self {
-        Self { der }
+        Self { der: Arc::new(der) }
     }
 }
 

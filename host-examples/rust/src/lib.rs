@@ -25,6 +25,8 @@
 
 pub mod names;
 pub mod policy;
+pub mod load;
+pub mod poll_set;
 pub mod serve;
 pub mod server;
 pub mod testpki;
@@ -35,7 +37,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 use wasmtime::component::{Component, Linker, Resource, ResourceAny, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::clocks::WasiClocksView as _;
 use wasmtime_wasi::p2::DynPollable;
 use wasmtime_wasi::p2::bindings::sync::clocks::monotonic_clock::Host as _;
@@ -114,10 +116,18 @@ fn build_runtime() -> anyhow::Result<Runtime> {
     Ok(Runtime { engine, pre })
 }
 
-/// How a [`Session`] is set up: its network policy, an optional read-only directory and stdio.
+/// The default cap on a session's guest memory ([`SessionConfig::memory_limit`]).
+pub const DEFAULT_MEMORY_LIMIT: usize = 1 << 30;
+/// The default handshake deadline of servers ([`SessionConfig::handshake_timeout`]).
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How a [`Session`] is set up: its network policy, resource limits, an optional read-only
+/// directory and stdio.
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
     network: NetworkPolicy,
+    memory_limit: usize,
+    handshake_timeout: Duration,
     preopen: Option<(PathBuf, String)>,
     inherit_stdout: bool,
     inherit_stderr: bool,
@@ -130,10 +140,14 @@ impl Default for SessionConfig {
 }
 
 impl SessionConfig {
-    /// Loopback-only network, no files, the guest's stderr (panic messages, logs) inherited.
+    /// Loopback-only network, guest memory capped at [`DEFAULT_MEMORY_LIMIT`], servers with a
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`], no files, the guest's stderr (panic messages, logs)
+    /// inherited.
     pub fn new() -> Self {
         Self {
             network: NetworkPolicy::loopback_only(),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             preopen: None,
             inherit_stdout: false,
             inherit_stderr: true,
@@ -143,6 +157,22 @@ impl SessionConfig {
     /// Sets the network policy.
     pub fn network(mut self, policy: NetworkPolicy) -> Self {
         self.network = policy;
+        self
+    }
+
+    /// Caps the guest's linear memory (wasmtime `StoreLimits`). A guest that needs more traps
+    /// with an error naming the limit, and the session is then dead: size it for the number of
+    /// connections (see BENCHMARKS.md for the memory per connection).
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// The handshake deadline given to every server made by [`Session::new_server`]: a client
+    /// that does not finish its handshake in time is dropped, so slow clients cannot tie a server
+    /// up. Servers can change it with `set-handshake-timeout`.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
         self
     }
 
@@ -192,10 +222,49 @@ impl SessionConfig {
     }
 }
 
-/// The store data of a session: the WASI context and the resource table.
+/// The store data of a session: the WASI context, the resource table and the memory limits.
 pub struct HostState {
     ctx: WasiCtx,
     table: ResourceTable,
+    limits: StoreLimits,
+    /// Bytes of linear memory the guest holds (memories only grow).
+    memory: usize,
+}
+
+impl ResourceLimiter for HostState {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory = self.memory.saturating_sub(current).saturating_add(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 impl WasiView for HostState {
@@ -212,6 +281,7 @@ impl WasiView for HostState {
 pub struct Session {
     store: Store<HostState>,
     bindings: Sslsocket,
+    handshake_timeout: Duration,
 }
 
 impl Session {
@@ -221,10 +291,26 @@ impl Session {
         let state = HostState {
             ctx: config.wasi_ctx()?,
             table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(config.memory_limit)
+                .trap_on_grow_failure(true)
+                .build(),
+            memory: 0,
         };
         let mut store = Store::new(&runtime.engine, state);
+        store.limiter(|state| state as &mut dyn ResourceLimiter);
         let bindings = runtime.pre.instantiate(&mut store)?;
-        Ok(Self { store, bindings })
+        Ok(Self {
+            store,
+            bindings,
+            handshake_timeout: config.handshake_timeout,
+        })
+    }
+
+    /// Bytes of linear memory the guest holds now. WebAssembly memory only grows, so this is the
+    /// high-water mark of the guest's heap, in 64 KiB pages.
+    pub fn guest_memory(&self) -> usize {
+        self.store.data().memory
     }
 
     /// The store, for calling the generated bindings directly.
@@ -296,10 +382,14 @@ impl Session {
         )
     }
 
-    /// Creates a new server that does not listen yet (`ssl-server` constructor).
+    /// Creates a new server that does not listen yet (`ssl-server` constructor), with the
+    /// session's handshake deadline ([`SessionConfig::handshake_timeout`]).
     pub fn new_server(&mut self) -> wasmtime::Result<SslServer> {
         let (api, store) = self.ssl_server_api();
-        api.call_constructor(store).map(SslServer)
+        let server = api.call_constructor(store).map(SslServer)?;
+        let msecs = u32::try_from(self.handshake_timeout.as_millis()).unwrap_or(u32::MAX);
+        server.set_handshake_timeout(self, msecs)?;
+        Ok(server)
     }
 
     /// Waits until at least one of `pollables` is ready (`wasi:io/poll.poll` done by the host), or

@@ -1,8 +1,9 @@
 //! An `ssl-server` event loop: one thread serves many clients at once, like `openssl s_server`.
 //!
-//! The loop calls the server's `process`, takes the new encrypted connections, processes each
-//! socket (reading, answering, closing), reports what happened, and then waits with one host-side
-//! `wasi:io/poll` on the pollables of the server and of every socket ([`Session::poll`]).
+//! The loop calls the server's `process`, takes the new encrypted connections, processes the
+//! sockets that are ready (reading, answering, closing), reports what happened, and then waits
+//! with one host-side `wasi:io/poll` on the server's pollable and those of every socket
+//! ([`PollSet`], which keeps idle sockets' pollables between waits).
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
@@ -19,10 +20,12 @@
 //! # }
 //! ```
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::poll_set::{Key, PollSet};
 use crate::{
     ErrorCode, ServerEvent, Session, SocketEvent, SocketState, SslError, SslServer, SslSocket,
     names,
@@ -148,7 +151,10 @@ pub fn run(
     options: &ServeOptions,
     mut report: impl FnMut(&mut Session, &Event),
 ) -> wasmtime::Result<()> {
-    let mut connections: Vec<Connection> = Vec::new();
+    let mut set = PollSet::new();
+    let mut connections: HashMap<Key, Connection> = HashMap::new();
+    // Connections to process now: new ones, and those whose pollable was ready.
+    let mut due: Vec<Key> = Vec::new();
     let mut next_id = 1u64;
     let mut ended = 0u64;
     loop {
@@ -175,23 +181,32 @@ pub fn run(
         while let Some(socket) = server.next_pending_connection(session)? {
             let info = describe(session, socket, next_id)?;
             report(session, &Event::Accepted(info.clone()));
-            connections.push(Connection {
-                id: next_id,
-                socket,
-                peer: info.peer.clone(),
-                info,
-                request: Vec::new(),
-                answered: false,
-                error: None,
-            });
+            let key = set.insert(socket);
+            connections.insert(
+                key,
+                Connection {
+                    id: next_id,
+                    socket,
+                    peer: info.peer.clone(),
+                    info,
+                    request: Vec::new(),
+                    answered: false,
+                    error: None,
+                },
+            );
+            due.push(key);
             next_id += 1;
         }
 
-        let mut still = Vec::with_capacity(connections.len());
-        for mut conn in connections {
-            if serve_one(session, &mut conn, options.behaviour, &mut report)? {
-                still.push(conn);
-            } else {
+        for key in due.drain(..) {
+            let Some(conn) = connections.get_mut(&key) else {
+                continue;
+            };
+            if serve_one(session, conn, options.behaviour, &mut report)? {
+                continue;
+            }
+            set.remove(session, key)?;
+            if let Some(conn) = connections.remove(&key) {
                 ended += 1;
                 report(
                     session,
@@ -204,7 +219,6 @@ pub fn run(
                 conn.socket.drop(session)?;
             }
         }
-        connections = still;
 
         let limit_reached = options.max_connections.is_some_and(|max| ended >= max);
         let stopped = options
@@ -212,7 +226,9 @@ pub fn run(
             .as_ref()
             .is_some_and(|stop| stop.load(Ordering::SeqCst));
         if limit_reached || stopped {
-            for conn in connections {
+            // Pollables are children of the sockets' streams: drop them first.
+            set.clear(session)?;
+            for conn in connections.into_values() {
                 conn.socket.abort(session)?;
                 conn.socket.drop(session)?;
             }
@@ -220,18 +236,11 @@ pub fn run(
         }
 
         // One wait for everything: the listener and handshakes (the server's pollable), and
-        // every connection. Pollables are children of the sockets' streams: drop them first.
-        let mut pollables = Vec::with_capacity(connections.len() + 1);
-        pollables.push(server.subscribe(session)?);
-        for conn in &connections {
-            pollables.push(conn.socket.subscribe(session)?);
-        }
-        let refs: Vec<_> = pollables.iter().collect();
-        let result = session.poll(&refs, Some(options.tick));
-        for pollable in pollables {
-            pollable.drop(session)?;
-        }
-        result?;
+        // every connection.
+        let listener = server.subscribe(session)?;
+        let ready = set.wait(session, &[&listener], Some(options.tick));
+        listener.drop(session)?;
+        due = ready?.sockets;
     }
 }
 
