@@ -19,8 +19,8 @@ fn a_thousand_concurrent_connections_move_data_through_one_instance() {
     let identity = ca
         .issue("localhost", &["localhost", "127.0.0.1"], Usage::Server)
         .unwrap();
-    let (port, server) = load::spawn_echo_server(&identity, CONNECTIONS, SessionConfig::new())
-        .expect("echo server");
+    let (port, server) =
+        load::spawn_echo_server(&identity, CONNECTIONS, SessionConfig::new()).expect("echo server");
 
     let mut session = Session::new(SessionConfig::new()).unwrap();
     let options = LoadOptions {
@@ -36,12 +36,13 @@ fn a_thousand_concurrent_connections_move_data_through_one_instance() {
     let served = server.join().unwrap().expect("the server ran");
 
     eprintln!(
-        "{CONNECTIONS} connections: opened in {:?}, echoed in {:?}; guest memory per connection: \
-         client {} B, server {} B",
+        "{CONNECTIONS} connections: opened in {:?}, echoed in {:?}; guest memory per idle \
+         connection: client {} B, server {} B; client instance after the echo: {} MiB",
         clients.open_time,
         clients.echo_time,
         clients.memory_per_connection(),
         served.memory_per_connection(),
+        clients.memory_after_echo >> 20,
     );
     assert_eq!(clients.connections, CONNECTIONS);
     assert_eq!(served.accepted, CONNECTIONS);

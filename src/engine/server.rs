@@ -8,12 +8,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rustls::ServerConfig;
 use rustls::server::{ServerSessionMemoryCache, StoresServerSessions};
 
 use super::config::SslConfiguration;
 use super::errors::{SocketError, SslError};
 use super::events::SocketState;
 use super::socket::SslSocket;
+use super::verify::PeerVerifier;
 use crate::transport::{Interest, Listener, Transport};
 
 /// The default handshake deadline of accepted connections.
@@ -60,6 +62,9 @@ pub struct SslServer<T: Transport> {
     handshake_timeout: Duration,
     deferred_handshake: bool,
     events: VecDeque<ServerEvent>,
+    /// The rustls configuration every accepted connection shares, built from `config` on first
+    /// use (so a connection costs its own state only); `None` after `config_mut`.
+    shared_config: Option<Arc<ServerConfig>>,
 }
 
 impl<T: Transport> Default for SslServer<T> {
@@ -82,6 +87,7 @@ impl<T: Transport> SslServer<T> {
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             deferred_handshake: false,
             events: VecDeque::new(),
+            shared_config: None,
         }
     }
 
@@ -170,6 +176,7 @@ impl<T: Transport> SslServer<T> {
 
     /// The settings, to change them for connections accepted from now on.
     pub fn config_mut(&mut self) -> &mut SslConfiguration {
+        self.shared_config = None;
         &mut self.config
     }
 
@@ -279,6 +286,20 @@ impl<T: Transport> SslServer<T> {
         self.handshaking.iter().map(|h| h.deadline).min()
     }
 
+    /// The shared rustls configuration, built now if needed; `None` when the settings do not
+    /// make one (each handshake then reports why).
+    fn shared_config(&mut self) -> Option<Arc<ServerConfig>> {
+        if self.shared_config.is_none() {
+            let verifier = Arc::new(PeerVerifier::new(&self.config));
+            self.shared_config = self
+                .config
+                .server_config(verifier, Some(self.sessions.clone()))
+                .ok()
+                .map(Arc::new);
+        }
+        self.shared_config.clone()
+    }
+
     fn accept_new(&mut self) {
         while self.pending.len() + self.handshaking.len() < self.max_pending {
             let Some(listener) = self.listener.as_mut() else {
@@ -294,7 +315,7 @@ impl<T: Transport> SslServer<T> {
             };
             let mut socket = SslSocket::from_transport(transport);
             *socket.config_mut() = self.config.clone();
-            socket.set_server_sessions(self.sessions.clone());
+            socket.set_server_context(self.sessions.clone(), self.shared_config());
             if self.deferred_handshake {
                 self.pending.push_back(socket);
                 self.events

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
 use rustls::server::StoresServerSessions;
-use rustls::{ClientConnection, Connection, HandshakeKind, ServerConnection};
+use rustls::{ClientConnection, Connection, HandshakeKind, ServerConfig, ServerConnection};
 
 use super::cipher::Cipher;
 use super::config::{Protocol, SslConfiguration};
@@ -77,6 +77,8 @@ pub struct SslSocket<T: Transport> {
     ever_opened: bool,
     /// The session store of the server that accepted this socket, for resumption.
     server_sessions: Option<Arc<dyn StoresServerSessions>>,
+    /// The server's ready-made rustls configuration, valid while `config` is unchanged.
+    server_config: Option<Arc<ServerConfig>>,
 }
 
 impl<T: Transport> Default for SslSocket<T> {
@@ -112,6 +114,7 @@ impl<T: Transport> SslSocket<T> {
             peer_port: 0,
             ever_opened: false,
             server_sessions: None,
+            server_config: None,
         }
     }
 
@@ -173,12 +176,15 @@ impl<T: Transport> SslSocket<T> {
     /// errors.
     pub fn start_server_handshake(&mut self) -> Result<(), SocketError> {
         self.check_can_start_handshake()?;
-        let verifier = Arc::new(PeerVerifier::new(&self.config));
-        let config = self
-            .config
-            .server_config(verifier, self.server_sessions.clone())?;
-        let mut conn = ServerConnection::new(Arc::new(config))
-            .map_err(|e| SocketError::SslInternal(e.to_string()))?;
+        let config = match self.server_config.take() {
+            Some(config) => config,
+            None => Arc::new(self.config.server_config(
+                Arc::new(PeerVerifier::new(&self.config)),
+                self.server_sessions.clone(),
+            )?),
+        };
+        let mut conn =
+            ServerConnection::new(config).map_err(|e| SocketError::SslInternal(e.to_string()))?;
         // A STARTTLS client may send its hello right behind the command: whatever was read but
         // not consumed by the application belongs to the handshake.
         let buffered: Vec<u8> = self.read_buf.drain(..).collect();
@@ -358,7 +364,7 @@ impl<T: Transport> SslSocket<T> {
     pub fn read(&mut self, max_size: usize) -> Result<Vec<u8>, SocketError> {
         self.check_readable()?;
         let n = max_size.min(self.read_buf.len());
-        Ok(self.read_buf.drain(..n).collect())
+        Ok(self.take_read(n))
     }
 
     /// Reads all buffered bytes (`readAll`).
@@ -383,7 +389,7 @@ impl<T: Transport> SslSocket<T> {
             .position(|b| *b == b'\n')
             .map_or(self.read_buf.len(), |i| i + 1);
         let n = line_end.min(limit);
-        Ok(self.read_buf.drain(..n).collect())
+        Ok(self.take_read(n))
     }
 
     /// Whether a full line is buffered (`canReadLine`).
@@ -514,6 +520,7 @@ impl<T: Transport> SslSocket<T> {
 
     /// The TLS settings, to change them for the next handshake (`setSslConfiguration`).
     pub fn config_mut(&mut self) -> &mut SslConfiguration {
+        self.server_config = None;
         &mut self.config
     }
 
@@ -522,7 +529,7 @@ impl<T: Transport> SslSocket<T> {
     /// # Errors
     /// `UnsupportedProtocol` for SSL 2 and 3; the setting is left unchanged.
     pub fn set_protocol(&mut self, protocol: Protocol) -> Result<(), SocketError> {
-        self.config.set_protocol(protocol)
+        self.config_mut().set_protocol(protocol)
     }
 
     /// Sets the cipher list (`setCiphers`).
@@ -533,7 +540,7 @@ impl<T: Transport> SslSocket<T> {
         if ciphers.is_empty() {
             return Err(SocketError::invalid_input("the cipher list is empty"));
         }
-        self.config.ciphers = Some(ciphers);
+        self.config_mut().ciphers = Some(ciphers);
         Ok(())
     }
 
@@ -542,7 +549,7 @@ impl<T: Transport> SslSocket<T> {
     /// # Errors
     /// `InvalidInput` for a public key.
     pub fn set_private_key(&mut self, key: Key) -> Result<(), SocketError> {
-        self.config.set_private_key(key)
+        self.config_mut().set_private_key(key)
     }
 
     /// The negotiated version, once encrypted (`sessionProtocol`).
@@ -584,9 +591,15 @@ impl<T: Transport> SslSocket<T> {
         Some(format!("{name:?}"))
     }
 
-    /// Shares a server's session store with this socket's server handshakes.
-    pub(crate) fn set_server_sessions(&mut self, sessions: Arc<dyn StoresServerSessions>) {
+    /// Shares a server's session store with this socket's server handshakes, and its rustls
+    /// configuration (built from the same settings) while this socket's settings are unchanged.
+    pub(crate) fn set_server_context(
+        &mut self,
+        sessions: Arc<dyn StoresServerSessions>,
+        config: Option<Arc<ServerConfig>>,
+    ) {
         self.server_sessions = Some(sessions);
+        self.server_config = config;
     }
 
     /// The negotiated cipher, once encrypted (`currentCipher`).
@@ -692,6 +705,14 @@ impl<T: Transport> SslSocket<T> {
                 Err(e)
             }
         }
+    }
+
+    /// Takes `n` bytes from the read buffer, releasing its memory once empty (an idle
+    /// connection should cost as little as possible).
+    fn take_read(&mut self, n: usize) -> Vec<u8> {
+        let data = self.read_buf.drain(..n).collect();
+        release_if_empty(&mut self.read_buf);
+        data
     }
 
     /// Whether the read buffer holds its limit, so reading from the network waits.
@@ -867,6 +888,8 @@ impl<T: Transport> SslSocket<T> {
             return Ok(());
         }
         self.flush()?;
+        release_if_empty(&mut self.raw_out);
+        release_if_empty(&mut self.tls_out);
         if self.state == SocketState::Closing {
             self.continue_close()?;
         }
@@ -1128,6 +1151,13 @@ impl<T: Transport> SslSocket<T> {
             self.state = state;
             self.events.push_back(Event::StateChanged(state));
         }
+    }
+}
+
+/// Frees the memory of an empty buffer.
+fn release_if_empty(buf: &mut VecDeque<u8>) {
+    if buf.is_empty() && buf.capacity() > 0 {
+        *buf = VecDeque::new();
     }
 }
 

@@ -428,7 +428,9 @@ impl Certificate {
     /// The parsed certificate; `None` never happens for a constructed `Certificate`, since
     /// construction checks that it parses.
     fn parsed(&self) -> Option<X509Certificate<'_>> {
-        X509Certificate::from_der(self.der.as_ref()).ok().map(|(_, c)| c)
+        X509Certificate::from_der(self.der.as_ref())
+            .ok()
+            .map(|(_, c)| c)
     }
 }
 

@@ -23,9 +23,9 @@
 
 #![deny(unsafe_code)]
 
+pub mod load;
 pub mod names;
 pub mod policy;
-pub mod load;
 pub mod poll_set;
 pub mod serve;
 pub mod server;

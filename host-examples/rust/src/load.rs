@@ -169,7 +169,10 @@ fn drive(
             client.received.extend_from_slice(&data);
             if client.received.len() >= options.payload {
                 if client.received != payload(client.id, options.payload) {
-                    bail!("connection {}: the echo differs from what was sent", client.id);
+                    bail!(
+                        "connection {}: the echo differs from what was sent",
+                        client.id
+                    );
                 }
                 client.received = Vec::new();
                 done += 1;
@@ -231,7 +234,9 @@ pub fn spawn_echo_server(
                 .set_private_key(&mut session, &key)?
                 .map_err(|e| anyhow!("the server key: {e:?}"))?;
             server.set_max_pending_connections(&mut session, SERVER_PENDING)?;
-            let backlog = u32::try_from(connections).unwrap_or(u32::MAX).max(SERVER_PENDING);
+            let backlog = u32::try_from(connections)
+                .unwrap_or(u32::MAX)
+                .max(SERVER_PENDING);
             server.set_listen_backlog_size(&mut session, backlog)?;
             server
                 .listen(&mut session, "127.0.0.1", 0)?
@@ -253,19 +258,24 @@ pub fn spawn_echo_server(
         let mut open = 0usize;
         let mut options = ServeOptions::new(Behaviour::Echo);
         options.max_connections = Some(connections as u64);
-        serve::run(&mut session, server, &options, |session, event| match event {
-            Event::Accepted(_) => {
-                report.accepted += 1;
-                open += 1;
-                if open > report.peak_open {
-                    report.peak_open = open;
-                    report.memory_at_peak = session.guest_memory();
+        serve::run(
+            &mut session,
+            server,
+            &options,
+            |session, event| match event {
+                Event::Accepted(_) => {
+                    report.accepted += 1;
+                    open += 1;
+                    if open > report.peak_open {
+                        report.peak_open = open;
+                        report.memory_at_peak = session.guest_memory();
+                    }
                 }
-            }
-            Event::Closed { .. } => open = open.saturating_sub(1),
-            Event::Received { .. } => {}
-            other => report.failures.push(format!("{other:?}")),
-        })?;
+                Event::Closed { .. } => open = open.saturating_sub(1),
+                Event::Received { .. } => {}
+                other => report.failures.push(format!("{other:?}")),
+            },
+        )?;
         server.drop(&mut session)?;
         Ok(report)
     });

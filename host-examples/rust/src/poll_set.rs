@@ -92,7 +92,11 @@ impl PollSet {
     ///
     /// # Errors
     /// A trap in the component.
-    pub fn remove(&mut self, session: &mut Session, key: Key) -> wasmtime::Result<Option<SslSocket>> {
+    pub fn remove(
+        &mut self,
+        session: &mut Session,
+        key: Key,
+    ) -> wasmtime::Result<Option<SslSocket>> {
         let Some(slot) = self.slots.get_mut(key).and_then(Option::take) else {
             return Ok(None);
         };
