@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
 use rustls::server::StoresServerSessions;
-use rustls::{ClientConnection, Connection, HandshakeKind, ServerConfig, ServerConnection};
+use rustls::{
+    ClientConnection, Connection, HandshakeKind, ProtocolVersion, ServerConfig, ServerConnection,
+};
 
 use super::cipher::Cipher;
 use super::config::{Protocol, SslConfiguration};
@@ -39,6 +41,8 @@ const ALERT_FLUSH: Duration = Duration::from_millis(200);
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(2);
 /// Plaintext handed to rustls per step (rustls itself caps its buffer at 64 KiB).
 const WRITE_CHUNK: usize = 64 * 1024;
+/// The most bytes of queued TLS records joined into one transport write.
+const COALESCE: usize = 64 * 1024;
 /// Plaintext moved out of rustls per step (one TLS record), on the stack.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -70,6 +74,11 @@ pub struct SslSocket<T: Transport> {
     tls_out: VecDeque<u8>,
     /// Application bytes handed to rustls whose records are not all on the network yet.
     tls_unflushed: u64,
+    /// A TLS 1.3 server's session tickets wait to leave with its first answer: the client sent
+    /// data with its Finished, so an answer is coming, and two writes in a row would let Nagle's
+    /// algorithm (which `wasi:sockets` cannot turn off) hold the answer until the client's
+    /// delayed ACK of the tickets, up to 40 ms.
+    hold_tickets: bool,
     events: VecDeque<Event>,
     error: Option<SocketError>,
     peer_name: String,
@@ -108,6 +117,7 @@ impl<T: Transport> SslSocket<T> {
             raw_out: VecDeque::new(),
             tls_out: VecDeque::new(),
             tls_unflushed: 0,
+            hold_tickets: false,
             events: VecDeque::new(),
             error: None,
             peer_name: String::new(),
@@ -343,7 +353,7 @@ impl<T: Transport> SslSocket<T> {
             SocketState::Connected | SocketState::Closing => Some(Interest {
                 readable: !self.read_buffer_full(),
                 writable: !self.raw_out.is_empty()
-                    || self.tls.as_ref().is_some_and(|c| c.wants_write())
+                    || (!self.hold_tickets && self.tls.as_ref().is_some_and(|c| c.wants_write()))
                     || (self.encrypted && !self.tls_out.is_empty())
                     || self.state == SocketState::Closing,
             }),
@@ -731,6 +741,7 @@ impl<T: Transport> SslSocket<T> {
         self.raw_out.clear();
         self.tls_out.clear();
         self.tls_unflushed = 0;
+        self.hold_tickets = false;
         self.error = None;
         let mut log = verify::lock(&self.log);
         log.errors.clear();
@@ -925,7 +936,31 @@ impl<T: Transport> SslSocket<T> {
         let Some(conn) = self.tls.as_mut() else {
             return Ok(());
         };
+        if self.hold_tickets {
+            if self.tls_out.is_empty() && self.state != SocketState::Closing {
+                return Ok(());
+            }
+            self.hold_tickets = false;
+        }
         loop {
+            // Application data goes into rustls first, so that what rustls has queued (session
+            // tickets, say) and the data leave in one transport write.
+            while self.encrypted && !self.close_notify_sent && !self.tls_out.is_empty() {
+                let (chunk, _) = self.tls_out.as_slices();
+                let chunk = chunk.get(..chunk.len().min(WRITE_CHUNK)).unwrap_or(chunk);
+                let n = conn
+                    .writer()
+                    .write(chunk)
+                    .map_err(|e| SocketError::SslInternal(e.to_string()))?;
+                if n == 0 {
+                    break;
+                }
+                self.tls_out.drain(..n);
+                self.tls_unflushed += n as u64;
+            }
+            if !conn.wants_write() {
+                return Ok(());
+            }
             while conn.wants_write() {
                 match conn.write_tls(&mut TransportIo(&mut *transport)) {
                     Ok(0) => return Ok(()),
@@ -940,20 +975,6 @@ impl<T: Transport> SslSocket<T> {
                     .push_back(Event::BytesWritten(self.tls_unflushed));
                 self.tls_unflushed = 0;
             }
-            if !self.encrypted || self.tls_out.is_empty() || self.close_notify_sent {
-                return Ok(());
-            }
-            let (chunk, _) = self.tls_out.as_slices();
-            let chunk = chunk.get(..chunk.len().min(WRITE_CHUNK)).unwrap_or(chunk);
-            let n = conn
-                .writer()
-                .write(chunk)
-                .map_err(|e| SocketError::SslInternal(e.to_string()))?;
-            if n == 0 {
-                return Ok(());
-            }
-            self.tls_out.drain(..n);
-            self.tls_unflushed += n as u64;
         }
     }
 
@@ -963,6 +984,10 @@ impl<T: Transport> SslSocket<T> {
             return Ok(());
         };
         let before = self.read_buf.len();
+        // Held tickets go out once the peer sends more without waiting for an answer.
+        let was_holding = self.hold_tickets;
+        let mut got_data = false;
+        let mut completed_now = false;
         let limit = match self.read_buffer_size {
             0 => usize::MAX,
             n => n,
@@ -998,7 +1023,7 @@ impl<T: Transport> SslSocket<T> {
                 };
                 match read {
                     Ok(0) => peer_closed = true,
-                    Ok(_) => {}
+                    Ok(_) => got_data = true,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => blocked = true,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(io_error(&e)),
@@ -1036,6 +1061,8 @@ impl<T: Transport> SslSocket<T> {
                 }
                 if !self.encrypted && !conn.is_handshaking() {
                     self.encrypted = true;
+                    completed_now = conn.protocol_version() == Some(ProtocolVersion::TLSv1_3)
+                        && matches!(conn, Connection::Server(_));
                     self.events.push_back(Event::Encrypted);
                 }
                 let mut remaining = io_state.plaintext_bytes_to_read();
@@ -1061,6 +1088,10 @@ impl<T: Transport> SslSocket<T> {
         }
         if self.read_buf.len() > before {
             self.events.push_back(Event::ReadyRead);
+            self.hold_tickets |= completed_now;
+        }
+        if was_holding && got_data {
+            self.hold_tickets = false;
         }
         if peer_closed {
             self.peer_closed()?;
@@ -1173,6 +1204,29 @@ impl<T: Transport> Read for TransportIo<'_, T> {
 impl<T: Transport> Write for TransportIo<'_, T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.write(buf)
+    }
+
+    /// rustls hands over its queued records together: they go out in one transport write (up
+    /// to [`COALESCE`] bytes), so a handshake flight is one TCP segment train rather than several
+    /// small writes that Nagle's algorithm would hold back (`wasi:sockets` cannot turn it off).
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let mut pieces = bufs.iter().filter(|b| !b.is_empty());
+        let Some(first) = pieces.next() else {
+            return Ok(0);
+        };
+        if first.len() >= COALESCE || bufs.len() == 1 {
+            return self.0.write(first);
+        }
+        let mut joined = Vec::with_capacity(COALESCE);
+        joined.extend_from_slice(first);
+        for piece in pieces {
+            let room = COALESCE - joined.len();
+            joined.extend_from_slice(piece.get(..room.min(piece.len())).unwrap_or_default());
+            if joined.len() >= COALESCE {
+                break;
+            }
+        }
+        self.0.write(&joined)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -1,10 +1,17 @@
-//! `sslsocket bench`: the component (in wasmtime) side by side with the same TLS engine compiled
-//! natively, and with `openssl s_client` when it is on PATH, all on 127.0.0.1 in one run.
+//! `sslsocket bench`: the component (in wasmtime) side by side with native TLS, all on 127.0.0.1
+//! in one run, so the ratios compare like with like on the same machine at the same moment:
 //!
-//! Every client talks to the same native server ([`sslsocket_host::server::TlsServer`], rustls
-//! with ring), so the ratios compare the clients only.
+//! - cold start: compile, instantiate, and a new instance's first encrypted byte;
+//! - throughput per TLS 1.3 suite: the component vs the same engine compiled natively vs
+//!   `openssl s_client`, all sending to one native rustls/ring server;
+//! - handshakes (ECDSA P-256 and, with openssl to make the key, RSA-2048): as a client, full and
+//!   resumed, component vs the same engine natively; as a server, the component's `ssl-server` vs
+//!   a rustls/ring server, with the same rustls/ring client;
+//! - scale: N connections held open at once between two component instances (clients in a child
+//!   `sslsocket load` process), with the guest memory per connection.
 
 use std::io::{Read as _, Write as _};
+use std::net::{Ipv4Addr, TcpStream};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::thread;
@@ -16,8 +23,9 @@ use serde_json::{Value, json};
 use sslsocket::engine::{Cipher, SslSocket as NativeSocket};
 use sslsocket::pki::Certificate as NativeCertificate;
 use sslsocket::transport::std::StdTransport;
-use sslsocket_host::server::{self, TlsServer, TlsStream};
-use sslsocket_host::testpki::{Authority, Usage};
+use sslsocket_host::load;
+use sslsocket_host::server::{self, Resumption, TlsServer, TlsStream};
+use sslsocket_host::testpki::{Authority, Identity, Usage};
 use sslsocket_host::{NetworkPolicy, Session, SessionConfig, names};
 
 /// Arguments of `sslsocket bench`.
@@ -26,9 +34,12 @@ pub struct BenchArgs {
     /// MiB sent one way per throughput run.
     #[arg(long, default_value_t = 64)]
     mib: usize,
-    /// Full handshakes per client in the handshake run.
+    /// Handshakes per client and case in the handshake runs.
     #[arg(long, default_value_t = 50)]
     handshakes: usize,
+    /// TLS connections held open at once in the scale run (0 skips it).
+    #[arg(long, default_value_t = 1000)]
+    connections: usize,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
@@ -57,11 +68,35 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         bail!("--mib and --handshakes must be at least 1");
     }
     let ca = Authority::new("sslsocket bench CA")?;
-    let leaf = ca.issue("localhost", &["localhost", "127.0.0.1"], Usage::Server)?;
-    let chain = vec![leaf.cert_der.clone(), ca.cert_der.clone()];
+    let ecdsa = ca.issue("localhost", &["localhost", "127.0.0.1"], Usage::Server)?;
     let mut rows = Vec::new();
 
-    // 3. Cold start first: this is the first use of the component in the process.
+    // Cold start first: this is the first use of the component in the process.
+    cold_start(&mut rows, &ca, &ecdsa)?;
+    let mut session = Session::new(SessionConfig::new().network(NetworkPolicy::loopback_only()))?;
+    throughput(&mut rows, &mut session, args.mib, &ca, &ecdsa)?;
+
+    let mut identities = vec![("ECDSA P-256", ecdsa.clone())];
+    match rsa_identity(&ca)? {
+        Some(rsa) => identities.push(("RSA-2048", rsa)),
+        None => eprintln!("sslsocket bench: openssl not found, RSA-2048 rows skipped"),
+    }
+    for (key, leaf) in &identities {
+        client_handshakes(&mut rows, &mut session, args.handshakes, &ca, key, leaf)?;
+        server_handshakes(&mut rows, args.handshakes, &ca, key, leaf)?;
+    }
+    drop(session);
+
+    if args.connections > 0 {
+        scale(&mut rows, args.connections, &ca, &ecdsa)?;
+    }
+    print(&rows, args.json);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Compile time, instantiate time, and the time from a new instance to the first byte echoed
+/// over TLS.
+fn cold_start(rows: &mut Vec<Row>, ca: &Authority, leaf: &Identity) -> anyhow::Result<()> {
     let started = Instant::now();
     sslsocket_host::warm_up()?;
     rows.push(Row {
@@ -86,17 +121,41 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         unit: "ms",
         note: format!("Session::new from the compiled component, mean of {runs}"),
     });
-
-    // 1. Bulk throughput.
-    let bytes = args.mib * MIB;
-    let sink = TlsServer::start(&chain, &leaf.key_der, Arc::new(move |tls| sink(tls, bytes)))?;
+    let echo = TlsServer::echo(&chain(ca, leaf), &leaf.key_der)?;
+    let started = Instant::now();
     let mut session = Session::new(SessionConfig::new().network(NetworkPolicy::loopback_only()))?;
+    let resumed = guest_handshake(&mut session, ca, echo.port())?.resumed;
+    rows.push(Row {
+        bench: "cold-start",
+        case: "first encrypted byte".into(),
+        client: "guest",
+        value: ms(started.elapsed()),
+        unit: "ms",
+        note: format!("new instance, connect, full handshake (resumed: {resumed}), 1-byte echo"),
+    });
+    Ok(())
+}
+
+/// Bulk throughput per TLS 1.3 suite: the component, the engine natively, openssl.
+fn throughput(
+    rows: &mut Vec<Row>,
+    session: &mut Session,
+    mib: usize,
+    ca: &Authority,
+    leaf: &Identity,
+) -> anyhow::Result<()> {
+    let bytes = mib * MIB;
+    let sink = TlsServer::start(
+        &chain(ca, leaf),
+        &leaf.key_der,
+        Arc::new(move |tls| sink(tls, bytes)),
+    )?;
     for suite in SUITES {
-        let guest = guest_send(&mut session, &ca, sink.port(), suite, bytes)?;
-        let native = native_send(&ca, sink.port(), suite, bytes)?;
-        let guest_rate = mib_per_s(args.mib, guest);
-        let native_rate = mib_per_s(args.mib, native);
-        let case = format!("{suite}, {} MiB", args.mib);
+        let guest = guest_send(session, ca, sink.port(), suite, bytes)?;
+        let native = native_send(ca, sink.port(), suite, bytes)?;
+        let guest_rate = mib_per_s(mib, guest);
+        let native_rate = mib_per_s(mib, native);
+        let case = format!("{suite}, {mib} MiB");
         rows.push(rate_row(
             &case,
             "guest",
@@ -109,49 +168,189 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             native_rate,
             "same engine, native",
         ));
-        if let Some(seconds) = openssl_send(&ca, sink.port(), suite, bytes)? {
+        if let Some(seconds) = openssl_send(ca, sink.port(), suite, bytes)? {
             rows.push(rate_row(
                 &case,
                 "openssl",
-                mib_per_s(args.mib, seconds),
+                mib_per_s(mib, seconds),
                 "openssl s_client process (incl. start + handshake)",
             ));
         }
-        rows.push(Row {
-            bench: "throughput",
-            case,
-            client: "ratio",
-            value: guest_rate / native_rate,
-            unit: "guest/native",
-            note: String::new(),
-        });
+        rows.push(ratio_row("throughput", case, guest_rate / native_rate));
     }
-    drop(sink);
-
-    // 2. Full handshakes per second.
-    let echo = TlsServer::echo(&chain, &leaf.key_der)?;
-    let guest = guest_handshakes(&mut session, &ca, echo.port(), args.handshakes)?;
-    let native = native_handshakes(&ca, echo.port(), args.handshakes)?;
-    let case = format!("ECDSA P-256, TLS 1.3, {} handshakes", args.handshakes);
-    let count = args.handshakes as f64;
-    let guest_rate = count / guest;
-    let native_rate = count / native;
-    let note = "connect + wait-for-encrypted + abort";
-    rows.push(hs_row(&case, "guest", guest_rate, note));
-    rows.push(hs_row(&case, "native", native_rate, note));
-    rows.push(Row {
-        bench: "handshakes",
-        case,
-        client: "ratio",
-        value: guest_rate / native_rate,
-        unit: "guest/native",
-        note: String::new(),
-    });
-    drop(echo);
-
-    print(&rows, args.json);
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
+
+/// Client handshakes, full and resumed, against a native rustls/ring server: the component vs
+/// the same engine natively.
+fn client_handshakes(
+    rows: &mut Vec<Row>,
+    session: &mut Session,
+    count: usize,
+    ca: &Authority,
+    key: &str,
+    leaf: &Identity,
+) -> anyhow::Result<()> {
+    for (kind, resumption) in [
+        ("full", Resumption::Disabled),
+        ("resumed", Resumption::Allowed),
+    ] {
+        let server = TlsServer::start_with(
+            &chain(ca, leaf),
+            &leaf.key_der,
+            Arc::new(server::echo),
+            resumption,
+        )?;
+        let port = server.port();
+        let guest = Samples::collect(count, || guest_handshake(session, ca, port))?;
+        let native = Samples::collect(count, || native_handshake(ca, port))?;
+        let case = format!("client, {key}, TLS 1.3, {kind}");
+        rows.push(hs_row(
+            &case,
+            "guest",
+            guest.rate(),
+            &guest.note("component"),
+        ));
+        rows.push(hs_row(
+            &case,
+            "native",
+            native.rate(),
+            &native.note("same engine"),
+        ));
+        rows.push(ratio_row("handshakes", case, guest.rate() / native.rate()));
+    }
+    Ok(())
+}
+
+/// Server handshakes: the component's `ssl-server` vs a native rustls/ring server, both full
+/// handshakes from the same native rustls/ring client (resumption off).
+fn server_handshakes(
+    rows: &mut Vec<Row>,
+    count: usize,
+    ca: &Authority,
+    key: &str,
+    leaf: &Identity,
+) -> anyhow::Result<()> {
+    let client = ring_client_config(ca)?;
+    let (port, guest_server) = load::spawn_echo_server(leaf, count, SessionConfig::new())?;
+    let guest = Samples::collect(count, || ring_handshake(&client, port))?;
+    guest_server
+        .join()
+        .map_err(|_| anyhow!("the guest server panicked"))??;
+    let native_server = TlsServer::echo(&chain(ca, leaf), &leaf.key_der)?;
+    let native = Samples::collect(count, || ring_handshake(&client, native_server.port()))?;
+    let case = format!("server, {key}, TLS 1.3, full");
+    rows.push(hs_row(
+        &case,
+        "guest",
+        guest.rate(),
+        &guest.note("component ssl-server"),
+    ));
+    rows.push(hs_row(
+        &case,
+        "native",
+        native.rate(),
+        &native.note("rustls/ring server"),
+    ));
+    rows.push(ratio_row("handshakes", case, guest.rate() / native.rate()));
+    Ok(())
+}
+
+/// `connections` TLS connections held open at once by one component instance (the clients, in a
+/// child `sslsocket load` process) to a component echo server in this process: open time, echo
+/// time, and guest memory per connection on both sides.
+fn scale(
+    rows: &mut Vec<Row>,
+    connections: usize,
+    ca: &Authority,
+    leaf: &Identity,
+) -> anyhow::Result<()> {
+    let config = SessionConfig::new().memory_limit(SCALE_MEMORY_MIB << 20);
+    let (port, server) = load::spawn_echo_server(leaf, connections, config)?;
+    let dir = std::env::temp_dir().join(format!("sslsocket-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, &ca.cert_pem)?;
+    let output = Command::new(std::env::current_exe()?)
+        .args(["load", "--json", "--payload", "1024", "--memory-mib"])
+        .arg(SCALE_MEMORY_MIB.to_string())
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--connections")
+        .arg(connections.to_string())
+        .arg("--ca-file")
+        .arg(&ca_file)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running `sslsocket load`")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if !output.status.success() {
+        bail!("`sslsocket load` failed: {}", output.status);
+    }
+    let served = server
+        .join()
+        .map_err(|_| anyhow!("the guest server panicked"))??;
+    let report: Value = serde_json::from_slice(&output.stdout).context("the load report")?;
+    let number = |key: &str| report.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN);
+    let case = format!("{connections} connections, one instance each side");
+    let mut row = |client: &'static str, value: f64, unit: &'static str, note: &str| {
+        rows.push(Row {
+            bench: "scale",
+            case: case.clone(),
+            client,
+            value,
+            unit,
+            note: note.to_owned(),
+        });
+    };
+    row(
+        "guest",
+        number("open_seconds"),
+        "s to open",
+        "clients: connect + handshake, 64 at a time",
+    );
+    row(
+        "guest",
+        number("echo_seconds"),
+        "s to echo",
+        "1 KiB on every connection at once",
+    );
+    row(
+        "guest",
+        number("memory_per_connection"),
+        "B/conn",
+        "client instance, idle after handshake",
+    );
+    row(
+        "guest",
+        served.memory_per_connection() as f64,
+        "B/conn",
+        "server instance, idle after handshake",
+    );
+    row(
+        "guest",
+        number("memory_open") / MIB as f64,
+        "MiB",
+        "client instance linear memory, all open",
+    );
+    row(
+        "guest",
+        served.memory_at_peak as f64 / MIB as f64,
+        "MiB",
+        "server instance linear memory, all open",
+    );
+    if served.accepted != connections || !served.failures.is_empty() {
+        bail!(
+            "the server accepted {} of {connections}: {:?}",
+            served.accepted,
+            served.failures
+        );
+    }
+    Ok(())
+}
+
+/// The guest memory cap of each instance in the scale run.
+const SCALE_MEMORY_MIB: usize = 2048;
 
 fn ms(elapsed: Duration) -> f64 {
     elapsed.as_secs_f64() * 1000.0
@@ -411,44 +610,192 @@ fn openssl_send(
     }
 }
 
-/// Full handshakes by the component: seconds for `count` of them.
-fn guest_handshakes(
-    session: &mut Session,
-    ca: &Authority,
-    port: u16,
-    count: usize,
-) -> anyhow::Result<f64> {
-    let started = Instant::now();
-    for _ in 0..count {
-        let socket = session.new_socket()?;
-        socket
-            .add_ca_certificates_pem(session, &ca.cert_pem)?
-            .map_err(|e| anyhow!("guest CA: {}", names::error_code_text(&e)))?;
-        socket
-            .connect_to_host_encrypted(session, "localhost", port)?
-            .map_err(|e| anyhow!("guest connect: {}", names::error_code_text(&e)))?;
-        socket
-            .wait_for_encrypted(session, TIMEOUT_MS)?
-            .map_err(|e| anyhow!("guest handshake: {}", names::error_code_text(&e)))?;
-        socket.abort(session)?;
-        let _ = socket.take_events(session)?;
-        socket.drop(session)?;
-    }
-    Ok(started.elapsed().as_secs_f64())
+/// One connection of a handshake run.
+struct Sample {
+    /// From connect to the handshake done, as the client sees it.
+    handshake: Duration,
+    /// The 1-byte echo after it (which also takes in the server's session tickets).
+    echo: Duration,
+    resumed: bool,
 }
 
-/// Full handshakes by the native engine: seconds for `count` of them.
-fn native_handshakes(ca: &Authority, port: u16, count: usize) -> anyhow::Result<f64> {
-    let started = Instant::now();
-    for _ in 0..count {
-        let mut socket = native_client(ca, None)?;
-        socket
-            .connect_to_host_encrypted("localhost", port)
-            .map_err(|e| native_error("connect", e))?;
-        socket
-            .wait_for_encrypted(TIMEOUT_MS)
-            .map_err(|e| native_error("handshake", e))?;
-        socket.abort();
+/// The samples of one handshake run.
+struct Samples(Vec<Sample>);
+
+impl Samples {
+    /// Runs `one` `count` times.
+    fn collect(
+        count: usize,
+        mut one: impl FnMut() -> anyhow::Result<Sample>,
+    ) -> anyhow::Result<Self> {
+        (0..count)
+            .map(|_| one())
+            .collect::<anyhow::Result<_>>()
+            .map(Self)
     }
-    Ok(started.elapsed().as_secs_f64())
+
+    /// Handshakes per second (one at a time).
+    fn rate(&self) -> f64 {
+        let total: f64 = self.0.iter().map(|s| s.handshake.as_secs_f64()).sum();
+        self.0.len() as f64 / total
+    }
+
+    fn note(&self, who: &str) -> String {
+        let count = self.0.len().max(1) as f64;
+        let mean = |f: fn(&Sample) -> Duration| {
+            self.0.iter().map(|s| f(s).as_secs_f64()).sum::<f64>() * 1000.0 / count
+        };
+        format!(
+            "{who}: {:.2} ms handshake, then {:.2} ms 1-byte echo; {}/{} resumed",
+            mean(|s| s.handshake),
+            mean(|s| s.echo),
+            self.0.iter().filter(|s| s.resumed).count(),
+            self.0.len()
+        )
+    }
+}
+
+/// One handshake by the component, then a 1-byte echo.
+fn guest_handshake(session: &mut Session, ca: &Authority, port: u16) -> anyhow::Result<Sample> {
+    let wit = |what: &str, e: sslsocket_host::ErrorCode| {
+        anyhow!("guest {what}: {}", names::error_code_text(&e))
+    };
+    let socket = session.new_socket()?;
+    socket
+        .add_ca_certificates_pem(session, &ca.cert_pem)?
+        .map_err(|e| wit("CA", e))?;
+    let started = Instant::now();
+    socket
+        .connect_to_host_encrypted(session, "localhost", port)?
+        .map_err(|e| wit("connect", e))?;
+    socket
+        .wait_for_encrypted(session, TIMEOUT_MS)?
+        .map_err(|e| wit("handshake", e))?;
+    let handshake = started.elapsed();
+    socket
+        .write_all(session, b"x", TIMEOUT_MS)?
+        .map_err(|e| wit("write", e))?;
+    socket
+        .read_exact(session, 1, TIMEOUT_MS)?
+        .map_err(|e| wit("read", e))?;
+    let echo = started.elapsed() - handshake;
+    let resumed = socket.session_resumed(session)?;
+    socket.abort(session)?;
+    let _ = socket.take_events(session)?;
+    socket.drop(session)?;
+    Ok(Sample {
+        handshake,
+        echo,
+        resumed,
+    })
+}
+
+/// The same engine natively: like [`guest_handshake`].
+fn native_handshake(ca: &Authority, port: u16) -> anyhow::Result<Sample> {
+    let mut socket = native_client(ca, None)?;
+    let started = Instant::now();
+    socket
+        .connect_to_host_encrypted("localhost", port)
+        .map_err(|e| native_error("connect", e))?;
+    socket
+        .wait_for_encrypted(TIMEOUT_MS)
+        .map_err(|e| native_error("handshake", e))?;
+    let handshake = started.elapsed();
+    socket.write(b"x").map_err(|e| native_error("write", e))?;
+    while socket.bytes_available() == 0 {
+        socket
+            .wait_for_ready_read(TIMEOUT_MS)
+            .map_err(|e| native_error("read", e))?;
+    }
+    let echo = started.elapsed() - handshake;
+    let resumed = socket.session_resumed();
+    socket.abort();
+    Ok(Sample {
+        handshake,
+        echo,
+        resumed,
+    })
+}
+
+/// A rustls/ring client configuration trusting `ca`, with resumption off.
+fn ring_client_config(ca: &Authority) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls::pki_types::CertificateDer::from(ca.cert_der.clone()))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(Arc::new(config))
+}
+
+/// One full handshake and a 1-byte echo by a rustls/ring client.
+fn ring_handshake(config: &Arc<rustls::ClientConfig>, port: u16) -> anyhow::Result<Sample> {
+    let name = rustls::pki_types::ServerName::try_from("localhost")?;
+    let mut conn = rustls::ClientConnection::new(Arc::clone(config), name)?;
+    let started = Instant::now();
+    let mut tcp = TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
+    tcp.set_read_timeout(Some(Duration::from_secs(60)))?;
+    tcp.set_nodelay(true)?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp)?;
+    }
+    let handshake = started.elapsed();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(b"x")?;
+    tls.flush()?;
+    let mut byte = [0u8; 1];
+    tls.read_exact(&mut byte)?;
+    let echo = started.elapsed() - handshake;
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+    Ok(Sample {
+        handshake,
+        echo,
+        resumed: false,
+    })
+}
+
+/// A leaf certificate with an RSA-2048 key made by `openssl genpkey`; `None` without openssl.
+fn rsa_identity(ca: &Authority) -> anyhow::Result<Option<Identity>> {
+    let output = match Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .stderr(Stdio::null())
+        .output()
+    {
+        Ok(output) if output.status.success() => output,
+        _ => return Ok(None),
+    };
+    let pem = String::from_utf8(output.stdout).context("openssl genpkey output")?;
+    let key = rcgen::KeyPair::from_pem(&pem).context("the RSA key")?;
+    Ok(Some(ca.issue_with_key(
+        "localhost",
+        &["localhost", "127.0.0.1"],
+        Usage::Server,
+        key,
+    )?))
+}
+
+/// The chain a server presents: the leaf, then the CA.
+fn chain(ca: &Authority, leaf: &Identity) -> Vec<Vec<u8>> {
+    vec![leaf.cert_der.clone(), ca.cert_der.clone()]
+}
+
+fn ratio_row(bench: &'static str, case: String, value: f64) -> Row {
+    Row {
+        bench,
+        case,
+        client: "ratio",
+        value,
+        unit: "guest/native",
+        note: String::new(),
+    }
 }

@@ -4,6 +4,7 @@
 //! - `sslsocket cert FILE` prints certificate details, like `openssl x509 -noout -text`.
 //! - `sslsocket serve --port P --cert FILE --key FILE ...` runs a TLS server inside the component,
 //!   like `openssl s_server`.
+//! - `sslsocket load --port P --ca-file FILE` holds many TLS connections open from one instance.
 //! - `sslsocket bench` measures the component against the same engine natively (and openssl).
 //! - `sslsocket demo` runs the component against a throwaway TLS server on loopback.
 
@@ -11,6 +12,7 @@ mod bench;
 mod cert;
 mod connect;
 mod demo;
+mod load_command;
 mod report;
 mod serve_command;
 
@@ -36,7 +38,9 @@ enum Command {
     Cert(cert::CertArgs),
     /// Shows the component at work against a throwaway TLS server on 127.0.0.1.
     Demo(demo::DemoArgs),
-    /// Throughput, handshakes/s and cold start: the component vs the same engine natively.
+    /// Many TLS clients in one instance against an echo server: open time, echo time, memory.
+    Load(load_command::LoadArgs),
+    /// Throughput, handshakes/s, cold start and scale: the component vs native TLS.
     Bench(bench::BenchArgs),
 }
 
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Command::Cert(args) => cert::run(&args),
         Command::Serve(args) => serve_command::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Load(args) => load_command::run(&args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {

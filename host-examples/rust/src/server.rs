@@ -18,6 +18,15 @@ pub type TlsStream = StreamOwned<ServerConnection, TcpStream>;
 /// What the server does with each connection, in its own thread.
 pub type Handler = Arc<dyn Fn(&mut TlsStream) + Send + Sync>;
 
+/// Whether a [`TlsServer`] lets clients resume earlier sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resumption {
+    /// Session IDs and TLS 1.3 tickets, as rustls does by default.
+    Allowed,
+    /// Every handshake is a full one: no session cache, no tickets.
+    Disabled,
+}
+
 /// A TLS server on 127.0.0.1 (port chosen by the OS) that runs a [`Handler`] per connection. Stops
 /// accepting when dropped.
 pub struct TlsServer {
@@ -29,17 +38,31 @@ pub struct TlsServer {
 impl TlsServer {
     /// Starts a server with this certificate chain (leaf first, DER) and PKCS#8 key (DER).
     pub fn start(chain: &[Vec<u8>], key_pkcs8: &[u8], handler: Handler) -> anyhow::Result<Self> {
+        Self::start_with(chain, key_pkcs8, handler, Resumption::Allowed)
+    }
+
+    /// As [`TlsServer::start`], choosing whether sessions resume.
+    pub fn start_with(
+        chain: &[Vec<u8>],
+        key_pkcs8: &[u8],
+        handler: Handler,
+        resumption: Resumption,
+    ) -> anyhow::Result<Self> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let chain: Vec<CertificateDer<'static>> = chain
             .iter()
             .map(|der| CertificateDer::from(der.clone()))
             .collect();
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8.to_vec()));
-        let config = ServerConfig::builder_with_provider(provider)
+        let mut config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
             .with_single_cert(chain, key)
             .context("server certificate and key")?;
+        if resumption == Resumption::Disabled {
+            config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            config.send_tls13_tickets = 0;
+        }
         let config = Arc::new(config);
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         let addr = listener.local_addr()?;
@@ -91,6 +114,8 @@ fn accept_loop(
             break;
         }
         let Ok(stream) = stream else { continue };
+        // Small TLS records (tickets, 1-byte answers) must not wait for delayed ACKs.
+        let _ = stream.set_nodelay(true);
         let Ok(conn) = ServerConnection::new(Arc::clone(config)) else {
             continue;
         };

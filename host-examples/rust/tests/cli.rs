@@ -848,23 +848,60 @@ fn serve_refuses_bad_options() {
 }
 
 #[test]
-fn bench_smoke_reports_guest_and_native_throughput() {
-    let output = sslsocket(&["bench", "--mib", "1", "--handshakes", "3", "--json"]);
+fn bench_smoke_reports_every_benchmark() {
+    let output = sslsocket(&[
+        "bench",
+        "--mib",
+        "1",
+        "--handshakes",
+        "3",
+        "--connections",
+        "40",
+        "--json",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let list = events(&output);
-    for client in ["guest", "native"] {
+    let value = |bench: &str, client: &str, case_part: &str| -> f64 {
         let row = list
             .iter()
-            .find(|e| e["bench"] == "throughput" && e["client"] == client)
-            .unwrap_or_else(|| panic!("no {client} throughput in {}", describe(&output)));
-        assert_eq!(row["unit"], "MiB/s");
-        let value = row["value"].as_f64().expect("numeric throughput");
-        assert!(value > 0.0, "{client} throughput {value}");
+            .find(|e| {
+                e["bench"] == bench
+                    && e["client"] == client
+                    && e["case"].as_str().is_some_and(|c| c.contains(case_part))
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {bench} {client} row for {case_part} in {}",
+                    describe(&output)
+                )
+            });
+        row["value"].as_f64().expect("a numeric value")
+    };
+    for client in ["guest", "native"] {
+        assert!(value("throughput", client, "TLS_AES_128_GCM_SHA256") > 0.0);
+        assert!(value("throughput", client, "CHACHA20") > 0.0);
+        for case in [
+            "client, ECDSA P-256, TLS 1.3, full",
+            "client, ECDSA P-256, TLS 1.3, resumed",
+            "server, ECDSA P-256",
+        ] {
+            assert!(value("handshakes", client, case) > 0.0, "{case}");
+        }
     }
+    assert!(value("cold-start", "guest", "instantiate") > 0.0);
+    assert!(value("cold-start", "guest", "first encrypted byte") > 0.0);
+    let per_connection = list
+        .iter()
+        .filter(|e| e["bench"] == "scale" && e["unit"] == "B/conn")
+        .filter_map(|e| e["value"].as_f64())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        per_connection.len(),
+        2,
+        "client and server memory per connection"
+    );
     assert!(
-        list.iter()
-            .any(|e| e["bench"] == "handshakes" && e["client"] == "guest"),
-        "{}",
-        describe(&output)
+        per_connection.iter().all(|&v| v > 0.0),
+        "{per_connection:?}"
     );
 }
