@@ -200,16 +200,17 @@ fn ciphers_socket_global_and_supported() {
     let names: Vec<&str> = supported.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
+        // ChaCha20-Poly1305 first: in WebAssembly it is about four times faster than AES-GCM.
         [
+            "TLS_CHACHA20_POLY1305_SHA256",
             "TLS_AES_128_GCM_SHA256",
             "TLS_AES_256_GCM_SHA384",
-            "TLS_CHACHA20_POLY1305_SHA256",
+            "ECDHE-ECDSA-CHACHA20-POLY1305",
             "ECDHE-ECDSA-AES128-GCM-SHA256",
             "ECDHE-ECDSA-AES256-GCM-SHA384",
-            "ECDHE-ECDSA-CHACHA20-POLY1305",
+            "ECDHE-RSA-CHACHA20-POLY1305",
             "ECDHE-RSA-AES128-GCM-SHA256",
             "ECDHE-RSA-AES256-GCM-SHA384",
-            "ECDHE-RSA-CHACHA20-POLY1305",
         ]
     );
     let chacha = supported
@@ -221,7 +222,7 @@ fn ciphers_socket_global_and_supported() {
     assert_eq!(chacha.protocol_string, "TLSv1.3");
     assert_eq!(chacha.encryption_method, "CHACHA20/POLY1305(256)");
     assert_eq!((chacha.used_bits, chacha.supported_bits), (256, 256));
-    let ecdsa = &supported[3];
+    let ecdsa = &supported[4];
     assert_eq!(ecdsa.iana_name, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
     assert_eq!(
         (
@@ -262,7 +263,7 @@ fn ciphers_socket_global_and_supported() {
     socket.abort(&mut session).unwrap();
 
     // setCiphers on the socket overrides the global list; resetCiphers goes back to it.
-    let aes256 = supported[1].clone();
+    let aes256 = supported[2].clone();
     let (api, store) = session.ssl_socket_api();
     api.call_set_ciphers(&mut *store, socket.0, std::slice::from_ref(&aes256))
         .unwrap()

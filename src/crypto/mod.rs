@@ -16,8 +16,9 @@ use rustls::{CipherSuite, SupportedCipherSuite};
 /// The smallest RSA modulus accepted anywhere: in peer certificates, CA certificates and keys.
 pub const MIN_RSA_BITS: usize = 2048;
 
-/// The default order of preference: TLS 1.3 first, AES-128-GCM before AES-256-GCM before
-/// ChaCha20-Poly1305, ECDSA before RSA.
+/// The default order of preference natively: TLS 1.3 first, AES-128-GCM before AES-256-GCM
+/// before ChaCha20-Poly1305, ECDSA before RSA.
+#[cfg(not(target_arch = "wasm32"))]
 const PREFERENCE: [CipherSuite; 9] = [
     CipherSuite::TLS13_AES_128_GCM_SHA256,
     CipherSuite::TLS13_AES_256_GCM_SHA384,
@@ -28,6 +29,22 @@ const PREFERENCE: [CipherSuite; 9] = [
     CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
     CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
     CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+];
+
+/// The default order of preference in WebAssembly: as natively, but ChaCha20-Poly1305 first in
+/// each group. WebAssembly has no AES instructions; the software AES-GCM runs at about a quarter
+/// of ChaCha20-Poly1305's speed there (BENCHMARKS.md), and ChaCha20 needs no table lookups.
+#[cfg(target_arch = "wasm32")]
+const PREFERENCE: [CipherSuite; 9] = [
+    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS13_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 ];
 
 /// The provider with its suites in [`PREFERENCE`] order.
