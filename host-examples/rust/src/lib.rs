@@ -2,8 +2,8 @@
 //! the guest) in wasmtime.
 //!
 //! The component is built by this crate's build script and embedded as [`COMPONENT`]. It is
-//! compiled once per process; every [`Session`] is a fresh component instance with its own store,
-//! WASI context and network policy:
+//! compiled once per process (and the machine code cached on disk, see [`warm_up`]); every
+//! [`Session`] is a fresh component instance with its own store, WASI context and network policy:
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
@@ -23,6 +23,7 @@
 
 #![deny(unsafe_code)]
 
+mod cache;
 pub mod load;
 pub mod names;
 pub mod policy;
@@ -36,7 +37,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
-use wasmtime::component::{Component, Linker, Resource, ResourceAny, ResourceTable};
+use wasmtime::component::{Linker, Resource, ResourceAny, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::clocks::WasiClocksView as _;
 use wasmtime_wasi::p2::DynPollable;
@@ -86,9 +87,23 @@ struct Runtime {
 static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
 
 /// Compiles the embedded component now (it is otherwise compiled by the first [`Session::new`]).
-/// Compilation happens once per process and takes a few seconds.
+///
+/// Compilation happens once per process and takes a few seconds; the machine code is then kept in
+/// `$SSLSOCKET_CACHE_DIR`, else `$XDG_CACHE_HOME/sslsocket`, else `~/.cache/sslsocket`, so the
+/// next process loads it in milliseconds (`SSLSOCKET_CACHE=off` turns this off). Set
+/// `SSLSOCKET_COMPONENT_PATH` to run another build of the component than the embedded one.
 pub fn warm_up() -> anyhow::Result<()> {
     runtime().map(|_| ())
+}
+
+/// How long the component takes to get ready without the on-disk cache: compiling it (what the
+/// first process does) and loading the compiled machine code (what every later process does).
+///
+/// # Errors
+/// The runtime cannot be set up, or `scratch_dir` is not writable.
+pub fn time_cold_start(scratch_dir: &std::path::Path) -> anyhow::Result<(Duration, Duration)> {
+    let runtime = runtime()?;
+    cache::time_cold_start(&runtime.engine, COMPONENT, scratch_dir)
 }
 
 fn runtime() -> anyhow::Result<&'static Runtime> {
@@ -99,17 +114,20 @@ fn runtime() -> anyhow::Result<&'static Runtime> {
 }
 
 fn build_runtime() -> anyhow::Result<Runtime> {
-    if COMPONENT.is_empty() {
+    let wasm = match std::env::var_os("SSLSOCKET_COMPONENT_PATH") {
+        Some(path) => std::fs::read(&path)
+            .with_context(|| format!("cannot read {}", PathBuf::from(path).display()))?,
+        None => COMPONENT.to_vec(),
+    };
+    if wasm.is_empty() {
         return Err(anyhow!(
-            "the embedded component is empty (built with SSLSOCKET_COMPONENT pointing at an empty file)"
+            "the component is empty (SSLSOCKET_COMPONENT or SSLSOCKET_COMPONENT_PATH names an empty file)"
         ));
     }
     let mut config = Config::new();
     config.wasm_component_model(true);
     let engine = Engine::new(&config)?;
-    let component = Component::new(&engine, COMPONENT)
-        .map_err(anyhow::Error::from)
-        .context("compiling the component")?;
+    let component = cache::load(&engine, &wasm)?;
     let mut linker = Linker::<HostState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     let pre = bindings::SslsocketPre::new(linker.instantiate_pre(&component)?)?;

@@ -905,3 +905,36 @@ fn bench_smoke_reports_every_benchmark() {
         "{per_connection:?}"
     );
 }
+
+#[test]
+fn compiled_component_is_cached_and_a_damaged_cache_is_replaced() {
+    let dir = TempDir::new("component-cache");
+    let run = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_sslsocket"))
+            .args(["demo", "--json"])
+            .env("SSLSOCKET_CACHE_DIR", dir.path())
+            .env_remove("SSLSOCKET_CACHE")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run sslsocket");
+        assert!(output.status.success(), "{}", describe(&output));
+    };
+    let cached = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+            .collect()
+    };
+    run();
+    let files = cached();
+    assert_eq!(files.len(), 1, "one compiled component: {files:?}");
+    let compiled = std::fs::read(&files[0]).unwrap();
+    assert!(compiled.len() > 1024);
+
+    // A damaged file is not loaded: the component is compiled again and the file replaced.
+    std::fs::write(&files[0], b"not machine code").unwrap();
+    run();
+    assert_eq!(cached(), files);
+    assert_eq!(std::fs::read(&files[0]).unwrap().len(), compiled.len());
+}
