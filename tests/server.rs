@@ -1204,6 +1204,50 @@ fn handshake_timeout_drops_a_silent_client_and_serves_others() {
 }
 
 #[test]
+fn subscribe_all_covers_the_listener_each_handshake_and_the_deadline() {
+    let pki = TestPki::new("srv-subscribe-all", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        server.set_handshake_timeout(session, 60_000).unwrap();
+    });
+    let count = |srv: &mut Srv| {
+        let pollables = srv.server.subscribe_all(&mut srv.session).unwrap();
+        let n = pollables.len();
+        for pollable in pollables {
+            pollable.drop(&mut srv.session).unwrap();
+        }
+        n
+    };
+    srv.server.process(&mut srv.session).unwrap();
+    assert_eq!(count(&mut srv), 1, "the listener alone");
+
+    // Two clients that connect and say nothing: each waits in its handshake.
+    let _first = TcpStream::connect((Ipv4Addr::LOCALHOST, srv.port)).unwrap();
+    let _second = TcpStream::connect((Ipv4Addr::LOCALHOST, srv.port)).unwrap();
+    let until = Instant::now() + WAIT;
+    loop {
+        srv.server.process(&mut srv.session).unwrap();
+        // listener + two handshakes + the deadline timer
+        if count(&mut srv) == 4 {
+            break;
+        }
+        assert!(Instant::now() < until, "the two handshakes never started");
+        thread::sleep(Duration::from_millis(10));
+    }
+    // Nothing is ready: the clients are silent and the deadline is a minute away.
+    let pollables = srv.server.subscribe_all(&mut srv.session).unwrap();
+    let refs: Vec<_> = pollables.iter().collect();
+    let ready = srv
+        .session
+        .poll(&refs, Some(Duration::from_millis(200)))
+        .unwrap();
+    drop(refs);
+    for pollable in pollables {
+        pollable.drop(&mut srv.session).unwrap();
+    }
+    assert!(ready.is_empty(), "{ready:?}");
+}
+
+#[test]
 fn garbage_gets_an_alert_and_the_server_keeps_serving() {
     let pki = TestPki::new("srv-garbage", KeyKind::EcdsaP256);
     let mut srv = Srv::with_pki(&pki, |_, _| {});

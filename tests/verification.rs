@@ -166,3 +166,58 @@ fn untrusted_ca_is_rejected() {
     );
     assert!(!ssl_errors_event(&events).is_empty());
 }
+
+#[test]
+fn a_session_accepted_by_ignoring_errors_is_never_resumed() {
+    // The server sends TLS 1.3 session tickets. A socket that ignores the certificate errors gets
+    // through and receives tickets; a later socket with the same settings that ignores nothing
+    // must verify the certificate again (and fail), not resume the session.
+    let rogue = testpki::self_signed("rogue.localhost", &["localhost", "127.0.0.1"]).unwrap();
+    let server = TlsServer::echo(std::slice::from_ref(&rogue.cert_der), &rogue.key_der).unwrap();
+    let mut session = session();
+    for _ in 0..2 {
+        let lenient = session.new_socket().unwrap();
+        lenient.ignore_ssl_errors(&mut session).unwrap();
+        let (result, _) = handshake(&mut session, lenient, "localhost", server.port());
+        assert_eq!(result, Ok(()));
+        // The echo makes sure the tickets, sent right after the handshake, were taken in.
+        assert_eq!(round_trip(&mut session, lenient, b"ping\n"), b"ping\n");
+        lenient.abort(&mut session).unwrap();
+        lenient.drop(&mut session).unwrap();
+    }
+    let strict = session.new_socket().unwrap();
+    let (result, events) = handshake(&mut session, strict, "localhost", server.port());
+    assert!(
+        matches!(result, Err(ErrorCode::SslHandshakeFailed(_))),
+        "{result:?} {:?}",
+        event_names(&events)
+    );
+    assert_eq!(
+        ssl_errors_event(&events),
+        vec![SslError::SelfSignedCertificate]
+    );
+    assert!(!strict.session_resumed(&mut session).unwrap());
+}
+
+#[test]
+fn a_cleanly_verified_session_is_resumed() {
+    let ca = Authority::new("sslsocket resumption CA").unwrap();
+    let leaf = ca
+        .issue("localhost", &["localhost", "127.0.0.1"], Usage::Server)
+        .unwrap();
+    let server =
+        TlsServer::echo(&[leaf.cert_der.clone(), ca.cert_der.clone()], &leaf.key_der).unwrap();
+    let mut session = session();
+    let mut resumed = Vec::new();
+    for _ in 0..2 {
+        let socket = socket_trusting(&mut session, &ca.cert_pem);
+        let (result, _) = handshake(&mut session, socket, "localhost", server.port());
+        assert_eq!(result, Ok(()));
+        assert_eq!(round_trip(&mut session, socket, b"ping\n"), b"ping\n");
+        resumed.push(socket.session_resumed(&mut session).unwrap());
+        assert!(socket.ssl_errors(&mut session).unwrap().is_empty());
+        socket.abort(&mut session).unwrap();
+        socket.drop(&mut session).unwrap();
+    }
+    assert_eq!(resumed, [false, true]);
+}

@@ -125,6 +125,25 @@ impl wit::GuestSslServer for ServerResource {
         })
     }
 
+    fn subscribe_all(&self) -> Vec<Pollable> {
+        self.with(|s| {
+            if s.has_events() {
+                return vec![ready_now()];
+            }
+            let mut pollables = s.pollables();
+            if let Some(deadline) = s.next_deadline() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                pollables.push(monotonic_clock::subscribe_duration(
+                    u64::try_from(left.as_nanos()).unwrap_or(u64::MAX),
+                ));
+            }
+            if pollables.is_empty() {
+                pollables.push(ready_now());
+            }
+            pollables
+        })
+    }
+
     fn take_events(&self) -> Vec<wit::ServerEvent> {
         self.with(|s| s.take_events())
             .into_iter()

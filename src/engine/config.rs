@@ -6,16 +6,19 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, Resumption};
+use rustls::client::{
+    ClientSessionMemoryCache, ClientSessionStore, Resumption, Tls12ClientSessionValue,
+    Tls13ClientSessionValue,
+};
 use rustls::server::{ClientHello, ResolvesServerCert, StoresServerSessions};
 use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::version::{TLS12, TLS13};
-use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
-use rustls_pki_types::{CertificateRevocationListDer, TrustAnchor};
+use rustls::{ClientConfig, NamedGroup, ServerConfig, SupportedProtocolVersion};
+use rustls_pki_types::{CertificateRevocationListDer, ServerName, TrustAnchor};
 
 use super::cipher::{self, Cipher};
 use super::errors::SocketError;
-use super::verify::PeerVerifier;
+use super::verify::{self, PeerVerifier};
 use crate::crypto;
 use crate::pki::{Certificate, Key};
 
@@ -501,12 +504,58 @@ fn identity_error(e: rustls::Error) -> SocketError {
     SocketError::invalid_input(format!("local certificate or private key: {e}"))
 }
 
-/// The client sessions of this component instance, for resumption.
+/// The client session store of one configuration. Each configuration has its own, so a
+/// session is only resumed under the settings (CA database, verify mode, CRLs...) that verified
+/// it, as OpenSSL keeps sessions per `SSL_CTX`.
 fn client_session_cache() -> Arc<dyn ClientSessionStore> {
-    static CACHE: OnceLock<Arc<ClientSessionMemoryCache>> = OnceLock::new();
-    CACHE
-        .get_or_init(|| Arc::new(ClientSessionMemoryCache::new(256)))
-        .clone()
+    Arc::new(VerifiedSessions(ClientSessionMemoryCache::new(64)))
+}
+
+/// A client session store that keeps only sessions whose handshake verified cleanly. A session
+/// accepted by ignoring certificate errors must not let a later socket, which ignores nothing,
+/// skip verification by resuming it.
+#[derive(Debug)]
+struct VerifiedSessions(ClientSessionMemoryCache);
+
+impl ClientSessionStore for VerifiedSessions {
+    fn set_kx_hint(&self, server_name: ServerName<'static>, group: NamedGroup) {
+        self.0.set_kx_hint(server_name, group);
+    }
+
+    fn kx_hint(&self, server_name: &ServerName<'_>) -> Option<NamedGroup> {
+        self.0.kx_hint(server_name)
+    }
+
+    fn set_tls12_session(&self, server_name: ServerName<'static>, value: Tls12ClientSessionValue) {
+        if !verify::current_handshake_had_errors() {
+            self.0.set_tls12_session(server_name, value);
+        }
+    }
+
+    fn tls12_session(&self, server_name: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
+        self.0.tls12_session(server_name)
+    }
+
+    fn remove_tls12_session(&self, server_name: &ServerName<'static>) {
+        self.0.remove_tls12_session(server_name);
+    }
+
+    fn insert_tls13_ticket(
+        &self,
+        server_name: ServerName<'static>,
+        value: Tls13ClientSessionValue,
+    ) {
+        if !verify::current_handshake_had_errors() {
+            self.0.insert_tls13_ticket(server_name, value);
+        }
+    }
+
+    fn take_tls13_ticket(
+        &self,
+        server_name: &ServerName<'static>,
+    ) -> Option<Tls13ClientSessionValue> {
+        self.0.take_tls13_ticket(server_name)
+    }
 }
 
 /// A plain-language message for rustls' "no usable cipher suites" error.

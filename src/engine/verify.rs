@@ -75,6 +75,17 @@ pub fn with_log<R>(log: &SharedVerifyLog, f: impl FnOnce() -> R) -> R {
     result
 }
 
+/// Whether the handshake being processed (inside [`with_log`]) found certificate errors, even
+/// ignored ones.
+pub fn current_handshake_had_errors() -> bool {
+    CURRENT_LOG.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .is_some_and(|log| !lock(log).errors.is_empty())
+    })
+}
+
 fn current_log() -> SharedVerifyLog {
     CURRENT_LOG
         .with(|current| current.borrow().clone())

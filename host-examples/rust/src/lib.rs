@@ -951,6 +951,18 @@ impl SslServer {
         api.call_subscribe(store, self.0).map(Pollable)
     }
 
+    /// `subscribe-all`: the listener's and every handshaking connection's pollables (and a
+    /// deadline timer); any one ready means call `process`. Drop them all before calling the
+    /// server again.
+    pub fn subscribe_all(&self, session: &mut Session) -> wasmtime::Result<Vec<Pollable>> {
+        let (api, store) = session.ssl_server_api();
+        Ok(api
+            .call_subscribe_all(store, self.0)?
+            .into_iter()
+            .map(Pollable)
+            .collect())
+    }
+
     /// `set-local-certificate`.
     pub fn set_local_certificate(
         &self,

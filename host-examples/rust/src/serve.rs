@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use crate::poll_set::{Key, PollSet};
 use crate::{
-    ErrorCode, ServerEvent, Session, SocketEvent, SocketState, SslError, SslServer, SslSocket,
-    names,
+    ErrorCode, Pollable, ServerEvent, Session, SocketEvent, SocketState, SslError, SslServer,
+    SslSocket, names,
 };
 
 /// What the server does with the data of each connection.
@@ -235,11 +235,14 @@ pub fn run(
             return Ok(());
         }
 
-        // One wait for everything: the listener and handshakes (the server's pollable), and
-        // every connection.
-        let listener = server.subscribe(session)?;
-        let ready = set.wait(session, &[&listener], Some(options.tick));
-        listener.drop(session)?;
+        // One wait for everything: the listener, the handshakes, and every connection.
+        let server_pollables = server.subscribe_all(session)?;
+        let refs: Vec<&Pollable> = server_pollables.iter().collect();
+        let ready = set.wait(session, &refs, Some(options.tick));
+        drop(refs);
+        for pollable in server_pollables {
+            pollable.drop(session)?;
+        }
         due = ready?.sockets;
     }
 }
