@@ -3,7 +3,7 @@
 //! The guest is built by a nested `cargo build --release --target wasm32-wasip2 -p sslsocket` on
 //! the workspace manifest, in its own target directory (`$CARGO_TARGET_DIR/guest`, or
 //! `<workspace>/target/guest`) so that it never waits on the outer cargo's build-directory lock.
-//! It is built with WebAssembly SIMD (`+simd128`). Setting `SSLSOCKET_COMPONENT` to a `.wasm`
+//! It is built with WebAssembly SIMD (`+simd128`; `SSLSOCKET_GUEST_FEATURES` changes the list). Setting `SSLSOCKET_COMPONENT` to a `.wasm`
 //! file skips the nested build and embeds that file.
 
 use std::env;
@@ -44,14 +44,16 @@ const LEAKY_VARS: &[&str] = &[
     "LLVM_PROFILE_FILE",
 ];
 
-/// The guest's compiler flags.
-const GUEST_RUSTFLAGS: &str = "-Ctarget-feature=+simd128";
+/// The WebAssembly features the guest is compiled for by default: those every current wasmtime
+/// (and browser) enables without configuration.
+const DEFAULT_GUEST_FEATURES: &str = "+simd128";
 
 /// Prefixes of per-package variables cargo sets for this build script.
 const LEAKY_PREFIXES: &[&str] = &["CARGO_CFG_", "CARGO_FEATURE_", "CARGO_PKG_", "DEP_"];
 
 fn main() -> Result<(), String> {
     println!("cargo:rerun-if-env-changed=SSLSOCKET_COMPONENT");
+    println!("cargo:rerun-if-env-changed=SSLSOCKET_GUEST_FEATURES");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     let dest = out_dir.join("sslsocket.wasm");
 
@@ -111,8 +113,15 @@ fn build_guest(workspace: &Path, target_dir: &Path) -> Result<(), String> {
         }
     }
     // WebAssembly SIMD lets LLVM vectorise the pure-Rust crypto (measured in BENCHMARKS.md);
-    // wasmtime enables SIMD by default.
-    command.env("CARGO_ENCODED_RUSTFLAGS", GUEST_RUSTFLAGS);
+    // every wasmtime enables it by default. `SSLSOCKET_GUEST_FEATURES` replaces the list, e.g.
+    // `+simd128,+wide-arithmetic` for twice the ECDSA handshake speed on hosts that enable the
+    // wide-arithmetic proposal (wasmtime: `Config::wasm_wide_arithmetic`, which this host does).
+    let features =
+        env::var("SSLSOCKET_GUEST_FEATURES").unwrap_or_else(|_| DEFAULT_GUEST_FEATURES.to_owned());
+    command.env(
+        "CARGO_ENCODED_RUSTFLAGS",
+        format!("-Ctarget-feature={features}"),
+    );
     let status = command
         .status()
         .map_err(|e| format!("cannot run cargo to build the sslsocket guest component: {e}"))?;

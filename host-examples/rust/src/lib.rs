@@ -126,6 +126,9 @@ fn build_runtime() -> anyhow::Result<Runtime> {
     }
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // A guest built with `SSLSOCKET_GUEST_FEATURES=+simd128,+wide-arithmetic` multiplies 64-bit
+    // limbs natively (`i64.mul_wide_u`), twice as fast at ECDSA handshakes (BENCHMARKS.md).
+    config.wasm_wide_arithmetic(true);
     let engine = Engine::new(&config)?;
     let component = cache::load(&engine, &wasm)?;
     let mut linker = Linker::<HostState>::new(&engine);
