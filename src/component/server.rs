@@ -12,8 +12,7 @@ use crate::bindings::exports::sslsocket::tls::types::{ErrorCode, Protocol};
 use crate::engine::config::SniIdentity;
 use crate::engine::{self, ServerEvent};
 use crate::pki::{Certificate, EncodingFormat, Key};
-use crate::transport::wasi::{WasiTransport, ready_now};
-use wasip2::clocks::monotonic_clock;
+use crate::transport::wasi::{WasiTransport, ready_now, timer};
 use wasip2::io::poll::Pollable;
 
 /// While handshakes run, `subscribe` wakes at least this often.
@@ -117,9 +116,7 @@ impl wit::GuestSslServer for ServerResource {
                             d.saturating_duration_since(Instant::now())
                         })
                         .min(HANDSHAKE_TICK);
-                    monotonic_clock::subscribe_duration(
-                        u64::try_from(left.as_nanos()).unwrap_or(u64::MAX),
-                    )
+                    timer(left)
                 }
             }
         })
@@ -133,9 +130,7 @@ impl wit::GuestSslServer for ServerResource {
             let mut pollables = s.pollables();
             if let Some(deadline) = s.next_deadline() {
                 let left = deadline.saturating_duration_since(Instant::now());
-                pollables.push(monotonic_clock::subscribe_duration(
-                    u64::try_from(left.as_nanos()).unwrap_or(u64::MAX),
-                ));
+                pollables.push(timer(left));
             }
             if pollables.is_empty() {
                 pollables.push(ready_now());

@@ -258,7 +258,7 @@ impl Transport for WasiTransport {
     }
 
     fn wait_any(pollables: &[Pollable], timeout: Option<Duration>) {
-        let timer = timeout.map(|t| monotonic_clock::subscribe_duration(duration_nanos(t)));
+        let timer = timeout.map(timer);
         let refs: Vec<&Pollable> = pollables.iter().chain(timer.as_ref()).collect();
         if !refs.is_empty() {
             poll::poll(&refs);
@@ -269,7 +269,7 @@ impl Transport for WasiTransport {
         if let Stage::Connected { output, socket, .. } = &self.stage {
             if !timeout.is_zero() && output.flush().is_ok() {
                 let done = output.subscribe();
-                let timer = monotonic_clock::subscribe_duration(duration_nanos(timeout));
+                let timer = timer(timeout);
                 poll::poll(&[&done, &timer]);
             }
             let _ = socket.shutdown(ShutdownType::Both);
@@ -297,6 +297,11 @@ const IDLE_WAKE_NANOS: u64 = 3_600_000_000_000;
 /// A pollable that is ready at once.
 pub fn ready_now() -> Pollable {
     monotonic_clock::subscribe_duration(0)
+}
+
+/// A pollable that is ready once `d` has passed.
+pub fn timer(d: Duration) -> Pollable {
+    monotonic_clock::subscribe_duration(duration_nanos(d))
 }
 
 fn duration_nanos(d: Duration) -> u64 {
