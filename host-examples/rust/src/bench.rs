@@ -657,9 +657,17 @@ impl Samples {
         let mean = |f: fn(&Sample) -> Duration| {
             self.0.iter().map(|s| f(s).as_secs_f64()).sum::<f64>() * 1000.0 / count
         };
+        let mut sorted: Vec<Duration> = self.0.iter().map(|s| s.handshake).collect();
+        sorted.sort();
+        let percentile = |p: usize| {
+            let index = (sorted.len() * p / 100).min(sorted.len().saturating_sub(1));
+            sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
         format!(
-            "{who}: {:.2} ms handshake, then {:.2} ms 1-byte echo; {}/{} resumed",
+            "{who}: {:.2} ms handshake (p50 {:.2}, p99 {:.2}), then {:.2} ms 1-byte echo; {}/{} resumed",
             mean(|s| s.handshake),
+            percentile(50),
+            percentile(99),
             mean(|s| s.echo),
             self.0.iter().filter(|s| s.resumed).count(),
             self.0.len()

@@ -60,6 +60,16 @@ pub struct ServeArgs {
     /// Answer an HTTP request with a page describing the connection, then close.
     #[arg(long)]
     www: bool,
+    /// Connections the OS completes before they are accepted (`set-listen-backlog-size`;
+    /// default 50). Raise it when many clients connect at once.
+    #[arg(long, value_name = "N")]
+    backlog: Option<u32>,
+    /// Connections handshaking or accepted at once (`set-max-pending-connections`; default 30).
+    #[arg(long, value_name = "N")]
+    max_pending: Option<u32>,
+    /// The cap on the guest's memory, in MiB (about 7 KB per idle connection; see BENCHMARKS.md).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    memory_mib: usize,
     /// Exit after N connections have ended (closed, failed or timed out); default: run forever.
     #[arg(long, value_name = "N")]
     max_connections: Option<u64>,
@@ -72,7 +82,10 @@ pub struct ServeArgs {
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let out = Reporter::new(args.json);
     let policy = NetworkPolicy::deny_all().allow_listen(SocketAddr::new(args.bind, args.port));
-    let mut session = Session::new(SessionConfig::new().network(policy))?;
+    let config = SessionConfig::new()
+        .network(policy)
+        .memory_limit(args.memory_mib.saturating_mul(1 << 20));
+    let mut session = Session::new(config)?;
     let server = session.new_server()?;
     if let Err(error) = configure(&mut session, server, args) {
         out.emit(
@@ -276,6 +289,12 @@ fn configure(session: &mut Session, server: SslServer, args: &ServeArgs) -> anyh
         server
             .set_ciphers_by_name(session, ciphers)?
             .map_err(|e| anyhow!("--ciphers: {}", names::error_code_text(&e)))?;
+    }
+    if let Some(n) = args.backlog {
+        server.set_listen_backlog_size(session, n)?;
+    }
+    if let Some(n) = args.max_pending {
+        server.set_max_pending_connections(session, n)?;
     }
     if let Some(ms) = args.handshake_timeout {
         server.set_handshake_timeout(session, ms)?;

@@ -938,3 +938,50 @@ fn compiled_component_is_cached_and_a_damaged_cache_is_replaced() {
     assert_eq!(cached(), files);
     assert_eq!(std::fs::read(&files[0]).unwrap().len(), compiled.len());
 }
+
+#[test]
+fn serve_holds_many_clients_from_load() {
+    // `sslsocket load` opens 300 connections from one instance, all open at once, and checks an
+    // echo on each; `sslsocket serve --echo` answers them from another.
+    const CONNECTIONS: &str = "300";
+    let pki = TestPki::new("cli-serve-load", KeyKind::EcdsaP256);
+    let server = Serve::start(&[
+        "--port",
+        "0",
+        "--cert",
+        pki.server_cert.to_str().unwrap(),
+        "--key",
+        pki.server_key.to_str().unwrap(),
+        "--echo",
+        "--json",
+        "--backlog",
+        "512",
+        "--max-pending",
+        "64",
+        "--memory-mib",
+        "256",
+        "--max-connections",
+        CONNECTIONS,
+    ]);
+    let output = sslsocket(&[
+        "load",
+        "--port",
+        &server.port.to_string(),
+        "--connections",
+        CONNECTIONS,
+        "--payload",
+        "2048",
+        "--ca-file",
+        pki.ca_pem.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let list = events(&output);
+    let report = find(&list, "load").unwrap();
+    assert_eq!(report["connections"], 300);
+    assert!(report["memory_per_connection"].as_u64().unwrap() > 0);
+    let (status, served) = server.finish();
+    assert!(status.success());
+    let accepted = served.iter().filter(|e| e["event"] == "accepted").count();
+    assert_eq!(accepted, 300);
+}
