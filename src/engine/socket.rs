@@ -460,7 +460,7 @@ impl<T: Transport> SslSocket<T> {
     /// Limits the read buffer (`setReadBufferSize`): once `size` bytes wait to be read, the
     /// socket stops reading from the network until the application reads, so a fast peer is
     /// held back by TCP flow control instead of growing memory. 0 means no limit (the default).
-    /// A limit smaller than one TLS record may be exceeded by up to one record.
+    /// The limit may be exceeded by the TLS records already received (tests bound it by 64 KiB).
     pub fn set_read_buffer_size(&mut self, size: u64) {
         self.read_buffer_size = usize::try_from(size).unwrap_or(usize::MAX);
     }
