@@ -4,8 +4,13 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+use rustix::event::{self, PollFd, PollFlags, Timespec};
+
 use super::{ConnectProgress, Interest, Listener, Transport};
 use crate::engine::SocketError;
+
+/// How long a wait with nothing to wait on sleeps.
+const TICK: Duration = Duration::from_millis(1);
 
 /// A `std::net::TcpStream` in non-blocking mode. Connecting blocks (natively that is fine).
 #[derive(Debug)]
@@ -56,17 +61,21 @@ impl Transport for StdTransport {
     }
 
     fn wait(&mut self, interest: Interest, timeout: Option<Duration>) {
-        if interest.writable || !interest.readable {
-            std::thread::sleep(Duration::from_millis(1));
+        let mut flags = PollFlags::empty();
+        if interest.readable {
+            flags |= PollFlags::IN;
+        }
+        if interest.writable {
+            flags |= PollFlags::OUT;
+        }
+        if flags.is_empty() {
+            std::thread::sleep(timeout.map_or(TICK, |t| t.min(TICK)));
             return;
         }
-        // Block in `peek` with a read time-out, then go back to non-blocking mode.
-        let timeout = timeout.map(|t| t.max(Duration::from_millis(1)));
-        let waited = self.stream.set_nonblocking(false).is_ok()
-            && self.stream.set_read_timeout(timeout).is_ok()
-            && self.stream.peek(&mut [0u8; 1]).is_ok();
-        let _ = waited;
-        let _ = self.stream.set_nonblocking(true);
+        let timeout = timeout.and_then(|t| Timespec::try_from(t).ok());
+        let mut fds = [PollFd::new(&self.stream, flags)];
+        // An error (EINTR) is a spurious wake-up, which callers allow.
+        let _ = event::poll(&mut fds, timeout.as_ref());
     }
 
     fn pollable(&self, _interest: Interest) -> Option<()> {
@@ -74,9 +83,8 @@ impl Transport for StdTransport {
     }
 
     fn wait_any(_pollables: &[()], timeout: Option<Duration>) {
-        // std has no portable poll; natively a short sleep is good enough.
-        let tick = Duration::from_millis(1);
-        std::thread::sleep(timeout.map_or(tick, |t| t.min(tick)));
+        // Natively only servers wait on many connections, in tests: a short sleep will do.
+        std::thread::sleep(timeout.map_or(TICK, |t| t.min(TICK)));
     }
 
     fn shutdown(&mut self, _timeout: Duration) {
