@@ -217,19 +217,7 @@ fn client_handshakes(
         let guest = Samples::collect(count, || guest_handshake(session, ca, port))?;
         let native = Samples::collect(count, || native_handshake(ca, port))?;
         let case = format!("client, {key}, TLS 1.3, {kind}");
-        rows.push(hs_row(
-            &case,
-            "guest",
-            guest.rate(),
-            &guest.note("component"),
-        ));
-        rows.push(hs_row(
-            &case,
-            "native",
-            native.rate(),
-            &native.note("same engine"),
-        ));
-        rows.push(ratio_row("handshakes", case, guest.rate() / native.rate()));
+        push_handshake_rows(rows, case, (&guest, "component"), (&native, "same engine"));
     }
     Ok(())
 }
@@ -252,20 +240,30 @@ fn server_handshakes(
     let native_server = TlsServer::echo(&chain(ca, leaf), &leaf.key_der)?;
     let native = Samples::collect(count, || ring_handshake(&client, native_server.port()))?;
     let case = format!("server, {key}, TLS 1.3, full");
-    rows.push(hs_row(
-        &case,
-        "guest",
-        guest.rate(),
-        &guest.note("component ssl-server"),
-    ));
+    push_handshake_rows(
+        rows,
+        case,
+        (&guest, "component ssl-server"),
+        (&native, "rustls/ring server"),
+    );
+    Ok(())
+}
+
+/// The guest and native rows of one handshake case, each with who ran it, and their ratio.
+fn push_handshake_rows(
+    rows: &mut Vec<Row>,
+    case: String,
+    (guest, guest_who): (&Samples, &str),
+    (native, native_who): (&Samples, &str),
+) {
+    rows.push(hs_row(&case, "guest", guest.rate(), &guest.note(guest_who)));
     rows.push(hs_row(
         &case,
         "native",
         native.rate(),
-        &native.note("rustls/ring server"),
+        &native.note(native_who),
     ));
     rows.push(ratio_row("handshakes", case, guest.rate() / native.rate()));
-    Ok(())
 }
 
 /// `connections` TLS connections held open at once by one component instance (the clients, in a

@@ -2,8 +2,8 @@
 //!
 //! The loop calls the server's `process`, takes the new encrypted connections, processes the
 //! sockets that are ready (reading, answering, closing), reports what happened, and then waits
-//! with one host-side `wasi:io/poll` on the server's pollable and those of every socket
-//! ([`PollSet`], which keeps idle sockets' pollables between waits).
+//! with one host-side `wasi:io/poll` on the server's pollables (`subscribe-all`) and those of
+//! every socket ([`PollSet`], which keeps idle sockets' pollables between waits).
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
