@@ -6,14 +6,17 @@
     clippy::indexing_slicing
 )]
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
 use super::*;
 use crate::pki::{Certificate, EncodingFormat, Key};
-use crate::transport::std::StdTransport;
+use crate::transport::std::{StdListener, StdTransport};
+use crate::transport::{ConnectProgress, Interest, Listener, Transport};
 
 type Socket = SslSocket<StdTransport>;
 
@@ -692,5 +695,139 @@ fn alpn_without_overlap_sends_no_application_protocol() {
     assert!(
         matches!(&error, SocketError::SslHandshakeFailed(m) if m.contains("NoApplicationProtocol")),
         "{error:?}"
+    );
+}
+
+/// A `StdTransport` that records the size of every write, to see what leaves together.
+struct Recording {
+    inner: StdTransport,
+    writes: Arc<Mutex<Vec<usize>>>,
+}
+
+impl Transport for Recording {
+    type Listener = RecordingListener;
+    type Pollable = ();
+
+    fn connect(host: &str, port: u16) -> Result<Self, SocketError> {
+        StdTransport::connect(host, port).map(|inner| Self {
+            inner,
+            writes: Arc::default(),
+        })
+    }
+
+    fn poll_connect(&mut self) -> Result<ConnectProgress, SocketError> {
+        self.inner.poll_connect()
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.writes.lock().unwrap().push(n);
+        Ok(n)
+    }
+
+    fn wait(&mut self, interest: Interest, timeout: Option<Duration>) {
+        self.inner.wait(interest, timeout);
+    }
+
+    fn pollable(&self, interest: Interest) -> Option<()> {
+        self.inner.pollable(interest)
+    }
+
+    fn wait_any(pollables: &[()], timeout: Option<Duration>) {
+        StdTransport::wait_any(pollables, timeout);
+    }
+
+    fn shutdown(&mut self, timeout: Duration) {
+        self.inner.shutdown(timeout);
+    }
+
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+struct RecordingListener(StdListener);
+
+impl Listener for RecordingListener {
+    type Transport = Recording;
+
+    fn listen(address: &str, port: u16, backlog: u32) -> Result<Self, SocketError> {
+        StdListener::listen(address, port, backlog).map(Self)
+    }
+
+    fn accept(&mut self) -> Result<Option<Recording>, SocketError> {
+        Ok(self.0.accept()?.map(|inner| Recording {
+            inner,
+            writes: Arc::default(),
+        }))
+    }
+
+    fn pollable(&self) -> Option<()> {
+        self.0.pollable()
+    }
+
+    fn local_addr(&self) -> Option<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+#[test]
+fn tls13_server_sends_its_tickets_with_its_first_answer() {
+    // The client queues its request before the handshake ends, so it leaves with the client's
+    // Finished. The server's session tickets then wait for its answer and both leave in one
+    // write: two writes in a row would let Nagle's algorithm hold the answer back.
+    let pki = pki(&["localhost"]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let writes = Arc::default();
+        let transport = Recording {
+            inner: StdTransport::from_stream(stream).unwrap(),
+            writes: Arc::clone(&writes),
+        };
+        let mut server = SslSocket::from_transport(transport);
+        server.config_mut().local_certificate = Some(cert);
+        server.set_private_key(key).unwrap();
+        server.start_server_handshake().unwrap();
+        server.wait_for_encrypted(5000).unwrap();
+        while !server.can_read_line() {
+            server.wait_for_ready_read(5000).unwrap();
+        }
+        assert_eq!(server.read_line(0).unwrap(), b"GET /\n");
+        let before = writes.lock().unwrap().len();
+        server.write(b"200 ok\n").unwrap();
+        server.wait_for_bytes_written(5000).unwrap();
+        let writes = writes.lock().unwrap().clone();
+        (before, writes)
+    });
+    let mut client = trusting(&pki);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.write(b"GET /\n").unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    while !client.can_read_line() {
+        client.wait_for_ready_read(5000).unwrap();
+    }
+    assert_eq!(client.read_line(0).unwrap(), b"200 ok\n");
+    let (before, writes) = server.join().unwrap();
+    assert_eq!(
+        before, 1,
+        "the server's whole flight in one write: {writes:?}"
+    );
+    let after = &writes[before..];
+    assert_eq!(after.len(), 1, "one write after the handshake: {writes:?}");
+    // The answer's record is 7 + 22 bytes; two session tickets came with it.
+    assert!(
+        after[0] > 7 + 22 + 100,
+        "tickets and answer together: {writes:?}"
     );
 }
