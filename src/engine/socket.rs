@@ -725,10 +725,17 @@ impl<T: Transport> SslSocket<T> {
         data
     }
 
+    /// The most bytes the read buffer may hold before reading from the network stops.
+    fn read_limit(&self) -> usize {
+        match self.read_buffer_size {
+            0 => usize::MAX,
+            n => n,
+        }
+    }
+
     /// Whether the read buffer holds its limit, so reading from the network waits.
     fn read_buffer_full(&self) -> bool {
-        self.read_buffer_size != 0
-            && self.read_buf.len() >= self.read_buffer_size
+        self.read_buf.len() >= self.read_limit()
             && !self.tls.as_ref().is_some_and(|c| c.is_handshaking())
     }
 
@@ -980,6 +987,7 @@ impl<T: Transport> SslSocket<T> {
 
     /// Reads what has arrived, runs it through TLS, and buffers the application data.
     fn receive(&mut self) -> Result<(), SocketError> {
+        let limit = self.read_limit();
         let Some(transport) = self.transport.as_mut() else {
             return Ok(());
         };
@@ -988,10 +996,6 @@ impl<T: Transport> SslSocket<T> {
         let was_holding = self.hold_tickets;
         let mut got_data = false;
         let mut completed_now = false;
-        let limit = match self.read_buffer_size {
-            0 => usize::MAX,
-            n => n,
-        };
         let mut peer_closed = false;
         let mut buf = [0u8; READ_CHUNK];
         match self.tls.as_mut() {
@@ -1217,7 +1221,8 @@ impl<T: Transport> Write for TransportIo<'_, T> {
         if first.len() >= COALESCE || bufs.len() == 1 {
             return self.0.write(first);
         }
-        let mut joined = Vec::with_capacity(COALESCE);
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        let mut joined = Vec::with_capacity(total.min(COALESCE));
         joined.extend_from_slice(first);
         for piece in pieces {
             let room = COALESCE - joined.len();
