@@ -15,6 +15,12 @@ const CONNECTIONS: usize = 1_000;
 
 #[test]
 fn a_thousand_concurrent_connections_move_data_through_one_instance() {
+    // Both ends are in this process: 2,000 sockets plus the test harness's files.
+    let files = sslsocket_host::raise_open_file_limit();
+    assert!(
+        files.is_none_or(|n| n > 2 * CONNECTIONS as u64 + 200),
+        "the open-file limit ({files:?}) is too low for {CONNECTIONS} connections"
+    );
     let ca = Authority::new("sslsocket scale CA").unwrap();
     let identity = ca
         .issue("localhost", &["localhost", "127.0.0.1"], Usage::Server)

@@ -275,6 +275,7 @@ fn scale(
     ca: &Authority,
     leaf: &Identity,
 ) -> anyhow::Result<()> {
+    sslsocket_host::raise_open_file_limit();
     let config = SessionConfig::new().memory_limit(SCALE_MEMORY_MIB << 20);
     let (port, server) = load::spawn_echo_server(leaf, connections, config)?;
     let dir = std::env::temp_dir().join(format!("sslsocket-bench-{}", std::process::id()));

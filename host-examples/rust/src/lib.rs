@@ -106,6 +106,25 @@ pub fn time_cold_start(scratch_dir: &std::path::Path) -> anyhow::Result<(Duratio
     cache::time_cold_start(&runtime.engine, COMPONENT, scratch_dir)
 }
 
+/// Raises this process's soft limit on open files to its hard limit (each TCP connection is a
+/// file descriptor on the host; many systems start processes at 1,024). Returns the limit now in
+/// force; `None` when it is unlimited or cannot be read.
+pub fn raise_open_file_limit() -> Option<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    // The soft limit is never above the hard one (`None` is unlimited), so differing means lower.
+    if limit.current != limit.maximum {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            return limit.maximum;
+        }
+    }
+    limit.current
+}
+
 fn runtime() -> anyhow::Result<&'static Runtime> {
     RUNTIME
         .get_or_init(|| build_runtime().map_err(|e| format!("{e:#}")))

@@ -49,6 +49,7 @@ pub struct LoadArgs {
 /// # Errors
 /// A connection failed, an echo differed, the deadline passed, or the component trapped.
 pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    sslsocket_host::raise_open_file_limit();
     let ca_pem = std::fs::read_to_string(&args.ca_file)
         .with_context(|| format!("cannot read {}", args.ca_file.display()))?;
     let mut session = Session::new(SessionConfig::new().memory_limit(args.memory_mib << 20))?;

@@ -81,6 +81,7 @@ pub struct ServeArgs {
 /// Runs `serve`; exit code 0 when it stopped after --max-connections, 1 when it could not listen.
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let out = Reporter::new(args.json);
+    sslsocket_host::raise_open_file_limit();
     let policy = NetworkPolicy::deny_all().allow_listen(SocketAddr::new(args.bind, args.port));
     let config = SessionConfig::new()
         .network(policy)
