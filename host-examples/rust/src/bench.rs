@@ -445,22 +445,8 @@ fn guest_send(
     suite: &str,
     bytes: usize,
 ) -> anyhow::Result<f64> {
-    let socket = session.new_socket()?;
-    let wit = |what: &str, e: sslsocket_host::ErrorCode| {
-        anyhow!("guest {what}: {}", names::error_code_text(&e))
-    };
-    socket
-        .add_ca_certificates_pem(session, &ca.cert_pem)?
-        .map_err(|e| wit("add-ca-certificates-pem", e))?;
-    socket
-        .set_ciphers_by_name(session, suite)?
-        .map_err(|e| wit("set-ciphers-by-name", e))?;
-    socket
-        .connect_to_host_encrypted(session, "localhost", port)?
-        .map_err(|e| wit("connect", e))?;
-    socket
-        .wait_for_encrypted(session, TIMEOUT_MS)?
-        .map_err(|e| wit("handshake", e))?;
+    let socket = guest_client(session, ca, Some(suite))?;
+    guest_encrypt(session, socket, port)?;
     let chunk = vec![0x5au8; CHUNK];
     let started = Instant::now();
     let mut left = bytes;
@@ -468,12 +454,12 @@ fn guest_send(
         let n = left.min(CHUNK);
         socket
             .write_all(session, chunk.get(..n).unwrap_or_default(), TIMEOUT_MS)?
-            .map_err(|e| wit("write", e))?;
+            .map_err(|e| guest_error("write", e))?;
         left -= n;
     }
     let ack = socket
         .read_exact(session, 1, TIMEOUT_MS)?
-        .map_err(|e| wit("read", e))?;
+        .map_err(|e| guest_error("read", e))?;
     let seconds = started.elapsed().as_secs_f64();
     if ack != b"k" {
         bail!("guest: unexpected ack {ack:?}");
@@ -482,6 +468,42 @@ fn guest_send(
     let _ = socket.take_events(session)?;
     socket.drop(session)?;
     Ok(seconds)
+}
+
+fn guest_error(what: &str, e: sslsocket_host::ErrorCode) -> anyhow::Error {
+    anyhow!("guest {what}: {}", names::error_code_text(&e))
+}
+
+/// A component client socket trusting `ca`, optionally limited to one suite.
+fn guest_client(
+    session: &mut Session,
+    ca: &Authority,
+    suite: Option<&str>,
+) -> anyhow::Result<sslsocket_host::SslSocket> {
+    let socket = session.new_socket()?;
+    socket
+        .add_ca_certificates_pem(session, &ca.cert_pem)?
+        .map_err(|e| guest_error("add-ca-certificates-pem", e))?;
+    if let Some(suite) = suite {
+        socket
+            .set_ciphers_by_name(session, suite)?
+            .map_err(|e| guest_error("set-ciphers-by-name", e))?;
+    }
+    Ok(socket)
+}
+
+/// Connects the component client to `localhost:port` and waits for the handshake.
+fn guest_encrypt(
+    session: &mut Session,
+    socket: sslsocket_host::SslSocket,
+    port: u16,
+) -> anyhow::Result<()> {
+    socket
+        .connect_to_host_encrypted(session, "localhost", port)?
+        .map_err(|e| guest_error("connect", e))?;
+    socket
+        .wait_for_encrypted(session, TIMEOUT_MS)?
+        .map_err(|e| guest_error("handshake", e))
 }
 
 fn native_error(what: &str, e: impl std::fmt::Debug) -> anyhow::Error {
@@ -676,27 +698,16 @@ impl Samples {
 
 /// One handshake by the component, then a 1-byte echo.
 fn guest_handshake(session: &mut Session, ca: &Authority, port: u16) -> anyhow::Result<Sample> {
-    let wit = |what: &str, e: sslsocket_host::ErrorCode| {
-        anyhow!("guest {what}: {}", names::error_code_text(&e))
-    };
-    let socket = session.new_socket()?;
-    socket
-        .add_ca_certificates_pem(session, &ca.cert_pem)?
-        .map_err(|e| wit("CA", e))?;
+    let socket = guest_client(session, ca, None)?;
     let started = Instant::now();
-    socket
-        .connect_to_host_encrypted(session, "localhost", port)?
-        .map_err(|e| wit("connect", e))?;
-    socket
-        .wait_for_encrypted(session, TIMEOUT_MS)?
-        .map_err(|e| wit("handshake", e))?;
+    guest_encrypt(session, socket, port)?;
     let handshake = started.elapsed();
     socket
         .write_all(session, b"x", TIMEOUT_MS)?
-        .map_err(|e| wit("write", e))?;
+        .map_err(|e| guest_error("write", e))?;
     socket
         .read_exact(session, 1, TIMEOUT_MS)?
-        .map_err(|e| wit("read", e))?;
+        .map_err(|e| guest_error("read", e))?;
     let echo = started.elapsed() - handshake;
     let resumed = socket.session_resumed(session)?;
     socket.abort(session)?;

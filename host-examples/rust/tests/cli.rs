@@ -591,6 +591,19 @@ struct Serve {
 }
 
 impl Serve {
+    /// `sslsocket serve --port 0 --cert <server cert> --key <server key>`, then `args`.
+    fn with_pki(pki: &TestPki, args: &[&str]) -> Self {
+        let identity = [
+            "--port",
+            "0",
+            "--cert",
+            pki.server_cert.to_str().unwrap(),
+            "--key",
+            pki.server_key.to_str().unwrap(),
+        ];
+        Self::start(&[&identity[..], args].concat())
+    }
+
     fn start(args: &[&str]) -> Self {
         use std::io::BufRead as _;
         let mut child = Command::new(env!("CARGO_BIN_EXE_sslsocket"))
@@ -711,18 +724,7 @@ fn s_client(port: u16, args: &[&str], input: &[u8], until: &str) -> String {
 #[test]
 fn serve_www_answers_curl_and_s_client() {
     let pki = TestPki::new("cli-serve-www", KeyKind::EcdsaP256);
-    let server = Serve::start(&[
-        "--port",
-        "0",
-        "--cert",
-        pki.server_cert.to_str().unwrap(),
-        "--key",
-        pki.server_key.to_str().unwrap(),
-        "--www",
-        "--json",
-        "--max-connections",
-        "2",
-    ]);
+    let server = Serve::with_pki(&pki, &["--www", "--json", "--max-connections", "2"]);
     let port = server.port;
     let url = format!("https://localhost:{port}/");
     let curl = Command::new("curl")
@@ -776,23 +778,20 @@ fn serve_www_answers_curl_and_s_client() {
 #[test]
 fn serve_echo_with_s_client_and_client_certificates() {
     let pki = TestPki::new("cli-serve-echo", KeyKind::EcdsaP256);
-    let server = Serve::start(&[
-        "--port",
-        "0",
-        "--cert",
-        pki.server_cert.to_str().unwrap(),
-        "--key",
-        pki.server_key.to_str().unwrap(),
-        "--ca",
-        pki.ca_pem.to_str().unwrap(),
-        "--verify-peer",
-        "--alpn",
-        "h2,http/1.1",
-        "--echo",
-        "--json",
-        "--max-connections",
-        "2",
-    ]);
+    let server = Serve::with_pki(
+        &pki,
+        &[
+            "--ca",
+            pki.ca_pem.to_str().unwrap(),
+            "--verify-peer",
+            "--alpn",
+            "h2,http/1.1",
+            "--echo",
+            "--json",
+            "--max-connections",
+            "2",
+        ],
+    );
     let output = s_client(
         server.port,
         &[
@@ -945,24 +944,21 @@ fn serve_holds_many_clients_from_load() {
     // echo on each; `sslsocket serve --echo` answers them from another.
     const CONNECTIONS: &str = "300";
     let pki = TestPki::new("cli-serve-load", KeyKind::EcdsaP256);
-    let server = Serve::start(&[
-        "--port",
-        "0",
-        "--cert",
-        pki.server_cert.to_str().unwrap(),
-        "--key",
-        pki.server_key.to_str().unwrap(),
-        "--echo",
-        "--json",
-        "--backlog",
-        "512",
-        "--max-pending",
-        "64",
-        "--memory-mib",
-        "256",
-        "--max-connections",
-        CONNECTIONS,
-    ]);
+    let server = Serve::with_pki(
+        &pki,
+        &[
+            "--echo",
+            "--json",
+            "--backlog",
+            "512",
+            "--max-pending",
+            "64",
+            "--memory-mib",
+            "256",
+            "--max-connections",
+            CONNECTIONS,
+        ],
+    );
     let output = sslsocket(&[
         "load",
         "--port",
