@@ -1,20 +1,46 @@
-//! The pure-Rust crypto provider and the policy this library puts on top of it.
+//! Our rustls `CryptoProvider`, built directly on the RustCrypto crates, and the policy this
+//! library puts on top of it.
 //!
-//! The provider is `rustls-rustcrypto` (RustCrypto's AES-GCM, ChaCha20-Poly1305, P-256/P-384
-//! ECDSA/ECDH, X25519, Ed25519 and RSA), which compiles to `wasm32-wasip2` with no C compiler.
-//! It accepts RSA keys of any size, so certificate verification enforces [`MIN_RSA_BITS`] itself
-//! (see `engine::verify`), and key loading refuses smaller RSA keys (see `pki::key`).
+//! | file | what | crates |
+//! |---|---|---|
+//! | `suites.rs` | the cipher suites | — |
+//! | `aead.rs` | TLS 1.3 / 1.2 record protection | `aes-gcm`, `chacha20poly1305` |
+//! | `hash.rs` | SHA-256/384, HMAC (HKDF and the TLS 1.2 PRF come from rustls over it) | `sha2`, `hmac` |
+//! | `kx.rs` | X25519, P-256, P-384 ECDHE | `x25519-dalek`, `p256`, `p384` |
+//! | `hybrid.rs` | X25519MLKEM768, SecP256r1MLKEM768 | `ml-kem` |
+//! | `sign.rs` | our private keys (ECDSA, Ed25519, RSA) | `p256`, `p384`, `ed25519-dalek`, `rsa` |
+//! | `verify.rs` | certificate and handshake signatures | the same |
+//! | `rng.rs` | randomness | `getrandom`, `chacha20` |
+//!
+//! Policy: TLS 1.2 and 1.3 with AEAD suites only; no SHA-1 or MD5 signatures; RSA moduli of
+//! [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`] bits, both for verifying and for our own keys.
 //!
 //! WebAssembly gives no constant-time guarantee: the compiled code is JIT-compiled by the host,
 //! and timing side channels cannot be ruled out.
 
+mod aead;
+mod hash;
+mod hybrid;
+mod kx;
+mod rng;
+mod sign;
+mod suites;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 
-use rustls::crypto::CryptoProvider;
-use rustls::{CipherSuite, SupportedCipherSuite};
+use rustls::crypto::{CryptoProvider, SupportedKxGroup};
+use rustls::{CipherSuite, NamedGroup, SupportedCipherSuite};
 
 /// The smallest RSA modulus accepted anywhere: in peer certificates, CA certificates and keys.
 pub const MIN_RSA_BITS: usize = 2048;
+
+/// The largest RSA modulus accepted (as webpki with ring does): bounds the work one signature
+/// from a peer can cost.
+pub const MAX_RSA_BITS: usize = 8192;
 
 /// The default order of preference natively: TLS 1.3 first, AES-128-GCM before AES-256-GCM
 /// before ChaCha20-Poly1305, ECDSA before RSA.
@@ -47,22 +73,44 @@ const PREFERENCE: [CipherSuite; 9] = [
     CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 ];
 
-/// The provider with its suites in [`PREFERENCE`] order.
+/// Every key exchange group, in the default order of preference: the post-quantum hybrid
+/// X25519MLKEM768 first (as rustls and browsers do; a client also sends a plain X25519 share
+/// with it, so classical servers need no HelloRetryRequest), then X25519, P-256, P-384, and
+/// SecP256r1MLKEM768 for peers that want a NIST-curve hybrid.
+static GROUPS: [&dyn SupportedKxGroup; 5] = [
+    &hybrid::X25519MLKEM768,
+    &kx::X25519,
+    &kx::SECP256R1,
+    &kx::SECP384R1,
+    &hybrid::SECP256R1MLKEM768,
+];
+
+/// The provider with its suites in [`PREFERENCE`] order and every group.
 pub fn provider() -> CryptoProvider {
-    let mut provider = rustls_rustcrypto::provider();
-    provider.cipher_suites.sort_by_key(|s| {
+    let mut cipher_suites = suites::ALL.to_vec();
+    cipher_suites.sort_by_key(|s| {
         PREFERENCE
             .iter()
             .position(|p| *p == s.suite())
             .unwrap_or(usize::MAX)
     });
-    provider
+    CryptoProvider {
+        cipher_suites,
+        kx_groups: GROUPS.to_vec(),
+        signature_verification_algorithms: verify::ALGORITHMS,
+        secure_random: &rng::OsRandom,
+        key_provider: &sign::Keys,
+    }
 }
 
-/// The provider limited to `suites` (in that order).
-pub fn provider_with_suites(suites: Vec<SupportedCipherSuite>) -> Arc<CryptoProvider> {
+/// The provider limited to `suites` and `groups` (each in that order).
+pub fn provider_with(
+    suites: Vec<SupportedCipherSuite>,
+    groups: Vec<&'static dyn SupportedKxGroup>,
+) -> Arc<CryptoProvider> {
     let mut provider = provider();
     provider.cipher_suites = suites;
+    provider.kx_groups = groups;
     Arc::new(provider)
 }
 
@@ -71,5 +119,38 @@ pub fn all_suites() -> Vec<SupportedCipherSuite> {
     provider().cipher_suites
 }
 
+/// Every key exchange group, most preferred first.
+pub fn all_groups() -> Vec<&'static dyn SupportedKxGroup> {
+    GROUPS.to_vec()
+}
+
+/// The group called `name`, case-insensitively: the IANA name (`X25519MLKEM768`,
+/// `SecP256r1MLKEM768`, `x25519`, `secp256r1`, `secp384r1`) or OpenSSL's alias (`P-256`,
+/// `prime256v1`, `P-384`).
+pub fn group_by_name(name: &str) -> Option<&'static dyn SupportedKxGroup> {
+    let wanted = match name.to_ascii_lowercase().as_str() {
+        "p-256" | "prime256v1" => NamedGroup::secp256r1,
+        "p-384" => NamedGroup::secp384r1,
+        other => {
+            return GROUPS
+                .iter()
+                .find(|g| group_name(g.name()).eq_ignore_ascii_case(other))
+                .copied();
+        }
+    };
+    GROUPS.iter().find(|g| g.name() == wanted).copied()
+}
+
+/// The IANA name of a group, as `key-exchange-group` reports it.
+pub fn group_name(group: NamedGroup) -> String {
+    match group {
+        NamedGroup::X25519MLKEM768 => "X25519MLKEM768".into(),
+        NamedGroup::secp256r1MLKEM768 => "SecP256r1MLKEM768".into(),
+        NamedGroup::X25519 => "X25519".into(),
+        other => format!("{other:?}"),
+    }
+}
+
 /// A name for the TLS library, for `sslLibraryVersionString()`.
-pub const LIBRARY_VERSION: &str = "rustls 0.23 with rustls-rustcrypto 0.0.2-alpha (pure Rust)";
+pub const LIBRARY_VERSION: &str =
+    "rustls 0.23 with the sslsocket RustCrypto provider (pure Rust; ML-KEM hybrids)";

@@ -462,7 +462,7 @@ impl SslConfiguration {
                 "the cipher list is empty".into(),
             ));
         }
-        Ok(crypto::provider_with_suites(suites))
+        Ok(crypto::provider_with(suites, crypto::all_groups()))
     }
 
     /// The local certificate followed by its intermediates.

@@ -20,5 +20,5 @@ pub use events::{Event, Mode, SocketState};
 pub use server::{ServerEvent, SslServer};
 pub use socket::{NextProtocolNegotiationStatus, SslSocket};
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -21,6 +21,7 @@ use super::config::{Protocol, SslConfiguration};
 use super::errors::{SocketError, SslErrorEntry};
 use super::events::{Event, Mode, SocketState};
 use super::verify::{self, PeerVerifier, SharedVerifyLog};
+use crate::crypto;
 use crate::pki::{Certificate, Key};
 use crate::transport::{ConnectProgress, Interest, Transport};
 
@@ -597,8 +598,9 @@ impl<T: Transport> SslSocket<T> {
     /// The key exchange group negotiated, e.g. `X25519` (Qt's `ephemeralServerKey` info).
     pub fn key_exchange_group(&self) -> Option<String> {
         let conn = self.tls.as_ref().filter(|_| self.encrypted)?;
-        let name = conn.negotiated_key_exchange_group()?.name();
-        Some(format!("{name:?}"))
+        Some(crypto::group_name(
+            conn.negotiated_key_exchange_group()?.name(),
+        ))
     }
 
     /// Shares a server's session store with this socket's server handshakes, and its rustls

@@ -808,6 +808,9 @@ fn tls13_server_sends_its_tickets_with_its_first_answer() {
         server.write(b"200 ok\n").unwrap();
         server.wait_for_bytes_written(5000).unwrap();
         let writes = writes.lock().unwrap().clone();
+        // Stay connected until the client has read the answer: closing at once could reach the
+        // client before its `wait_for_encrypted` returns.
+        let _ = server.wait_for_disconnected(5000);
         (before, writes)
     });
     let mut client = trusting(&pki);
@@ -818,6 +821,7 @@ fn tls13_server_sends_its_tickets_with_its_first_answer() {
         client.wait_for_ready_read(5000).unwrap();
     }
     assert_eq!(client.read_line(0).unwrap(), b"200 ok\n");
+    client.abort();
     let (before, writes) = server.join().unwrap();
     assert_eq!(
         before, 1,

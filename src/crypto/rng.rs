@@ -1,0 +1,30 @@
+//! Randomness: the operating system's generator through `getrandom` (`wasi:random` inside the
+//! component, `getrandom(2)` natively).
+//!
+//! rustls draws nonces and session ids through [`OsRandom`]. Key generation in the RustCrypto
+//! crates wants an infallible `CryptoRng`; rather than panic when the OS generator fails, each
+//! operation gets its own ChaCha20 generator seeded with 32 fresh bytes from the OS
+//! ([`seeded`]), and a failure becomes a TLS error.
+
+use chacha20::ChaCha20Rng;
+use chacha20::rand_core::SeedableRng;
+use rustls::crypto::{GetRandomFailed, SecureRandom};
+
+/// The operating system's random generator, for rustls.
+#[derive(Debug)]
+pub(crate) struct OsRandom;
+
+impl SecureRandom for OsRandom {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), GetRandomFailed> {
+        getrandom::fill(bytes).map_err(|_| GetRandomFailed)
+    }
+}
+
+/// A generator for one key generation or signature, seeded from the operating system.
+pub(crate) fn seeded() -> Result<ChaCha20Rng, rustls::Error> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|_| rustls::Error::FailedToGetRandomBytes)?;
+    let rng = ChaCha20Rng::from_seed(seed);
+    seed.fill(0);
+    Ok(rng)
+}

