@@ -1430,3 +1430,263 @@ fn listen_needs_a_grant_from_the_policy() {
         .unwrap();
     client.finish();
 }
+
+// ----- key exchange groups (post-quantum hybrids) -----
+
+/// A tlslite-ng peer (PyPI `tlslite-ng` with `kyber-py`: it speaks X25519MLKEM768 and
+/// SecP256r1MLKEM768, which OpenSSL 3.0 does not). `server GROUPS CERT KEY` prints `PORT n`,
+/// then `GROUP g` after the handshake and echoes one line; `client GROUPS PORT` offers GROUPS
+/// (a key share for the first), prints `GROUP g`, sends a line and prints `GOT` and the echo.
+const TLSLITE_PEER_PY: &str = r#"
+import socket, sys
+from tlslite import TLSConnection, HandshakeSettings, X509CertChain, parsePEMKey
+from tlslite.constants import GroupName
+mode, groups = sys.argv[1], sys.argv[2].split(",")
+settings = HandshakeSettings()
+settings.minVersion = (3, 4)
+settings.eccCurves = groups
+settings.keyShares = groups[:1]
+def read_line(tls):
+    line = b""
+    while not line.endswith(b"\n"):
+        line += tls.read(max=1)
+    return line
+if mode == "server":
+    chain = X509CertChain()
+    chain.parsePemList(open(sys.argv[3]).read())
+    key = parsePEMKey(open(sys.argv[4]).read(), private=True, implementations=["python"])
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    print("PORT %d" % srv.getsockname()[1], flush=True)
+    conn, _ = srv.accept()
+    tls = TLSConnection(conn)
+    tls.handshakeServer(certChain=chain, privateKey=key, settings=settings)
+    print("GROUP %s" % GroupName.toStr(tls.ecdhCurve), flush=True)
+    tls.write(read_line(tls))
+    tls.close()
+else:
+    tls = TLSConnection(socket.create_connection(("127.0.0.1", int(sys.argv[3]))))
+    tls.handshakeClientCert(settings=settings, serverName="localhost")
+    print("GROUP %s" % GroupName.toStr(tls.ecdhCurve), flush=True)
+    tls.write(b"hello from tlslite\n")
+    print("GOT %s" % read_line(tls).decode().strip(), flush=True)
+    tls.close()
+"#;
+
+fn tlslite(args: &[&str]) -> Command {
+    let mut command = Command::new("python3");
+    command.arg("-c").arg(TLSLITE_PEER_PY).args(args);
+    command
+}
+
+fn groups(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// The group both ends of a component-to-component handshake report, after `client_groups` and
+/// `server_groups` (None: the defaults).
+fn c2c_group(client_groups: Option<&[&str]>, server_groups: Option<&[&str]>) -> (String, String) {
+    let pki = TestPki::new("srv-kx", KeyKind::EcdsaP256);
+    let mut srv = Srv::with_pki(&pki, |session, server| {
+        if let Some(names) = server_groups {
+            let result = server.set_key_exchange_groups(session, &groups(names));
+            assert_eq!(result.unwrap(), Ok(()));
+        }
+    });
+    let mut cs = session();
+    let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+    if let Some(names) = client_groups {
+        let result = client.set_key_exchange_groups(&mut cs, &groups(names));
+        assert_eq!(result.unwrap(), Ok(()));
+    }
+    let (encrypted, accepted, events) = c2c_connect(&mut cs, client, "localhost", &mut srv);
+    assert!(encrypted, "{events:?}");
+    let server_side = accepted.unwrap();
+    let ss = &mut srv.session;
+    c2c_send(
+        &mut cs,
+        client,
+        ss,
+        server_side,
+        b"after the key exchange\n",
+    );
+    let server_group = server_side.key_exchange_group(ss).unwrap().unwrap();
+    let client_group = client.key_exchange_group(&mut cs).unwrap().unwrap();
+    c2c_close(&mut cs, client, ss, server_side);
+    (client_group, server_group)
+}
+
+#[test]
+fn component_to_component_negotiates_post_quantum_first() {
+    let both = |g: &str| (g.to_owned(), g.to_owned());
+    assert_eq!(c2c_group(None, None), both("X25519MLKEM768"));
+    assert_eq!(
+        c2c_group(Some(&["SecP256r1MLKEM768"]), None),
+        both("SecP256r1MLKEM768")
+    );
+    // A classical server answers the client's extra X25519 share: no HelloRetryRequest needed.
+    assert_eq!(c2c_group(None, Some(&["x25519"])), both("X25519"));
+    // A server with none of the client's shares asks again (HelloRetryRequest).
+    assert_eq!(c2c_group(None, Some(&["P-384"])), both("secp384r1"));
+    assert_eq!(c2c_group(Some(&["prime256v1"]), None), both("secp256r1"));
+}
+
+#[test]
+fn key_exchange_group_lists_are_checked() {
+    let mut cs = session();
+    let supported = cs.supported_key_exchange_groups().unwrap();
+    assert_eq!(
+        supported,
+        groups(&[
+            "X25519MLKEM768",
+            "X25519",
+            "secp256r1",
+            "secp384r1",
+            "SecP256r1MLKEM768"
+        ])
+    );
+    let socket = cs.new_socket().unwrap();
+    assert_eq!(socket.key_exchange_groups(&mut cs).unwrap(), supported);
+    for bad in [
+        groups(&[]),
+        groups(&["ffdhe2048"]),
+        groups(&["X25519", "nope"]),
+    ] {
+        assert!(matches!(
+            socket.set_key_exchange_groups(&mut cs, &bad).unwrap(),
+            Err(ErrorCode::InvalidInput(_))
+        ));
+    }
+    // Refused lists leave the setting as it was; names are normalised and deduplicated.
+    assert_eq!(socket.key_exchange_groups(&mut cs).unwrap(), supported);
+    let set = groups(&["p-256", "X25519", "secp256r1"]);
+    assert_eq!(
+        socket.set_key_exchange_groups(&mut cs, &set).unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        socket.key_exchange_groups(&mut cs).unwrap(),
+        groups(&["secp256r1", "X25519"])
+    );
+    let server = cs.new_server().unwrap();
+    assert!(matches!(
+        server
+            .set_key_exchange_groups(&mut cs, &groups(&[]))
+            .unwrap(),
+        Err(ErrorCode::InvalidInput(_))
+    ));
+}
+
+#[test]
+fn client_negotiates_post_quantum_hybrids_with_tlslite() {
+    for (offered, expected) in [
+        ("x25519mlkem768", "X25519MLKEM768"),
+        ("secp256r1mlkem768", "SecP256r1MLKEM768"),
+        ("x25519", "X25519"),
+    ] {
+        let pki = TestPki::new("kx-tlslite-srv", KeyKind::EcdsaP256);
+        let mut command = tlslite(&["server", offered]);
+        command.arg(&pki.server_cert).arg(&pki.server_key);
+        let peer = spawn_port_printing_peer(command);
+        let mut cs = session();
+        let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+        if expected == "SecP256r1MLKEM768" {
+            // Offered by default, but a share is sent only for the first group.
+            let list = groups(&["SecP256r1MLKEM768", "X25519MLKEM768"]);
+            assert_eq!(
+                client.set_key_exchange_groups(&mut cs, &list).unwrap(),
+                Ok(())
+            );
+        }
+        let (result, events) = handshake(&mut cs, client, "localhost", peer.port);
+        assert_eq!(
+            result,
+            Ok(()),
+            "{offered}: {:?} {:?}",
+            event_names(&events),
+            peer.output()
+        );
+        assert_eq!(
+            client.key_exchange_group(&mut cs).unwrap().as_deref(),
+            Some(expected)
+        );
+        client
+            .write_all(&mut cs, b"ping\n", WAIT_MS)
+            .unwrap()
+            .unwrap();
+        assert_eq!(read_line(&mut cs, client), b"ping\n");
+        assert!(
+            peer.wait_for_output(&format!("GROUP {offered}"), WAIT),
+            "{:?}",
+            peer.output()
+        );
+        client.drop(&mut cs).unwrap();
+    }
+}
+
+#[test]
+fn server_negotiates_post_quantum_hybrids_with_tlslite() {
+    for (offered, expected) in [
+        ("x25519mlkem768,x25519", "X25519MLKEM768"),
+        ("secp256r1mlkem768,secp256r1", "SecP256r1MLKEM768"),
+        ("secp384r1", "secp384r1"),
+    ] {
+        let pki = TestPki::new("kx-tlslite-cli", KeyKind::EcdsaP256);
+        let mut srv = Srv::with_pki(&pki, |_, _| {});
+        let port = srv.port.to_string();
+        let client = thread::spawn(move || tlslite(&["client", offered, &port]).output().unwrap());
+        let accepted = srv.accept();
+        let ss = &mut srv.session;
+        assert_eq!(read_line(ss, accepted), b"hello from tlslite\n");
+        // Asked before answering: the client closes once it has the answer.
+        assert_eq!(
+            accepted.key_exchange_group(ss).unwrap().as_deref(),
+            Some(expected)
+        );
+        accepted
+            .write_all(ss, b"hello from the component\n", WAIT_MS)
+            .unwrap()
+            .unwrap();
+        let output = client.join().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let first = offered.split(',').next().unwrap();
+        assert!(stdout.contains(&format!("GROUP {first}")), "{stdout}");
+        assert!(stdout.contains("GOT hello from the component"), "{stdout}");
+        accepted.drop(ss).unwrap();
+    }
+}
+
+#[test]
+fn client_falls_back_to_a_classical_openssl_server() {
+    let pki = TestPki::new("kx-openssl", KeyKind::EcdsaP256);
+    // OpenSSL 3.0 knows no ML-KEM: the client's extra X25519 share is used, or, when the server
+    // allows only P-384, a HelloRetryRequest asks for that.
+    for (server_groups, expected) in [("X25519:P-256", "X25519"), ("P-384", "secp384r1")] {
+        let peer = openssl_s_server(
+            &pki.server_cert,
+            &pki.server_key,
+            &["-groups", server_groups, "-tls1_3"],
+        );
+        let mut cs = session();
+        let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
+        let (result, events) = handshake(&mut cs, client, "localhost", peer.port);
+        assert_eq!(
+            result,
+            Ok(()),
+            "{:?} {:?}",
+            event_names(&events),
+            peer.output()
+        );
+        assert_eq!(
+            client.key_exchange_group(&mut cs).unwrap().as_deref(),
+            Some(expected)
+        );
+        client.drop(&mut cs).unwrap();
+    }
+}

@@ -220,6 +220,11 @@ impl wit::GuestSslServer for ServerResource {
         Ok(())
     }
 
+    fn set_key_exchange_groups(&self, groups: Vec<String>) -> Result<()> {
+        self.with(|s| s.config_mut().set_key_exchange_groups(&groups))
+            .map_err(error_code)
+    }
+
     fn set_peer_verify_mode(&self, mode: wit::PeerVerifyMode) {
         let mode = convert::peer_verify_mode_from_wit(mode);
         self.with(|s| s.config_mut().peer_verify_mode = mode);

@@ -49,6 +49,10 @@ impl wit::Guest for Component {
         crate::crypto::LIBRARY_VERSION.to_string()
     }
 
+    fn supported_key_exchange_groups() -> Vec<String> {
+        config::supported_group_names()
+    }
+
     fn supported_ciphers() -> Vec<Cipher> {
         engine::cipher::supported_ciphers()
             .iter()
@@ -301,6 +305,15 @@ impl wit::GuestSslSocket for SocketResource {
     fn set_ciphers_by_name(&self, names: String) -> Result<()> {
         let ciphers = engine::cipher::parse_cipher_list(&names).map_err(ErrorCode::InvalidInput)?;
         self.with(|s| s.set_ciphers(ciphers)).map_err(error_code)
+    }
+
+    fn key_exchange_groups(&self) -> Vec<String> {
+        self.with(|s| s.config().effective_key_exchange_groups())
+    }
+
+    fn set_key_exchange_groups(&self, groups: Vec<String>) -> Result<()> {
+        self.with(|s| s.config_mut().set_key_exchange_groups(&groups))
+            .map_err(error_code)
     }
 
     fn reset_ciphers(&self) {

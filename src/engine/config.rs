@@ -104,6 +104,9 @@ pub struct SslConfiguration {
     pub ca_certificates: Option<Vec<Certificate>>,
     /// The cipher list; `None` uses the global one.
     pub ciphers: Option<Vec<Cipher>>,
+    /// The key exchange groups, IANA names, most preferred first; `None` uses every group of
+    /// the provider in its default order (X25519MLKEM768 first).
+    pub key_exchange_groups: Option<Vec<String>>,
     /// The certificate presented to the peer.
     pub local_certificate: Option<Certificate>,
     /// The key of `local_certificate`.
@@ -325,6 +328,45 @@ impl SslConfiguration {
             .unwrap_or_else(global_ca_certificates)
     }
 
+    /// The key exchange groups in effect, most preferred first, as IANA names.
+    pub fn effective_key_exchange_groups(&self) -> Vec<String> {
+        match &self.key_exchange_groups {
+            Some(names) => names.clone(),
+            None => crypto::all_groups()
+                .iter()
+                .map(|g| crypto::group_name(g.name()))
+                .collect(),
+        }
+    }
+
+    /// Sets the key exchange groups (Qt's `setEllipticCurves`, Node's `ecdhCurve`), matched by
+    /// name case-insensitively; duplicates are dropped.
+    ///
+    /// # Errors
+    /// `InvalidInput` for an empty list or a name that is not a supported group.
+    pub fn set_key_exchange_groups(&mut self, names: &[String]) -> Result<(), SocketError> {
+        let mut groups: Vec<String> = Vec::new();
+        for name in names {
+            let group = crypto::group_by_name(name.trim()).ok_or_else(|| {
+                SocketError::invalid_input(format!(
+                    "unknown key exchange group {name:?}; supported: {}",
+                    supported_group_names().join(", ")
+                ))
+            })?;
+            let name = crypto::group_name(group.name());
+            if !groups.contains(&name) {
+                groups.push(name);
+            }
+        }
+        if groups.is_empty() {
+            return Err(SocketError::invalid_input(
+                "the key exchange group list is empty",
+            ));
+        }
+        self.key_exchange_groups = Some(groups);
+        Ok(())
+    }
+
     /// The cipher list in effect (`ciphers()`).
     pub fn effective_ciphers(&self) -> Vec<Cipher> {
         self.ciphers.clone().unwrap_or_else(global_ciphers)
@@ -360,6 +402,7 @@ impl SslConfiguration {
         for cipher in self.effective_ciphers() {
             cipher.name.hash(&mut h);
         }
+        self.key_exchange_groups.hash(&mut h);
         match &self.ca_certificates {
             Some(list) => list.hash(&mut h),
             None => lock_globals().ca_certificates.hash(&mut h),
@@ -462,7 +505,12 @@ impl SslConfiguration {
                 "the cipher list is empty".into(),
             ));
         }
-        Ok(crypto::provider_with(suites, crypto::all_groups()))
+        let groups = self
+            .effective_key_exchange_groups()
+            .iter()
+            .filter_map(|name| crypto::group_by_name(name))
+            .collect();
+        Ok(crypto::provider_with(suites, groups))
     }
 
     /// The local certificate followed by its intermediates.
@@ -622,7 +670,16 @@ pub fn system_ca_certificates() -> Vec<Certificate> {
         .clone()
 }
 
-/// The default cipher list of new sockets (`globalCiphers()`).
+/// Every key exchange group the provider supports, most preferred first
+/// (`supportedEllipticCurves`).
+pub fn supported_group_names() -> Vec<String> {
+    crypto::all_groups()
+        .iter()
+        .map(|g| crypto::group_name(g.name()))
+        .collect()
+}
+
+/// The default cipher list of new sockets (`globalCiphers`).
 pub fn global_ciphers() -> Vec<Cipher> {
     lock_globals()
         .ciphers

@@ -309,12 +309,17 @@ pub fn python_starttls_server(dir: &TempDir, cert: &Path, key: &Path) -> Peer {
     let script = dir.write("starttls_server.py", STARTTLS_SERVER_PY);
     let mut command = Command::new("python3");
     command.arg("-u").arg(script).arg(cert).arg(key);
+    spawn_port_printing_peer(command)
+}
+
+/// Starts a peer that prints `PORT n` once it listens; the peer's port is `n`.
+pub fn spawn_port_printing_peer(command: Command) -> Peer {
     let (mut peer, port) = spawn_peer(command, |line| {
         line.strip_prefix("PORT ")
             .map(|p| p.trim().parse::<u16>().ok())
     })
-    .expect("python STARTTLS server did not start");
-    peer.port = port.expect("python printed a port");
+    .expect("the peer did not start");
+    peer.port = port.expect("the peer printed a port");
     peer
 }
 

@@ -136,7 +136,7 @@ fn cold_start(rows: &mut Vec<Row>, ca: &Authority, leaf: &Identity) -> anyhow::R
     let echo = TlsServer::echo(&chain(ca, leaf), &leaf.key_der)?;
     let started = Instant::now();
     let mut session = Session::new(SessionConfig::new().network(NetworkPolicy::loopback_only()))?;
-    let resumed = guest_handshake(&mut session, ca, echo.port())?.resumed;
+    let resumed = guest_handshake(&mut session, ca, echo.port(), None)?.resumed;
     rows.push(Row {
         bench: "cold-start",
         case: "first encrypted byte".into(),
@@ -203,9 +203,14 @@ fn client_handshakes(
     key: &str,
     leaf: &Identity,
 ) -> anyhow::Result<()> {
-    for (kind, resumption) in [
-        ("full", Resumption::Disabled),
-        ("resumed", Resumption::Allowed),
+    for (kind, resumption, groups) in [
+        ("full", Resumption::Disabled, None),
+        (
+            "full, classical groups",
+            Resumption::Disabled,
+            Some(CLASSICAL_GROUPS),
+        ),
+        ("resumed", Resumption::Allowed, None),
     ] {
         let server = TlsServer::start_with(
             &chain(ca, leaf),
@@ -214,8 +219,8 @@ fn client_handshakes(
             resumption,
         )?;
         let port = server.port();
-        let guest = Samples::collect(count, || guest_handshake(session, ca, port))?;
-        let native = Samples::collect(count, || native_handshake(ca, port))?;
+        let guest = Samples::collect(count, || guest_handshake(session, ca, port, groups))?;
+        let native = Samples::collect(count, || native_handshake(ca, port, groups))?;
         let case = format!("client, {key}, TLS 1.3, {kind}");
         push_handshake_rows(rows, case, (&guest, "component"), (&native, "same engine"));
     }
@@ -697,8 +702,24 @@ impl Samples {
 }
 
 /// One handshake by the component, then a 1-byte echo.
-fn guest_handshake(session: &mut Session, ca: &Authority, port: u16) -> anyhow::Result<Sample> {
+/// The classical key exchange groups: the default list without the post-quantum hybrids, whose
+/// ML-KEM key generation a client pays for on every full handshake (the peers here have no
+/// ML-KEM, so X25519 is negotiated either way).
+const CLASSICAL_GROUPS: &[&str] = &["X25519", "secp256r1", "secp384r1"];
+
+fn guest_handshake(
+    session: &mut Session,
+    ca: &Authority,
+    port: u16,
+    groups: Option<&[&str]>,
+) -> anyhow::Result<Sample> {
     let socket = guest_client(session, ca, None)?;
+    if let Some(groups) = groups {
+        let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
+        socket
+            .set_key_exchange_groups(session, &groups)?
+            .map_err(|e| guest_error("set-key-exchange-groups", e))?;
+    }
     let started = Instant::now();
     guest_encrypt(session, socket, port)?;
     let handshake = started.elapsed();
@@ -721,8 +742,15 @@ fn guest_handshake(session: &mut Session, ca: &Authority, port: u16) -> anyhow::
 }
 
 /// The same engine natively: like [`guest_handshake`].
-fn native_handshake(ca: &Authority, port: u16) -> anyhow::Result<Sample> {
+fn native_handshake(ca: &Authority, port: u16, groups: Option<&[&str]>) -> anyhow::Result<Sample> {
     let mut socket = native_client(ca, None)?;
+    if let Some(groups) = groups {
+        let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
+        socket
+            .config_mut()
+            .set_key_exchange_groups(&groups)
+            .map_err(|e| native_error("set-key-exchange-groups", e))?;
+    }
     let started = Instant::now();
     socket
         .connect_to_host_encrypted("localhost", port)

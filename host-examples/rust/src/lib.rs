@@ -549,6 +549,13 @@ impl Session {
         api.call_supported_ciphers(store)
     }
 
+    /// Every key exchange group the component can negotiate, most preferred first
+    /// (`supported-key-exchange-groups`).
+    pub fn supported_key_exchange_groups(&mut self) -> wasmtime::Result<Vec<String>> {
+        let (api, store) = self.socket_interface();
+        api.call_supported_key_exchange_groups(store)
+    }
+
     /// Parses every certificate in PEM text (`certificate.from-data`, PEM).
     pub fn certificates_from_pem(&mut self, pem: &str) -> CallResult<Vec<Certificate>> {
         self.certificates_from_data(pem.as_bytes(), EncodingFormat::Pem)
@@ -658,6 +665,10 @@ impl SslSocket {
         fn set_ciphers_by_name => call_set_ciphers_by_name(names: &str) -> Result<(), ErrorCode>;
         /// `current-cipher`.
         fn current_cipher => call_current_cipher() -> Option<Cipher>;
+        /// `key-exchange-groups`: the groups offered or accepted, most preferred first.
+        fn key_exchange_groups => call_key_exchange_groups() -> Vec<String>;
+        /// `set-key-exchange-groups`: IANA names such as `X25519MLKEM768` or `secp256r1`.
+        fn set_key_exchange_groups => call_set_key_exchange_groups(groups: &[String]) -> Result<(), ErrorCode>;
         /// `add-ca-certificates-pem`: returns how many were added.
         fn add_ca_certificates_pem => call_add_ca_certificates_pem(pem: &str) -> Result<u32, ErrorCode>;
         /// `ignore-ssl-errors`.
@@ -951,6 +962,8 @@ impl SslServer {
         fn set_protocol => call_set_protocol(protocol: Protocol) -> Result<(), ErrorCode>;
         /// `set-ciphers-by-name("A:B")`.
         fn set_ciphers_by_name => call_set_ciphers_by_name(names: &str) -> Result<(), ErrorCode>;
+        /// `set-key-exchange-groups`: the groups accepted, most preferred first.
+        fn set_key_exchange_groups => call_set_key_exchange_groups(groups: &[String]) -> Result<(), ErrorCode>;
         /// `set-peer-verify-mode`: how client certificates are requested and checked.
         fn set_peer_verify_mode => call_set_peer_verify_mode(mode: PeerVerifyMode) -> ();
     }
