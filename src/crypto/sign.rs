@@ -31,7 +31,7 @@ impl KeyProvider for Keys {
 
 /// The RSA schemes in the order we offer them: PSS (the only kind TLS 1.3 allows) first, and
 /// the longer hash first within each kind, as rustls's own providers do.
-const RSA_SCHEMES: [SignatureScheme; 6] = [
+pub(crate) const RSA_SCHEMES: [SignatureScheme; 6] = [
     SignatureScheme::RSA_PSS_SHA512,
     SignatureScheme::RSA_PSS_SHA384,
     SignatureScheme::RSA_PSS_SHA256,

@@ -8,8 +8,8 @@ use rustls::{
     CipherSuite, SignatureScheme, SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite,
 };
 
-use super::aead;
 use super::hash::{HMAC_SHA256, HMAC_SHA384, SHA256, SHA384};
+use super::{aead, sign};
 
 /// Every suite, in no particular order (`crypto::PREFERENCE` orders them).
 pub(crate) static ALL: [SupportedCipherSuite; 9] = [
@@ -35,15 +35,8 @@ const TLS12_ECDSA_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ECDSA_NISTP256_SHA256,
 ];
 
-/// Signature schemes a TLS 1.2 ECDHE_RSA suite may use.
-const TLS12_RSA_SCHEMES: &[SignatureScheme] = &[
-    SignatureScheme::RSA_PSS_SHA512,
-    SignatureScheme::RSA_PSS_SHA384,
-    SignatureScheme::RSA_PSS_SHA256,
-    SignatureScheme::RSA_PKCS1_SHA512,
-    SignatureScheme::RSA_PKCS1_SHA384,
-    SignatureScheme::RSA_PKCS1_SHA256,
-];
+/// Signature schemes a TLS 1.2 ECDHE_RSA suite may use: those our RSA keys sign with.
+const TLS12_RSA_SCHEMES: &[SignatureScheme] = &sign::RSA_SCHEMES;
 
 const TLS13_AES_128_GCM_SHA256: SupportedCipherSuite =
     SupportedCipherSuite::Tls13(&Tls13CipherSuite {

