@@ -4,8 +4,10 @@
 //! - cold start: compile, instantiate, and a new instance's first encrypted byte;
 //! - throughput per TLS 1.3 suite: the component vs the same engine compiled natively vs
 //!   `openssl s_client`, all sending to one native rustls/ring server;
-//! - handshakes (ECDSA P-256 and, with openssl to make the key, RSA-2048): as a client, full and
-//!   resumed, component vs the same engine natively; as a server, the component's `ssl-server` vs
+//! - handshakes (ECDSA P-256 and, with openssl to make the key, RSA-2048): as a client, full
+//!   (default groups: X25519MLKEM768 offered, X25519 negotiated with a rustls/ring server),
+//!   full with classical groups only, full with X25519MLKEM768 negotiated (a rustls server on
+//!   sslsocket's provider) and resumed, component vs the same engine natively; as a server, the component's `ssl-server` vs
 //!   a rustls/ring server, with the same rustls/ring client;
 //! - scale: N connections held open at once between two component instances (clients in a child
 //!   `sslsocket load` process), with the guest memory per connection.
@@ -203,20 +205,31 @@ fn client_handshakes(
     key: &str,
     leaf: &Identity,
 ) -> anyhow::Result<()> {
-    for (kind, resumption, groups) in [
-        ("full", Resumption::Disabled, None),
+    let ring = || Arc::new(rustls::crypto::ring::default_provider());
+    // A rustls server with sslsocket's provider natively: a peer that speaks X25519MLKEM768.
+    let post_quantum = || Arc::new(sslsocket::crypto::provider());
+    for (kind, resumption, groups, provider) in [
+        ("full", Resumption::Disabled, None, ring()),
         (
             "full, classical groups",
             Resumption::Disabled,
             Some(CLASSICAL_GROUPS),
+            ring(),
         ),
-        ("resumed", Resumption::Allowed, None),
+        (
+            "full, X25519MLKEM768",
+            Resumption::Disabled,
+            None,
+            post_quantum(),
+        ),
+        ("resumed", Resumption::Allowed, None, ring()),
     ] {
-        let server = TlsServer::start_with(
+        let server = TlsServer::start_with_provider(
             &chain(ca, leaf),
             &leaf.key_der,
             Arc::new(server::echo),
             resumption,
+            provider,
         )?;
         let port = server.port();
         let guest = Samples::collect(count, || guest_handshake(session, ca, port, groups))?;
@@ -655,6 +668,8 @@ struct Sample {
     /// The 1-byte echo after it (which also takes in the server's session tickets).
     echo: Duration,
     resumed: bool,
+    /// The key exchange group negotiated.
+    group: Option<String>,
 }
 
 /// The samples of one handshake run.
@@ -689,14 +704,17 @@ impl Samples {
             let index = (sorted.len() * p / 100).min(sorted.len().saturating_sub(1));
             sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
         };
+        let mut groups: Vec<&str> = self.0.iter().filter_map(|s| s.group.as_deref()).collect();
+        groups.dedup();
         format!(
-            "{who}: {:.2} ms handshake (p50 {:.2}, p99 {:.2}), then {:.2} ms 1-byte echo; {}/{} resumed",
+            "{who}: {:.2} ms handshake (p50 {:.2}, p99 {:.2}), then {:.2} ms 1-byte echo; {}/{} resumed; {}",
             mean(|s| s.handshake),
             percentile(50),
             percentile(99),
             mean(|s| s.echo),
             self.0.iter().filter(|s| s.resumed).count(),
-            self.0.len()
+            self.0.len(),
+            groups.join(", ")
         )
     }
 }
@@ -731,6 +749,7 @@ fn guest_handshake(
         .map_err(|e| guest_error("read", e))?;
     let echo = started.elapsed() - handshake;
     let resumed = socket.session_resumed(session)?;
+    let group = socket.key_exchange_group(session)?;
     socket.abort(session)?;
     let _ = socket.take_events(session)?;
     socket.drop(session)?;
@@ -738,6 +757,7 @@ fn guest_handshake(
         handshake,
         echo,
         resumed,
+        group,
     })
 }
 
@@ -767,11 +787,13 @@ fn native_handshake(ca: &Authority, port: u16, groups: Option<&[&str]>) -> anyho
     }
     let echo = started.elapsed() - handshake;
     let resumed = socket.session_resumed();
+    let group = socket.key_exchange_group();
     socket.abort();
     Ok(Sample {
         handshake,
         echo,
         resumed,
+        group,
     })
 }
 
@@ -801,6 +823,9 @@ fn ring_handshake(config: &Arc<rustls::ClientConfig>, port: u16) -> anyhow::Resu
         conn.complete_io(&mut tcp)?;
     }
     let handshake = started.elapsed();
+    let group = conn
+        .negotiated_key_exchange_group()
+        .map(|g| sslsocket::crypto::group_name(g.name()));
     let mut tls = rustls::StreamOwned::new(conn, tcp);
     tls.write_all(b"x")?;
     tls.flush()?;
@@ -813,6 +838,7 @@ fn ring_handshake(config: &Arc<rustls::ClientConfig>, port: u16) -> anyhow::Resu
         handshake,
         echo,
         resumed: false,
+        group,
     })
 }
 

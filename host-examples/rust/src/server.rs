@@ -49,6 +49,18 @@ impl TlsServer {
         resumption: Resumption,
     ) -> anyhow::Result<Self> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        Self::start_with_provider(chain, key_pkcs8, handler, resumption, provider)
+    }
+
+    /// As [`TlsServer::start_with`], with another rustls crypto provider than *ring* (for
+    /// example sslsocket's own, natively, for its post-quantum groups).
+    pub fn start_with_provider(
+        chain: &[Vec<u8>],
+        key_pkcs8: &[u8],
+        handler: Handler,
+        resumption: Resumption,
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> anyhow::Result<Self> {
         let chain: Vec<CertificateDer<'static>> = chain
             .iter()
             .map(|der| CertificateDer::from(der.clone()))
