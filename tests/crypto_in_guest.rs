@@ -1,5 +1,5 @@
 //! The crypto provider's known-answer tests (`src/crypto/tests.rs`: Wycheproof, RFC vectors,
-//! round trips) compiled for `wasm32-wasip2` with the guest's target features and run as a
+//! round trips) compiled for `wasm32-wasip2` with the guest's build flags and run as a
 //! WebAssembly command component in wasmtime: the wasm build is what ships, so its arithmetic
 //! is checked too, not only the native one.
 #![allow(
@@ -79,7 +79,7 @@ impl WasiView for Host {
     }
 }
 
-/// Builds the library's unit tests for wasm32-wasip2 (with the guest's `+simd128`) in a target
+/// Builds the library's unit tests for wasm32-wasip2 (with the guest's flags) in a target
 /// directory of their own, so the nested cargo never waits on the outer build's lock, and
 /// returns the test harness component.
 fn build_unit_tests_for_wasm() -> PathBuf {
@@ -105,7 +105,11 @@ fn build_unit_tests_for_wasm() -> PathBuf {
         .arg(&target_dir)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
-        .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+simd128")
+        // The guest's flags (host-examples/rust/build.rs): SIMD and 32-bit bignum words.
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            "-Ctarget-feature=+simd128\x1f--cfg\x1fcpubits=\"32\"",
+        )
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()

@@ -3,7 +3,8 @@
 //! The guest is built by a nested `cargo build --release --target wasm32-wasip2 -p sslsocket` on
 //! the workspace manifest, in its own target directory (`$CARGO_TARGET_DIR/guest`, or
 //! `<workspace>/target/guest`) so that it never waits on the outer cargo's build-directory lock.
-//! It is built with WebAssembly SIMD (`+simd128`; `SSLSOCKET_GUEST_FEATURES` changes the list). Setting `SSLSOCKET_COMPONENT` to a `.wasm`
+//! It is built with WebAssembly SIMD (`+simd128`; `SSLSOCKET_GUEST_FEATURES` changes the list) and
+//! 32-bit RustCrypto words (`--cfg cpubits="32"`). Setting `SSLSOCKET_COMPONENT` to a `.wasm`
 //! file skips the nested build and embeds that file.
 
 use std::env;
@@ -47,6 +48,13 @@ const LEAKY_VARS: &[&str] = &[
 /// The WebAssembly features the guest is compiled for by default: those every current wasmtime
 /// (and browser) enables without configuration.
 const DEFAULT_GUEST_FEATURES: &str = "+simd128";
+
+/// Other flags of the guest build. `cpubits="32"` makes the RustCrypto arithmetic crates
+/// (`crypto-bigint`, `p256`/`p384` field code, `aes`, `polyval`) use 32-bit words: wasm32 has
+/// no 64x64->128 multiply, so their default 64-bit words on wasm32 cost emulated 128-bit
+/// products. Measured in BENCHMARKS.md: full ECDSA client handshakes 6.2 -> 5.4 ms, RSA-2048
+/// server handshakes 22 -> 13 ms.
+const GUEST_CFG: &[&str] = &["--cfg", "cpubits=\"32\""];
 
 /// Prefixes of per-package variables cargo sets for this build script.
 const LEAKY_PREFIXES: &[&str] = &["CARGO_CFG_", "CARGO_FEATURE_", "CARGO_PKG_", "DEP_"];
@@ -114,14 +122,14 @@ fn build_guest(workspace: &Path, target_dir: &Path) -> Result<(), String> {
     }
     // WebAssembly SIMD lets LLVM vectorise the pure-Rust crypto (measured in BENCHMARKS.md);
     // every wasmtime enables it by default. `SSLSOCKET_GUEST_FEATURES` replaces the list, e.g.
-    // `+simd128,+wide-arithmetic` for twice the ECDSA handshake speed on hosts that enable the
-    // wide-arithmetic proposal (wasmtime: `Config::wasm_wide_arithmetic`, which this host does).
+    // `+simd128,+wide-arithmetic` for hosts that enable the wide-arithmetic proposal (wasmtime:
+    // `Config::wasm_wide_arithmetic`, which this host does); with 32-bit words it no longer
+    // measurably helps (BENCHMARKS.md).
     let features =
         env::var("SSLSOCKET_GUEST_FEATURES").unwrap_or_else(|_| DEFAULT_GUEST_FEATURES.to_owned());
-    command.env(
-        "CARGO_ENCODED_RUSTFLAGS",
-        format!("-Ctarget-feature={features}"),
-    );
+    let mut rustflags = vec![format!("-Ctarget-feature={features}")];
+    rustflags.extend(GUEST_CFG.iter().map(|f| (*f).to_owned()));
+    command.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\x1f"));
     let status = command
         .status()
         .map_err(|e| format!("cannot run cargo to build the sslsocket guest component: {e}"))?;

@@ -286,7 +286,9 @@ where
             }
         };
         let sealed = msg.payload.get_mut(explicit..).ok_or(Error::DecryptError)?;
-        let (body, tag) = sealed.split_at_mut(body_len);
+        let (body, tag) = sealed
+            .split_at_mut_checked(body_len)
+            .ok_or(Error::DecryptError)?;
         let tag = aead::Tag::<A>::try_from(&*tag).map_err(|_| Error::DecryptError)?;
         aead.decrypt_inout_detached(&nonce, aad, body.into(), &tag)
             .map_err(|_| Error::DecryptError)?;

@@ -162,12 +162,12 @@ impl Layout {
         if share.len() != post_quantum_len + self.classical_share_len {
             return None;
         }
-        Some(if self.post_quantum_first {
-            share.split_at(post_quantum_len)
+        if self.post_quantum_first {
+            share.split_at_checked(post_quantum_len)
         } else {
-            let (classical, post_quantum) = share.split_at(self.classical_share_len);
-            (post_quantum, classical)
-        })
+            let (classical, post_quantum) = share.split_at_checked(self.classical_share_len)?;
+            Some((post_quantum, classical))
+        }
     }
 
     /// The post-quantum and classical parts joined in this layout's order.
