@@ -330,13 +330,9 @@ impl SslConfiguration {
 
     /// The key exchange groups in effect, most preferred first, as IANA names.
     pub fn effective_key_exchange_groups(&self) -> Vec<String> {
-        match &self.key_exchange_groups {
-            Some(names) => names.clone(),
-            None => crypto::all_groups()
-                .iter()
-                .map(|g| crypto::group_name(g.name()))
-                .collect(),
-        }
+        self.key_exchange_groups
+            .clone()
+            .unwrap_or_else(supported_group_names)
     }
 
     /// Sets the key exchange groups (Qt's `setEllipticCurves`, Node's `ecdhCurve`), matched by
@@ -505,11 +501,22 @@ impl SslConfiguration {
                 "the cipher list is empty".into(),
             ));
         }
-        let groups = self
+        let groups: Vec<_> = self
             .effective_key_exchange_groups()
             .iter()
             .filter_map(|name| crypto::group_by_name(name))
             .collect();
+        let versions = self.protocol.versions()?;
+        if !groups
+            .iter()
+            .any(|g| versions.iter().any(|v| g.usable_for_version(v.version)))
+        {
+            return Err(SocketError::UnsupportedProtocol(
+                "no key exchange group is usable with the protocol versions allowed (the \
+                 post-quantum hybrids are TLS 1.3 only)"
+                    .into(),
+            ));
+        }
         Ok(crypto::provider_with(suites, groups))
     }
 
@@ -750,6 +757,27 @@ mod tests {
             config.client_config(verifier),
             Err(SocketError::UnsupportedProtocol(_))
         ));
+    }
+
+    #[test]
+    fn tls12_only_with_only_post_quantum_groups_is_an_error_not_a_panic() {
+        // The hybrids are TLS 1.3 only: a TLS 1.2-only socket limited to them has no group.
+        let mut config = SslConfiguration {
+            protocol: Protocol::TlsV12,
+            ..SslConfiguration::default()
+        };
+        assert!(
+            config
+                .set_key_exchange_groups(&["X25519MLKEM768".to_owned()])
+                .is_ok()
+        );
+        let verifier = Arc::new(PeerVerifier::new(&config));
+        assert!(matches!(
+            config.client_config(verifier),
+            Err(SocketError::UnsupportedProtocol(_))
+        ));
+        assert!(config.set_key_exchange_groups(&[]).is_err());
+        assert_eq!(config.effective_key_exchange_groups(), ["X25519MLKEM768"]);
     }
 
     #[test]

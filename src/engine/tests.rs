@@ -783,7 +783,25 @@ impl Listener for RecordingListener {
 fn tls13_server_sends_its_tickets_with_its_first_answer() {
     // The client queues its request before the handshake ends, so it leaves with the client's
     // Finished. The server's session tickets then wait for its answer and both leave in one
-    // write: two writes in a row would let Nagle's algorithm hold the answer back.
+    // write: two writes in a row would let Nagle's algorithm hold the answer back. The hold only
+    // applies when the request arrives in the same read as the Finished, which a loaded machine
+    // can split; so up to three tries, each of which shows the pattern unless the hold is broken.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (before, writes) = ticket_exchange();
+        let after = writes.get(before..).unwrap_or_default();
+        // The answer's record is 7 + 22 bytes; two session tickets come with it.
+        if before == 1 && after.len() == 1 && after[0] > 7 + 22 + 100 {
+            return;
+        }
+        seen.push(writes);
+    }
+    panic!("the server's flight, then tickets and answer in one write each; writes: {seen:?}");
+}
+
+/// One handshake plus request and answer; returns how many writes the server made before the
+/// answer, and the size of every write.
+fn ticket_exchange() -> (usize, Vec<usize>) {
     let pki = pki(&["localhost"]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -822,16 +840,5 @@ fn tls13_server_sends_its_tickets_with_its_first_answer() {
     }
     assert_eq!(client.read_line(0).unwrap(), b"200 ok\n");
     client.abort();
-    let (before, writes) = server.join().unwrap();
-    assert_eq!(
-        before, 1,
-        "the server's whole flight in one write: {writes:?}"
-    );
-    let after = &writes[before..];
-    assert_eq!(after.len(), 1, "one write after the handshake: {writes:?}");
-    // The answer's record is 7 + 22 bytes; two session tickets came with it.
-    assert!(
-        after[0] > 7 + 22 + 100,
-        "tickets and answer together: {writes:?}"
-    );
+    server.join().unwrap()
 }
