@@ -194,6 +194,9 @@ where
         msg: OutboundPlainMessage<'_>,
         seq: u64,
     ) -> Result<OutboundOpaqueMessage, Error> {
+        let (Some(aead), Some(nonce)) = (&self.aead, self.nonce(seq, None)) else {
+            return Err(Error::EncryptError);
+        };
         let total_len = self.encrypted_payload_len(msg.payload.len());
         let mut payload = PrefixedPayload::with_capacity(total_len);
         let (tls13_aad, tls12_aad);
@@ -210,7 +213,6 @@ where
             Layout::Tls12ExplicitNonce | Layout::Tls12 => {
                 tls12_aad = cipher::make_tls12_aad(seq, msg.typ, msg.version, msg.payload.len());
                 let start = if self.layout == Layout::Tls12ExplicitNonce {
-                    let nonce = cipher::Nonce::new(&self.iv, seq).0;
                     payload.extend_from_slice(nonce.get(SALT_LEN..).unwrap_or_default());
                     EXPLICIT_NONCE_LEN
                 } else {
@@ -227,9 +229,6 @@ where
             .as_mut()
             .get_mut(start..)
             .ok_or(Error::EncryptError)?;
-        let (Some(aead), Some(nonce)) = (&self.aead, self.nonce(seq, None)) else {
-            return Err(Error::EncryptError);
-        };
         let tag = aead
             .encrypt_inout_detached(&nonce, aad, body.into())
             .map_err(|_| Error::EncryptError)?;
@@ -256,13 +255,6 @@ where
         seq: u64,
     ) -> Result<InboundPlainMessage<'a>, Error> {
         let len = msg.payload.len();
-        let explicit = match self.layout {
-            Layout::Tls12ExplicitNonce => EXPLICIT_NONCE_LEN,
-            Layout::Tls13 | Layout::Tls12 => 0,
-        };
-        let body_len = len
-            .checked_sub(explicit + TAG_LEN)
-            .ok_or(Error::DecryptError)?;
         let explicit_nonce = match self.layout {
             Layout::Tls12ExplicitNonce => Some(
                 msg.payload
@@ -271,6 +263,10 @@ where
             ),
             Layout::Tls13 | Layout::Tls12 => None,
         };
+        let explicit = explicit_nonce.map_or(0, <[u8]>::len);
+        let body_len = len
+            .checked_sub(explicit + TAG_LEN)
+            .ok_or(Error::DecryptError)?;
         let (Some(aead), Some(nonce)) = (&self.aead, self.nonce(seq, explicit_nonce)) else {
             return Err(Error::DecryptError);
         };

@@ -205,6 +205,7 @@ fn client_handshakes(
     key: &str,
     leaf: &Identity,
 ) -> anyhow::Result<()> {
+    let classical: Vec<String> = CLASSICAL_GROUPS.iter().map(|g| (*g).to_owned()).collect();
     let ring = || Arc::new(rustls::crypto::ring::default_provider());
     // A rustls server with sslsocket's provider natively: a peer that speaks X25519MLKEM768.
     let post_quantum = || Arc::new(sslsocket::crypto::provider());
@@ -213,7 +214,7 @@ fn client_handshakes(
         (
             "full, classical groups",
             Resumption::Disabled,
-            Some(CLASSICAL_GROUPS),
+            Some(classical.as_slice()),
             ring(),
         ),
         (
@@ -729,13 +730,12 @@ fn guest_handshake(
     session: &mut Session,
     ca: &Authority,
     port: u16,
-    groups: Option<&[&str]>,
+    groups: Option<&[String]>,
 ) -> anyhow::Result<Sample> {
     let socket = guest_client(session, ca, None)?;
     if let Some(groups) = groups {
-        let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
         socket
-            .set_key_exchange_groups(session, &groups)?
+            .set_key_exchange_groups(session, groups)?
             .map_err(|e| guest_error("set-key-exchange-groups", e))?;
     }
     let started = Instant::now();
@@ -762,13 +762,16 @@ fn guest_handshake(
 }
 
 /// The same engine natively: like [`guest_handshake`].
-fn native_handshake(ca: &Authority, port: u16, groups: Option<&[&str]>) -> anyhow::Result<Sample> {
+fn native_handshake(
+    ca: &Authority,
+    port: u16,
+    groups: Option<&[String]>,
+) -> anyhow::Result<Sample> {
     let mut socket = native_client(ca, None)?;
     if let Some(groups) = groups {
-        let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
         socket
             .config_mut()
-            .set_key_exchange_groups(&groups)
+            .set_key_exchange_groups(groups)
             .map_err(|e| native_error("set-key-exchange-groups", e))?;
     }
     let started = Instant::now();
