@@ -16,6 +16,7 @@ use rustls::version::{TLS12, TLS13};
 use rustls::{ClientConfig, NamedGroup, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::{CertificateRevocationListDer, ServerName, TrustAnchor};
 
+use super::chain::TrustStore;
 use super::cipher::{self, Cipher};
 use super::errors::SocketError;
 use super::verify::{self, PeerVerifier};
@@ -487,6 +488,19 @@ impl SslConfiguration {
                     None => system_anchors().to_vec(),
                 }
             }
+        }
+    }
+
+    /// The CA database in effect as a [`TrustStore`]; the system roots' store is built once.
+    pub fn trust_store(&self) -> Arc<TrustStore> {
+        static SYSTEM: OnceLock<Arc<TrustStore>> = OnceLock::new();
+        let system = self.ca_certificates.is_none() && lock_globals().ca_certificates.is_none();
+        if system {
+            SYSTEM
+                .get_or_init(|| Arc::new(TrustStore::new(&system_ca_certificates())))
+                .clone()
+        } else {
+            Arc::new(TrustStore::new(&self.effective_ca_certificates()))
         }
     }
 

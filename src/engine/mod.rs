@@ -5,10 +5,13 @@
 //! lists), [`cipher`] (`QSslCipher`), [`events`] (the queued signals and the enums they carry) and
 //! [`errors`] (socket errors and `QSslError::SslError`).
 
+pub mod chain;
 pub mod cipher;
 pub mod config;
 pub mod errors;
 pub mod events;
+pub mod facts;
+pub mod revocation;
 pub mod server;
 pub mod socket;
 pub mod verify;

@@ -1,11 +1,10 @@
 //! Certificate verification that collects every `QSslError`, not just the first.
 //!
-//! rustls-webpki decides whether a chain is valid; it stops at the first problem, so the extra
-//! checks here (validity of each certificate, self-signed roots, path lengths, key sizes, host
-//! name) find the rest and say which certificate each error concerns, in the order Qt reports
-//! them with OpenSSL: chain building, CA/purpose checks, key strength, revocation, then signature
-//! and time checks from the top of the chain down, and the host name last. A chain webpki rejects
-//! is never accepted unless the caller ignored the errors.
+//! The errors are the ones Qt reports with OpenSSL, in Qt's order: the host name first (Qt
+//! checks it itself before it translates OpenSSL's errors), then what OpenSSL's verifier finds,
+//! step by step ([`super::chain`]). rustls-webpki verifies every chain as well: a chain webpki
+//! refuses is never accepted, and when webpki's reason is not among the errors found it is added,
+//! so ignoring the errors listed never lets through what webpki refused for another reason.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,10 +17,11 @@ use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
-use webpki::{CertRevocationList, OwnedCertRevocationList};
 
+use super::chain::{self, TrustStore};
 use super::config::{PeerVerifyMode, SslConfiguration};
 use super::errors::{SslError, SslErrorEntry};
+use super::revocation::Crl;
 use crate::crypto;
 use crate::pki::Certificate;
 
@@ -100,8 +100,9 @@ pub fn lock(log: &SharedVerifyLog) -> MutexGuard<'_, VerifyLog> {
 /// The rustls server-certificate verifier of a client socket.
 #[derive(Debug)]
 pub struct PeerVerifier {
+    store: Arc<TrustStore>,
     anchors: Vec<TrustAnchor<'static>>,
-    crls: Vec<CertRevocationList<'static>>,
+    crls: Vec<Crl>,
     algorithms: WebPkiSupportedAlgorithms,
     mode: PeerVerifyMode,
     interrupt_on_error: bool,
@@ -112,15 +113,12 @@ impl PeerVerifier {
     /// log given to [`with_log`].
     pub fn new(config: &SslConfiguration) -> Self {
         Self {
+            store: config.trust_store(),
             anchors: config.trust_anchors(),
             crls: config
                 .crls
                 .iter()
-                .filter_map(|crl| {
-                    OwnedCertRevocationList::from_der(crl)
-                        .ok()
-                        .map(CertRevocationList::from)
-                })
+                .filter_map(|crl| Crl::from_der(crl))
                 .collect(),
             algorithms: crypto::provider().signature_verification_algorithms,
             mode: config.peer_verify_mode,
@@ -151,6 +149,7 @@ impl PeerVerifier {
             Vec::new()
         } else {
             let context = Context {
+                store: &self.store,
                 anchors: &self.anchors,
                 crls: &self.crls,
                 algorithms: &self.algorithms,
@@ -261,18 +260,20 @@ pub enum Purpose {
 
 /// What a chain is verified against.
 pub struct Context<'a> {
-    /// Trusted roots.
+    /// The CA database, as certificates (their own fields are checked like any CA's).
+    pub store: &'a TrustStore,
+    /// The same CA database as webpki trust anchors.
     pub anchors: &'a [TrustAnchor<'a>],
     /// Revocation lists; empty for no revocation checking.
-    pub crls: &'a [CertRevocationList<'a>],
-    /// Signature algorithms accepted.
+    pub crls: &'a [Crl],
+    /// Signature algorithms webpki accepts.
     pub algorithms: &'a WebPkiSupportedAlgorithms,
     /// What the leaf must be good for.
     pub purpose: Purpose,
 }
 
-/// Verifies `chain` (leaf first) for `context.purpose` and returns every error found, in Qt's
-/// order; `name` is checked against the leaf when given.
+/// Verifies `chain` (leaf first, as the peer sent it) for `context.purpose` and returns every
+/// error found, in Qt's order; `name` is checked against the leaf when given.
 pub fn verify_chain(
     chain: &[Certificate],
     context: &Context<'_>,
@@ -286,122 +287,66 @@ pub fn verify_chain(
         return vec![entry(SslError::UnspecifiedError, Some(leaf))];
     };
     let mut errors = Vec::new();
-
-    // A leaf that is itself in the CA database is trusted as it is (Qt and OpenSSL do so, e.g.
-    // for a self-signed certificate added on purpose); only its dates and name are checked.
-    let directly_trusted = context.anchors.iter().any(|anchor| is_anchor(leaf, anchor));
-    let mut unverified_single = false;
-    // The certificates of the path webpki built (leaf first), when it built one: a peer may send
-    // extra certificates that are not part of it, and those are not checked further.
-    let mut path_used: Option<Vec<CertificateDer<'static>>> = None;
-    if !directly_trusted {
-        let intermediates: Vec<CertificateDer<'_>> =
-            chain.iter().skip(1).map(|c| c.der().clone()).collect();
-        let crl_refs: Vec<&CertRevocationList<'_>> = context.crls.iter().collect();
-        let revocation = webpki::RevocationOptionsBuilder::new(&crl_refs)
-            .ok()
-            .map(|builder| {
-                builder
-                    .with_depth(webpki::RevocationCheckDepth::Chain)
-                    .with_status_policy(webpki::UnknownStatusPolicy::Allow)
-                    .with_expiration_policy(webpki::ExpirationPolicy::Ignore)
-                    .build()
-            });
-        let path = |time: UnixTime| {
-            end_entity
-                .verify_for_usage(
-                    context.algorithms.all,
-                    context.anchors,
-                    &intermediates,
-                    time,
-                    match context.purpose {
-                        Purpose::ServerAuth => webpki::KeyUsage::server_auth(),
-                        Purpose::ClientAuth => webpki::KeyUsage::client_auth(),
-                    },
-                    revocation,
-                    None,
-                )
-                .map(|path| {
-                    Some(
-                        path.intermediate_certificates()
-                            .map(|c| c.der().into_owned())
-                            .collect::<Vec<_>>(),
-                    )
-                })
-        };
-        let mut result = path(now);
-        if matches!(result, Err(ref e) if is_time_error(e)) {
-            // Time errors are found below, per certificate; look for the others at a moment when
-            // the leaf is valid.
-            let middle = leaf.effective_date() / 2 + leaf.expiry_date() / 2;
-            let moment =
-                UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(middle).unwrap_or(0)));
-            result = path(moment).or_else(|e| if is_time_error(&e) { Ok(None) } else { Err(e) });
-        }
-        match result {
-            Ok(intermediates) => path_used = intermediates,
-            Err(e) => unverified_single = path_errors(&e, chain, context.crls, &mut errors),
-        }
-    }
-    let on_path = |cert: &Certificate| {
-        path_used
-            .as_ref()
-            .is_none_or(|path| std::ptr::eq(cert, leaf) || path.iter().any(|der| der == cert.der()))
-    };
-
-    for cert in chain.iter().filter(|c| on_path(c)) {
-        if cert
-            .rsa_key_bits()
-            .is_some_and(|bits| bits < crypto::MIN_RSA_BITS)
-        {
-            errors.push(entry(SslError::UnspecifiedError, Some(cert)));
-        }
-    }
-    if unverified_single {
-        errors.push(entry(SslError::UnableToVerifyFirstCertificate, Some(leaf)));
-    }
-    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    for cert in chain.iter().rev().filter(|c| on_path(c)) {
-        if cert.is_not_yet_valid_at(now_secs) {
-            errors.push(entry(SslError::CertificateNotYetValid, Some(cert)));
-        }
-        if cert.is_expired_at(now_secs) {
-            errors.push(entry(SslError::CertificateExpired, Some(cert)));
-        }
-    }
     if let Some(name) = name
         && end_entity.verify_is_valid_for_subject_name(name).is_err()
     {
         errors.push(entry(SslError::HostNameMismatch, Some(leaf)));
     }
-    errors.dedup();
+    errors.extend(chain::openssl_errors(
+        chain,
+        context.store,
+        context.crls,
+        context.purpose,
+        now,
+    ));
+    // A leaf in the CA database is trusted as it is, which webpki cannot express.
+    if !context.store.contains(leaf)
+        && let Err(refusal) = webpki_path(&end_entity, chain, context, now)
+        && let Some(reason) = unexplained(&refusal, chain, &errors)
+    {
+        errors.push(reason);
+    }
     errors
 }
 
-fn entry(error: SslError, certificate: Option<&Certificate>) -> SslErrorEntry {
-    SslErrorEntry {
-        error,
-        certificate: certificate.cloned(),
-    }
-}
-
-/// Whether `anchor` was made from `certificate`: same subject and same public key.
-fn is_anchor(certificate: &Certificate, anchor: &TrustAnchor<'_>) -> bool {
-    let subject = certificate.subject_raw();
-    let spki = certificate.subject_public_key_info_raw();
-    der_contents(&subject) == Some(anchor.subject.as_ref())
-        && der_contents(&spki) == Some(anchor.subject_public_key_info.as_ref())
-}
-
-/// The contents of a DER element, without its tag and length.
-fn der_contents(element: &[u8]) -> Option<&[u8]> {
-    let first_length = *element.get(1)?;
-    let header = if first_length < 0x80 {
-        2
-    } else {
-        2 + usize::from(first_length & 0x7f)
+/// webpki's verdict on the path, with time errors set aside (the dates are checked per
+/// certificate): when the leaf is out of its validity, the path is built at a moment inside it.
+fn webpki_path(
+    end_entity: &webpki::EndEntityCert<'_>,
+    chain: &[Certificate],
+    context: &Context<'_>,
+    now: UnixTime,
+) -> Result<(), webpki::Error> {
+    let intermediates: Vec<CertificateDer<'_>> =
+        chain.iter().skip(1).map(|c| c.der().clone()).collect();
+    let path = |time: UnixTime| {
+        end_entity
+            .verify_for_usage(
+                context.algorithms.all,
+                context.anchors,
+                &intermediates,
+                time,
+                match context.purpose {
+                    Purpose::ServerAuth => webpki::KeyUsage::server_auth(),
+                    Purpose::ClientAuth => webpki::KeyUsage::client_auth(),
+                },
+                None,
+                None,
+            )
+            .map(|_| ())
     };
-    element.get(header..)
+    match path(now) {
+        Err(e) if is_time_error(&e) => {
+            let leaf = chain
+                .first()
+                .map_or((0, 0), |l| (l.effective_date(), l.expiry_date()));
+            let middle = leaf.0 / 2 + leaf.1 / 2;
+            let moment =
+                UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(middle).unwrap_or(0)));
+            path(moment).or_else(|e| if is_time_error(&e) { Ok(()) } else { Err(e) })
+        }
+        other => other,
+    }
 }
 
 fn is_time_error(e: &webpki::Error) -> bool {
@@ -413,75 +358,64 @@ fn is_time_error(e: &webpki::Error) -> bool {
     )
 }
 
-/// Maps webpki's path-building error to Qt's errors. Returns whether the chain is a single
-/// certificate whose issuer is unknown (OpenSSL then also reports
-/// `unable-to-verify-first-certificate`, in its signature pass).
-fn path_errors(
-    e: &webpki::Error,
+/// webpki's reason for refusing, as a Qt error, unless an error already found accounts for it.
+fn unexplained(
+    refusal: &webpki::Error,
     chain: &[Certificate],
-    crls: &[CertRevocationList<'_>],
-    errors: &mut Vec<SslErrorEntry>,
-) -> bool {
+    found: &[SslErrorEntry],
+) -> Option<SslErrorEntry> {
+    use SslError as Q;
     use webpki::Error as E;
     let leaf = chain.first();
-    let top = chain.last();
-    let single_self_signed = chain.len() == 1 && leaf.is_some_and(Certificate::is_self_signed);
-    match e {
-        E::UnknownIssuer => {
-            if single_self_signed {
-                errors.push(entry(SslError::SelfSignedCertificate, leaf));
-            } else if chain.len() > 1 && top.is_some_and(Certificate::is_self_signed) {
-                errors.push(entry(SslError::SelfSignedCertificateInChain, top));
-            } else {
-                errors.push(entry(SslError::UnableToGetLocalIssuerCertificate, top));
-                return chain.len() == 1;
-            }
+    let has = |errors: &[SslError]| found.iter().any(|f| errors.contains(&f.error));
+    let (reason, explained) = match refusal {
+        E::UnknownIssuer => (
+            entry(Q::UnableToGetLocalIssuerCertificate, chain.last()),
+            has(&[
+                Q::SelfSignedCertificate,
+                Q::SelfSignedCertificateInChain,
+                Q::UnableToGetLocalIssuerCertificate,
+                Q::UnableToGetIssuerCertificate,
+                Q::CertificateSignatureFailed,
+                Q::InvalidCaCertificate,
+            ]),
+        ),
+        E::CaUsedAsEndEntity => (
+            entry(Q::InvalidPurpose, leaf),
+            has(&[Q::SelfSignedCertificate, Q::InvalidPurpose]),
+        ),
+        E::EndEntityUsedAsCa => (
+            entry(Q::InvalidCaCertificate, chain.get(1)),
+            has(&[Q::InvalidCaCertificate]),
+        ),
+        E::PathLenConstraintViolated | E::MaximumPathDepthExceeded => (
+            entry(Q::PathLengthExceeded, chain.last()),
+            has(&[Q::PathLengthExceeded]),
+        ),
+        E::RequiredEkuNotFoundContext(_) => {
+            (entry(Q::InvalidPurpose, leaf), has(&[Q::InvalidPurpose]))
         }
-        E::CaUsedAsEndEntity if single_self_signed => {
-            errors.push(entry(SslError::SelfSignedCertificate, leaf));
+        E::InvalidSignatureForPublicKey
+        | E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => (
+            entry(Q::CertificateSignatureFailed, leaf),
+            has(&[Q::CertificateSignatureFailed]),
+        ),
+        e if is_time_error(e) => return None,
+        _ => {
+            let reason = entry(Q::UnspecifiedError, leaf);
+            let explained = found.contains(&reason);
+            (reason, explained)
         }
-        E::CertRevoked => {
-            let revoked = chain.iter().find(|c| is_revoked(c, crls)).or(leaf);
-            errors.push(entry(SslError::CertificateRevoked, revoked));
-        }
-        E::PathLenConstraintViolated | E::MaximumPathDepthExceeded => {
-            errors.push(entry(
-                SslError::PathLengthExceeded,
-                path_length_violator(chain).or(top),
-            ));
-        }
-        E::RequiredEkuNotFoundContext(_) | E::CaUsedAsEndEntity => {
-            errors.push(entry(SslError::InvalidPurpose, leaf));
-        }
-        E::EndEntityUsedAsCa => {
-            let not_ca = chain.iter().skip(1).find(|c| !c.is_ca()).or(chain.get(1));
-            errors.push(entry(SslError::InvalidCaCertificate, not_ca));
-        }
-        E::InvalidSignatureForPublicKey => {
-            errors.push(entry(SslError::CertificateSignatureFailed, leaf));
-        }
-        E::CertNotValidForName(_) => errors.push(entry(SslError::HostNameMismatch, leaf)),
-        _ => errors.push(entry(SslError::UnspecifiedError, leaf)),
+    };
+    (!explained).then_some(reason)
+}
+
+fn entry(error: SslError, certificate: Option<&Certificate>) -> SslErrorEntry {
+    SslErrorEntry {
+        error,
+        certificate: certificate.cloned(),
     }
-    false
-}
-
-/// The certificate whose basicConstraints path length the chain exceeds.
-fn path_length_violator(chain: &[Certificate]) -> Option<&Certificate> {
-    chain.iter().enumerate().skip(1).find_map(|(depth, cert)| {
-        // `depth - 1` CA certificates stand between this one and the leaf.
-        let limit = cert.path_length_constraint()?;
-        (usize::try_from(limit).unwrap_or(usize::MAX) < depth - 1).then_some(cert)
-    })
-}
-
-fn is_revoked(cert: &Certificate, crls: &[CertRevocationList<'_>]) -> bool {
-    let issuer = cert.issuer_raw();
-    let serial = cert.serial_raw();
-    crls.iter().any(|crl| {
-        der_contents(&issuer) == Some(crl.issuer())
-            && matches!(crl.find_serial(&serial), Ok(Some(_)))
-    })
 }
 
 /// The rustls error (and so the TLS alert) for the first verification error.

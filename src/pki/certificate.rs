@@ -5,9 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{AlgorithmIdentifier, CertificateDer, alg_id};
+use rustls_pki_types::{AlgorithmIdentifier, CertificateDer};
 use sha1::Digest as _;
-use x509_parser::oid_registry::{self, Oid};
+use x509_parser::oid_registry;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate, X509Name};
 
 use super::{EncodingFormat, Key, PkiError, pem_encode};
@@ -287,16 +287,17 @@ impl Certificate {
         self.subject_raw() == self.issuer_raw() && self.is_signed_by(self)
     }
 
-    /// Whether `issuer`'s public key verifies this certificate's signature.
+    /// Whether `issuer`'s public key verifies this certificate's signature, with any signature
+    /// algorithm of the crypto provider (ECDSA, Ed25519, RSA PKCS#1 and PSS).
     pub fn is_signed_by(&self, issuer: &Certificate) -> bool {
         let Some(cert) = self.parsed() else {
             return false;
         };
-        let Some(signature_alg) = signature_alg_id(&cert.signature_algorithm.algorithm) else {
+        let Some(signature_alg) = algorithm_der(&cert.signature_algorithm) else {
             return false;
         };
-        issuer.verifies(
-            signature_alg,
+        issuer.verifies_der(
+            &signature_alg,
             cert.tbs_certificate.as_ref(),
             &cert.signature_value.data,
         )
@@ -310,10 +311,20 @@ impl Certificate {
         message: &[u8],
         signature: &[u8],
     ) -> bool {
+        self.verifies_der(signature_alg.as_ref(), message, signature)
+    }
+
+    /// [`Self::verifies`] with the algorithm as the DER contents of its AlgorithmIdentifier.
+    pub(crate) fn verifies_der(
+        &self,
+        signature_alg: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
         let Some(cert) = self.parsed() else {
             return false;
         };
-        let Some(key_alg) = public_key_alg_id(cert.public_key()) else {
+        let Some(key_alg) = algorithm_der(&cert.public_key().algorithm) else {
             return false;
         };
         crypto::provider()
@@ -321,7 +332,8 @@ impl Certificate {
             .all
             .iter()
             .filter(|alg| {
-                alg.signature_alg_id() == signature_alg && alg.public_key_alg_id() == key_alg
+                alg.signature_alg_id().as_ref() == signature_alg
+                    && alg.public_key_alg_id().as_ref() == key_alg.as_slice()
             })
             .any(|alg| {
                 alg.verify_signature(
@@ -475,38 +487,15 @@ fn ip_to_string(bytes: &[u8]) -> Option<String> {
     Some(ip.to_string())
 }
 
-/// The webpki algorithm identifier of a certificate signature algorithm.
-fn signature_alg_id(oid: &Oid<'_>) -> Option<AlgorithmIdentifier> {
-    Some(match oid.to_id_string().as_str() {
-        "1.2.840.10045.4.3.2" => alg_id::ECDSA_SHA256,
-        "1.2.840.10045.4.3.3" => alg_id::ECDSA_SHA384,
-        "1.2.840.10045.4.3.4" => alg_id::ECDSA_SHA512,
-        "1.3.101.112" => alg_id::ED25519,
-        "1.2.840.113549.1.1.11" => alg_id::RSA_PKCS1_SHA256,
-        "1.2.840.113549.1.1.12" => alg_id::RSA_PKCS1_SHA384,
-        "1.2.840.113549.1.1.13" => alg_id::RSA_PKCS1_SHA512,
-        _ => return None,
-    })
-}
-
-/// The webpki algorithm identifier of a subject public key.
-fn public_key_alg_id(
-    spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
-) -> Option<AlgorithmIdentifier> {
-    match spki.algorithm.algorithm.to_id_string().as_str() {
-        "1.2.840.113549.1.1.1" => Some(alg_id::RSA_ENCRYPTION),
-        "1.3.101.112" => Some(alg_id::ED25519),
-        "1.2.840.10045.2.1" => {
-            let curve = spki.algorithm.parameters.as_ref()?.as_oid().ok()?;
-            match curve.to_id_string().as_str() {
-                "1.2.840.10045.3.1.7" => Some(alg_id::ECDSA_P256),
-                "1.3.132.0.34" => Some(alg_id::ECDSA_P384),
-                "1.3.132.0.35" => Some(alg_id::ECDSA_P521),
-                _ => None,
-            }
-        }
-        _ => None,
+/// The DER contents of an AlgorithmIdentifier (OID and parameters), the form webpki's
+/// algorithm identifiers take.
+pub(crate) fn algorithm_der(alg: &x509_parser::x509::AlgorithmIdentifier<'_>) -> Option<Vec<u8>> {
+    use x509_parser::asn1_rs::ToDer;
+    let mut der = alg.algorithm.to_der_vec().ok()?;
+    if let Some(parameters) = &alg.parameters {
+        der.extend(parameters.to_der_vec().ok()?);
     }
+    Some(der)
 }
 
 fn files_matching(path: &Path) -> Result<Vec<std::path::PathBuf>, PkiError> {

@@ -5,6 +5,7 @@ mod key;
 
 use std::fmt;
 
+pub(crate) use certificate::algorithm_der;
 pub use certificate::{AlternativeName, Certificate, DigestAlgorithm, SubjectInfo};
 pub use key::{Key, KeyAlgorithm, KeyType};
 

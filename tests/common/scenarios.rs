@@ -94,7 +94,11 @@ pub fn leaf_params(cn: &str, sans: &[&str]) -> CertificateParams {
 
 /// A self-signed root CA (P-256, no path length limit).
 pub fn root(cn: &str) -> Ca {
-    let params = ca_params(cn, IsCa::Ca(BasicConstraints::Unconstrained));
+    root_with(cn, ca_params(cn, IsCa::Ca(BasicConstraints::Unconstrained)))
+}
+
+/// A self-signed root CA (P-256) with these `params`.
+pub fn root_with(cn: &str, params: CertificateParams) -> Ca {
     let key = KeyPair::generate().expect("key");
     let cert = params.self_signed(&key).expect("self-sign");
     let cert = Cert {
@@ -147,6 +151,105 @@ pub fn self_signed(cn: &str, params: &CertificateParams) -> Cert {
         cert_pem: cert.pem(),
         cert_der: cert.der().to_vec(),
         key_pem: key.serialize_pem(),
+    }
+}
+
+/// A self-signed RSA certificate made the way users make one, `openssl req -x509` (CN `cn`,
+/// O `sslsocket test`), with `extensions` (`-addext` values) and `key` (`-newkey`).
+pub fn openssl_self_signed(dir: &TempDir, cn: &str, key: &str, extensions: &[&str]) -> Cert {
+    let (key_file, cert_file) = (format!("{cn}-req.key"), format!("{cn}-req.pem"));
+    let subject = format!("/CN={cn}/O=sslsocket test");
+    let mut args = vec![
+        "req", "-x509", "-newkey", key, "-nodes", "-days", "365", "-subj", &subject, "-keyout",
+        &key_file, "-out", &cert_file,
+    ];
+    for extension in extensions {
+        args.extend(["-addext", extension]);
+    }
+    openssl(dir, &args);
+    openssl_cert(dir, cn, &cert_file, &key_file)
+}
+
+/// A root whose key is a `bits`-bit RSA key (any size, also 1024: made by `openssl req`) and a
+/// P-256 leaf for `localhost` it signs with `openssl x509 -req`; for keys ring cannot sign with.
+pub fn openssl_rsa_root_and_leaf(dir: &TempDir, bits: u32) -> (Cert, Cert) {
+    let root = openssl_self_signed(
+        dir,
+        "root1",
+        &format!("rsa:{bits}"),
+        &[
+            "basicConstraints=critical,CA:TRUE",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "leaf.key",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "leaf.key",
+            "-subj",
+            "/CN=leaf/O=sslsocket test",
+            "-out",
+            "leaf.csr",
+        ],
+    );
+    dir.write(
+        "leaf.ext",
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "root1-req.pem",
+            "-CAkey",
+            "root1-req.key",
+            "-CAcreateserial",
+            "-days",
+            "365",
+            "-sha256",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf.pem",
+        ],
+    );
+    (root, openssl_cert(dir, "leaf", "leaf.pem", "leaf.key"))
+}
+
+/// A [`Cert`] from the PEM certificate and key files `openssl` wrote in `dir`.
+fn openssl_cert(dir: &TempDir, cn: &str, cert_file: &str, key_file: &str) -> Cert {
+    let der_file = format!("{cert_file}.der");
+    openssl(
+        dir,
+        &[
+            "x509", "-in", cert_file, "-outform", "DER", "-out", &der_file,
+        ],
+    );
+    let read = |file: &str| std::fs::read(dir.path().join(file)).expect("openssl output");
+    Cert {
+        cn: cn.to_owned(),
+        cert_pem: String::from_utf8(read(cert_file)).expect("PEM"),
+        cert_der: read(&der_file),
+        key_pem: String::from_utf8(read(key_file)).expect("PEM"),
     }
 }
 
