@@ -1,5 +1,6 @@
 //! Conversions between the generated WIT types and the engine's types.
 
+use crate::bindings::exports::sslsocket::tls::pki::Certificate as WitCertificate;
 use crate::bindings::exports::sslsocket::tls::types as wit;
 use crate::engine::{
     self, Cipher, Event, Mode, PeerVerifyMode, Protocol, SocketError, SocketState, SslError,
@@ -124,12 +125,39 @@ same_cases!(
         OcspTryLater,
         OcspSigRequired,
         OcspUnauthorized,
+        OcspResponseCannotBeTrusted,
+        OcspResponseCertIdUnknown,
         OcspResponseExpired,
-        OcspRevoked,
         OcspStatusUnknown,
         UnspecifiedError,
     ]
 );
+
+/// A checked OCSP response as its WIT record (`QOcspResponse`).
+pub fn ocsp_response(status: engine::ocsp::OcspStatus) -> wit_socket::OcspResponse {
+    use engine::ocsp::{OcspCertificateStatus as S, OcspRevocationReason as R};
+    use wit_socket::{OcspCertificateStatus as WS, OcspRevocationReason as WR};
+    wit_socket::OcspResponse {
+        certificate_status: match status.certificate_status {
+            S::Good => WS::Good,
+            S::Revoked => WS::Revoked,
+            S::Unknown => WS::Unknown,
+        },
+        revocation_reason: match status.revocation_reason {
+            R::None => WR::None,
+            R::Unspecified => WR::Unspecified,
+            R::KeyCompromise => WR::KeyCompromise,
+            R::CaCompromise => WR::CaCompromise,
+            R::AffiliationChanged => WR::AffiliationChanged,
+            R::Superseded => WR::Superseded,
+            R::CessationOfOperation => WR::CessationOfOperation,
+            R::CertificateHold => WR::CertificateHold,
+            R::RemoveFromCrl => WR::RemoveFromCrl,
+        },
+        responder: status.responder.map(WitCertificate::new),
+        subject: WitCertificate::new(status.subject),
+    }
+}
 
 same_cases!(
     peer_verify_mode,

@@ -234,4 +234,9 @@ impl wit::GuestSslServer for ServerResource {
         let protocols = protocols.into_iter().map(String::into_bytes).collect();
         self.with(|s| s.config_mut().allowed_next_protocols = protocols);
     }
+
+    fn set_ocsp_response(&self, der: Vec<u8>) -> Result<()> {
+        self.with(|s| s.config_mut().set_ocsp_response(&der))
+            .map_err(error_code)
+    }
 }

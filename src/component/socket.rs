@@ -418,6 +418,26 @@ impl wit::GuestSslSocket for SocketResource {
         self.with(|s| s.ignore_ssl_errors_list(list));
     }
 
+    fn set_ocsp_stapling_enabled(&self, enabled: bool) {
+        self.with(|s| s.config_mut().ocsp_stapling = enabled);
+    }
+
+    fn ocsp_stapling_enabled(&self) -> bool {
+        self.with(|s| s.config().ocsp_stapling)
+    }
+
+    fn ocsp_responses(&self) -> Vec<wit::OcspResponse> {
+        self.with(|s| s.ocsp_responses())
+            .into_iter()
+            .map(convert::ocsp_response)
+            .collect()
+    }
+
+    fn set_ocsp_response(&self, der: Vec<u8>) -> Result<()> {
+        self.with(|s| s.config_mut().set_ocsp_response(&der))
+            .map_err(error_code)
+    }
+
     fn set_handshake_must_interrupt_on_error(&self, interrupt: bool) {
         self.with(|s| s.config_mut().handshake_must_interrupt_on_error = interrupt);
     }

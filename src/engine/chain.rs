@@ -47,6 +47,11 @@ impl TrustStore {
         self.entries.iter().any(|(c, _)| c == certificate)
     }
 
+    /// The certificates of the store.
+    pub fn certificates(&self) -> impl Iterator<Item = &Certificate> {
+        self.entries.iter().map(|(c, _)| c)
+    }
+
     fn candidates(&self) -> impl Iterator<Item = (&Certificate, &Facts)> {
         self.entries.iter().map(|(c, f)| (c, f))
     }
@@ -238,11 +243,13 @@ fn check_extensions(path: &Path<'_>, purpose: Purpose, errors: &mut Vec<SslError
     }
 }
 
-/// `check_purpose_ssl_server` / `check_purpose_ssl_client` (with `check_ssl_ca` for CAs).
+/// `check_purpose_ssl_server` / `check_purpose_ssl_client` (with `check_ssl_ca` for CAs), and
+/// `check_purpose_ocsp_helper` (only CA checks) for an OCSP responder's chain.
 fn purpose_ok(facts: &Facts, purpose: Purpose, require_ca: bool) -> bool {
     let eku_ok = facts.extended_key_usage.is_none_or(|eku| match purpose {
         Purpose::ServerAuth => eku.server_auth || eku.server_gated_crypto,
         Purpose::ClientAuth => eku.client_auth,
+        Purpose::OcspResponder => true,
     });
     if !eku_ok {
         return false;
@@ -260,6 +267,7 @@ fn purpose_ok(facts: &Facts, purpose: Purpose, require_ca: bool) -> bool {
             facts.ns_cert_type.is_none_or(|ns| ns.ssl_client),
             KU_DIGITAL_SIGNATURE | KU_KEY_AGREEMENT,
         ),
+        Purpose::OcspResponder => return true,
     };
     ns_ok && !facts.key_usage_rejects(usages)
 }

@@ -126,6 +126,10 @@ pub struct SslConfiguration {
     pub local_intermediates: Vec<Certificate>,
     /// Server identities chosen by the name a client asks for (SNI).
     pub sni_identities: Vec<SniIdentity>,
+    /// Check the OCSP response the server staples (client; `setOcspStaplingEnabled`).
+    pub ocsp_stapling: bool,
+    /// The DER OCSP response stapled to the local certificate (server), checked to parse.
+    pub ocsp_response: Option<Vec<u8>>,
 }
 
 /// A server identity for one SNI host name.
@@ -336,6 +340,23 @@ impl SslConfiguration {
             .unwrap_or_else(supported_group_names)
     }
 
+    /// Sets the DER OCSP response a server staples to its certificate (given by the host, for
+    /// example from `openssl ocsp -respout`); empty removes it.
+    ///
+    /// # Errors
+    /// `InvalidInput` when the data is not a DER OCSPResponse.
+    pub fn set_ocsp_response(&mut self, der: &[u8]) -> Result<(), SocketError> {
+        use der::Decode as _;
+        if der.is_empty() {
+            self.ocsp_response = None;
+            return Ok(());
+        }
+        x509_ocsp::OcspResponse::from_der(der)
+            .map_err(|e| SocketError::invalid_input(format!("not a DER OCSP response: {e}")))?;
+        self.ocsp_response = Some(der.to_vec());
+        Ok(())
+    }
+
     /// Sets the key exchange groups (Qt's `setEllipticCurves`, Node's `ecdhCurve`), matched by
     /// name case-insensitively; duplicates are dropped.
     ///
@@ -411,6 +432,7 @@ impl SslConfiguration {
         self.private_key.as_ref().map(|k| k.to_der()).hash(&mut h);
         format!("{:?}", self.peer_verify_mode).hash(&mut h);
         self.handshake_must_interrupt_on_error.hash(&mut h);
+        self.ocsp_stapling.hash(&mut h);
         self.allowed_next_protocols.hash(&mut h);
         h.finish()
     }
@@ -451,7 +473,16 @@ impl SslConfiguration {
         sessions: Option<Arc<dyn StoresServerSessions>>,
     ) -> Result<ServerConfig, SocketError> {
         let default = match (&self.local_certificate, &self.private_key) {
-            (Some(cert), Some(key)) => Some(certified_key(&self.local_chain(cert), key)?),
+            (Some(cert), Some(key)) => {
+                let certified = certified_key(&self.local_chain(cert), key)?;
+                Some(match &self.ocsp_response {
+                    Some(ocsp) => Arc::new(CertifiedKey {
+                        ocsp: Some(ocsp.clone()),
+                        ..(*certified).clone()
+                    }),
+                    None => certified,
+                })
+            }
             _ => None,
         };
         if default.is_none() && self.sni_identities.is_empty() {

@@ -118,8 +118,9 @@ pub enum SslError {
     OcspTryLater,
     OcspSigRequired,
     OcspUnauthorized,
+    OcspResponseCannotBeTrusted,
+    OcspResponseCertIdUnknown,
     OcspResponseExpired,
-    OcspRevoked,
     OcspStatusUnknown,
     UnspecifiedError,
 }
@@ -194,8 +195,11 @@ impl SslError {
             Self::OcspUnauthorized => {
                 "The client is not authorized to request OCSP status from this server"
             }
-            Self::OcspResponseExpired => "OCSP responder's identity cannot be verified",
-            Self::OcspRevoked => "The certificate was revoked",
+            Self::OcspResponseCannotBeTrusted => "OCSP responder's identity cannot be verified",
+            Self::OcspResponseCertIdUnknown => {
+                "The identity of a certificate in an OCSP response cannot be established"
+            }
+            Self::OcspResponseExpired => "The certificate status response has expired",
             Self::OcspStatusUnknown => "The certificate's status is unknown",
             Self::UnspecifiedError => "An unknown error occurred",
         }

@@ -66,6 +66,8 @@ pub struct Eku {
     pub client_auth: bool,
     /// Netscape or Microsoft Server Gated Crypto (counted as serverAuth by OpenSSL).
     pub server_gated_crypto: bool,
+    /// id-kp-OCSPSigning (a delegated OCSP responder).
+    pub ocsp_signing: bool,
 }
 
 /// The Netscape certificate type bits the SSL purposes look at.
@@ -165,6 +167,7 @@ impl Facts {
                         server_gated_crypto: other
                             .iter()
                             .any(|o| SERVER_GATED_CRYPTO.contains(&o.as_str())),
+                        ocsp_signing: eku.ocsp_signing,
                     });
                 }
                 ParsedExtension::NSCertType(ns) => {

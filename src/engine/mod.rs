@@ -11,6 +11,7 @@ pub mod config;
 pub mod errors;
 pub mod events;
 pub mod facts;
+pub mod ocsp;
 pub mod revocation;
 pub mod server;
 pub mod socket;

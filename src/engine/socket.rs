@@ -645,6 +645,11 @@ impl<T: Transport> SslSocket<T> {
         self.peer_certificate_chain().into_iter().next()
     }
 
+    /// The stapled OCSP responses checked in the last handshake (`ocspResponses`).
+    pub fn ocsp_responses(&self) -> Vec<super::ocsp::OcspStatus> {
+        verify::lock(&self.log).ocsp_responses.clone()
+    }
+
     /// The verification errors of the last handshake (`sslHandshakeErrors`).
     pub fn ssl_errors(&self) -> Vec<SslErrorEntry> {
         verify::lock(&self.log).errors.clone()

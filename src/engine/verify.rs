@@ -21,6 +21,7 @@ use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use super::chain::{self, TrustStore};
 use super::config::{PeerVerifyMode, SslConfiguration};
 use super::errors::{SslError, SslErrorEntry};
+use super::ocsp::{self, OcspCheck, OcspStatus};
 use super::revocation::Crl;
 use crate::crypto;
 use crate::pki::Certificate;
@@ -39,6 +40,8 @@ pub struct VerifyLog {
     pub ignore_list: Vec<(SslError, Option<Certificate>)>,
     /// The handshake was let through only to be interrupted on its errors.
     pub interrupted: bool,
+    /// The stapled OCSP responses checked (`ocspResponses()`).
+    pub ocsp_responses: Vec<OcspStatus>,
 }
 
 impl VerifyLog {
@@ -106,6 +109,7 @@ pub struct PeerVerifier {
     algorithms: WebPkiSupportedAlgorithms,
     mode: PeerVerifyMode,
     interrupt_on_error: bool,
+    ocsp_stapling: bool,
 }
 
 impl PeerVerifier {
@@ -123,12 +127,14 @@ impl PeerVerifier {
             algorithms: crypto::provider().signature_verification_algorithms,
             mode: config.peer_verify_mode,
             interrupt_on_error: config.handshake_must_interrupt_on_error,
+            ocsp_stapling: config.ocsp_stapling,
         }
     }
 }
 
 impl PeerVerifier {
-    /// Verifies the peer's chain for `purpose`, records the outcome and decides.
+    /// Verifies the peer's chain for `purpose` (and the stapled OCSP response of a server when
+    /// asked for), records the outcome and decides.
     fn check(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -136,16 +142,24 @@ impl PeerVerifier {
         name: Option<&ServerName<'_>>,
         now: UnixTime,
         purpose: Purpose,
+        stapled: Option<&[u8]>,
     ) -> Result<(), rustls::Error> {
         let mode = match purpose {
-            Purpose::ServerAuth => self.mode.for_client(),
             Purpose::ClientAuth => self.mode.for_server(),
+            Purpose::ServerAuth | Purpose::OcspResponder => self.mode.for_client(),
         };
         let chain: Vec<Certificate> = std::iter::once(end_entity)
             .chain(intermediates)
             .map(|c| Certificate::from(c.clone().into_owned()))
             .collect();
-        let errors = if mode == PeerVerifyMode::VerifyNone {
+        let mut ocsp = OcspCheck::default();
+        if let Some(stapled) = stapled
+            && self.ocsp_stapling
+            && mode == PeerVerifyMode::VerifyPeer
+        {
+            ocsp = ocsp::check_stapled(stapled, &chain, &self.store, now.as_secs());
+        }
+        let mut errors = if mode == PeerVerifyMode::VerifyNone {
             Vec::new()
         } else {
             let context = Context {
@@ -157,10 +171,13 @@ impl PeerVerifier {
             };
             verify_chain(&chain, &context, name, now)
         };
+        // Qt reports the OCSP errors before the host name and the chain's.
+        errors.splice(0..0, ocsp.errors);
         let shared = current_log();
         let mut log = lock(&shared);
         log.chain = chain;
         log.errors = errors;
+        log.ocsp_responses = ocsp.responses;
         log.interrupted = false;
         match log.errors.first().map(|e| e.error) {
             None => Ok(()),
@@ -207,7 +224,7 @@ impl ServerCertVerifier for PeerVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         self.check(
@@ -216,6 +233,7 @@ impl ServerCertVerifier for PeerVerifier {
             Some(server_name),
             now,
             Purpose::ServerAuth,
+            Some(ocsp_response),
         )
         .map(|()| ServerCertVerified::assertion())
     }
@@ -242,8 +260,15 @@ impl ClientCertVerifier for PeerVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.check(end_entity, intermediates, None, now, Purpose::ClientAuth)
-            .map(|()| ClientCertVerified::assertion())
+        self.check(
+            end_entity,
+            intermediates,
+            None,
+            now,
+            Purpose::ClientAuth,
+            None,
+        )
+        .map(|()| ClientCertVerified::assertion())
     }
 
     handshake_signatures!();
@@ -256,6 +281,8 @@ pub enum Purpose {
     ServerAuth,
     /// A TLS client's certificate (extended key usage clientAuth).
     ClientAuth,
+    /// An OCSP responder's certificate (OpenSSL's OCSP helper purpose: CA checks only).
+    OcspResponder,
 }
 
 /// What a chain is verified against.
@@ -327,8 +354,8 @@ fn webpki_path(
                 &intermediates,
                 time,
                 match context.purpose {
-                    Purpose::ServerAuth => webpki::KeyUsage::server_auth(),
                     Purpose::ClientAuth => webpki::KeyUsage::client_auth(),
+                    Purpose::ServerAuth | Purpose::OcspResponder => webpki::KeyUsage::server_auth(),
                 },
                 None,
                 None,

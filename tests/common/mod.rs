@@ -12,6 +12,7 @@
 )]
 
 pub mod scenarios;
+pub mod server;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{Ipv4Addr, TcpListener};

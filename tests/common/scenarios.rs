@@ -268,6 +268,11 @@ impl PublicKeyData for RsaPublicKey {
 }
 
 fn openssl(dir: &TempDir, args: &[&str]) {
+    openssl_output(dir, args);
+}
+
+/// Runs `openssl` in `dir`, which must succeed; returns its standard output.
+fn openssl_output(dir: &TempDir, args: &[&str]) -> String {
     let output = Command::new("openssl")
         .args(args)
         .current_dir(dir.path())
@@ -279,6 +284,7 @@ fn openssl(dir: &TempDir, args: &[&str]) {
         "openssl {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// A certificate for a new `bits`-bit RSA key made by `openssl genpkey` (any size, also 1024),
@@ -367,4 +373,81 @@ pub fn serve(dir: &TempDir, leaf: &Cert, chain: &[&Cert], extra: &[&str]) -> Pee
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     openssl_s_server(&cert, &key, &args)
+}
+
+/// What the OCSP responder's index says of a leaf.
+#[derive(Clone, Copy, Debug)]
+pub enum OcspStatus {
+    /// Listed as valid.
+    Good,
+    /// Listed as revoked (keyCompromise, 2024-01-01).
+    Revoked,
+    /// Not listed.
+    Unknown,
+}
+
+/// A DER OCSP response about `leaf_pem` issued by `issuer_pem`, made by `openssl ocsp` acting as
+/// the responder over an index file (request with `-reqout`, answer with `-reqin -respout`),
+/// signed by `signer` (certificate and key PEM); `extra` are more responder arguments (e.g.
+/// `-ndays 1`).
+pub fn ocsp_response(
+    dir: &TempDir,
+    issuer_pem: &str,
+    signer: (&str, &str),
+    leaf_pem: &str,
+    status: OcspStatus,
+    extra: &[&str],
+) -> Vec<u8> {
+    let file = |name: &str, contents: &str| {
+        dir.write(name, contents)
+            .to_str()
+            .expect("utf-8 path")
+            .to_owned()
+    };
+    let issuer = file("ocsp-issuer.pem", issuer_pem);
+    let leaf = file("ocsp-leaf.pem", leaf_pem);
+    let signer_cert = file("ocsp-signer.pem", signer.0);
+    let signer_key = file("ocsp-signer.key", signer.1);
+    let serial = openssl_output(dir, &["x509", "-noout", "-serial", "-in", &leaf]);
+    let serial = serial.trim().trim_start_matches("serial=");
+    let line = match status {
+        OcspStatus::Good => format!("V\t450101000000Z\t\t{serial}\tunknown\t/CN=leaf\n"),
+        OcspStatus::Revoked => {
+            format!("R\t450101000000Z\t240101000000Z,keyCompromise\t{serial}\tunknown\t/CN=leaf\n")
+        }
+        OcspStatus::Unknown => "V\t450101000000Z\t\t0BAD\tunknown\t/CN=other\n".to_owned(),
+    };
+    let index = file("ocsp-index.txt", &line);
+    let (request, response) = ("ocsp-request.der", "ocsp-response.der");
+    openssl(
+        dir,
+        &[
+            "ocsp",
+            "-issuer",
+            &issuer,
+            "-cert",
+            &leaf,
+            "-no_nonce",
+            "-reqout",
+            request,
+        ],
+    );
+    let mut args = vec![
+        "ocsp",
+        "-index",
+        &index,
+        "-rsigner",
+        &signer_cert,
+        "-rkey",
+        &signer_key,
+        "-CA",
+        &issuer,
+        "-reqin",
+        request,
+        "-respout",
+        response,
+    ];
+    args.extend(extra);
+    openssl(dir, &args);
+    std::fs::read(dir.path().join(response)).expect("OCSP response")
 }

@@ -44,6 +44,10 @@ pub struct ConnectArgs {
     /// more `X509 CRL` blocks, or one DER CRL); may be repeated.
     #[arg(long = "crl", value_name = "FILE")]
     crl: Vec<PathBuf>,
+    /// Ask the server for a stapled OCSP response and check it (`set-ocsp-stapling-enabled`);
+    /// the response is printed as an `ocsp` event.
+    #[arg(long)]
+    ocsp: bool,
     /// Peer verification mode: none, query, peer or auto (the default), or the WIT names
     /// (verify-none, query-peer, verify-peer, auto-verify-peer).
     #[arg(long, value_name = "none|query|peer|auto")]
@@ -105,6 +109,9 @@ pub fn run(args: &ConnectArgs) -> anyhow::Result<ExitCode> {
     let events = out.drain(&mut session, socket)?;
     let saw = |name: &str| events.iter().any(|e| names::event(e) == name);
 
+    if args.ocsp {
+        out.ocsp(&mut session, socket)?;
+    }
     if let Err(code) = handshake {
         if !saw("ssl-errors") && !socket.ssl_errors(&mut session)?.is_empty() {
             out.ssl_errors(&mut session, socket)?;
@@ -205,6 +212,9 @@ fn configure(
         socket
             .add_crls(session, &data, format_of(&data))?
             .map_err(|e| anyhow!("{}: {}", path.display(), names::error_code_text(&e)))?;
+    }
+    if args.ocsp {
+        socket.set_ocsp_stapling_enabled(session, true)?;
     }
     if let Some(name) = &args.verify_mode {
         let mode = names::parse_peer_verify_mode(name)

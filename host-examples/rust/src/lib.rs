@@ -64,7 +64,8 @@ pub use bindings::exports::sslsocket::tls::pki::{
     AlternativeName, DigestAlgorithm, EncodingFormat, KeyAlgorithm, KeyType, SubjectInfoAttribute,
 };
 pub use bindings::exports::sslsocket::tls::socket::{
-    HandshakeFailure, NextProtocolNegotiationStatus, PeerVerifyMode, ServerEvent, SslErrorEntry,
+    HandshakeFailure, NextProtocolNegotiationStatus, OcspCertificateStatus, OcspRevocationReason,
+    PeerVerifyMode, ServerEvent, SslErrorEntry,
 };
 pub use bindings::exports::sslsocket::tls::types::{
     Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
@@ -687,6 +688,12 @@ impl SslSocket {
         fn set_peer_verify_mode => call_set_peer_verify_mode(mode: PeerVerifyMode) -> ();
         /// `add-crls(data, format)`: returns how many CRLs were added.
         fn add_crls => call_add_crls(data: &[u8], format: EncodingFormat) -> Result<u32, ErrorCode>;
+        /// `set-ocsp-stapling-enabled`: ask for and check the server's stapled OCSP response.
+        fn set_ocsp_stapling_enabled => call_set_ocsp_stapling_enabled(enabled: bool) -> ();
+        /// `ocsp-stapling-enabled`.
+        fn ocsp_stapling_enabled => call_ocsp_stapling_enabled() -> bool;
+        /// `set-ocsp-response`: the DER OCSP response a server-mode socket staples.
+        fn set_ocsp_response => call_set_ocsp_response(der: &[u8]) -> Result<(), ErrorCode>;
         /// `start-server-handshake`: upgrades a plain connected socket as the TLS server.
         fn start_server_handshake => call_start_server_handshake() -> Result<(), ErrorCode>;
         /// `local-address`.
@@ -822,6 +829,34 @@ impl SslSocket {
                 message: entry.message,
                 certificate,
             });
+        }
+        Ok(report)
+    }
+
+    /// `ocsp-responses` as plain data: each stapled response checked in the last handshake, with
+    /// the subjects of its certificates (the certificate handles are dropped).
+    pub fn ocsp_report(&self, session: &mut Session) -> wasmtime::Result<Vec<OcspReport>> {
+        let (api, store) = session.ssl_socket_api();
+        let responses = api.call_ocsp_responses(store, self.0)?;
+        let mut report = Vec::with_capacity(responses.len());
+        for response in responses {
+            let responder = match response.responder {
+                Some(handle) => {
+                    let cert = Certificate(handle);
+                    let subject = cert.subject(session)?;
+                    cert.drop(session)?;
+                    Some(subject)
+                }
+                None => None,
+            };
+            let subject = Certificate(response.subject);
+            report.push(OcspReport {
+                certificate_status: response.certificate_status,
+                revocation_reason: response.revocation_reason,
+                responder,
+                subject: subject.subject(session)?,
+            });
+            subject.drop(session)?;
         }
         Ok(report)
     }
@@ -966,6 +1001,8 @@ impl SslServer {
         fn set_key_exchange_groups => call_set_key_exchange_groups(groups: &[String]) -> Result<(), ErrorCode>;
         /// `set-peer-verify-mode`: how client certificates are requested and checked.
         fn set_peer_verify_mode => call_set_peer_verify_mode(mode: PeerVerifyMode) -> ();
+        /// `set-ocsp-response`: the DER OCSP response stapled for clients that ask.
+        fn set_ocsp_response => call_set_ocsp_response(der: &[u8]) -> Result<(), ErrorCode>;
     }
 
     /// `next-pending-connection`: the next encrypted (or, deferred, plain) connection.
@@ -1075,6 +1112,19 @@ pub struct SslErrorReport {
     pub message: String,
     /// The subject of the certificate it concerns, if any.
     pub certificate: Option<String>,
+}
+
+/// One `ocsp-responses` entry as plain data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OcspReport {
+    /// What the response says of the peer's certificate.
+    pub certificate_status: OcspCertificateStatus,
+    /// Why it was revoked, when it was.
+    pub revocation_reason: OcspRevocationReason,
+    /// The subject of the issuer the response names, when found.
+    pub responder: Option<String>,
+    /// The subject of the certificate the response is about.
+    pub subject: String,
 }
 
 /// A handle to a `certificate` resource in a [`Session`].

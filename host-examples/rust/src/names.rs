@@ -2,7 +2,8 @@
 
 use crate::{
     AlternativeName, ErrorCode, KeyAlgorithm, KeyType, Mode, NextProtocolNegotiationStatus,
-    PeerVerifyMode, Protocol, ServerEvent, SocketEvent, SocketState, SslError,
+    OcspCertificateStatus, OcspRevocationReason, PeerVerifyMode, Protocol, ServerEvent,
+    SocketEvent, SocketState, SslError,
 };
 
 /// Every `ssl-error` case with its WIT name, in WIT order.
@@ -70,8 +71,15 @@ pub const SSL_ERRORS: &[(SslError, &str)] = &[
     (SslError::OcspTryLater, "ocsp-try-later"),
     (SslError::OcspSigRequired, "ocsp-sig-required"),
     (SslError::OcspUnauthorized, "ocsp-unauthorized"),
+    (
+        SslError::OcspResponseCannotBeTrusted,
+        "ocsp-response-cannot-be-trusted",
+    ),
+    (
+        SslError::OcspResponseCertIdUnknown,
+        "ocsp-response-cert-id-unknown",
+    ),
     (SslError::OcspResponseExpired, "ocsp-response-expired"),
-    (SslError::OcspRevoked, "ocsp-revoked"),
     (SslError::OcspStatusUnknown, "ocsp-status-unknown"),
     (SslError::UnspecifiedError, "unspecified-error"),
 ];
@@ -174,6 +182,31 @@ pub fn key_type(kind: KeyType) -> &'static str {
     match kind {
         KeyType::PrivateKey => "private-key",
         KeyType::PublicKey => "public-key",
+    }
+}
+
+/// The WIT name of an `ocsp-certificate-status`.
+pub fn ocsp_certificate_status(status: OcspCertificateStatus) -> &'static str {
+    match status {
+        OcspCertificateStatus::Good => "good",
+        OcspCertificateStatus::Revoked => "revoked",
+        OcspCertificateStatus::Unknown => "unknown",
+    }
+}
+
+/// The WIT name of an `ocsp-revocation-reason`.
+pub fn ocsp_revocation_reason(reason: OcspRevocationReason) -> &'static str {
+    use OcspRevocationReason as R;
+    match reason {
+        R::None => "none",
+        R::Unspecified => "unspecified",
+        R::KeyCompromise => "key-compromise",
+        R::CaCompromise => "ca-compromise",
+        R::AffiliationChanged => "affiliation-changed",
+        R::Superseded => "superseded",
+        R::CessationOfOperation => "cessation-of-operation",
+        R::CertificateHold => "certificate-hold",
+        R::RemoveFromCrl => "remove-from-crl",
     }
 }
 
@@ -340,7 +373,7 @@ mod tests {
         assert_eq!(parse_peer_verify_mode("nonsense"), None);
         assert_eq!(parse_protocol("TLSv1.3"), Some(Protocol::TlsV13));
         assert_eq!(parse_ssl_error("nonsense"), None);
-        assert_eq!(SSL_ERRORS.len(), 37);
+        assert_eq!(SSL_ERRORS.len(), 38);
         assert_eq!(PROTOCOLS.len(), 9);
     }
 }

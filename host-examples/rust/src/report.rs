@@ -167,6 +167,38 @@ impl Reporter {
         }
         Ok(names)
     }
+
+    /// Prints the stapled OCSP responses checked in the handshake, one event each (or that there
+    /// was none).
+    pub fn ocsp(&self, session: &mut Session, socket: SslSocket) -> anyhow::Result<()> {
+        let responses = socket.ocsp_report(session)?;
+        if responses.is_empty() {
+            self.emit(
+                "ocsp",
+                json!({ "response": null }),
+                "ocsp: no response checked",
+            );
+        }
+        for r in responses {
+            let status = names::ocsp_certificate_status(r.certificate_status);
+            let reason = names::ocsp_revocation_reason(r.revocation_reason);
+            self.emit(
+                "ocsp",
+                json!({
+                    "status": status,
+                    "revocation-reason": reason,
+                    "responder": r.responder,
+                    "subject": r.subject,
+                }),
+                &format!(
+                    "ocsp: {status} ({reason}) for {}, responder {}",
+                    r.subject,
+                    r.responder.as_deref().unwrap_or("unknown")
+                ),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `{"error": "<case>", "message": "..."}` for an error code.

@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// Colon-separated cipher list (OpenSSL or IANA names).
     #[arg(long, value_name = "A:B")]
     ciphers: Option<String>,
+    /// Staple the DER OCSP response in FILE (e.g. from `openssl ocsp -respout`) for clients that
+    /// ask (`set-ocsp-response`).
+    #[arg(long, value_name = "FILE")]
+    ocsp_response: Option<PathBuf>,
     /// Drop clients that have not finished their handshake after MS milliseconds (default 10000).
     #[arg(long, value_name = "MS")]
     handshake_timeout: Option<u32>,
@@ -290,6 +294,12 @@ fn configure(session: &mut Session, server: SslServer, args: &ServeArgs) -> anyh
         server
             .set_ciphers_by_name(session, ciphers)?
             .map_err(|e| anyhow!("--ciphers: {}", names::error_code_text(&e)))?;
+    }
+    if let Some(path) = &args.ocsp_response {
+        let der = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        server
+            .set_ocsp_response(session, &der)?
+            .map_err(|e| anyhow!("{}: {}", path.display(), names::error_code_text(&e)))?;
     }
     if let Some(n) = args.backlog {
         server.set_listen_backlog_size(session, n)?;

@@ -465,6 +465,97 @@ fn connect_crl_reports_a_revoked_leaf() {
     );
 }
 
+/// `serve --ocsp-response` staples what `openssl ocsp` made; `connect --ocsp` checks it and prints
+/// it as an `ocsp` event; a revoked answer fails the connection with `certificate-revoked`.
+#[test]
+fn serve_staples_ocsp_and_connect_checks_it() {
+    use common::scenarios::{self, OcspStatus, leaf_params, root};
+
+    let dir = TempDir::new("cli-ocsp");
+    let root1 = root("root1");
+    let leaf = scenarios::issue("leaf", &leaf_params("leaf", &["localhost"]), &root1);
+    let ca = dir.write("root1.pem", root1.pem());
+    let cert = dir.write("leaf.pem", &leaf.cert_pem);
+    let key = dir.write("leaf.key", &leaf.key_pem);
+    for (status, wanted) in [(OcspStatus::Good, "good"), (OcspStatus::Revoked, "revoked")] {
+        let der = scenarios::ocsp_response(
+            &dir,
+            root1.pem(),
+            (root1.pem(), &root1.cert.key_pem),
+            &leaf.cert_pem,
+            status,
+            &[],
+        );
+        let staple = dir.write("staple.der", der);
+        let server = Serve::start(&[
+            "--port",
+            "0",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--ocsp-response",
+            staple.to_str().unwrap(),
+            "--json",
+            "--max-connections",
+            "1",
+        ]);
+        let port = server.port.to_string();
+        let output = sslsocket(&[
+            "connect",
+            "localhost",
+            &port,
+            "--ca",
+            ca.to_str().unwrap(),
+            "--ocsp",
+            "--json",
+            "--timeout",
+            "2000",
+        ]);
+        let list = events(&output);
+        let ocsp = find(&list, "ocsp").unwrap_or_else(|| panic!("{}", describe(&output)));
+        assert_eq!(ocsp["status"], wanted, "{}", describe(&output));
+        assert_eq!(ocsp["subject"], scenarios::subject("leaf"));
+        assert_eq!(ocsp["responder"], scenarios::subject("root1"));
+        if wanted == "good" {
+            assert!(output.status.success(), "{}", describe(&output));
+            assert_eq!(ocsp["revocation-reason"], "none");
+        } else {
+            assert!(!output.status.success(), "{}", describe(&output));
+            assert_eq!(ocsp["revocation-reason"], "key-compromise");
+            assert_eq!(
+                cli_errors(&output),
+                pairs(&[("certificate-revoked", &scenarios::subject("leaf"))]),
+                "{}",
+                describe(&output)
+            );
+        }
+        drop(server);
+    }
+    let garbage = dir.write("garbage.der", b"not an OCSP response");
+    let output = Command::new(env!("CARGO_BIN_EXE_sslsocket"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+        ])
+        .arg(&key)
+        .arg("--ocsp-response")
+        .arg(&garbage)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        describe(&output).contains("not a DER OCSP response"),
+        "{}",
+        describe(&output)
+    );
+}
+
 /// `openssl x509 -noout <flag>` on a PEM file, the value after `=`.
 fn openssl_x509(file: &std::path::Path, flag: &[&str]) -> String {
     let output = Command::new("openssl")
