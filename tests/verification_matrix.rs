@@ -831,6 +831,20 @@ fn s24_trust_anchor_without_key_cert_sign() {
     ));
 }
 
+/// An intermediate whose signature does not verify (its last byte changed): found as the leaf's
+/// issuer by name, then refused in the signature pass.
+#[test]
+fn s26_intermediate_with_a_bad_signature() {
+    let (b, int, leaf) = good_chain("bad-signature");
+    let forged = scenarios::tampered(&b.dir, &int.cert);
+    check(&b.finish(
+        &leaf,
+        &[&forged],
+        &[],
+        vec![(CertificateSignatureFailed, s("int"))],
+    ));
+}
+
 /// A trust anchor with basicConstraints CA:FALSE.
 #[test]
 fn s25_trust_anchor_not_a_ca() {

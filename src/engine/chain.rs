@@ -57,6 +57,10 @@ impl TrustStore {
     }
 }
 
+/// A signature already verified (by webpki, on the path it built): the signed certificate's DER
+/// and the signer's SubjectPublicKeyInfo contents. Its check is not repeated.
+pub type VerifiedSignature = (Vec<u8>, Vec<u8>);
+
 /// Every error OpenSSL finds in `chain` (leaf first, as the peer sent it), in OpenSSL's order.
 pub fn openssl_errors(
     chain: &[Certificate],
@@ -64,6 +68,7 @@ pub fn openssl_errors(
     crls: &[Crl],
     purpose: Purpose,
     now: UnixTime,
+    verified: &[VerifiedSignature],
 ) -> Vec<SslErrorEntry> {
     let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
     let Some(leaf) = chain.first() else {
@@ -79,7 +84,7 @@ pub fn openssl_errors(
     check_extensions(&path, purpose, &mut errors);
     check_auth_level(&path, &mut errors);
     check_revocation(&path, crls, &mut errors);
-    internal_verify(&path, now, &mut errors);
+    internal_verify(&path, now, verified, &mut errors);
     errors
 }
 
@@ -303,7 +308,12 @@ fn check_revocation(path: &Path<'_>, crls: &[Crl], errors: &mut Vec<SslErrorEntr
 /// `internal_verify`: from the top down, each issuer's key usage, each signature (a self-signed
 /// top is not checked, as OpenSSL does without `X509_V_FLAG_CHECK_SS_SIGNATURE`) and each
 /// validity period, the trust anchor's included.
-fn internal_verify(path: &Path<'_>, now: i64, errors: &mut Vec<SslErrorEntry>) {
+fn internal_verify(
+    path: &Path<'_>,
+    now: i64,
+    verified: &[VerifiedSignature],
+    errors: &mut Vec<SslErrorEntry>,
+) {
     let Some(top) = path.links.last() else { return };
     let mut n = path.links.len() - 1;
     let mut issuer = top;
@@ -324,7 +334,11 @@ fn internal_verify(path: &Path<'_>, now: i64, errors: &mut Vec<SslErrorEntry>) {
             if issuer.facts.key_usage_rejects(KU_KEY_CERT_SIGN) {
                 errors.push(entry(SslError::UnspecifiedError, Some(issuer.cert)));
             }
-            if !subject.cert.is_signed_by(issuer.cert) {
+            let known = verified.iter().any(|(signed, key)| {
+                signed.as_slice() == subject.cert.der().as_ref()
+                    && *key == issuer.facts.public_key_info
+            });
+            if !known && !subject.cert.is_signed_by(issuer.cert) {
                 errors.push(entry(
                     SslError::CertificateSignatureFailed,
                     Some(subject.cert),

@@ -44,6 +44,9 @@ pub struct Facts {
     pub weak_signature: bool,
     /// The subject public key's type.
     pub key_type: Option<KeyType>,
+    /// The SubjectPublicKeyInfo's contents (without its SEQUENCE header), as webpki's trust
+    /// anchors hold it.
+    pub public_key_info: Vec<u8>,
 }
 
 /// The parts of an authorityKeyIdentifier OpenSSL's `X509_check_akid` compares.
@@ -129,6 +132,9 @@ impl Facts {
                 _ => None,
             },
             key_type: key_type(&cert.public_key().algorithm.algorithm.to_id_string()),
+            public_key_info: x509_parser::asn1_rs::Any::from_der(cert.public_key().raw)
+                .map(|(_, any)| any.data.to_vec())
+                .unwrap_or_default(),
             ..Self::default()
         };
         let signature = cert.signature_algorithm.algorithm.to_id_string();

@@ -249,8 +249,15 @@ fn trusted_signature(
     );
     let time = rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(now));
     delegated
-        && chain::openssl_errors(&responder_chain, store, &[], Purpose::OcspResponder, time)
-            .is_empty()
+        && chain::openssl_errors(
+            &responder_chain,
+            store,
+            &[],
+            Purpose::OcspResponder,
+            time,
+            &[],
+        )
+        .is_empty()
 }
 
 /// Whether `id` names `certificate`: its subject, or the SHA-1 of its public key.

@@ -18,7 +18,7 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 
-use super::chain::{self, TrustStore};
+use super::chain::{self, TrustStore, VerifiedSignature};
 use super::config::{PeerVerifyMode, SslConfiguration};
 use super::errors::{SslError, SslErrorEntry};
 use super::ocsp::{self, OcspCheck, OcspStatus};
@@ -319,17 +319,23 @@ pub fn verify_chain(
     {
         errors.push(entry(SslError::HostNameMismatch, Some(leaf)));
     }
+    // A leaf in the CA database is trusted as it is, which webpki cannot express.
+    let webpki = if context.store.contains(leaf) {
+        Ok(Vec::new())
+    } else {
+        webpki_path(&end_entity, chain, context, now)
+    };
+    let verified = webpki.as_deref().unwrap_or_default();
     errors.extend(chain::openssl_errors(
         chain,
         context.store,
         context.crls,
         context.purpose,
         now,
+        verified,
     ));
-    // A leaf in the CA database is trusted as it is, which webpki cannot express.
-    if !context.store.contains(leaf)
-        && let Err(refusal) = webpki_path(&end_entity, chain, context, now)
-        && let Some(reason) = unexplained(&refusal, chain, &errors)
+    if let Err(refusal) = &webpki
+        && let Some(reason) = unexplained(refusal, chain, &errors)
     {
         errors.push(reason);
     }
@@ -338,12 +344,13 @@ pub fn verify_chain(
 
 /// webpki's verdict on the path, with time errors set aside (the dates are checked per
 /// certificate): when the leaf is out of its validity, the path is built at a moment inside it.
+/// A path webpki verified gives the signatures it checked on the way.
 fn webpki_path(
     end_entity: &webpki::EndEntityCert<'_>,
     chain: &[Certificate],
     context: &Context<'_>,
     now: UnixTime,
-) -> Result<(), webpki::Error> {
+) -> Result<Vec<VerifiedSignature>, webpki::Error> {
     let intermediates: Vec<CertificateDer<'_>> =
         chain.iter().skip(1).map(|c| c.der().clone()).collect();
     let path = |time: UnixTime| {
@@ -360,7 +367,17 @@ fn webpki_path(
                 None,
                 None,
             )
-            .map(|_| ())
+            .map(|path| {
+                let signed = std::iter::once(end_entity.der().as_ref().to_vec()).chain(
+                    path.intermediate_certificates()
+                        .map(|c| c.der().as_ref().to_vec()),
+                );
+                let signers = path
+                    .intermediate_certificates()
+                    .map(|c| der_contents(c.subject_public_key_info().as_ref()))
+                    .chain([path.anchor().subject_public_key_info.as_ref().to_vec()]);
+                signed.zip(signers).collect()
+            })
     };
     match path(now) {
         Err(e) if is_time_error(&e) => {
@@ -370,10 +387,24 @@ fn webpki_path(
             let middle = leaf.0 / 2 + leaf.1 / 2;
             let moment =
                 UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(middle).unwrap_or(0)));
-            path(moment).or_else(|e| if is_time_error(&e) { Ok(()) } else { Err(e) })
+            path(moment).or_else(|e| {
+                if is_time_error(&e) {
+                    Ok(Vec::new())
+                } else {
+                    Err(e)
+                }
+            })
         }
         other => other,
     }
+}
+
+/// The contents of a DER element (without its tag and length).
+fn der_contents(element: &[u8]) -> Vec<u8> {
+    use x509_parser::prelude::FromDer as _;
+    x509_parser::asn1_rs::Any::from_der(element)
+        .map(|(_, any)| any.data.to_vec())
+        .unwrap_or_default()
 }
 
 fn is_time_error(e: &webpki::Error) -> bool {

@@ -170,6 +170,31 @@ pub fn openssl_self_signed(dir: &TempDir, cn: &str, key: &str, extensions: &[&st
     openssl_cert(dir, cn, &cert_file, &key_file)
 }
 
+/// `cert` with the last byte of its signature changed (so it no longer verifies), as PEM and DER;
+/// the same key.
+pub fn tampered(dir: &TempDir, cert: &Cert) -> Cert {
+    let mut der = cert.cert_der.clone();
+    if let Some(last) = der.last_mut() {
+        *last ^= 0x01;
+    }
+    let der_file = format!("{}-tampered.der", cert.cn);
+    let pem_file = format!("{}-tampered.pem", cert.cn);
+    dir.write(&der_file, &der);
+    openssl(
+        dir,
+        &[
+            "x509", "-inform", "DER", "-in", &der_file, "-out", &pem_file,
+        ],
+    );
+    let pem = std::fs::read_to_string(dir.path().join(&pem_file)).expect("PEM");
+    Cert {
+        cn: cert.cn.clone(),
+        cert_pem: pem,
+        cert_der: der,
+        key_pem: cert.key_pem.clone(),
+    }
+}
+
 /// A root whose key is a `bits`-bit RSA key (any size, also 1024: made by `openssl req`) and a
 /// P-256 leaf for `localhost` it signs with `openssl x509 -req`; for keys ring cannot sign with.
 pub fn openssl_rsa_root_and_leaf(dir: &TempDir, bits: u32) -> (Cert, Cert) {
