@@ -573,20 +573,22 @@ fn s10_ca_false_intermediate() {
     ));
 }
 
-#[test]
-fn s11_path_length_exceeded() {
-    let b = Builder::new("path-length");
-    let int1 = sub_ca(
-        "int1",
-        ca_params("int1", IsCa::Ca(BasicConstraints::Constrained(0))),
-        &b.root1,
-    );
+/// root1 → int1 (with `constraints`) → int2 → leaf.
+fn two_intermediates(b: &Builder, constraints: BasicConstraints) -> (Ca, Ca, Cert) {
+    let int1 = sub_ca("int1", ca_params("int1", IsCa::Ca(constraints)), &b.root1);
     let int2 = sub_ca(
         "int2",
         ca_params("int2", IsCa::Ca(BasicConstraints::Unconstrained)),
         &int1,
     );
     let leaf = leaf_under(&int2);
+    (int1, int2, leaf)
+}
+
+#[test]
+fn s11_path_length_exceeded() {
+    let b = Builder::new("path-length");
+    let (int1, int2, leaf) = two_intermediates(&b, BasicConstraints::Constrained(0));
     check(&b.finish(
         &leaf,
         &[&int2.cert, &int1.cert],
@@ -742,17 +744,7 @@ fn s20_root_path_length_zero() {
         "root1",
         ca_params("root1", IsCa::Ca(BasicConstraints::Constrained(0))),
     );
-    let int1 = sub_ca(
-        "int1",
-        ca_params("int1", IsCa::Ca(BasicConstraints::Unconstrained)),
-        &b.root1,
-    );
-    let int2 = sub_ca(
-        "int2",
-        ca_params("int2", IsCa::Ca(BasicConstraints::Unconstrained)),
-        &int1,
-    );
-    let leaf = leaf_under(&int2);
+    let (int1, int2, leaf) = two_intermediates(&b, BasicConstraints::Unconstrained);
     check(&b.finish(
         &leaf,
         &[&int2.cert, &int1.cert],

@@ -816,12 +816,7 @@ impl SslSocket {
         let mut report = Vec::with_capacity(entries.len());
         for entry in entries {
             let certificate = match entry.certificate {
-                Some(handle) => {
-                    let cert = Certificate(handle);
-                    let subject = cert.subject(session)?;
-                    cert.drop(session)?;
-                    Some(subject)
-                }
+                Some(handle) => Some(Certificate(handle).into_subject(session)?),
                 None => None,
             };
             report.push(SslErrorReport {
@@ -841,22 +836,15 @@ impl SslSocket {
         let mut report = Vec::with_capacity(responses.len());
         for response in responses {
             let responder = match response.responder {
-                Some(handle) => {
-                    let cert = Certificate(handle);
-                    let subject = cert.subject(session)?;
-                    cert.drop(session)?;
-                    Some(subject)
-                }
+                Some(handle) => Some(Certificate(handle).into_subject(session)?),
                 None => None,
             };
-            let subject = Certificate(response.subject);
             report.push(OcspReport {
                 certificate_status: response.certificate_status,
                 revocation_reason: response.revocation_reason,
                 responder,
-                subject: subject.subject(session)?,
+                subject: Certificate(response.subject).into_subject(session)?,
             });
-            subject.drop(session)?;
         }
         Ok(report)
     }
@@ -866,8 +854,7 @@ impl SslSocket {
         let chain = self.peer_certificate_chain(session)?;
         let mut subjects = Vec::with_capacity(chain.len());
         for cert in chain {
-            subjects.push(cert.subject(session)?);
-            cert.drop(session)?;
+            subjects.push(cert.into_subject(session)?);
         }
         Ok(subjects)
     }
@@ -1132,6 +1119,13 @@ pub struct OcspReport {
 pub struct Certificate(pub ResourceAny);
 
 impl Certificate {
+    /// `subject`, then drops the handle (for certificates the caller got only to read).
+    pub fn into_subject(self, session: &mut Session) -> wasmtime::Result<String> {
+        let subject = self.subject(session)?;
+        self.drop(session)?;
+        Ok(subject)
+    }
+
     forward! {
         via certificate_api;
         /// `subject`: the RFC 4514 subject name.
