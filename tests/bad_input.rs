@@ -202,6 +202,36 @@ fn calls_in_the_wrong_state_are_errors() {
     still_works(&mut session, &server, &ca);
 }
 
+/// Found by the `api_calls` fuzz target: an empty ALPN name made rustls assert.
+#[test]
+fn alpn_names_must_fit_tls() {
+    let (server, ca) = echo_server();
+    let mut session = session();
+    let socket = socket_trusting(&mut session, &ca.cert_pem);
+    let long = "x".repeat(256);
+    for bad in [&["h2", ""][..], &[long.as_str()][..]] {
+        let r = socket
+            .set_allowed_next_protocols(&mut session, bad)
+            .unwrap();
+        assert!(is_invalid_input(&r), "{r:?}");
+    }
+    assert_eq!(
+        socket.allowed_next_protocols(&mut session).unwrap(),
+        Vec::<String>::new(),
+        "setting unchanged"
+    );
+    let max = "y".repeat(255);
+    let r = socket.set_allowed_next_protocols(&mut session, &[&max, "http/1.1"]);
+    assert_eq!(r.unwrap(), Ok(()));
+    let (result, events) = handshake(&mut session, socket, "localhost", server.port());
+    assert_eq!(result, Ok(()), "{:?}", event_names(&events));
+    socket.drop(&mut session).unwrap();
+    let srv = session.new_server().unwrap();
+    let r = srv.set_allowed_next_protocols(&mut session, &[""]).unwrap();
+    assert!(is_invalid_input(&r), "{r:?}");
+    still_works(&mut session, &server, &ca);
+}
+
 #[test]
 fn ssl_v2_and_v3_are_unsupported() {
     let (server, ca) = echo_server();

@@ -428,6 +428,7 @@ fn python_ssl_client() {
     let mut srv = Srv::with_pki(&pki, |session, server| {
         server
             .set_allowed_next_protocols(session, &["http/1.1"])
+            .unwrap()
             .unwrap();
     });
     let port = srv.port.to_string();
@@ -547,6 +548,7 @@ fn alpn_agreement_and_disagreement() {
     let mut srv = Srv::with_pki(&pki, |session, server| {
         server
             .set_allowed_next_protocols(session, &["http/1.1"])
+            .unwrap()
             .unwrap();
     });
     let mut cs = session();
@@ -555,6 +557,7 @@ fn alpn_agreement_and_disagreement() {
     let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
     client
         .set_allowed_next_protocols(&mut cs, &["h2", "http/1.1"])
+        .unwrap()
         .unwrap();
     assert_eq!(
         client.allowed_next_protocols(&mut cs).unwrap(),
@@ -610,6 +613,7 @@ fn alpn_agreement_and_disagreement() {
     let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
     client
         .set_allowed_next_protocols(&mut cs, &["h2", "http/1.1"])
+        .unwrap()
         .unwrap();
     let (encrypted, accepted, _) = c2c_connect(&mut cs, client, "localhost", &mut plain);
     assert!(encrypted);
@@ -634,11 +638,15 @@ fn alpn_without_overlap_is_refused_with_no_application_protocol() {
     let mut srv = Srv::with_pki(&pki, |session, server| {
         server
             .set_allowed_next_protocols(session, &["http/1.1"])
+            .unwrap()
             .unwrap();
     });
     let mut cs = session();
     let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
-    client.set_allowed_next_protocols(&mut cs, &["h2"]).unwrap();
+    client
+        .set_allowed_next_protocols(&mut cs, &["h2"])
+        .unwrap()
+        .unwrap();
     let (encrypted, accepted, events) = c2c_connect(&mut cs, client, "localhost", &mut srv);
     assert!(!encrypted);
     assert!(accepted.is_none());

@@ -230,9 +230,18 @@ impl wit::GuestSslServer for ServerResource {
         self.with(|s| s.config_mut().peer_verify_mode = mode);
     }
 
-    fn set_allowed_next_protocols(&self, protocols: Vec<String>) {
+    fn set_allowed_next_protocols(&self, protocols: Vec<String>) -> Result<()> {
         let protocols = protocols.into_iter().map(String::into_bytes).collect();
-        self.with(|s| s.config_mut().allowed_next_protocols = protocols);
+        self.with(|s| s.config_mut().set_allowed_next_protocols(protocols))
+            .map_err(error_code)
+    }
+
+    fn set_read_buffer_size(&self, size: u64) {
+        self.with(|s| s.set_read_buffer_size(size));
+    }
+
+    fn set_write_buffer_size(&self, size: u64) {
+        self.with(|s| s.set_write_buffer_size(size));
     }
 
     fn set_ocsp_response(&self, der: Vec<u8>) -> Result<()> {

@@ -53,6 +53,18 @@ impl wit::Guest for Component {
         config::supported_group_names()
     }
 
+    fn set_memory_budget(bytes: u64) {
+        engine::budget::set_budget(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+
+    fn memory_budget() -> u64 {
+        engine::budget::budget() as u64
+    }
+
+    fn buffered_bytes() -> u64 {
+        engine::budget::buffered() as u64
+    }
+
     fn supported_ciphers() -> Vec<Cipher> {
         engine::cipher::supported_ciphers()
             .iter()
@@ -235,6 +247,14 @@ impl wit::GuestSslSocket for SocketResource {
 
     fn set_read_buffer_size(&self, size: u64) {
         self.with(|s| s.set_read_buffer_size(size));
+    }
+
+    fn write_buffer_size(&self) -> u64 {
+        self.with(|s| s.write_buffer_size())
+    }
+
+    fn set_write_buffer_size(&self, size: u64) {
+        self.with(|s| s.set_write_buffer_size(size));
     }
 
     fn state(&self) -> SocketState {
@@ -468,9 +488,10 @@ impl wit::GuestSslSocket for SocketResource {
         self.with(|s| s.config_mut().set_local_certificate_chain(chain));
     }
 
-    fn set_allowed_next_protocols(&self, protocols: Vec<String>) {
+    fn set_allowed_next_protocols(&self, protocols: Vec<String>) -> Result<()> {
         let protocols = protocols.into_iter().map(String::into_bytes).collect();
-        self.with(|s| s.config_mut().allowed_next_protocols = protocols);
+        self.with(|s| s.config_mut().set_allowed_next_protocols(protocols))
+            .map_err(error_code)
     }
 
     fn allowed_next_protocols(&self) -> Vec<String> {

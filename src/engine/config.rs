@@ -200,6 +200,17 @@ fn check_key_matches(chain: &[Certificate], key: &dyn SigningKey) -> Result<(), 
     }
 }
 
+/// ALPN protocol names are 1 to 255 bytes (RFC 7301).
+fn check_alpn(protocols: &[Vec<u8>]) -> Result<(), SocketError> {
+    match protocols.iter().find(|p| p.is_empty() || p.len() > 255) {
+        Some(bad) => Err(SocketError::invalid_input(format!(
+            "ALPN protocol names are 1 to 255 bytes; this one has {}",
+            bad.len()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Picks the server identity by SNI, falling back to the default one.
 #[derive(Debug)]
 struct SniResolver {
@@ -340,6 +351,27 @@ impl SslConfiguration {
             .unwrap_or_else(supported_group_names)
     }
 
+    /// Sets the ALPN protocols offered (client) or accepted (server), most preferred first
+    /// (`setAllowedNextProtocols`).
+    ///
+    /// # Errors
+    /// `InvalidInput` for an empty name or one longer than 255 bytes (TLS cannot carry them).
+    pub fn set_allowed_next_protocols(
+        &mut self,
+        protocols: Vec<Vec<u8>>,
+    ) -> Result<(), SocketError> {
+        check_alpn(&protocols)?;
+        self.allowed_next_protocols = protocols;
+        Ok(())
+    }
+
+    /// The ALPN list, checked again when a TLS configuration is built from it (the field is
+    /// public).
+    fn checked_alpn(&self) -> Result<Vec<Vec<u8>>, SocketError> {
+        check_alpn(&self.allowed_next_protocols)?;
+        Ok(self.allowed_next_protocols.clone())
+    }
+
     /// Sets the DER OCSP response a server staples to its certificate (given by the host, for
     /// example from `openssl ocsp -respout`); empty removes it.
     ///
@@ -455,7 +487,7 @@ impl SslConfiguration {
                 .map_err(identity_error)?,
             None => builder.with_no_client_auth(),
         };
-        config.alpn_protocols = self.allowed_next_protocols.clone();
+        config.alpn_protocols = self.checked_alpn()?;
         config.resumption = Resumption::store(client_session_cache());
         Ok(config)
     }
@@ -500,7 +532,7 @@ impl SslConfiguration {
             .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
             .with_client_cert_verifier(verifier)
             .with_cert_resolver(Arc::new(SniResolver { default, by_name }));
-        config.alpn_protocols = self.allowed_next_protocols.clone();
+        config.alpn_protocols = self.checked_alpn()?;
         if let Some(sessions) = sessions {
             config.session_storage = sessions;
         }

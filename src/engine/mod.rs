@@ -5,6 +5,7 @@
 //! lists), [`cipher`] (`QSslCipher`), [`events`] (the queued signals and the enums they carry) and
 //! [`errors`] (socket errors and `QSslError::SslError`).
 
+pub mod budget;
 pub mod chain;
 pub mod cipher;
 pub mod config;

@@ -24,6 +24,10 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_PENDING: usize = 30;
 /// The default listen backlog (`listenBacklogSize`), as in Qt.
 pub const DEFAULT_LISTEN_BACKLOG: u32 = 50;
+/// The default read and write buffer limits of accepted connections: a client that sends
+/// faster than the application reads, or does not read what it is sent, is held back by TCP
+/// instead of growing the instance's memory (Qt leaves them unlimited).
+pub const DEFAULT_CONNECTION_BUFFER: u64 = 1024 * 1024;
 
 /// What happened on a server. Mirrors the signals of `QTcpServer` and `QSslServer`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +65,8 @@ pub struct SslServer<T: Transport> {
     listen_backlog: u32,
     handshake_timeout: Duration,
     deferred_handshake: bool,
+    read_buffer_size: u64,
+    write_buffer_size: u64,
     events: VecDeque<ServerEvent>,
     /// The rustls configuration every accepted connection shares, built from `config` on first
     /// use (so a connection costs its own state only); `None` after `config_mut`.
@@ -86,6 +92,8 @@ impl<T: Transport> SslServer<T> {
             listen_backlog: DEFAULT_LISTEN_BACKLOG,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             deferred_handshake: false,
+            read_buffer_size: DEFAULT_CONNECTION_BUFFER,
+            write_buffer_size: DEFAULT_CONNECTION_BUFFER,
             events: VecDeque::new(),
             shared_config: None,
         }
@@ -161,6 +169,28 @@ impl<T: Transport> SslServer<T> {
     /// Sets the handshake deadline (`setHandshakeTimeout`).
     pub fn set_handshake_timeout(&mut self, timeout: Duration) {
         self.handshake_timeout = timeout;
+    }
+
+    /// The read buffer limit of connections accepted from now on (see
+    /// [`SslSocket::set_read_buffer_size`]); 0 means none. Default: 1 MiB.
+    pub fn set_read_buffer_size(&mut self, size: u64) {
+        self.read_buffer_size = size;
+    }
+
+    /// The write buffer limit of connections accepted from now on (see
+    /// [`SslSocket::set_write_buffer_size`]); 0 means none. Default: 1 MiB.
+    pub fn set_write_buffer_size(&mut self, size: u64) {
+        self.write_buffer_size = size;
+    }
+
+    /// The read buffer limit of accepted connections.
+    pub fn read_buffer_size(&self) -> u64 {
+        self.read_buffer_size
+    }
+
+    /// The write buffer limit of accepted connections.
+    pub fn write_buffer_size(&self) -> u64 {
+        self.write_buffer_size
     }
 
     /// In deferred mode accepted connections are queued plain and the application calls
@@ -315,6 +345,8 @@ impl<T: Transport> SslServer<T> {
             };
             let mut socket = SslSocket::from_transport(transport);
             *socket.config_mut() = self.config.clone();
+            socket.set_read_buffer_size(self.read_buffer_size);
+            socket.set_write_buffer_size(self.write_buffer_size);
             socket.set_server_context(self.sessions.clone(), self.shared_config());
             if self.deferred_handshake {
                 self.pending.push_back(socket);

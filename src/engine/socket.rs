@@ -16,6 +16,7 @@ use rustls::{
     ClientConnection, Connection, HandshakeKind, ProtocolVersion, ServerConfig, ServerConnection,
 };
 
+use super::budget;
 use super::cipher::Cipher;
 use super::config::{Protocol, SslConfiguration};
 use super::errors::{SocketError, SslErrorEntry};
@@ -46,6 +47,9 @@ const WRITE_CHUNK: usize = 64 * 1024;
 const COALESCE: usize = 64 * 1024;
 /// Plaintext moved out of rustls per step (one TLS record), on the stack.
 const READ_CHUNK: usize = 16 * 1024;
+/// The most bytes one `process` takes from the network, and gives to it: a busy connection gets
+/// a bounded slice of each turn of an event loop, so it cannot starve the others.
+const PROCESS_BUDGET: usize = 256 * 1024;
 
 /// A TLS-capable TCP socket. Mirrors `QSslSocket`.
 pub struct SslSocket<T: Transport> {
@@ -69,6 +73,10 @@ pub struct SslSocket<T: Transport> {
     read_buf: VecDeque<u8>,
     /// The most `read_buf` may hold before reading from the network stops; 0: no limit.
     read_buffer_size: usize,
+    /// The most bytes waiting to be sent before reading from the network stops; 0: no limit.
+    write_buffer_size: usize,
+    /// This socket's part of the instance's memory budget.
+    account: budget::Account,
     /// Application bytes to send without TLS (plain mode, or written before STARTTLS).
     raw_out: VecDeque<u8>,
     /// Application bytes waiting for the handshake to finish or for room in rustls.
@@ -115,6 +123,8 @@ impl<T: Transport> SslSocket<T> {
             log: SharedVerifyLog::default(),
             read_buf: VecDeque::new(),
             read_buffer_size: 0,
+            write_buffer_size: 0,
+            account: budget::Account::default(),
             raw_out: VecDeque::new(),
             tls_out: VecDeque::new(),
             tls_unflushed: 0,
@@ -328,11 +338,13 @@ impl<T: Transport> SslSocket<T> {
 
     // ----- non-blocking progress and signals -----
 
-    /// Does the work that can be done now without blocking; errors become `Error` events.
+    /// Does the work that can be done now without blocking, within a bounded slice (at most
+    /// 256 KiB read from and written to the network); errors become `Error` events.
     pub fn process(&mut self) {
         if let Err(e) = self.advance() {
             self.fail(e);
         }
+        self.check_budget();
     }
 
     /// Removes and returns the queued signals, oldest first.
@@ -352,7 +364,7 @@ impl<T: Transport> SslSocket<T> {
             SocketState::Unconnected => None,
             SocketState::HostLookup | SocketState::Connecting => Some(Interest::default()),
             SocketState::Connected | SocketState::Closing => Some(Interest {
-                readable: !self.read_buffer_full(),
+                readable: !self.input_paused(),
                 writable: !self.raw_out.is_empty()
                     || (!self.hold_tickets && self.tls.as_ref().is_some_and(|c| c.wants_write()))
                     || (self.encrypted && !self.tls_out.is_empty())
@@ -464,6 +476,19 @@ impl<T: Transport> SslSocket<T> {
     /// The limit may be exceeded by the TLS records already received (tests bound it by 64 KiB).
     pub fn set_read_buffer_size(&mut self, size: u64) {
         self.read_buffer_size = usize::try_from(size).unwrap_or(usize::MAX);
+    }
+
+    /// The most bytes waiting to be sent before the socket stops reading from its peer; 0
+    /// means no limit (the default for sockets made by the application).
+    pub fn write_buffer_size(&self) -> u64 {
+        self.write_buffer_size as u64
+    }
+
+    /// Limits the output waiting to be sent (`bytes-to-write`): past `size` bytes the socket
+    /// stops reading from its peer until the output drains, so an echo or proxy loop cannot
+    /// queue without bound for a peer that does not read. 0 means no limit.
+    pub fn set_write_buffer_size(&mut self, size: u64) {
+        self.write_buffer_size = usize::try_from(size).unwrap_or(usize::MAX);
     }
 
     /// Application bytes not yet on the network (`bytesToWrite`).
@@ -740,10 +765,34 @@ impl<T: Transport> SslSocket<T> {
         }
     }
 
-    /// Whether the read buffer holds its limit, so reading from the network waits.
-    fn read_buffer_full(&self) -> bool {
-        self.read_buf.len() >= self.read_limit()
+    /// Whether reading from the network waits: the read buffer holds its limit, the output
+    /// waiting to be sent passes its limit, or the instance's memory budget is used up
+    /// (handshake records are read regardless: they hold no application data).
+    fn input_paused(&self) -> bool {
+        (self.read_buf.len() >= self.read_limit() || self.output_full())
             && !self.tls.as_ref().is_some_and(|c| c.is_handshaking())
+    }
+
+    /// Whether the output waiting to be sent passes its limit, or the instance's memory budget
+    /// is used up.
+    fn output_full(&self) -> bool {
+        (self.write_buffer_size > 0
+            && self.raw_out.len() + self.tls_out.len() >= self.write_buffer_size)
+            || budget::exhausted()
+    }
+
+    /// Updates this socket's part of the memory budget (its buffers' capacity); a socket holding
+    /// more than its share is dropped with `socket-resource`.
+    fn check_budget(&mut self) {
+        self.account
+            .set(self.read_buf.capacity() + self.raw_out.capacity() + self.tls_out.capacity());
+        if self.account.over_share() {
+            self.fail(SocketError::SocketResource);
+            self.read_buf = VecDeque::new();
+            self.raw_out = VecDeque::new();
+            self.tls_out = VecDeque::new();
+            self.account.set(0);
+        }
     }
 
     fn reset_connection(&mut self) {
@@ -927,7 +976,7 @@ impl<T: Transport> SslSocket<T> {
             return Ok(());
         };
         let mut written = 0u64;
-        while !self.raw_out.is_empty() {
+        while !self.raw_out.is_empty() && written < PROCESS_BUDGET as u64 {
             let (chunk, _) = self.raw_out.as_slices();
             match transport.write(chunk) {
                 Ok(0) => break,
@@ -956,6 +1005,7 @@ impl<T: Transport> SslSocket<T> {
             }
             self.hold_tickets = false;
         }
+        let mut sent = 0usize;
         loop {
             // Application data goes into rustls first, so that what rustls has queued (session
             // tickets, say) and the data leave in one transport write.
@@ -976,9 +1026,12 @@ impl<T: Transport> SslSocket<T> {
                 return Ok(());
             }
             while conn.wants_write() {
+                if sent >= PROCESS_BUDGET {
+                    return Ok(());
+                }
                 match conn.write_tls(&mut TransportIo(&mut *transport)) {
                     Ok(0) => return Ok(()),
-                    Ok(_) => {}
+                    Ok(n) => sent += n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(io_error(&e)),
@@ -995,6 +1048,8 @@ impl<T: Transport> SslSocket<T> {
     /// Reads what has arrived, runs it through TLS, and buffers the application data.
     fn receive(&mut self) -> Result<(), SocketError> {
         let limit = self.read_limit();
+        let output_full = self.output_full();
+        let mut taken = 0usize;
         let Some(transport) = self.transport.as_mut() else {
             return Ok(());
         };
@@ -1007,7 +1062,7 @@ impl<T: Transport> SslSocket<T> {
         let mut buf = [0u8; READ_CHUNK];
         match self.tls.as_mut() {
             None => loop {
-                if self.read_buf.len() >= limit {
+                if self.read_buf.len() >= limit || output_full || taken >= PROCESS_BUDGET {
                     break;
                 }
                 let room = (limit - self.read_buf.len()).min(buf.len());
@@ -1016,7 +1071,10 @@ impl<T: Transport> SslSocket<T> {
                         peer_closed = true;
                         break;
                     }
-                    Ok(n) => self.read_buf.extend(buf.get(..n).unwrap_or_default()),
+                    Ok(n) => {
+                        self.read_buf.extend(buf.get(..n).unwrap_or_default());
+                        taken += n;
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(io_error(&e)),
@@ -1026,7 +1084,7 @@ impl<T: Transport> SslSocket<T> {
                 let mut blocked = false;
                 // Backpressure: with the read buffer full, leave the rest in TCP. (Handshake
                 // records are read regardless: they hold no application data.)
-                let full = self.read_buf.len() >= limit && !conn.is_handshaking();
+                let full = (self.read_buf.len() >= limit || output_full) && !conn.is_handshaking();
                 let read = if full {
                     Err(io::Error::from(io::ErrorKind::WouldBlock))
                 } else {
@@ -1034,7 +1092,10 @@ impl<T: Transport> SslSocket<T> {
                 };
                 match read {
                     Ok(0) => peer_closed = true,
-                    Ok(_) => got_data = true,
+                    Ok(n) => {
+                        got_data = true;
+                        taken += n;
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => blocked = true,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(io_error(&e)),
@@ -1092,7 +1153,7 @@ impl<T: Transport> SslSocket<T> {
                 if io_state.peer_has_closed() {
                     peer_closed = true;
                 }
-                if blocked || peer_closed {
+                if blocked || peer_closed || taken >= PROCESS_BUDGET {
                     break;
                 }
             },

@@ -51,6 +51,37 @@ enum Stage {
     Closed,
 }
 
+/// Dropping a `wasi:io` output stream whose write is still in flight waits, in wasmtime, until
+/// that write completes, that is until the peer reads: a peer that never reads would stall the
+/// whole instance when its connection is dropped. Such connections linger here instead, and go
+/// once their write has completed or failed (checked whenever a transport is dropped or a
+/// connection accepted).
+impl Drop for WasiTransport {
+    fn drop(&mut self) {
+        sweep_lingering();
+        let stage = std::mem::replace(&mut self.stage, Stage::Closed);
+        if let Stage::Connected { output, .. } = &stage
+            && !output.subscribe().ready()
+        {
+            LINGERING.with(|lingering| lingering.borrow_mut().push(stage));
+        }
+    }
+}
+
+thread_local! {
+    static LINGERING: std::cell::RefCell<Vec<Stage>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Drops the lingering connections whose last write has completed or failed.
+fn sweep_lingering() {
+    LINGERING.with(|lingering| {
+        lingering.borrow_mut().retain(|stage| match stage {
+            Stage::Connected { output, .. } => !output.subscribe().ready(),
+            _ => false,
+        });
+    });
+}
+
 enum Retired {
     Lookup(#[allow(dead_code)] ResolveAddressStream),
     Socket(#[allow(dead_code)] TcpSocket),
@@ -396,6 +427,7 @@ impl Listener for WasiListener {
     }
 
     fn accept(&mut self) -> Result<Option<WasiTransport>, SocketError> {
+        sweep_lingering();
         match self.socket.accept() {
             Ok((socket, input, output)) => Ok(Some(WasiTransport {
                 stage: Stage::Connected {

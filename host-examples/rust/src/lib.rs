@@ -341,11 +341,33 @@ impl Session {
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|state| state as &mut dyn ResourceLimiter);
         let bindings = runtime.pre.instantiate(&mut store)?;
-        Ok(Self {
+        let mut session = Self {
             store,
             bindings,
             handshake_timeout: config.handshake_timeout,
-        })
+        };
+        // Socket buffers stay well under the memory cap, so a peer cannot make the guest trap.
+        session.set_memory_budget(config.memory_limit as u64 / 4)?;
+        Ok(session)
+    }
+
+    /// Sets the guest's memory budget for socket buffers (`set-memory-budget`); a new session
+    /// sets it to a quarter of its memory cap.
+    pub fn set_memory_budget(&mut self, bytes: u64) -> wasmtime::Result<()> {
+        let (api, store) = self.socket_interface();
+        api.call_set_memory_budget(store, bytes)
+    }
+
+    /// The guest's memory budget for socket buffers (`memory-budget`).
+    pub fn memory_budget(&mut self) -> wasmtime::Result<u64> {
+        let (api, store) = self.socket_interface();
+        api.call_memory_budget(store)
+    }
+
+    /// The bytes the guest's sockets buffer now (`buffered-bytes`).
+    pub fn buffered_bytes(&mut self) -> wasmtime::Result<u64> {
+        let (api, store) = self.socket_interface();
+        api.call_buffered_bytes(store)
     }
 
     /// Bytes of linear memory the guest holds now. WebAssembly memory only grows, so this is the
@@ -638,6 +660,10 @@ impl SslSocket {
         fn read_buffer_size => call_read_buffer_size() -> u64;
         /// `set-read-buffer-size`: stop reading from the network once this much waits.
         fn set_read_buffer_size => call_set_read_buffer_size(size: u64) -> ();
+        /// `write-buffer-size`.
+        fn write_buffer_size => call_write_buffer_size() -> u64;
+        /// `set-write-buffer-size`: stop reading from the peer while this much waits to be sent.
+        fn set_write_buffer_size => call_set_write_buffer_size(size: u64) -> ();
         /// `state`.
         fn state => call_state() -> SocketState;
         /// `mode`.
@@ -718,7 +744,7 @@ impl SslSocket {
         &self,
         session: &mut Session,
         protocols: &[&str],
-    ) -> wasmtime::Result<()> {
+    ) -> CallResult<()> {
         let list: Vec<String> = protocols.iter().map(|p| (*p).to_owned()).collect();
         let (api, store) = session.ssl_socket_api();
         api.call_set_allowed_next_protocols(store, self.0, &list)
@@ -960,6 +986,10 @@ impl SslServer {
         fn max_pending_connections => call_max_pending_connections() -> u32;
         /// `set-max-pending-connections`.
         fn set_max_pending_connections => call_set_max_pending_connections(n: u32) -> ();
+        /// `set-read-buffer-size`: the read buffer limit of accepted connections.
+        fn set_read_buffer_size => call_set_read_buffer_size(size: u64) -> ();
+        /// `set-write-buffer-size`: the write buffer limit of accepted connections.
+        fn set_write_buffer_size => call_set_write_buffer_size(size: u64) -> ();
         /// `handshake-timeout` in milliseconds.
         fn handshake_timeout => call_handshake_timeout() -> u32;
         /// `set-handshake-timeout(msecs)`.
@@ -1078,7 +1108,7 @@ impl SslServer {
         &self,
         session: &mut Session,
         protocols: &[&str],
-    ) -> wasmtime::Result<()> {
+    ) -> CallResult<()> {
         let list: Vec<String> = protocols.iter().map(|p| (*p).to_owned()).collect();
         let (api, store) = session.ssl_server_api();
         api.call_set_allowed_next_protocols(store, self.0, &list)

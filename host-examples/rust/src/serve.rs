@@ -247,6 +247,18 @@ pub fn run(
     }
 }
 
+/// Takes the connection's events, keeping the error that ends it (a peer's close is not one).
+fn note_errors(session: &mut Session, conn: &mut Connection) -> wasmtime::Result<()> {
+    for event in conn.socket.take_events(session)? {
+        if let SocketEvent::Error(code) = event
+            && !matches!(code, ErrorCode::RemoteHostClosed)
+        {
+            conn.error = Some(code);
+        }
+    }
+    Ok(())
+}
+
 /// Processes one connection; returns whether it is still open.
 fn serve_one(
     session: &mut Session,
@@ -256,13 +268,7 @@ fn serve_one(
 ) -> wasmtime::Result<bool> {
     let socket = conn.socket;
     socket.process(session)?;
-    for event in socket.take_events(session)? {
-        if let SocketEvent::Error(code) = event
-            && !matches!(code, ErrorCode::RemoteHostClosed)
-        {
-            conn.error = Some(code);
-        }
-    }
+    note_errors(session, conn)?;
     let data: Vec<u8> = socket.read_all(session)?.unwrap_or_default();
     if !data.is_empty() {
         report(
@@ -292,6 +298,10 @@ fn serve_one(
     }
     let state = socket.state(session)?;
     if state == SocketState::Unconnected {
+        // A write can end the connection too (e.g. past the instance's memory budget). Events
+        // are taken only now: one left queued (`ready-read` from the write's own processing)
+        // keeps the socket's pollable ready, so that the data it announces gets read.
+        note_errors(session, conn)?;
         return Ok(false);
     }
     // The client closed: finish our side too (echo has sent everything already).

@@ -281,7 +281,9 @@ fn configure(session: &mut Session, server: SslServer, args: &ServeArgs) -> anyh
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .collect();
-        server.set_allowed_next_protocols(session, &protocols)?;
+        server
+            .set_allowed_next_protocols(session, &protocols)?
+            .map_err(|e| anyhow!("--alpn: {}", names::error_code_text(&e)))?;
     }
     if let Some(name) = &args.protocol {
         let protocol =

@@ -1,0 +1,28 @@
+//! Certificates, keys (with and without a passphrase), public keys and CRLs from arbitrary
+//! bytes, as PEM and as DER: every outcome is a value; what parses can be printed and re-encoded.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sslsocket::engine::config::parse_crls;
+use sslsocket::pki::{Certificate, EncodingFormat, Key};
+
+fuzz_target!(|data: &[u8]| {
+    for format in [EncodingFormat::Pem, EncodingFormat::Der] {
+        if let Ok(certificates) = Certificate::from_data(data, format) {
+            for certificate in certificates {
+                let _ = certificate.to_text();
+                let _ = certificate.subject_alternative_names();
+                let _ = certificate.public_key();
+                let _ = certificate.is_self_signed();
+                let _ = Certificate::from_der(&certificate.to_der());
+            }
+        }
+        if let Ok(key) = Key::private_from_data(data, format) {
+            let _ = (key.to_pem(), key.length(), key.algorithm());
+        }
+        let _ = Key::private_from_data_with_passphrase(data, format, b"passphrase");
+        let _ = Key::public_from_data(data, format);
+        let _ = parse_crls(data, format);
+    }
+});
