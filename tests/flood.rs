@@ -18,10 +18,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::server::Srv;
+use common::server::{Srv, listening_server};
 use common::*;
 use sslsocket_host::serve::{self, Behaviour, Event, ServeOptions};
-use sslsocket_host::{EncodingFormat, NetworkPolicy, Session, SessionConfig, SslServer};
+use sslsocket_host::{NetworkPolicy, Session, SessionConfig, SslServer};
 
 /// Sends 1 MiB writes for `seconds`, never reading; prints `SENT <bytes>` at the end.
 const FLOODER_PY: &str = r#"
@@ -99,23 +99,13 @@ fn flood(configure: impl FnOnce(&mut Session, SslServer)) -> Flood {
         .memory_limit(256 << 20);
     let mut session = Session::new(config).unwrap();
     assert_eq!(session.memory_budget().unwrap(), 64 << 20);
-    let server = session.new_server().unwrap();
-    let cert = session
-        .certificate_from_pem(&pki.server.cert_pem)
-        .unwrap()
-        .unwrap();
-    server.set_local_certificate(&mut session, &cert).unwrap();
-    let key = session
-        .private_key_from_data(pki.server.key_pem.as_bytes(), EncodingFormat::Pem)
-        .unwrap()
-        .unwrap();
-    server.set_private_key(&mut session, &key).unwrap().unwrap();
-    configure(&mut session, server);
-    server
-        .listen(&mut session, "127.0.0.1", 0)
-        .unwrap()
-        .unwrap();
-    let port = server.server_port(&mut session).unwrap().to_string();
+    let (server, port) = listening_server(
+        &mut session,
+        &[&pki.server.cert_pem],
+        &pki.server.key_pem,
+        configure,
+    );
+    let port = port.to_string();
     let memory_before = session.guest_memory();
 
     let flooder_script = pki.dir.write("flooder.py", FLOODER_PY);

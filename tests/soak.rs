@@ -24,9 +24,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use common::server::listening_server;
 use common::*;
 use sslsocket_host::serve::{self, Behaviour, Event, ServeOptions};
-use sslsocket_host::{EncodingFormat, NetworkPolicy, Session, SessionConfig};
+use sslsocket_host::{NetworkPolicy, Session, SessionConfig};
 
 /// Every attacker and the legitimate clients, as one Python program with a thread each.
 /// Prints `LEGIT <echoes> <bytes> <worst ms>` and `ATTACK <kind> <count>` lines, then `DONE`.
@@ -161,26 +162,15 @@ fn one_instance_survives_attackers_while_serving_legitimate_clients() {
         .handshake_timeout(Duration::from_secs(1));
     let mut session = Session::new(config).unwrap();
     let budget = session.memory_budget().unwrap();
-    let server = session.new_server().unwrap();
-    let cert = session
-        .certificate_from_pem(&pki.server.cert_pem)
-        .unwrap()
-        .unwrap();
-    server.set_local_certificate(&mut session, &cert).unwrap();
-    let key = session
-        .private_key_from_data(pki.server.key_pem.as_bytes(), EncodingFormat::Pem)
-        .unwrap()
-        .unwrap();
-    server.set_private_key(&mut session, &key).unwrap().unwrap();
-    server
-        .set_max_pending_connections(&mut session, 512)
-        .unwrap();
-    server.set_listen_backlog_size(&mut session, 512).unwrap();
-    server
-        .listen(&mut session, "127.0.0.1", 0)
-        .unwrap()
-        .unwrap();
-    let port = server.server_port(&mut session).unwrap();
+    let (server, port) = listening_server(
+        &mut session,
+        &[&pki.server.cert_pem],
+        &pki.server.key_pem,
+        |session, server| {
+            server.set_max_pending_connections(session, 512).unwrap();
+            server.set_listen_backlog_size(session, 512).unwrap();
+        },
+    );
 
     let script = pki.dir.write("clients.py", CLIENTS_PY);
     let stop = Arc::new(AtomicBool::new(false));

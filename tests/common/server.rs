@@ -30,27 +30,7 @@ impl Srv {
         configure: impl FnOnce(&mut Session, SslServer),
     ) -> Self {
         let mut session = session();
-        let server = session.new_server().unwrap();
-        let chain: Vec<Certificate> = chain_pem
-            .iter()
-            .map(|pem| session.certificate_from_pem(pem).unwrap().unwrap())
-            .collect();
-        let refs: Vec<&Certificate> = chain.iter().collect();
-        server
-            .set_local_certificate_chain(&mut session, &refs)
-            .unwrap();
-        let key = session
-            .private_key_from_data(key_pem.as_bytes(), EncodingFormat::Pem)
-            .unwrap()
-            .unwrap();
-        server.set_private_key(&mut session, &key).unwrap().unwrap();
-        configure(&mut session, server);
-        server
-            .listen(&mut session, "127.0.0.1", 0)
-            .unwrap()
-            .expect("listen");
-        let port = server.server_port(&mut session).unwrap();
-        assert_ne!(port, 0);
+        let (server, port) = listening_server(&mut session, chain_pem, key_pem, configure);
         Self {
             session,
             server,
@@ -111,6 +91,36 @@ impl Srv {
             pollable.drop(&mut self.session).unwrap();
         }
     }
+}
+
+/// A new `ssl-server` in `session` with this chain (PEM, leaf first) and key, listening on
+/// 127.0.0.1 (port 0) after `configure`; returns it and its port.
+pub fn listening_server(
+    session: &mut Session,
+    chain_pem: &[&str],
+    key_pem: &str,
+    configure: impl FnOnce(&mut Session, SslServer),
+) -> (SslServer, u16) {
+    let server = session.new_server().unwrap();
+    let chain: Vec<Certificate> = chain_pem
+        .iter()
+        .map(|pem| session.certificate_from_pem(pem).unwrap().unwrap())
+        .collect();
+    let refs: Vec<&Certificate> = chain.iter().collect();
+    server.set_local_certificate_chain(session, &refs).unwrap();
+    let key = session
+        .private_key_from_data(key_pem.as_bytes(), EncodingFormat::Pem)
+        .unwrap()
+        .unwrap();
+    server.set_private_key(session, &key).unwrap().unwrap();
+    configure(session, server);
+    server
+        .listen(session, "127.0.0.1", 0)
+        .unwrap()
+        .expect("listen");
+    let port = server.server_port(session).unwrap();
+    assert_ne!(port, 0);
+    (server, port)
 }
 
 /// `openssl s_client` with stdin kept open, stdout and stderr collected.
