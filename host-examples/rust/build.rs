@@ -94,9 +94,59 @@ fn main() -> Result<(), String> {
     )
 }
 
+/// Makes sure the Rust standard library for `wasm32-wasip2` is installed, before the long build
+/// starts: with rustup, installs it (`rustup target add wasm32-wasip2`, as rustup does not do it
+/// by itself everywhere); without rustup, stops at once with the fix.
+fn ensure_wasm_target(workspace: &Path) -> Result<(), String> {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| OsString::from("rustc"));
+    let libdir = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    if libdir.is_some_and(|dir| has_core(&dir)) {
+        return Ok(());
+    }
+    let added = Command::new("rustup")
+        .args(["target", "add", "wasm32-wasip2"])
+        .current_dir(workspace)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(io::stderr()))
+        .stderr(Stdio::from(io::stderr()))
+        .status();
+    match added {
+        Ok(status) if status.success() => {
+            println!(
+                "cargo:warning=installed the wasm32-wasip2 target (rustup target add wasm32-wasip2)"
+            );
+            Ok(())
+        }
+        Ok(status) => Err(format!(
+            "the wasm32-wasip2 target is missing and `rustup target add wasm32-wasip2` failed ({status})"
+        )),
+        Err(_) => Err(
+            "the wasm32-wasip2 target is missing and rustup is not available: install the Rust \
+             standard library for wasm32-wasip2 (with rustup: `rustup target add wasm32-wasip2`)"
+                .to_owned(),
+        ),
+    }
+}
+
+/// Whether a target library directory holds `libcore`.
+fn has_core(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+    })
+}
+
 /// Runs the nested cargo build of the guest; its output goes to this script's stderr, which cargo
 /// shows when the build fails.
 fn build_guest(workspace: &Path, target_dir: &Path) -> Result<(), String> {
+    ensure_wasm_target(workspace)?;
     let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut command = Command::new(cargo);
     command

@@ -85,7 +85,7 @@ static GROUPS: [&dyn SupportedKxGroup; 5] = [
     &hybrid::SECP256R1MLKEM768,
 ];
 
-/// The provider with its suites in [`PREFERENCE`] order and every group.
+/// The provider with its suites in our order of preference and every group.
 pub fn provider() -> CryptoProvider {
     let mut cipher_suites = suites::ALL.to_vec();
     cipher_suites.sort_by_key(|s| {

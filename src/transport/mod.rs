@@ -1,5 +1,6 @@
 //! TCP for the engine. The engine drives a [`Transport`] without knowing what is under it:
-//! `wasi:sockets` streams inside the component ([`wasi`]), `std::net` natively ([`std`]).
+//! `wasi:sockets` streams inside the component (the `wasi` module, built for wasm32 only),
+//! `std::net` natively (the `std` module, built natively only).
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod std;
