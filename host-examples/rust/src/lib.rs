@@ -30,6 +30,7 @@ pub mod policy;
 pub mod poll_set;
 pub mod serve;
 pub mod server;
+pub mod stream;
 pub mod testpki;
 
 use std::path::PathBuf;
@@ -46,6 +47,7 @@ use wasmtime_wasi::p2::bindings::sync::io::poll::{Host as _, HostPollable as _};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 pub use policy::NetworkPolicy;
+pub use stream::{TlsError, TlsStream, TlsStreamBuilder};
 
 /// The generated bindings of world `sslsocket` (package `sslsocket:tls@0.1.0`).
 #[allow(unsafe_code, missing_docs, clippy::all)]
