@@ -1,7 +1,8 @@
 //! Shared helpers of the integration tests: temp directories, test PKI on disk, real TLS peers on
 //! 127.0.0.1 (`openssl s_server`, a Python `ssl` STARTTLS server) and component shortcuts.
 //!
-//! Also used by `host-examples/rust/tests/cli.rs` through `#[path]`.
+//! Also used by `host-examples/cli/tests/cli.rs` and `host-examples/rust/tests/stream.rs` through
+//! `#[path]`.
 
 #![allow(
     dead_code,

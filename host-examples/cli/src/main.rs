@@ -8,13 +8,10 @@
 //! - `sslsocket bench` measures the component against the same engine natively (and openssl).
 //! - `sslsocket demo` runs the component against a throwaway TLS server on loopback.
 
-mod bench;
-mod cert;
-mod connect;
-mod demo;
-mod load_command;
+mod commands;
 mod report;
-mod serve_command;
+
+use commands::{bench, cert, connect, demo, load, serve};
 
 use std::process::ExitCode;
 
@@ -33,13 +30,13 @@ enum Command {
     /// Connects to HOST:PORT with TLS, prints the handshake result and exchanges data.
     Connect(Box<connect::ConnectArgs>),
     /// Runs a TLS server inside the component, like `openssl s_server`; prints one line per event.
-    Serve(Box<serve_command::ServeArgs>),
+    Serve(Box<serve::ServeArgs>),
     /// Prints every certificate in FILE (PEM or DER), like `openssl x509 -noout -text`.
     Cert(cert::CertArgs),
     /// Shows the component at work against a throwaway TLS server on 127.0.0.1.
     Demo(demo::DemoArgs),
     /// Many TLS clients in one instance against an echo server: open time, echo time, memory.
-    Load(load_command::LoadArgs),
+    Load(load::LoadArgs),
     /// Throughput, handshakes/s, cold start and scale: the component vs native TLS.
     Bench(bench::BenchArgs),
 }
@@ -49,9 +46,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Connect(args) => connect::run(&args),
         Command::Cert(args) => cert::run(&args),
-        Command::Serve(args) => serve_command::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Demo(args) => demo::run(&args),
-        Command::Load(args) => load_command::run(&args),
+        Command::Load(args) => load::run(&args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {

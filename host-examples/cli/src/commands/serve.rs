@@ -12,7 +12,7 @@ use sslsocket_host::{
     Certificate, NetworkPolicy, PeerVerifyMode, Session, SessionConfig, SslServer, names,
 };
 
-use crate::connect::{format_of, load_certificates};
+use crate::commands::connect::{format_of, load_certificates};
 use crate::report::{Reporter, error_fields};
 
 /// Arguments of `sslsocket serve`.

@@ -13,7 +13,7 @@ use sslsocket_host::{
     names,
 };
 
-use crate::connect::format_of;
+use crate::commands::connect::format_of;
 
 /// `println!` that ignores write errors (a closed pipe).
 macro_rules! say {

@@ -15,8 +15,8 @@ use sslsocket_host::serve::{self, Behaviour, Event, ServeOptions};
 use sslsocket_host::testpki::{self, Authority, Usage};
 use sslsocket_host::{Certificate, NetworkPolicy, Session, SessionConfig, SslSocket, names};
 
+use crate::commands::serve as serve_command;
 use crate::report::{Reporter, error_fields};
-use crate::serve_command;
 
 /// Arguments of `sslsocket demo`.
 #[derive(Args, Debug)]
