@@ -1,0 +1,451 @@
+//! A [`Session`]: one instance of the component with its own store, WASI context (network
+//! policy, preopened directories) and memory limits, and the calls that are not methods of a
+//! handle.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use wasmtime::component::{Resource, ResourceAny, ResourceTable};
+use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::clocks::WasiClocksView as _;
+use wasmtime_wasi::p2::DynPollable;
+use wasmtime_wasi::p2::bindings::sync::clocks::monotonic_clock::Host as _;
+use wasmtime_wasi::p2::bindings::sync::io::poll::{Host as _, HostPollable as _};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::runtime::runtime;
+use crate::*;
+
+/// The default cap on a session's guest memory ([`SessionConfig::memory_limit`]).
+pub const DEFAULT_MEMORY_LIMIT: usize = 1 << 30;
+/// The default handshake deadline of servers ([`SessionConfig::handshake_timeout`]).
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How a [`Session`] is set up: its network policy, resource limits, an optional read-only
+/// directory and stdio.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    network: NetworkPolicy,
+    memory_limit: usize,
+    handshake_timeout: Duration,
+    preopen: Option<(PathBuf, String)>,
+    inherit_stdout: bool,
+    inherit_stderr: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SessionConfig {
+    /// Loopback-only network, guest memory capped at [`DEFAULT_MEMORY_LIMIT`], servers with a
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`], no files, the guest's stderr (panic messages, logs)
+    /// inherited.
+    pub fn new() -> Self {
+        Self {
+            network: NetworkPolicy::loopback_only(),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            preopen: None,
+            inherit_stdout: false,
+            inherit_stderr: true,
+        }
+    }
+
+    /// Sets the network policy.
+    pub fn network(mut self, policy: NetworkPolicy) -> Self {
+        self.network = policy;
+        self
+    }
+
+    /// Caps the guest's linear memory (wasmtime `StoreLimits`). A guest that needs more traps
+    /// with an error naming the limit, and the session is then dead: size it for the number of
+    /// connections (see BENCHMARKS.md for the memory per connection).
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// The handshake deadline given to every server made by [`Session::new_server`]: a client
+    /// that does not finish its handshake in time is dropped, so slow clients cannot tie a server
+    /// up. Servers can change it with `set-handshake-timeout`.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Makes `host_dir` readable by the guest as `guest_dir` (read only), e.g. for
+    /// `certificate.from-path`.
+    pub fn preopen_read_only(mut self, host_dir: impl Into<PathBuf>, guest_dir: &str) -> Self {
+        self.preopen = Some((host_dir.into(), guest_dir.to_owned()));
+        self
+    }
+
+    /// Whether the guest's stdout goes to this process's stdout (default: discarded).
+    pub fn inherit_stdout(mut self, inherit: bool) -> Self {
+        self.inherit_stdout = inherit;
+        self
+    }
+
+    /// Whether the guest's stderr goes to this process's stderr (default: yes).
+    pub fn inherit_stderr(mut self, inherit: bool) -> Self {
+        self.inherit_stderr = inherit;
+        self
+    }
+
+    fn wasi_ctx(&self) -> anyhow::Result<WasiCtx> {
+        let mut builder = WasiCtxBuilder::new();
+        if self.inherit_stdout {
+            builder.inherit_stdout();
+        }
+        if self.inherit_stderr {
+            builder.inherit_stderr();
+        }
+        let policy = self.network.clone();
+        builder
+            .allow_tcp(true)
+            .allow_udp(false)
+            .allow_ip_name_lookup(true)
+            .socket_addr_check(move |addr, usage| {
+                let allowed = policy.permits(addr, usage);
+                Box::pin(async move { allowed })
+            });
+        if let Some((host_dir, guest_dir)) = &self.preopen {
+            builder
+                .preopened_dir(host_dir, guest_dir, FsPerms::ReadOnly)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("cannot open {}", host_dir.display()))?;
+        }
+        Ok(builder.build())
+    }
+}
+
+/// The store data of a session: the WASI context, the resource table and the memory limits.
+pub struct HostState {
+    ctx: WasiCtx,
+    pub(crate) table: ResourceTable,
+    limits: StoreLimits,
+    /// Bytes of linear memory the guest holds (memories only grow).
+    memory: usize,
+}
+
+impl ResourceLimiter for HostState {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory = self.memory.saturating_sub(current).saturating_add(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// One instance of the component with its own store. Not shareable between threads at once, but
+/// `Send`: create one per thread.
+pub struct Session {
+    pub(crate) store: Store<HostState>,
+    bindings: Sslsocket,
+    handshake_timeout: Duration,
+}
+
+impl Session {
+    /// Instantiates the component (compiling it first if this is the first session of the process).
+    pub fn new(config: SessionConfig) -> anyhow::Result<Self> {
+        let runtime = runtime()?;
+        let state = HostState {
+            ctx: config.wasi_ctx()?,
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(config.memory_limit)
+                .trap_on_grow_failure(true)
+                .build(),
+            memory: 0,
+        };
+        let mut store = Store::new(&runtime.engine, state);
+        store.limiter(|state| state as &mut dyn ResourceLimiter);
+        let bindings = runtime.pre.instantiate(&mut store)?;
+        let mut session = Self {
+            store,
+            bindings,
+            handshake_timeout: config.handshake_timeout,
+        };
+        // Socket buffers stay well under the memory cap, so a peer cannot make the guest trap.
+        session.set_memory_budget(config.memory_limit as u64 / 4)?;
+        Ok(session)
+    }
+
+    /// Sets the guest's memory budget for socket buffers (`set-memory-budget`); a new session
+    /// sets it to a quarter of its memory cap.
+    pub fn set_memory_budget(&mut self, bytes: u64) -> wasmtime::Result<()> {
+        let (api, store) = self.socket_interface();
+        api.call_set_memory_budget(store, bytes)
+    }
+
+    /// The guest's memory budget for socket buffers (`memory-budget`).
+    pub fn memory_budget(&mut self) -> wasmtime::Result<u64> {
+        let (api, store) = self.socket_interface();
+        api.call_memory_budget(store)
+    }
+
+    /// The bytes the guest's sockets buffer now (`buffered-bytes`).
+    pub fn buffered_bytes(&mut self) -> wasmtime::Result<u64> {
+        let (api, store) = self.socket_interface();
+        api.call_buffered_bytes(store)
+    }
+
+    /// Bytes of linear memory the guest holds now. WebAssembly memory only grows, so this is the
+    /// high-water mark of the guest's heap, in 64 KiB pages.
+    pub fn guest_memory(&self) -> usize {
+        self.store.data().memory
+    }
+
+    /// The store, for calling the generated bindings directly.
+    pub fn store(&mut self) -> &mut Store<HostState> {
+        &mut self.store
+    }
+
+    /// The generated bindings of this instance.
+    pub fn bindings(&self) -> &Sslsocket {
+        &self.bindings
+    }
+
+    /// The `socket` interface (free functions such as `supported-ciphers`) and the store.
+    pub fn socket_interface(
+        &mut self,
+    ) -> (
+        &bindings::exports::sslsocket::tls::socket::Guest,
+        &mut Store<HostState>,
+    ) {
+        (self.bindings.sslsocket_tls_socket(), &mut self.store)
+    }
+
+    /// The `ssl-socket` resource's functions and the store.
+    pub fn ssl_socket_api(
+        &mut self,
+    ) -> (
+        bindings::exports::sslsocket::tls::socket::GuestSslSocket<'_>,
+        &mut Store<HostState>,
+    ) {
+        (
+            self.bindings.sslsocket_tls_socket().ssl_socket(),
+            &mut self.store,
+        )
+    }
+
+    /// The `certificate` resource's functions and the store.
+    pub fn certificate_api(
+        &mut self,
+    ) -> (
+        bindings::exports::sslsocket::tls::pki::GuestCertificate<'_>,
+        &mut Store<HostState>,
+    ) {
+        (
+            self.bindings.sslsocket_tls_pki().certificate(),
+            &mut self.store,
+        )
+    }
+
+    /// The `key` resource's functions and the store.
+    pub fn key_api(
+        &mut self,
+    ) -> (
+        bindings::exports::sslsocket::tls::pki::GuestKey<'_>,
+        &mut Store<HostState>,
+    ) {
+        (self.bindings.sslsocket_tls_pki().key(), &mut self.store)
+    }
+
+    /// The `ssl-server` resource's functions and the store.
+    pub fn ssl_server_api(
+        &mut self,
+    ) -> (
+        bindings::exports::sslsocket::tls::socket::GuestSslServer<'_>,
+        &mut Store<HostState>,
+    ) {
+        (
+            self.bindings.sslsocket_tls_socket().ssl_server(),
+            &mut self.store,
+        )
+    }
+
+    /// Creates a new server that does not listen yet (`ssl-server` constructor), with the
+    /// session's handshake deadline ([`SessionConfig::handshake_timeout`]).
+    pub fn new_server(&mut self) -> wasmtime::Result<SslServer> {
+        let (api, store) = self.ssl_server_api();
+        let server = api.call_constructor(store).map(SslServer)?;
+        let msecs = u32::try_from(self.handshake_timeout.as_millis()).unwrap_or(u32::MAX);
+        server.set_handshake_timeout(self, msecs)?;
+        Ok(server)
+    }
+
+    /// Waits until at least one of `pollables` is ready (`wasi:io/poll.poll` done by the host), or
+    /// until `timeout` has passed (`None`: no time-out). Returns the indices of the ready ones;
+    /// empty when the time-out expired first. An empty list just sleeps for `timeout`.
+    pub fn poll(
+        &mut self,
+        pollables: &[&Pollable],
+        timeout: Option<Duration>,
+    ) -> wasmtime::Result<Vec<usize>> {
+        let mut list: Vec<Resource<DynPollable>> = pollables
+            .iter()
+            .map(|p| Resource::new_borrow(p.0.rep()))
+            .collect();
+        let timer = match timeout {
+            Some(timeout) => {
+                let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+                let timer = self.store.data_mut().clocks().subscribe_duration(nanos)?;
+                list.push(Resource::new_borrow(timer.rep()));
+                Some(timer)
+            }
+            None if list.is_empty() => return Ok(Vec::new()),
+            None => None,
+        };
+        let ready = self.store.data_mut().table.poll(list);
+        if let Some(timer) = timer {
+            self.store.data_mut().table.drop(timer)?;
+        }
+        Ok(ready?
+            .into_iter()
+            .filter_map(|i| usize::try_from(i).ok())
+            .filter(|&i| i < pollables.len())
+            .collect())
+    }
+
+    /// Creates a new unconnected socket (`ssl-socket` constructor).
+    pub fn new_socket(&mut self) -> wasmtime::Result<SslSocket> {
+        let (api, store) = self.ssl_socket_api();
+        api.call_constructor(store).map(SslSocket)
+    }
+
+    /// Parses every certificate in `data` (`certificate.from-data`).
+    pub fn certificates_from_data(
+        &mut self,
+        data: &[u8],
+        format: EncodingFormat,
+    ) -> CallResult<Vec<Certificate>> {
+        let (api, store) = self.certificate_api();
+        Ok(api
+            .call_from_data(store, data, format)?
+            .map(|certs| certs.into_iter().map(Certificate).collect()))
+    }
+
+    /// Parses one PEM certificate (`certificate.from-pem`).
+    pub fn certificate_from_pem(&mut self, pem: &str) -> CallResult<Certificate> {
+        let (api, store) = self.certificate_api();
+        Ok(api.call_from_pem(store, pem)?.map(Certificate))
+    }
+
+    /// Parses one DER certificate (`certificate.from-der`).
+    pub fn certificate_from_der(&mut self, der: &[u8]) -> CallResult<Certificate> {
+        let (api, store) = self.certificate_api();
+        Ok(api.call_from_der(store, der)?.map(Certificate))
+    }
+
+    /// Parses a private key protected by a passphrase, PEM or DER
+    /// (`key.private-from-data-with-passphrase`); unencrypted keys are accepted too.
+    pub fn private_key_from_data_with_passphrase(
+        &mut self,
+        data: &[u8],
+        format: EncodingFormat,
+        passphrase: &[u8],
+    ) -> CallResult<Key> {
+        let (api, store) = self.key_api();
+        Ok(api
+            .call_private_from_data_with_passphrase(store, data, format, passphrase)?
+            .map(Key))
+    }
+
+    /// Parses a public key (SubjectPublicKeyInfo), PEM or DER (`key.public-from-data`).
+    pub fn public_key_from_data(&mut self, data: &[u8], format: EncodingFormat) -> CallResult<Key> {
+        let (api, store) = self.key_api();
+        Ok(api.call_public_from_data(store, data, format)?.map(Key))
+    }
+
+    /// The description of an ssl-error value (`ssl-error-string`).
+    pub fn ssl_error_string(&mut self, error: SslError) -> wasmtime::Result<String> {
+        let (api, store) = self.socket_interface();
+        api.call_ssl_error_string(store, error)
+    }
+
+    /// Parses a private key, PEM or DER (`key.private-from-data`).
+    pub fn private_key_from_data(
+        &mut self,
+        data: &[u8],
+        format: EncodingFormat,
+    ) -> CallResult<Key> {
+        let (api, store) = self.key_api();
+        Ok(api.call_private_from_data(store, data, format)?.map(Key))
+    }
+
+    /// Whether TLS is available (`supports-ssl`).
+    pub fn supports_ssl(&mut self) -> wasmtime::Result<bool> {
+        let (api, store) = self.socket_interface();
+        api.call_supports_ssl(store)
+    }
+
+    /// The TLS library version string (`ssl-library-version-string`).
+    pub fn ssl_library_version_string(&mut self) -> wasmtime::Result<String> {
+        let (api, store) = self.socket_interface();
+        api.call_ssl_library_version_string(store)
+    }
+
+    /// Every cipher the component can negotiate (`supported-ciphers`).
+    pub fn supported_ciphers(&mut self) -> wasmtime::Result<Vec<Cipher>> {
+        let (api, store) = self.socket_interface();
+        api.call_supported_ciphers(store)
+    }
+
+    /// Every key exchange group the component can negotiate, most preferred first
+    /// (`supported-key-exchange-groups`).
+    pub fn supported_key_exchange_groups(&mut self) -> wasmtime::Result<Vec<String>> {
+        let (api, store) = self.socket_interface();
+        api.call_supported_key_exchange_groups(store)
+    }
+
+    /// Parses every certificate in PEM text (`certificate.from-data`, PEM).
+    pub fn certificates_from_pem(&mut self, pem: &str) -> CallResult<Vec<Certificate>> {
+        self.certificates_from_data(pem.as_bytes(), EncodingFormat::Pem)
+    }
+
+    /// Drops a resource handle owned by the host (a socket, certificate or key).
+    pub fn drop_resource(&mut self, resource: ResourceAny) -> wasmtime::Result<()> {
+        resource.resource_drop(&mut self.store)
+    }
+}
