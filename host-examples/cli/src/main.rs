@@ -9,6 +9,7 @@
 //! - `sslsocket demo` runs the component against a throwaway TLS server on loopback.
 
 mod commands;
+mod progress;
 mod report;
 
 use commands::{bench, cert, connect, demo, load, serve};

@@ -71,9 +71,31 @@ struct Client {
 /// # Errors
 /// A failed connection, a wrong echo, the deadline, or a trap.
 pub fn run(session: &mut Session, options: &LoadOptions) -> anyhow::Result<LoadReport> {
+    run_with_progress(session, options, |_| {})
+}
+
+/// How far [`run_with_progress`] has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Connections encrypted so far, of how many.
+    Opened(usize, usize),
+    /// Connections whose echo came back, of how many.
+    Echoed(usize, usize),
+}
+
+/// [`run`], reporting its progress to `progress` as connections open and echoes come back (for
+/// a progress bar).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with_progress(
+    session: &mut Session,
+    options: &LoadOptions,
+    mut progress: impl FnMut(Progress),
+) -> anyhow::Result<LoadReport> {
     let mut set = PollSet::new();
     let mut clients: HashMap<Key, Client> = HashMap::new();
-    let result = drive(session, options, &mut set, &mut clients);
+    let result = drive(session, options, &mut set, &mut clients, &mut progress);
     // Close everything, whatever happened; pollables go before their sockets.
     set.clear(session)?;
     for client in clients.into_values() {
@@ -88,6 +110,7 @@ fn drive(
     options: &LoadOptions,
     set: &mut PollSet,
     clients: &mut HashMap<Key, Client>,
+    progress: &mut impl FnMut(Progress),
 ) -> anyhow::Result<LoadReport> {
     let deadline = Instant::now() + options.deadline;
     let mut report = LoadReport {
@@ -129,6 +152,7 @@ fn drive(
                     SocketEvent::Encrypted => {
                         handshaking -= 1;
                         encrypted += 1;
+                        progress(Progress::Opened(encrypted, options.connections));
                     }
                     SocketEvent::Error(e) => bail!("connection {}: {e:?}", client.id),
                     _ => {}
@@ -176,6 +200,7 @@ fn drive(
                 }
                 client.received = Vec::new();
                 done += 1;
+                progress(Progress::Echoed(done, options.connections));
             }
         }
     }

@@ -30,6 +30,8 @@ use sslsocket_host::server::{self, Resumption, TlsServer, TlsStream};
 use sslsocket_host::testpki::{Authority, Identity, Usage};
 use sslsocket_host::{NetworkPolicy, Session, SessionConfig, names};
 
+use crate::progress::Progress;
+
 /// Arguments of `sslsocket bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -73,25 +75,35 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let ecdsa = ca.issue("localhost", &["localhost", "127.0.0.1"], Usage::Server)?;
     let mut rows = Vec::new();
 
+    let mut identities = vec![("ECDSA P-256", ecdsa.clone())];
+    let rsa = rsa_identity(&ca)?;
+    let steps = 2 + 2 * (1 + u64::from(rsa.is_some())) + u64::from(args.connections > 0);
+    let bar = Progress::new("cold start", steps, args.json);
     // Cold start first: this is the first use of the component in the process.
     cold_start(&mut rows, &ca, &ecdsa)?;
+    bar.step("throughput");
     let mut session = Session::new(SessionConfig::new().network(NetworkPolicy::loopback_only()))?;
     throughput(&mut rows, &mut session, args.mib, &ca, &ecdsa)?;
+    bar.step("handshakes");
 
-    let mut identities = vec![("ECDSA P-256", ecdsa.clone())];
-    match rsa_identity(&ca)? {
+    match rsa {
         Some(rsa) => identities.push(("RSA-2048", rsa)),
         None => eprintln!("sslsocket bench: openssl not found, RSA-2048 rows skipped"),
     }
     for (key, leaf) in &identities {
         client_handshakes(&mut rows, &mut session, args.handshakes, &ca, key, leaf)?;
+        bar.step("handshakes");
         server_handshakes(&mut rows, args.handshakes, &ca, key, leaf)?;
+        bar.step("handshakes");
     }
     drop(session);
 
     if args.connections > 0 {
+        bar.set("scale", steps - 1, steps);
         scale(&mut rows, args.connections, &ca, &ecdsa)?;
+        bar.step("done");
     }
+    bar.finish();
     print(&rows, args.json);
     Ok(ExitCode::SUCCESS)
 }

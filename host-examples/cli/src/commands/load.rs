@@ -9,8 +9,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
+
 use sslsocket_host::load::{self, LoadOptions};
 use sslsocket_host::{Session, SessionConfig};
+
+use crate::progress::Progress;
 
 /// Arguments of `sslsocket load`.
 #[derive(Args, Debug)]
@@ -62,7 +65,13 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
         ca_pem,
         deadline: Duration::from_secs(args.deadline_secs),
     };
-    let report = load::run(&mut session, &options)?;
+    let bar = Progress::new("opening", options.connections as u64, args.json);
+    let report = load::run_with_progress(&mut session, &options, |step| match step {
+        load::Progress::Opened(n, total) => bar.set("opening", n as u64, total as u64),
+        load::Progress::Echoed(n, total) => bar.set("echoing", n as u64, total as u64),
+    });
+    bar.finish();
+    let report = report?;
     if args.json {
         let line = json!({
             "event": "load",
