@@ -864,6 +864,11 @@ fn serve_www_answers_curl_and_s_client() {
     }
     let closed = events.iter().filter(|e| e["event"] == "closed").count();
     assert_eq!(closed, 2, "{events:?}");
+    // The run ends with its summary line.
+    let summary = events.last().unwrap();
+    assert_eq!(summary["event"], "summary", "{events:?}");
+    assert_eq!(summary["accepted"], 2, "{summary}");
+    assert!(summary["bytes_received"].as_u64().unwrap() > 0, "{summary}");
 }
 
 #[test]

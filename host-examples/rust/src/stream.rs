@@ -91,6 +91,15 @@ impl TlsStream {
         TlsStreamBuilder::default()
     }
 
+    /// Connects to `host:port` with the defaults (the system roots, a 30 s timeout), as
+    /// `TlsStream::builder().connect(host, port)`.
+    ///
+    /// # Errors
+    /// As [`TlsStreamBuilder::connect`].
+    pub fn connect(host: &str, port: u16) -> io::Result<Self> {
+        Self::builder().connect(host, port)
+    }
+
     /// The negotiated protocol, `TLSv1.2` or `TLSv1.3`.
     ///
     /// # Errors

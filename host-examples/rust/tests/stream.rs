@@ -43,8 +43,7 @@ fn certificate_errors_surface_in_the_io_error() {
     let pki = TestPki::new("stream-errors", KeyKind::EcdsaP256);
     let server = openssl_s_server(&pki.server_cert, &pki.server_key, &["-www"]);
 
-    let error = TlsStream::builder()
-        .connect("localhost", server.port)
+    let error = TlsStream::connect("localhost", server.port)
         .err()
         .expect("an untrusted CA is refused");
     let tls = error

@@ -125,12 +125,51 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let mut options = ServeOptions::new(behaviour);
     options.max_connections = args.max_connections;
+    let mut tally = Tally::default();
     serve::run(&mut session, server, &options, |_, event| {
+        tally.count(event);
         report(&out, event, "");
     })?;
     server.close(&mut session)?;
     server.drop(&mut session)?;
+    out.emit(
+        "summary",
+        json!({
+            "accepted": tally.accepted,
+            "handshakes_failed": tally.failed,
+            "handshakes_timed_out": tally.timed_out,
+            "ended_with_error": tally.errors,
+            "bytes_received": tally.bytes,
+        }),
+        &format!(
+            "served {} connections ({} handshakes failed, {} timed out, {} ended with an error), {} bytes received",
+            tally.accepted, tally.failed, tally.timed_out, tally.errors, tally.bytes
+        ),
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a `serve` run did, for its summary line.
+#[derive(Default)]
+struct Tally {
+    accepted: u64,
+    failed: u64,
+    timed_out: u64,
+    errors: u64,
+    bytes: u64,
+}
+
+impl Tally {
+    fn count(&mut self, event: &Event) {
+        match event {
+            Event::Accepted(_) => self.accepted += 1,
+            Event::HandshakeFailed { .. } => self.failed += 1,
+            Event::HandshakeTimedOut { .. } => self.timed_out += 1,
+            Event::Closed { error: Some(_), .. } => self.errors += 1,
+            Event::Received { bytes, .. } => self.bytes += *bytes as u64,
+            _ => {}
+        }
+    }
 }
 
 /// Prints one serve event; `prefix` starts the text line (e.g. `server: `).
