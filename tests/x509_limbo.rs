@@ -80,10 +80,6 @@ fn x509_limbo_server_cases() {
         let chain: Vec<Certificate> = std::iter::once(peer)
             .chain(certs("untrusted_intermediates"))
             .collect();
-        let anchors: Vec<_> = trusted
-            .iter()
-            .filter_map(|c| webpki::anchor_from_trusted_cert(c.der()).ok())
-            .collect();
         let crls: Vec<Crl> = case["crls"]
             .as_array()
             .unwrap()
@@ -113,7 +109,6 @@ fn x509_limbo_server_cases() {
         let store = TrustStore::new(&trusted);
         let context = Context {
             store: &store,
-            anchors: &anchors,
             crls: &crls,
             algorithms: &algorithms,
             purpose: Purpose::ServerAuth,

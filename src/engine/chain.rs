@@ -15,7 +15,7 @@
 //! here (webpki does the latter). This decides nothing alone: [`super::verify`] also runs rustls-webpki and refuses any chain
 //! webpki refuses, so a gap here can only add errors, never accept a chain.
 
-use rustls_pki_types::UnixTime;
+use rustls_pki_types::{TrustAnchor, UnixTime};
 
 use super::errors::{SslError, SslErrorEntry};
 use super::facts::{
@@ -25,10 +25,12 @@ use super::revocation::Crl;
 use super::verify::Purpose;
 use crate::pki::Certificate;
 
-/// The CA database, with each certificate's facts read once.
+/// The CA database, with each certificate's facts read once, and the same certificates as
+/// webpki trust anchors (those that can be).
 #[derive(Debug, Default)]
 pub struct TrustStore {
     entries: Vec<(Certificate, Facts)>,
+    anchors: Vec<TrustAnchor<'static>>,
 }
 
 impl TrustStore {
@@ -39,7 +41,20 @@ impl TrustStore {
                 .iter()
                 .map(|c| (c.clone(), Facts::of(c)))
                 .collect(),
+            anchors: certificates
+                .iter()
+                .filter_map(|c| {
+                    webpki::anchor_from_trusted_cert(c.der())
+                        .ok()
+                        .map(|a| a.to_owned())
+                })
+                .collect(),
         }
+    }
+
+    /// The certificates that can be webpki trust anchors, as anchors.
+    pub fn anchors(&self) -> &[TrustAnchor<'static>] {
+        &self.anchors
     }
 
     /// Whether `certificate` itself is in the store.
@@ -47,12 +62,8 @@ impl TrustStore {
         self.entries.iter().any(|(c, _)| c == certificate)
     }
 
-    /// The certificates of the store.
-    pub fn certificates(&self) -> impl Iterator<Item = &Certificate> {
-        self.entries.iter().map(|(c, _)| c)
-    }
-
-    fn candidates(&self) -> impl Iterator<Item = (&Certificate, &Facts)> {
+    /// The certificates of the store with their facts.
+    pub(crate) fn candidates(&self) -> impl Iterator<Item = (&Certificate, &Facts)> {
         self.entries.iter().map(|(c, f)| (c, f))
     }
 }

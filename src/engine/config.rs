@@ -14,7 +14,7 @@ use rustls::server::{ClientHello, ResolvesServerCert, StoresServerSessions};
 use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::version::{TLS12, TLS13};
 use rustls::{ClientConfig, NamedGroup, ServerConfig, SupportedProtocolVersion};
-use rustls_pki_types::{CertificateRevocationListDer, ServerName, TrustAnchor};
+use rustls_pki_types::{CertificateRevocationListDer, ServerName};
 
 use super::chain::TrustStore;
 use super::cipher::{self, Cipher};
@@ -539,21 +539,6 @@ impl SslConfiguration {
         Ok(config)
     }
 
-    /// The trust anchors from the CA database in effect; certificates that cannot be anchors are
-    /// skipped.
-    pub fn trust_anchors(&self) -> Vec<TrustAnchor<'static>> {
-        match &self.ca_certificates {
-            Some(list) => anchors_of(list),
-            None => {
-                let globals = lock_globals();
-                match &globals.ca_certificates {
-                    Some(list) => anchors_of(list),
-                    None => system_anchors().to_vec(),
-                }
-            }
-        }
-    }
-
     /// The CA database in effect as a [`TrustStore`]; the system roots' store is built once.
     pub fn trust_store(&self) -> Arc<TrustStore> {
         static SYSTEM: OnceLock<Arc<TrustStore>> = OnceLock::new();
@@ -786,22 +771,6 @@ pub fn set_global_ciphers(ciphers: Vec<Cipher>) -> Result<(), SocketError> {
 /// Goes back to every supported cipher (`resetGlobalCiphers()`).
 pub fn reset_global_ciphers() {
     lock_globals().ciphers = None;
-}
-
-fn system_anchors() -> &'static [TrustAnchor<'static>] {
-    static ANCHORS: OnceLock<Vec<TrustAnchor<'static>>> = OnceLock::new();
-    ANCHORS.get_or_init(|| anchors_of(&system_ca_certificates()))
-}
-
-fn anchors_of(certificates: &[Certificate]) -> Vec<TrustAnchor<'static>> {
-    certificates
-        .iter()
-        .filter_map(|c| {
-            webpki::anchor_from_trusted_cert(c.der())
-                .ok()
-                .map(|a| a.to_owned())
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -132,9 +132,7 @@ impl Facts {
                 _ => None,
             },
             key_type: key_type(&cert.public_key().algorithm.algorithm.to_id_string()),
-            public_key_info: x509_parser::asn1_rs::Any::from_der(cert.public_key().raw)
-                .map(|(_, any)| any.data.to_vec())
-                .unwrap_or_default(),
+            public_key_info: der_contents(cert.public_key().raw),
             ..Self::default()
         };
         let signature = cert.signature_algorithm.algorithm.to_id_string();
@@ -264,6 +262,13 @@ impl Facts {
             .is_some_and(|bits| bits < crypto::MIN_RSA_BITS)
             || self.key_type == Some(KeyType::Dsa)
     }
+}
+
+/// The contents of a DER element (without its tag and length); empty when it does not parse.
+pub(crate) fn der_contents(element: &[u8]) -> Vec<u8> {
+    x509_parser::asn1_rs::Any::from_der(element)
+        .map(|(_, any)| any.data.to_vec())
+        .unwrap_or_default()
 }
 
 /// Extensions OpenSSL 3 handles (`X509_supported_extension`); any other critical one fails.

@@ -189,12 +189,20 @@ fn find_issuer(
     if leaf_facts.self_signed() {
         return Some(leaf.clone());
     }
+    let issues =
+        |c: &Certificate, facts: &Facts| facts.likely_issued(&leaf_facts) && leaf.is_signed_by(c);
     chain
         .iter()
         .skip(1)
         .chain(included)
-        .chain(store.certificates())
-        .find(|c| Facts::of(c).likely_issued(&leaf_facts) && leaf.is_signed_by(c))
+        .find(|c| issues(c, &Facts::of(c)))
+        // The store's certificates have their facts read already.
+        .or_else(|| {
+            store
+                .candidates()
+                .find(|(c, f)| issues(c, f))
+                .map(|(c, _)| c)
+        })
         .cloned()
 }
 

@@ -16,11 +16,12 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, SignatureScheme};
-use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::chain::{self, TrustStore, VerifiedSignature};
 use super::config::{PeerVerifyMode, SslConfiguration};
 use super::errors::{SslError, SslErrorEntry};
+use super::facts::der_contents;
 use super::ocsp::{self, OcspCheck, OcspStatus};
 use super::revocation::Crl;
 use crate::crypto;
@@ -104,7 +105,6 @@ pub fn lock(log: &SharedVerifyLog) -> MutexGuard<'_, VerifyLog> {
 #[derive(Debug)]
 pub struct PeerVerifier {
     store: Arc<TrustStore>,
-    anchors: Vec<TrustAnchor<'static>>,
     crls: Vec<Crl>,
     algorithms: WebPkiSupportedAlgorithms,
     mode: PeerVerifyMode,
@@ -118,7 +118,6 @@ impl PeerVerifier {
     pub fn new(config: &SslConfiguration) -> Self {
         Self {
             store: config.trust_store(),
-            anchors: config.trust_anchors(),
             crls: config
                 .crls
                 .iter()
@@ -164,7 +163,6 @@ impl PeerVerifier {
         } else {
             let context = Context {
                 store: &self.store,
-                anchors: &self.anchors,
                 crls: &self.crls,
                 algorithms: &self.algorithms,
                 purpose,
@@ -287,10 +285,9 @@ pub enum Purpose {
 
 /// What a chain is verified against.
 pub struct Context<'a> {
-    /// The CA database, as certificates (their own fields are checked like any CA's).
+    /// The CA database, as certificates (their own fields are checked like any CA's) and as
+    /// webpki trust anchors.
     pub store: &'a TrustStore,
-    /// The same CA database as webpki trust anchors.
-    pub anchors: &'a [TrustAnchor<'a>],
     /// Revocation lists; empty for no revocation checking.
     pub crls: &'a [Crl],
     /// Signature algorithms webpki accepts.
@@ -357,7 +354,7 @@ fn webpki_path(
         end_entity
             .verify_for_usage(
                 context.algorithms.all,
-                context.anchors,
+                context.store.anchors(),
                 &intermediates,
                 time,
                 match context.purpose {
@@ -397,14 +394,6 @@ fn webpki_path(
         }
         other => other,
     }
-}
-
-/// The contents of a DER element (without its tag and length).
-fn der_contents(element: &[u8]) -> Vec<u8> {
-    use x509_parser::prelude::FromDer as _;
-    x509_parser::asn1_rs::Any::from_der(element)
-        .map(|(_, any)| any.data.to_vec())
-        .unwrap_or_default()
 }
 
 fn is_time_error(e: &webpki::Error) -> bool {
