@@ -169,6 +169,14 @@ impl SClient {
         }
     }
 
+    /// Writes `data` to s_client's standard input.
+    pub fn send(&mut self, data: &[u8]) {
+        use std::io::Write as _;
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        stdin.write_all(data).unwrap();
+        stdin.flush().unwrap();
+    }
+
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
     }

@@ -764,52 +764,10 @@ impl Drop for Serve {
 /// Runs `openssl s_client` with `input` on stdin, keeping stdin open until `until` shows up in
 /// its output (or 10 s pass); returns the output.
 fn s_client(port: u16, args: &[&str], input: &[u8], until: &str) -> String {
-    use std::io::{Read as _, Write as _};
-    let mut child = Command::new("openssl")
-        .arg("s_client")
-        .arg("-connect")
-        .arg(format!("127.0.0.1:{port}"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl s_client");
-    let mut stdin = child.stdin.take().unwrap();
-    let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    for mut stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let output = std::sync::Arc::clone(&output);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stream.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                output
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-    }
-    stdin.write_all(input).unwrap();
-    stdin.flush().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::time::Instant::now() < deadline && !output.lock().unwrap().contains(until) {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    drop(stdin);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    output.lock().unwrap().clone()
+    let mut client = common::server::SClient::start(port, args);
+    client.send(input);
+    client.wait_for_output(until);
+    client.finish()
 }
 
 #[test]
