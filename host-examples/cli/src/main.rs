@@ -7,12 +7,15 @@
 //! - `sslsocket load --port P --ca-file FILE` holds many TLS connections open from one instance.
 //! - `sslsocket bench` measures the component against the same engine natively (and openssl).
 //! - `sslsocket demo` runs the component against a throwaway TLS server on loopback.
+//! - `sslsocket component --out FILE` writes the embedded component (for jco, wac, other hosts).
+//! - `sslsocket plug PLUGIN.wasm --out FILE` composes a plugin that imports `sslsocket:tls` with it.
+//! - `sslsocket run COMMAND.wasm ARGS...` runs a composed plugin (a WASI command), like `wasmtime run`.
 
 mod commands;
 mod progress;
 mod report;
 
-use commands::{bench, cert, connect, demo, load, serve};
+use commands::{bench, cert, component, connect, demo, load, plug, run, serve};
 
 use std::process::ExitCode;
 
@@ -40,6 +43,12 @@ enum Command {
     Load(load::LoadArgs),
     /// Throughput, handshakes/s, cold start and scale: the component vs native TLS.
     Bench(bench::BenchArgs),
+    /// Writes the sslsocket component this binary embeds, for other hosts (jco, wac, wasmtime).
+    Component(component::ComponentArgs),
+    /// Composes a plugin component that imports `sslsocket:tls` with the embedded component.
+    Plug(plug::PlugArgs),
+    /// Runs a WASI command component (a composed plugin), like `wasmtime run`; loopback only.
+    Run(run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +60,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Load(args) => load::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Component(args) => component::run(&args),
+        Command::Plug(args) => plug::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     match result {
         Ok(code) => code,

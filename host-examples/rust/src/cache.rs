@@ -48,7 +48,7 @@ pub fn load(engine: &Engine, wasm: &[u8]) -> anyhow::Result<Component> {
 }
 
 /// How many compiled components the cache keeps (the most recently written).
-const KEEP: usize = 4;
+const KEEP: usize = 8;
 
 /// Removes all but the [`KEEP`] newest cached components, so old builds do not pile up.
 fn prune(dir: &std::path::Path) {

@@ -24,6 +24,7 @@
 #![deny(unsafe_code)]
 
 mod cache;
+pub mod command;
 pub mod load;
 pub mod names;
 pub mod policy;
@@ -37,6 +38,7 @@ mod handles;
 mod runtime;
 mod session;
 
+pub use command::run_command;
 pub use handles::{Certificate, Key, OcspReport, Pollable, SslErrorReport, SslServer, SslSocket};
 pub use policy::NetworkPolicy;
 pub use runtime::{raise_open_file_limit, time_cold_start, warm_up};

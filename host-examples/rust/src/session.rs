@@ -97,6 +97,11 @@ impl SessionConfig {
     }
 
     fn wasi_ctx(&self) -> anyhow::Result<WasiCtx> {
+        Ok(self.wasi_builder()?.build())
+    }
+
+    /// The WASI context of this configuration, for a caller to add to (a command's arguments).
+    pub(crate) fn wasi_builder(&self) -> anyhow::Result<WasiCtxBuilder> {
         let mut builder = WasiCtxBuilder::new();
         if self.inherit_stdout {
             builder.inherit_stdout();
@@ -119,7 +124,20 @@ impl SessionConfig {
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("cannot open {}", host_dir.display()))?;
         }
-        Ok(builder.build())
+        Ok(builder)
+    }
+
+    /// The store data of a new instance with this configuration's memory cap.
+    pub(crate) fn host_state(&self, ctx: WasiCtx) -> HostState {
+        HostState {
+            ctx,
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.memory_limit)
+                .trap_on_grow_failure(true)
+                .build(),
+            memory: 0,
+        }
     }
 }
 
@@ -189,15 +207,7 @@ impl Session {
     /// Instantiates the component (compiling it first if this is the first session of the process).
     pub fn new(config: SessionConfig) -> anyhow::Result<Self> {
         let runtime = runtime()?;
-        let state = HostState {
-            ctx: config.wasi_ctx()?,
-            table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(config.memory_limit)
-                .trap_on_grow_failure(true)
-                .build(),
-            memory: 0,
-        };
+        let state = config.host_state(config.wasi_ctx()?);
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|state| state as &mut dyn ResourceLimiter);
         let bindings = runtime.pre.instantiate(&mut store)?;

@@ -1,0 +1,142 @@
+//! The example plugin `host-examples/tls-get` (a WASI command that imports `sslsocket:tls`),
+//! composed with the sslsocket component by `sslsocket plug`, run by our Rust host
+//! (`sslsocket run`, the wasmtime crate's command world) against
+//! `openssl s_server -www` on 127.0.0.1.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+mod support;
+
+use std::ffi::OsStr;
+use std::process::Output;
+
+use common::*;
+use support::*;
+
+#[test]
+fn the_composed_plugin_imports_only_wasi() {
+    let dir = TempDir::new("plug-imports");
+    let (composed, printed) = composed_tls_get(dir.path());
+    let imports: Vec<&str> = printed
+        .split_once("imports ")
+        .map(|(_, list)| list.split_whitespace().collect())
+        .unwrap_or_default();
+    assert!(imports.contains(&"wasi:sockets/tcp@0.2.12"), "{printed}");
+    assert!(
+        imports.iter().all(|name| name.starts_with("wasi:")),
+        "{printed}"
+    );
+    let bytes = std::fs::read(&composed).unwrap();
+    assert!(bytes.len() > std::fs::metadata(tls_get_wasm()).unwrap().len() as usize);
+
+    // The plugin alone cannot run: its sslsocket:tls imports are unsatisfied.
+    let alone = sslsocket(&[
+        "run".as_ref(),
+        tls_get_wasm().as_os_str(),
+        "https://127.0.0.1:1/".as_ref(),
+    ]);
+    assert!(!alone.status.success());
+    assert!(
+        String::from_utf8_lossy(&alone.stderr).contains("sslsocket plug"),
+        "{}",
+        describe(&alone)
+    );
+}
+
+#[test]
+fn plug_refuses_what_is_not_a_plugin() {
+    let dir = TempDir::new("plug-bad");
+    let garbage = dir.write("garbage.wasm", b"\0asm\x01\0\0\0 not a component");
+    let out = dir.path().join("out.wasm");
+    let output = sslsocket(&[
+        "plug".as_ref(),
+        garbage.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot compose"));
+    assert!(!out.exists());
+
+    // The sslsocket component itself imports no sslsocket:tls interface: nothing to plug.
+    let component = dir.path().join("sslsocket.wasm");
+    let written = sslsocket(&[
+        "component".as_ref(),
+        "--out".as_ref(),
+        component.as_os_str(),
+    ]);
+    assert!(written.status.success(), "{}", describe(&written));
+    let output = sslsocket(&[
+        "plug".as_ref(),
+        component.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(!output.status.success(), "{}", describe(&output));
+}
+
+#[test]
+fn tls_get_in_the_rust_host_verifies_and_prints_the_session() {
+    let pki = TestPki::new("plug-rust-host", KeyKind::EcdsaP256);
+    let server = openssl_s_server(&pki.server_cert, &pki.server_key, &["-www"]);
+    let dir = TempDir::new("plug-rust-host-out");
+    let (composed, _) = composed_tls_get(dir.path());
+    let url = format!("https://localhost:{}/", server.port);
+    let output = sslsocket_run(
+        &composed,
+        &pki,
+        &["--cafile".as_ref(), pki.ca_pem.as_os_str(), url.as_ref()],
+    );
+    assert_fetched(&output, "TLSv1.3");
+
+    // Without the CA the handshake fails and the plugin says why.
+    let output = sslsocket_run(&composed, &pki, &[url.as_ref()]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("ssl error: unable-to-get-local-issuer-certificate"),
+        "{}",
+        describe(&output)
+    );
+    assert!(!stdout.contains("status:"), "{stdout}");
+}
+
+/// `sslsocket run --dir <pki dir> COMPOSED ARGS...`.
+fn sslsocket_run(composed: &std::path::Path, pki: &TestPki, args: &[&OsStr]) -> Output {
+    let mut all: Vec<&OsStr> = vec![
+        "run".as_ref(),
+        "--dir".as_ref(),
+        pki.dir.path().as_os_str(),
+        composed.as_os_str(),
+    ];
+    all.extend_from_slice(args);
+    sslsocket(&all)
+}
+
+/// The plugin printed a verified session with `protocol` and the `-www` page's status line.
+fn assert_fetched(output: &Output, protocol: &str) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", describe(output));
+    assert!(
+        stdout.contains(&format!("protocol: {protocol}\n")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cipher: "), "{stdout}");
+    assert!(
+        stdout.contains(&format!("  0 subject: {SERVER_SUBJECT}\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("    issuer: {CA_SUBJECT}\n")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("status: HTTP/1.0 200 ok\n"), "{stdout}");
+    assert!(!stdout.contains("ssl error"), "{stdout}");
+}
