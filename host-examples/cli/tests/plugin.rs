@@ -1,6 +1,6 @@
 //! The example plugin `host-examples/tls-get` (a WASI command that imports `sslsocket:tls`),
 //! composed with the sslsocket component by `sslsocket plug`, run by our Rust host
-//! (`sslsocket run`, the wasmtime crate's command world) against
+//! (`sslsocket run`, the wasmtime crate's command world) and by `jco run` (Node), against
 //! `openssl s_server -www` on 127.0.0.1.
 
 #![allow(
@@ -15,7 +15,7 @@ mod common;
 mod support;
 
 use std::ffi::OsStr;
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
 
 use common::*;
 use support::*;
@@ -106,6 +106,30 @@ fn tls_get_in_the_rust_host_verifies_and_prints_the_session() {
         describe(&output)
     );
     assert!(!stdout.contains("status:"), "{stdout}");
+}
+
+#[test]
+fn tls_get_under_jco_run_verifies_and_prints_the_session() {
+    let Some(node) = node_package() else { return };
+    let pki = TestPki::new("plug-jco", KeyKind::EcdsaP256);
+    let server = openssl_s_server(&pki.server_cert, &pki.server_key, &["-www", "-tls1_2"]);
+    let dir = TempDir::new("plug-jco-out");
+    let (composed, _) = composed_tls_get(dir.path());
+    let url = format!("https://127.0.0.1:{}/", server.port);
+    // jco 1.35's `run` preopens no directory: the --jco-import module preopens the PKI's.
+    let output = Command::new(node.join("node_modules/.bin/jco"))
+        .arg("run")
+        .arg("--jco-import")
+        .arg(node.join("scripts/jco-run-preopens.mjs"))
+        .arg(&composed)
+        .arg("--cafile")
+        .arg(&pki.ca_pem)
+        .arg(&url)
+        .env("JCO_RUN_PREOPENS", pki.dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run jco");
+    assert_fetched(&output, "TLSv1.2");
 }
 
 /// `sslsocket run --dir <pki dir> COMPOSED ARGS...`.

@@ -1,0 +1,121 @@
+// Types of the `sslsocket` entry point (lib/index.js). `sslsocket/raw` is typed by gen/sslsocket.d.ts.
+
+import { Duplex } from 'node:stream';
+import { EventEmitter } from 'node:events';
+
+export interface SslErrorEntry {
+  /** The WIT `ssl-error` (Qt's QSslError::SslError), e.g. `self-signed-certificate`. */
+  error: string;
+  /** Node's code for it, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`. */
+  code: string;
+  message: string;
+  /** The subject DN of the certificate concerned. */
+  subject?: string;
+  certificate?: PeerCertificate;
+}
+
+export interface PeerCertificate {
+  subject: Record<string, string | string[]>;
+  issuer: Record<string, string | string[]>;
+  subjectaltname?: string;
+  ca: boolean;
+  bits?: number;
+  asn1Curve?: string;
+  nistCurve?: string;
+  pubkey?: Buffer;
+  valid_from: string;
+  valid_to: string;
+  fingerprint: string;
+  fingerprint256: string;
+  fingerprint512: string;
+  serialNumber: string;
+  raw: Buffer;
+  issuerCertificate?: PeerCertificate;
+}
+
+export interface CommonOptions {
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  ALPNProtocols?: Array<string | Buffer> | Buffer | Uint8Array;
+  minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  ciphers?: string;
+  ecdhCurve?: string;
+  allowHalfOpen?: boolean;
+}
+
+export interface ConnectOptions extends CommonOptions {
+  host?: string;
+  port: number;
+  servername?: string;
+  rejectUnauthorized?: boolean;
+  timeout?: number;
+  highWaterMark?: number;
+}
+
+export interface ServerOptions extends CommonOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+  handshakeTimeout?: number;
+}
+
+export interface TlsError extends Error {
+  code: string;
+  witCode?: string;
+  detail?: string;
+  sslErrors?: SslErrorEntry[];
+  syscall?: string;
+  address?: string;
+  port?: number;
+}
+
+export class TLSSocket extends Duplex {
+  readonly encrypted: true;
+  connecting: boolean;
+  authorized: boolean;
+  authorizationError: string | null;
+  sslErrors: SslErrorEntry[];
+  alpnProtocol: string | false;
+  servername: string | null;
+  remoteAddress?: string;
+  remotePort?: number;
+  remoteFamily?: string;
+  localAddress?: string;
+  localPort?: number;
+  bytesWritten: number;
+  bytesRead: number;
+  getPeerCertificate(detailed?: boolean): PeerCertificate | Record<string, never> | null;
+  getProtocol(): 'TLSv1.2' | 'TLSv1.3' | null;
+  getCipher(): { name: string; standardName: string; version: string } | null;
+  getEphemeralKeyInfo(): { type: 'ECDH'; name: string; size?: number } | Record<string, never> | null;
+  isSessionReused(): boolean;
+  address(): { address: string; family: string; port: number } | Record<string, never>;
+  setTimeout(ms: number, callback?: () => void): this;
+  setNoDelay(noDelay?: boolean): this;
+  setKeepAlive(enable?: boolean, initialDelay?: number): this;
+  ref(): this;
+  unref(): this;
+}
+
+export class Server extends EventEmitter {
+  readonly listening: boolean;
+  listen(port?: number, host?: string, backlog?: number, callback?: () => void): this;
+  listen(port?: number, host?: string, callback?: () => void): this;
+  listen(port?: number, callback?: () => void): this;
+  listen(options: { port?: number; host?: string; backlog?: number }, callback?: () => void): this;
+  address(): { address: string; family: string; port: number } | null;
+  close(callback?: (error?: Error) => void): this;
+  getConnections(callback: (error: Error | null, count: number) => void): this;
+  ref(): this;
+  unref(): this;
+}
+
+export function connect(options: ConnectOptions, secureConnectListener?: () => void): TLSSocket;
+export function connect(port: number, host?: string, options?: Omit<ConnectOptions, 'port' | 'host'>, secureConnectListener?: () => void): TLSSocket;
+export function createServer(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void): Server;
+export function shutdown(): Promise<void>;
+export function sslErrorCode(sslError: string): string;

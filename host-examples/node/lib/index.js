@@ -1,0 +1,71 @@
+// sslsocket for Node.js: Qt's QSslSocket as a WebAssembly component, behind a `node:tls`-shaped
+// API. The component runs in a worker thread (lib/engine.js), so nothing here ever blocks the
+// main thread. For the component's own blocking, Qt-style API see `sslsocket/raw`.
+
+import { sharedEngine, terminateSharedEngine } from './engine.js';
+import { clientConfig, normalizeConnectArgs } from './options.js';
+import { Server } from './server.js';
+import { TLSSocket } from './tls-socket.js';
+
+export { Server, TLSSocket };
+export { sslErrorCode } from './errors.js';
+
+/**
+ * Opens a TLS connection, as `tls.connect`: `connect(options[, secureConnectListener])` or
+ * `connect(port[, host][, options][, secureConnectListener])`.
+ *
+ * Options: `host` (default `'localhost'`), `port`, `ca` (PEM string/Buffer or an array; replaces
+ * the built-in Mozilla roots), `servername` (the name to verify, default `host`), `ALPNProtocols`,
+ * `rejectUnauthorized` (default true: a certificate error emits 'error' with `code` such as
+ * `DEPTH_ZERO_SELF_SIGNED_CERT` and the component's `sslErrors`, and destroys the socket; false
+ * connects anyway with `authorized = false`), `cert` / `key` / `passphrase` (client
+ * certificate), `minVersion` / `maxVersion` (`'TLSv1.2'`, `'TLSv1.3'`), `ciphers`, `ecdhCurve`,
+ * `timeout` (as `setTimeout`), `allowHalfOpen`, `highWaterMark`.
+ *
+ * Not supported: `socket` / `path` (the component makes its own TCP connection),
+ * `checkServerIdentity`, `session`, `SNICallback`, `pfx`.
+ *
+ * @param {...any} args
+ * @returns {TLSSocket}
+ */
+export function connect(...args) {
+  const { options, callback } = normalizeConnectArgs(args);
+  const { host, port, config } = clientConfig(options);
+  const socket = new TLSSocket(sharedEngine(), null, {
+    allowHalfOpen: options.allowHalfOpen === true,
+    highWaterMark: options.highWaterMark,
+  });
+  if (callback) socket.once('secureConnect', callback);
+  if (options.timeout) socket.setTimeout(options.timeout);
+  socket._connect(host, port, config);
+  return socket;
+}
+
+/**
+ * Creates a TLS server, as `tls.createServer`.
+ *
+ * Options: `cert` and `key` (required; PEM or DER, ECDSA, RSA or Ed25519 keys; `cert` may hold
+ * the chain, leaf first), `passphrase`, `ca` (CAs for client certificates), `requestCert`
+ * (ask clients for a certificate), `rejectUnauthorized` (with `requestCert`: default true, a
+ * client without a valid certificate fails its handshake and 'tlsClientError' is emitted; false
+ * accepts it with `authorized = false`), `ALPNProtocols`, `minVersion` / `maxVersion`,
+ * `ciphers`, `ecdhCurve`, `handshakeTimeout` (ms, default 10 s), `allowHalfOpen`.
+ *
+ * @param {Record<string, any>} [options]
+ * @param {(socket: TLSSocket) => void} [secureConnectionListener]
+ * @returns {Server}
+ */
+export function createServer(options, secureConnectionListener) {
+  if (typeof options === 'function') return new Server(sharedEngine(), {}, options);
+  return new Server(sharedEngine(), options ?? {}, secureConnectionListener);
+}
+
+/**
+ * Terminates the shared worker (and its component instance). Open sockets and servers get an
+ * 'error' (`ERR_SSLSOCKET_WORKER_DIED`); the next `connect` or `createServer` starts a new one.
+ * Not needed for the process to exit: an idle worker never keeps it alive.
+ * @returns {Promise<void>}
+ */
+export async function shutdown() {
+  await terminateSharedEngine();
+}

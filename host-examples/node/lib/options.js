@@ -1,0 +1,206 @@
+// Validation of the `node:tls`-style options, and their translation into the plain, cloneable
+// configuration the worker applies to the component (lib/worker/configure.js).
+
+/**
+ * @typedef {object} TlsConfig what the worker applies to a socket or a server
+ * @property {{pem?: string, der?: Uint8Array}[] | null} ca trusted CAs; null keeps the component's
+ *   built-in Mozilla roots
+ * @property {{pem?: string, der?: Uint8Array} | null} cert local certificate (chain, leaf first)
+ * @property {{pem?: string, der?: Uint8Array} | null} key private key of `cert`
+ * @property {string | null} passphrase for an encrypted PKCS#8 key
+ * @property {string[]} alpn ALPN protocols, most preferred first
+ * @property {string | null} protocol the WIT `protocol` value from minVersion / maxVersion
+ * @property {string | null} ciphers colon-separated cipher names (OpenSSL or IANA)
+ * @property {string[] | null} groups key exchange groups (Node `ecdhCurve`)
+ * @property {string} verifyMode the WIT `peer-verify-mode`
+ */
+
+/**
+ * An `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE` error, as Node throws them.
+ * @param {string} code
+ * @param {string} message
+ */
+function argumentError(code, message) {
+  const error = code === 'ERR_INVALID_ARG_TYPE' ? new TypeError(message) : new RangeError(message);
+  error.code = code;
+  return error;
+}
+
+/**
+ * PEM text or DER bytes from a string, Buffer or typed array: strings and buffers that look like
+ * PEM are text, other buffers are DER.
+ * @param {unknown} value
+ * @param {string} name the option name, for errors
+ * @returns {{pem?: string, der?: Uint8Array}}
+ */
+function pemOrDer(value, name) {
+  if (typeof value === 'string') return { pem: value };
+  if (ArrayBuffer.isView(value)) {
+    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    const text = Buffer.from(bytes).toString('latin1');
+    if (text.trimStart().startsWith('-----BEGIN')) return { pem: text };
+    return { der: Uint8Array.from(bytes) };
+  }
+  throw argumentError('ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be a string, Buffer or Uint8Array`);
+}
+
+/** `ca`, `cert`, `key` may each be one value or an array of values. */
+function manyPemOrDer(value, name) {
+  if (value === undefined || value === null) return null;
+  const values = Array.isArray(value) ? value : [value];
+  return values.map((v) => pemOrDer(v, name));
+}
+
+/** For `cert` and `key`, Node accepts arrays too; one identity is supported here. */
+function onePemOrDer(value, name) {
+  const values = manyPemOrDer(value, name);
+  if (values === null || values.length === 0) return null;
+  if (values.length > 1) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', `options.${name}: only one ${name} is supported (put a chain in one PEM)`);
+  }
+  return values[0];
+}
+
+/**
+ * ALPN protocols: an array of strings / Buffers, or one Buffer in wire format (length-prefixed
+ * names), as Node accepts.
+ * @param {unknown} value
+ * @returns {string[]}
+ */
+export function parseAlpn(value) {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) {
+    return value.map((p) => {
+      if (typeof p === 'string') return p;
+      if (ArrayBuffer.isView(p)) return Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('latin1');
+      throw argumentError('ERR_INVALID_ARG_TYPE', 'options.ALPNProtocols entries must be strings or Buffers');
+    });
+  }
+  if (ArrayBuffer.isView(value)) {
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const names = [];
+    for (let i = 0; i < bytes.length; ) {
+      const length = bytes[i];
+      if (length === 0 || i + 1 + length > bytes.length) {
+        throw argumentError('ERR_INVALID_ARG_VALUE', 'options.ALPNProtocols: malformed wire-format buffer');
+      }
+      names.push(bytes.toString('latin1', i + 1, i + 1 + length));
+      i += 1 + length;
+    }
+    return names;
+  }
+  throw argumentError('ERR_INVALID_ARG_TYPE', 'options.ALPNProtocols must be an array or a Buffer');
+}
+
+const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/**
+ * The WIT `protocol` for Node's `minVersion` / `maxVersion` (TLS 1.2 is the lowest the component
+ * speaks; asking for less is the same as asking for 1.2).
+ * @returns {string | null} null for the default (`secure-protocols`)
+ */
+function protocolFor(minVersion, maxVersion) {
+  for (const [name, value] of [['minVersion', minVersion], ['maxVersion', maxVersion]]) {
+    if (value !== undefined && !VERSIONS.includes(value)) {
+      throw argumentError('ERR_INVALID_ARG_VALUE', `options.${name} must be one of ${VERSIONS.join(', ')}; got ${value}`);
+    }
+  }
+  const min = minVersion === 'TLSv1.3' ? 3 : 2;
+  const max = maxVersion === undefined || maxVersion === 'TLSv1.3' ? 3 : 2;
+  if (maxVersion !== undefined && maxVersion !== 'TLSv1.3' && maxVersion !== 'TLSv1.2') {
+    throw argumentError('ERR_INVALID_ARG_VALUE', `options.maxVersion ${maxVersion} is not supported (TLS 1.2 is the lowest)`);
+  }
+  if (min > max) throw argumentError('ERR_INVALID_ARG_VALUE', 'options.minVersion is above options.maxVersion');
+  if (min === 3) return 'tls-v1-3';
+  if (max === 2) return 'tls-v1-2';
+  return null;
+}
+
+/** The options shared by clients and servers. */
+function commonConfig(options) {
+  const protocol = protocolFor(options.minVersion, options.maxVersion);
+  const ecdhCurve = options.ecdhCurve;
+  return {
+    ca: manyPemOrDer(options.ca, 'ca'),
+    cert: onePemOrDer(options.cert, 'cert'),
+    key: onePemOrDer(options.key, 'key'),
+    passphrase: options.passphrase ?? null,
+    alpn: parseAlpn(options.ALPNProtocols),
+    protocol,
+    ciphers: options.ciphers ?? null,
+    groups: typeof ecdhCurve === 'string' && ecdhCurve !== 'auto' ? ecdhCurve.split(':') : null,
+  };
+}
+
+/**
+ * Normalises the arguments of `connect()`: `(options[, cb])`, `(port[, host][, options][, cb])`.
+ * @returns {{options: Record<string, any>, callback?: Function}}
+ */
+export function normalizeConnectArgs(args) {
+  let options = {};
+  let i = 0;
+  if (typeof args[0] === 'object' && args[0] !== null) {
+    options = { ...args[0] };
+    i = 1;
+  } else {
+    if (args[0] !== undefined) options.port = args[0];
+    i = 1;
+    if (typeof args[1] === 'string') {
+      options.host = args[1];
+      i = 2;
+    }
+    if (typeof args[i] === 'object' && args[i] !== null) {
+      options = { ...args[i], ...options };
+      i += 1;
+    }
+  }
+  const callback = typeof args[i] === 'function' ? args[i] : undefined;
+  return { options, callback };
+}
+
+/**
+ * The client side: host, port and the socket's configuration.
+ * @param {Record<string, any>} options `tls.connect` options
+ * @returns {{host: string, port: number, config: TlsConfig & {servername: string | null}}}
+ */
+export function clientConfig(options) {
+  if (options.socket || options.path) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', 'options.socket and options.path are not supported: the component makes its own TCP connection');
+  }
+  const port = Number(options.port);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw argumentError('ERR_SOCKET_BAD_PORT', `options.port should be >= 1 and < 65536. Received ${options.port}`);
+  }
+  const host = options.host ?? 'localhost';
+  if (typeof host !== 'string' || host === '') throw argumentError('ERR_INVALID_ARG_TYPE', 'options.host must be a non-empty string');
+  const rejectUnauthorized = options.rejectUnauthorized !== false;
+  return {
+    host,
+    port,
+    config: {
+      ...commonConfig(options),
+      servername: options.servername ?? null,
+      // Qt's VerifyPeer fails the handshake on errors; QueryPeer reports them and goes on.
+      verifyMode: rejectUnauthorized ? 'verify-peer' : 'query-peer',
+    },
+  };
+}
+
+/**
+ * The server side: the configuration of a `createServer`.
+ * @param {Record<string, any>} options `tls.createServer` options
+ * @returns {TlsConfig & {handshakeTimeout: number | null}}
+ */
+export function serverConfig(options) {
+  const config = commonConfig(options);
+  if (!config.cert || !config.key) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', 'createServer: options.cert and options.key are required');
+  }
+  let verifyMode = 'verify-none';
+  if (options.requestCert) verifyMode = options.rejectUnauthorized === false ? 'query-peer' : 'verify-peer';
+  const handshakeTimeout = options.handshakeTimeout ?? null;
+  if (handshakeTimeout !== null && (!Number.isInteger(handshakeTimeout) || handshakeTimeout <= 0)) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', 'options.handshakeTimeout must be a positive integer (ms)');
+  }
+  return { ...config, verifyMode, handshakeTimeout };
+}

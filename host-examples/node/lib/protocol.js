@@ -1,0 +1,64 @@
+// The message protocol between the main thread (lib/engine.js) and the worker (lib/worker/).
+//
+// Commands go main -> worker over a MessageChannel port that the worker reads synchronously with
+// `receiveMessageOnPort` (it cannot take 'message' events while it waits in `wasi:io/poll`);
+// after each post the main thread also posts `null` on a second port, the wake port, whose
+// 'message' event resumes a worker that idles in its own event loop (no socket, no server).
+// Notices go worker -> main as ordinary messages, batched: one `postMessage` per worker turn
+// carries an array of notices.
+//
+// Every message is `{ type, id, ...fields }` where `id` names a socket or a server (numbers
+// chosen by the main thread; accepted sockets get ids chosen by the worker, negative, so the two
+// never collide).
+
+/** Commands, main thread -> worker. */
+export const Command = Object.freeze({
+  /** `{id, host, port, config}`: create a client socket and start connecting (lib/options.js). */
+  CONNECT: 'connect',
+  /** `{id, seq, data: Uint8Array}`: queue bytes; acknowledged by `Notice.WRITTEN` with `seq`. */
+  WRITE: 'write',
+  /** `{id}`: graceful close once the queued bytes are written (`disconnect-from-host`). */
+  END: 'end',
+  /** `{id}`: drop the connection at once (`abort`) and free the socket. */
+  DESTROY: 'destroy',
+  /** `{id}`: stop reading decrypted data (the main thread's readable buffer is full). */
+  PAUSE: 'pause',
+  /** `{id}`: read again. */
+  RESUME: 'resume',
+  /** `{id, host, port, config}`: create a server and listen. */
+  LISTEN: 'listen',
+  /** `{id}`: stop listening and free the server (accepted sockets stay open). */
+  CLOSE_SERVER: 'close-server',
+});
+
+/** Notices, worker -> main thread. */
+export const Notice = Object.freeze({
+  /** `{}` (id 0): the component is loaded; `{version}` is its TLS library string. */
+  READY: 'ready',
+  /** `{id, info}`: the socket's TCP connection is established (`connected`). */
+  CONNECTED: 'connected',
+  /** `{id, session}`: handshake done; session describes it (lib/worker/session.js). */
+  SECURE: 'secure',
+  /** `{id, data: Uint8Array}`: decrypted bytes. */
+  DATA: 'data',
+  /** `{id, seq}`: the write with this `seq` was handed to the component. */
+  WRITTEN: 'written',
+  /** `{id}`: the peer finished sending (TLS close_notify or TCP FIN) and all data was delivered. */
+  END: 'end',
+  /** `{id, error}`: an error description (lib/errors.js); the socket is closed after it. */
+  ERROR: 'error',
+  /** `{id}`: the socket is closed and freed in the worker. */
+  CLOSE: 'close',
+  /** `{id, address: {address, family, port}}`: the server listens. */
+  LISTENING: 'listening',
+  /** `{id, socketId, info, session}`: the server accepted a connection and finished its handshake. */
+  CONNECTION: 'connection',
+  /** `{id, error}`: a client's handshake failed or timed out (Node's 'tlsClientError'). */
+  CLIENT_ERROR: 'client-error',
+  /** `{id, error}`: the server failed (e.g. listen failed); it is freed after this. */
+  SERVER_ERROR: 'server-error',
+  /** `{id}`: the server stopped listening and is freed. */
+  SERVER_CLOSED: 'server-closed',
+  /** `{error}` (id 0): the component instance is unusable (it trapped); the worker exits. */
+  FATAL: 'fatal',
+});

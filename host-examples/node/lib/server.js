@@ -1,0 +1,202 @@
+// Server: a `net.Server`-like EventEmitter in the shape of `node:tls`'s Server, whose listener
+// and handshakes live in the worker's component instance (lib/worker/server-driver.js).
+
+import { EventEmitter } from 'node:events';
+import { toError } from './errors.js';
+import { serverConfig } from './options.js';
+import { Command, Notice } from './protocol.js';
+import { TLSSocket } from './tls-socket.js';
+
+/** Default listen backlog (and limit of handshaken connections waiting to be taken). */
+const DEFAULT_BACKLOG = 511;
+
+/** `listen()` arguments: `(port, host, backlog, cb)` in any prefix, or `(options, cb)`. */
+function normalizeListenArgs(args) {
+  const callback = typeof args.at(-1) === 'function' ? args.at(-1) : undefined;
+  const rest = callback ? args.slice(0, -1) : args;
+  if (typeof rest[0] === 'object' && rest[0] !== null) {
+    const { port = 0, host, backlog } = rest[0];
+    return { port, host, backlog, callback };
+  }
+  const [port = 0, host, backlog] = rest;
+  if (typeof host === 'number') return { port, host: undefined, backlog: host, callback };
+  return { port, host, backlog, callback };
+}
+
+/**
+ * A TLS server. Emits 'listening', 'secureConnection' (a TLSSocket whose handshake finished),
+ * 'tlsClientError' (a failed or timed-out handshake: `(error, {remoteAddress, remotePort})`;
+ * no TLSSocket exists for it, unlike Node), 'error' and
+ * 'close' (once closed and every connection has ended), like Node's tls.Server.
+ */
+export class Server extends EventEmitter {
+  #engine;
+  #config;
+  #id = null;
+  #address = null;
+  #listening = false;
+  #closing = false;
+  #refed = true;
+  /** Whether the worker freed the server (after close or a fatal error). */
+  #closed = false;
+  /** @type {Set<TLSSocket>} */
+  #connections = new Set();
+  #allowHalfOpen;
+
+  /**
+   * Not for direct use: see `createServer()`.
+   * @param {import('./engine.js').Engine} engine
+   * @param {Record<string, any>} options `tls.createServer` options
+   * @param {(socket: TLSSocket) => void} [secureConnectionListener]
+   */
+  constructor(engine, options = {}, secureConnectionListener) {
+    super();
+    this.#engine = engine;
+    this.#config = serverConfig(options);
+    this.#allowHalfOpen = options.allowHalfOpen === true;
+    if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
+  }
+
+  /** Whether the server is listening. */
+  get listening() {
+    return this.#listening;
+  }
+
+  /**
+   * Starts listening: `listen(port, host, backlog, cb)` or `listen({port, host, backlog}, cb)`.
+   * `host` is an IP address (`'localhost'` means 127.0.0.1) and defaults to 127.0.0.1; unlike
+   * Node's default of every interface, pass `'0.0.0.0'` or `'::'` for that. Port 0 picks a free
+   * port: read it back with `address()`.
+   * @returns {this}
+   */
+  listen(...args) {
+    const { port, host = '127.0.0.1', backlog = DEFAULT_BACKLOG, callback } = normalizeListenArgs(args);
+    if (this.#id !== null) {
+      const error = Object.assign(new Error('Listen method has been called more than once'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
+      throw error;
+    }
+    if (callback) this.once('listening', callback);
+    this.#id = this.#engine.register({ onNotice: (n) => this.#onNotice(n), onFatal: (e) => this.#onFatal(e) });
+    if (this.#refed) this.#engine.ref();
+    const address = host === 'localhost' ? '127.0.0.1' : host;
+    this.#engine.send({ type: Command.LISTEN, id: this.#id, host: address, port: Number(port), backlog, config: this.#config });
+    return this;
+  }
+
+  /** `{address, family, port}` once listening, else null. */
+  address() {
+    return this.#listening ? { ...this.#address } : null;
+  }
+
+  /**
+   * Stops accepting; 'close' follows once the open connections have ended too.
+   * @param {(error?: Error) => void} [callback] called on 'close', or with an error when the
+   *   server was not listening
+   * @returns {this}
+   */
+  close(callback) {
+    if (!this.#listening) {
+      if (callback) {
+        const error = Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' });
+        queueMicrotask(() => callback(error));
+      }
+      return this;
+    }
+    if (callback) this.once('close', callback);
+    this.#listening = false;
+    this.#closing = true;
+    this.#engine.send({ type: Command.CLOSE_SERVER, id: this.#id });
+    return this;
+  }
+
+  /** Calls back with the number of open connections, as `net.Server.getConnections`. */
+  getConnections(callback) {
+    queueMicrotask(() => callback(null, this.#connections.size));
+    return this;
+  }
+
+  /** Lets the process exit while the server listens. */
+  unref() {
+    if (this.#refed) {
+      this.#refed = false;
+      if (this.#id !== null && !this.#closed) this.#engine.unref();
+    }
+    return this;
+  }
+
+  /** Keeps the process alive while the server listens (the default). */
+  ref() {
+    if (!this.#refed) {
+      this.#refed = true;
+      if (this.#id !== null && !this.#closed) this.#engine.ref();
+    }
+    return this;
+  }
+
+  #onNotice(notice) {
+    switch (notice.type) {
+      case Notice.LISTENING:
+        this.#listening = true;
+        this.#address = notice.address;
+        this.emit('listening');
+        break;
+      case Notice.CONNECTION:
+        this.#onConnection(notice);
+        break;
+      case Notice.CLIENT_ERROR: {
+        const error = toError(notice.error);
+        const { remoteAddress, remotePort } = notice.error;
+        this.emit('tlsClientError', error, { remoteAddress, remotePort });
+        break;
+      }
+      case Notice.SERVER_ERROR:
+        if (notice.fatal === false) this.emit('error', toError(notice.error));
+        else this.#fail(toError(notice.error));
+        break;
+      case Notice.SERVER_CLOSED:
+        this.#freed();
+        break;
+      default:
+        break;
+    }
+  }
+
+  #onConnection({ socketId, session }) {
+    const socket = new TLSSocket(this.#engine, socketId, { allowHalfOpen: this.#allowHalfOpen });
+    this.#connections.add(socket);
+    socket.once('close', () => {
+      this.#connections.delete(socket);
+      this.#maybeEmitClose();
+    });
+    socket._accepted(session);
+    this.emit('secureConnection', socket);
+  }
+
+  /** The server failed (listen error, or the worker died): 'error', then 'close'. */
+  #fail(error) {
+    this.#listening = false;
+    this.#closing = true;
+    this.#freed();
+    this.emit('error', error);
+  }
+
+  #onFatal(error) {
+    this.#fail(error);
+  }
+
+  /** The worker freed the server: no more notices; 'close' once the connections have ended. */
+  #freed() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#engine.unregister(this.#id);
+    if (this.#refed) this.#engine.unref();
+    this.#maybeEmitClose();
+  }
+
+  #maybeEmitClose() {
+    if (this.#closing && this.#closed && this.#connections.size === 0) {
+      this.#closing = false;
+      queueMicrotask(() => this.emit('close'));
+    }
+  }
+}

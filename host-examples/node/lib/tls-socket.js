@@ -1,0 +1,357 @@
+// TLSSocket: a `stream.Duplex` in the shape of `node:tls`'s TLSSocket, whose connection lives in
+// the worker's component instance (lib/worker/socket-driver.js).
+
+import { Duplex } from 'node:stream';
+import { peerCertificate } from './certificate.js';
+import { toError } from './errors.js';
+import { Command, Notice } from './protocol.js';
+
+/** Node's `getEphemeralKeyInfo().size` of each key exchange group. */
+const GROUP_SIZES = { X25519: 253, secp256r1: 256, secp384r1: 384, X25519MLKEM768: 253, SecP256r1MLKEM768: 256 };
+
+/** The error descriptions' sslErrors, with their certificates in Node's shape. */
+function withNodeCertificates(description) {
+  if (!Array.isArray(description.sslErrors)) return description;
+  const sslErrors = description.sslErrors.map(({ certificate, ...rest }) =>
+    certificate ? { ...rest, certificate: peerCertificate([certificate], false) } : rest);
+  return { ...description, sslErrors };
+}
+
+/**
+ * A TLS connection made by `connect()` or accepted by a `Server`. Emits 'connect' (TCP
+ * connected), 'secureConnect' (client; handshake done and, with `rejectUnauthorized`, verified),
+ * 'secure' (both sides), 'data', 'end', 'error', 'close', 'timeout', like Node's TLSSocket.
+ *
+ * `end()` is Qt's `disconnectFromHost`: once the queued bytes are sent it sends close_notify and
+ * closes the connection in BOTH directions (the component has no TLS half-close), so read the
+ * peer's answer before calling `end()`; data the peer sends afterwards is lost. When the peer ends
+ * first, 'end' comes and (without `allowHalfOpen`) the socket closes after flushing, as in Node.
+ *
+ * Writes are acknowledged (their callback runs) once the component has taken the bytes, and the
+ * worker holds back while the component has 256 KiB unsent; reading stops while the readable
+ * buffer is full. So memory stays bounded on both sides however fast either end is.
+ */
+export class TLSSocket extends Duplex {
+  /** Always true: this is a TLS socket. */
+  encrypted = true;
+  /** True until the TLS handshake finished. */
+  connecting = true;
+  /** Whether the peer's certificate verified (for servers: only with `requestCert`). */
+  authorized = false;
+  /** Why it did not (a Node / OpenSSL code such as `DEPTH_ZERO_SELF_SIGNED_CERT`), else null. */
+  authorizationError = null;
+  /** Every verification error the component reported: `{error, code, message, subject, certificate}`. */
+  sslErrors = [];
+  /** The ALPN protocol agreed, or false. */
+  alpnProtocol = false;
+  /** The SNI / verification name given to `connect`, if any. */
+  servername = null;
+  remoteAddress = undefined;
+  remotePort = undefined;
+  remoteFamily = undefined;
+  localAddress = undefined;
+  localPort = undefined;
+  /** Bytes handed to the component for sending. */
+  bytesWritten = 0;
+  /** Decrypted bytes received. */
+  bytesRead = 0;
+
+  #engine;
+  #id;
+  #session = null;
+  #pendingWrite = null;
+  #pendingFinal = null;
+  #seq = 0;
+  #readPaused = false;
+  #closedInWorker = false;
+  #refed = false;
+  #timeoutMs = 0;
+  #timer = null;
+
+  /**
+   * Not for direct use: sockets come from `connect()` and from a server's 'secureConnection'.
+   * @param {import('./engine.js').Engine} engine
+   * @param {number | null} id the worker's id of an accepted socket; null to register a new one
+   * @param {{allowHalfOpen?: boolean, highWaterMark?: number}} [options]
+   */
+  constructor(engine, id, { allowHalfOpen = false, highWaterMark } = {}) {
+    super({ allowHalfOpen, highWaterMark, decodeStrings: true, emitClose: true, autoDestroy: true });
+    this.#engine = engine;
+    const endpoint = { onNotice: (n) => this.#onNotice(n), onFatal: (e) => this.#onFatal(e) };
+    if (id === null) this.#id = engine.register(endpoint);
+    else {
+      this.#id = id;
+      engine.adopt(id, endpoint);
+    }
+    this.ref();
+  }
+
+  /** The worker's id of this socket (for debugging). */
+  get _id() {
+    return this.#id;
+  }
+
+  /** Starts the client connection (used by `connect()`). @internal */
+  _connect(host, port, config) {
+    this.servername = config.servername ?? host;
+    this.#engine.send({ type: Command.CONNECT, id: this.#id, host, port, config });
+  }
+
+  /** Marks an accepted socket as encrypted with its session (used by `Server`). @internal */
+  _accepted(session) {
+    this.#setSession(session);
+  }
+
+  // ----- what the handshake negotiated (node:tls API) -----
+
+  /**
+   * The peer's certificate in Node's shape (`subject`, `issuer`, `subjectaltname`, `valid_from`,
+   * `valid_to`, `fingerprint256`, `serialNumber`, `raw`...); with `detailed`, `issuerCertificate`
+   * links up the chain the peer sent. `{}` when the peer sent none; null before the handshake.
+   * @param {boolean} [detailed]
+   */
+  getPeerCertificate(detailed = false) {
+    if (this.#session === null) return null;
+    return peerCertificate(this.#session.peerChain, detailed);
+  }
+
+  /** The negotiated protocol, `'TLSv1.3'` or `'TLSv1.2'`; null before the handshake. */
+  getProtocol() {
+    return this.#session?.protocol ?? null;
+  }
+
+  /** The cipher: `{name, standardName, version}` (OpenSSL name, IANA name, protocol); null before the handshake. */
+  getCipher() {
+    return this.#session?.cipher ?? null;
+  }
+
+  /** The key exchange: `{type: 'ECDH', name, size}`; `{}` when unknown, null before the handshake. */
+  getEphemeralKeyInfo() {
+    if (this.#session === null) return null;
+    const name = this.#session.keyExchangeGroup;
+    return name ? { type: 'ECDH', name, size: GROUP_SIZES[name] } : {};
+  }
+
+  /** Whether the handshake resumed an earlier session. */
+  isSessionReused() {
+    return this.#session?.sessionReused ?? false;
+  }
+
+  /** The local address, as `net.Socket.address()`. */
+  address() {
+    if (this.localAddress === undefined) return {};
+    return { address: this.localAddress, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4', port: this.localPort };
+  }
+
+  // ----- net.Socket conveniences -----
+
+  /**
+   * Emits 'timeout' after `ms` of inactivity (no data either way); 0 disables. The socket stays
+   * open: call `destroy()` or `end()` in the listener, as with Node.
+   * @param {number} ms
+   * @param {() => void} [callback] added as a 'timeout' listener
+   */
+  setTimeout(ms, callback) {
+    this.#timeoutMs = ms;
+    if (callback) this.once('timeout', callback);
+    this.#touch();
+    return this;
+  }
+
+  /** No-op: wasi:sockets 0.2 cannot set TCP_NODELAY (see socket.wit). */
+  setNoDelay() {
+    return this;
+  }
+
+  /** No-op: keep-alive is not exposed by the component. */
+  setKeepAlive() {
+    return this;
+  }
+
+  /** Lets the process exit while this socket is open. */
+  unref() {
+    if (this.#refed) {
+      this.#refed = false;
+      this.#engine.unref();
+    }
+    return this;
+  }
+
+  /** Keeps the process alive while this socket is open (the default). */
+  ref() {
+    if (!this.#refed && !this.#closedInWorker && !this.destroyed) {
+      this.#refed = true;
+      this.#engine.ref();
+    }
+    return this;
+  }
+
+  // ----- stream.Duplex implementation -----
+
+  _write(chunk, encoding, callback) {
+    this._writev([{ chunk }], callback);
+  }
+
+  _writev(chunks, callback) {
+    if (this.#closedInWorker) {
+      callback(Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }));
+      return;
+    }
+    let length = 0;
+    for (const { chunk } of chunks) length += chunk.length;
+    // A fresh buffer of exactly these bytes, moved (not copied) to the worker.
+    const data = new Uint8Array(length);
+    let offset = 0;
+    for (const { chunk } of chunks) {
+      data.set(chunk, offset);
+      offset += chunk.length;
+    }
+    this.#pendingWrite = { seq: ++this.#seq, length, callback };
+    this.#engine.send({ type: Command.WRITE, id: this.#id, seq: this.#seq, data }, [data.buffer]);
+  }
+
+  _final(callback) {
+    if (this.#closedInWorker) {
+      callback();
+      return;
+    }
+    // 'finish' once the worker has sent close_notify and closed the connection (CLOSE).
+    this.#pendingFinal = callback;
+    this.#engine.send({ type: Command.END, id: this.#id });
+  }
+
+  _read() {
+    if (this.#readPaused) {
+      this.#readPaused = false;
+      this.#engine.send({ type: Command.RESUME, id: this.#id });
+    }
+  }
+
+  _destroy(error, callback) {
+    clearTimeout(this.#timer);
+    if (!this.#closedInWorker) {
+      this.#closedInWorker = true;
+      this.#engine.send({ type: Command.DESTROY, id: this.#id });
+    }
+    this.#engine.unregister(this.#id);
+    this.#release();
+    const gone = error ?? Object.assign(new Error('the socket was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
+    this.#pendingWrite?.callback(gone);
+    this.#pendingWrite = null;
+    this.#pendingFinal?.(gone);
+    this.#pendingFinal = null;
+    callback(error);
+  }
+
+  // ----- notices from the worker -----
+
+  #onNotice(notice) {
+    switch (notice.type) {
+      case Notice.CONNECTED:
+        Object.assign(this, notice.info);
+        this.emit('connect');
+        break;
+      case Notice.SECURE:
+        this.#setSession(notice.session);
+        this.emit('secureConnect');
+        break;
+      case Notice.DATA:
+        this.#onData(notice.data);
+        break;
+      case Notice.WRITTEN:
+        this.#onWritten(notice.seq);
+        break;
+      case Notice.END:
+        this.#pushEnd();
+        break;
+      case Notice.ERROR:
+        this.#closedInWorker = true;
+        this.destroy(toError(withNodeCertificates(notice.error)));
+        break;
+      case Notice.CLOSE:
+        this.#onClose();
+        break;
+      default:
+        break;
+    }
+  }
+
+  #setSession(session) {
+    this.#session = session;
+    this.connecting = false;
+    this.authorized = session.authorized;
+    this.authorizationError = session.authorizationError;
+    this.sslErrors = withNodeCertificates(session).sslErrors;
+    this.alpnProtocol = session.alpnProtocol;
+    for (const key of ['localAddress', 'localPort', 'remoteAddress', 'remotePort', 'remoteFamily']) this[key] = session[key];
+    this.#touch();
+    this.emit('secure');
+  }
+
+  #onData(data) {
+    this.bytesRead += data.length;
+    this.#touch();
+    if (!this.push(Buffer.from(data.buffer, data.byteOffset, data.length)) && !this.#readPaused) {
+      this.#readPaused = true;
+      this.#engine.send({ type: Command.PAUSE, id: this.#id });
+    }
+  }
+
+  #onWritten(seq) {
+    const pending = this.#pendingWrite;
+    if (pending === null || pending.seq !== seq) return;
+    this.#pendingWrite = null;
+    this.bytesWritten += pending.length;
+    this.#touch();
+    pending.callback();
+  }
+
+  /** The worker freed the socket after a clean close: finish both sides. */
+  #onClose() {
+    this.#closedInWorker = true;
+    this.#engine.unregister(this.#id);
+    this.#release();
+    if (this.#pendingWrite) {
+      this.destroy(Object.assign(new Error('the connection closed with a write pending'), { code: 'EPIPE' }));
+      return;
+    }
+    this.#pushEnd();
+    const final = this.#pendingFinal;
+    this.#pendingFinal = null;
+    if (final) final();
+    else if (!this.writableEnded) this.end();
+  }
+
+  /**
+   * Ends the readable side. The `read(0)` makes 'end' come even when nobody reads (when nothing
+   * is buffered), as Node's net.Socket does on EOF, so that such a socket still closes.
+   */
+  #pushEnd() {
+    if (this.readableEnded) return;
+    this.push(null);
+    this.read(0);
+  }
+
+  #onFatal(error) {
+    this.#closedInWorker = true;
+    this.destroy(error);
+  }
+
+  /** Drops this socket's hold on the process. */
+  #release() {
+    if (this.#refed) {
+      this.#refed = false;
+      this.#engine.unref();
+    }
+  }
+
+  /** Restarts the inactivity timer of `setTimeout`. */
+  #touch() {
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#timeoutMs > 0 && !this.destroyed) {
+      this.#timer = setTimeout(() => this.emit('timeout'), this.#timeoutMs);
+      this.#timer.unref();
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// Applies a TlsConfig (lib/options.js) to a component `ssl-socket` or `ssl-server` (worker side).
+//
+// Every failing step throws a description (lib/errors.js) naming the option, e.g.
+// `options.key: ... (invalid-input)`, so that garbage PEM gives a clear error and never reaches
+// the event loop.
+
+import { describeThrown } from '../errors.js';
+import { dropList, dropOne } from './resources.js';
+
+/** Read and write buffer limit of each client socket (accepted sockets get the server's 1 MiB). */
+export const SOCKET_BUFFER_SIZE = 1024n * 1024n;
+
+const encoder = new TextEncoder();
+
+/**
+ * Runs `fn`; anything it throws becomes a description whose message starts with `context`
+ * (except a trap of the component, rethrown as is).
+ * @template T
+ * @param {string} context
+ * @param {() => T} fn
+ * @returns {T}
+ */
+export function step(context, fn) {
+  try {
+    return fn();
+  } catch (thrown) {
+    if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // a trap is fatal: see loop.js
+    throw describeThrown(thrown, context);
+  }
+}
+
+/** Every certificate in a `{pem}` or `{der}` value, as component resources. */
+function loadCertificates(pki, value, context) {
+  return step(context, () => {
+    const certificates = value.pem !== undefined
+      ? pki.Certificate.fromData(encoder.encode(value.pem), 'pem')
+      : pki.Certificate.fromData(value.der, 'der');
+    if (certificates.length === 0) throw new Error('no certificate found');
+    return certificates;
+  });
+}
+
+/** The private key in a `{pem}` or `{der}` value, optionally encrypted with `passphrase`. */
+function loadKey(pki, value, passphrase) {
+  return step('options.key', () => {
+    const [data, format] = value.pem !== undefined ? [encoder.encode(value.pem), 'pem'] : [value.der, 'der'];
+    return passphrase === null
+      ? pki.Key.privateFromData(data, format)
+      : pki.Key.privateFromDataWithPassphrase(data, format, encoder.encode(passphrase));
+  });
+}
+
+/**
+ * The settings both resources have (same method names on `ssl-socket` and `ssl-server`).
+ * @param {any} pki the component's `pki` interface
+ * @param {any} target an `ssl-socket` or `ssl-server`
+ * @param {import('../options.js').TlsConfig} config
+ */
+function configureCommon(pki, target, config) {
+  if (config.ca !== null) {
+    const lists = config.ca.map((value) => loadCertificates(pki, value, 'options.ca'));
+    try {
+      target.setCaCertificates(lists.flat());
+    } finally {
+      lists.forEach(dropList);
+    }
+  }
+  if (config.cert !== null) {
+    const chain = loadCertificates(pki, config.cert, 'options.cert');
+    try {
+      target.setLocalCertificateChain(chain);
+    } finally {
+      dropList(chain);
+    }
+  }
+  if (config.key !== null) {
+    const key = loadKey(pki, config.key, config.passphrase);
+    try {
+      step('options.key', () => target.setPrivateKey(key));
+    } finally {
+      dropOne(key);
+    }
+  }
+  if (config.alpn.length > 0) step('options.ALPNProtocols', () => target.setAllowedNextProtocols(config.alpn));
+  if (config.protocol !== null) step('options.minVersion/maxVersion', () => target.setProtocol(config.protocol));
+  if (config.ciphers !== null) step('options.ciphers', () => target.setCiphersByName(config.ciphers));
+  if (config.groups !== null) step('options.ecdhCurve', () => target.setKeyExchangeGroups(config.groups));
+  target.setPeerVerifyMode(config.verifyMode);
+}
+
+/**
+ * Configures a client socket before `connect-to-host-encrypted`.
+ * @param {any} pki
+ * @param {any} socket an `ssl-socket`
+ * @param {import('../options.js').TlsConfig & {servername: string | null}} config
+ */
+export function configureSocket(pki, socket, config) {
+  configureCommon(pki, socket, config);
+  if (config.servername !== null) socket.setPeerVerifyName(config.servername);
+  socket.setReadBufferSize(SOCKET_BUFFER_SIZE);
+  socket.setWriteBufferSize(SOCKET_BUFFER_SIZE);
+}
+
+/**
+ * Configures a server before `listen`.
+ * @param {any} pki
+ * @param {any} server an `ssl-server`
+ * @param {import('../options.js').TlsConfig & {handshakeTimeout: number | null}} config
+ * @param {number} backlog the listen backlog
+ */
+export function configureServer(pki, server, config, backlog) {
+  configureCommon(pki, server, config);
+  if (config.handshakeTimeout !== null) server.setHandshakeTimeout(config.handshakeTimeout);
+  server.setListenBacklogSize(backlog);
+  server.setMaxPendingConnections(backlog);
+}

@@ -1,0 +1,27 @@
+// Dropping component resources (certificates, keys) that the worker got from the component.
+//
+// jco 1.35 bug: when it lifts a list of owned resources of the component (`list<certificate>`
+// from `certificate.from-data` or `peer-certificate-chain`, the certificates inside the records
+// of `ssl-errors`), the `Symbol.dispose` of every element is a closure over one function-scoped
+// `var`, so each of them frees the LAST element's handle (and the second call throws
+// `unknown handle index`, a WebAssembly.RuntimeError). The FinalizationRegistry entries are
+// right (registered with each element's own handle). So: dispose only the last element
+// explicitly, and leave the others to the registry, which runs when the worker's loop yields
+// (lib/worker/loop.js does every 100 ms).
+
+/**
+ * Drops one resource the component returned on its own (not inside a list).
+ * @param {any} resource
+ */
+export function dropOne(resource) {
+  resource?.[Symbol.dispose]?.();
+}
+
+/**
+ * Drops the resources of one lifted list, in the order the component returned them (for
+ * `ssl-errors`: the certificates of the entries that have one).
+ * @param {any[]} resources
+ */
+export function dropList(resources) {
+  dropOne(resources.at(-1));
+}

@@ -1,0 +1,165 @@
+// One component `ssl-server` driven by the worker's event loop (lib/worker/loop.js): accepts,
+// lets the component run the handshakes, and hands each encrypted connection over as a new
+// SocketDriver.
+
+import { authorizationCode, describeErrorCode, describeThrown, sslErrorCode } from '../errors.js';
+import { Notice } from '../protocol.js';
+import { configureServer, step } from './configure.js';
+import { SocketDriver } from './socket-driver.js';
+
+/**
+ * The component gives a client's address as `host:port` (`[v6]:port`); Node's shape is
+ * `{remoteAddress, remotePort}`.
+ * @param {string | undefined} peer
+ */
+function splitPeer(peer) {
+  if (!peer) return { remoteAddress: null, remotePort: null };
+  const match = /^\[(.+)\]:(\d+)$/.exec(peer) ?? /^([^:]+):(\d+)$/.exec(peer);
+  return match ? { remoteAddress: match[1], remotePort: Number(match[2]) } : { remoteAddress: peer, remotePort: null };
+}
+
+/** Ids of accepted sockets are negative, so that they never collide with the main thread's. */
+let lastAcceptedId = 0;
+
+export class ServerDriver {
+  /** @type {number} */ id;
+  due = true;
+  closed = false;
+
+  #server;
+  #outbox;
+  #adopt;
+  #peerVerified;
+  /** @type {any[] | null} the pollables of `subscribe-all`, kept until the server is called */
+  #pollables = null;
+
+  /**
+   * @param {number} id
+   * @param {any} server a listening `ssl-server`
+   * @param {{post: Function}} outbox
+   * @param {(driver: SocketDriver) => void} adopt registers an accepted socket with the loop
+   * @param {boolean} peerVerified whether client certificates are asked for
+   */
+  constructor(id, server, outbox, adopt, peerVerified) {
+    this.id = id;
+    this.#server = server;
+    this.#outbox = outbox;
+    this.#adopt = adopt;
+    this.#peerVerified = peerVerified;
+  }
+
+  /**
+   * Creates, configures and starts a server; failures become a SERVER_ERROR notice and `null`.
+   * @param {any} component the bindings ({socket, pki})
+   * @param {{id: number, host: string, port: number, backlog: number, config: object}} command
+   * @param {{post: Function}} outbox
+   * @param {(driver: SocketDriver) => void} adopt
+   * @returns {ServerDriver | null}
+   */
+  static listen(component, { id, host, port, backlog, config }, outbox, adopt) {
+    const server = new component.socket.SslServer();
+    try {
+      configureServer(component.pki, server, config, backlog);
+      step(`listen on ${host}:${port}`, () => server.listen(host, port));
+    } catch (description) {
+      if (description instanceof WebAssembly.RuntimeError) throw description;
+      server[Symbol.dispose]();
+      outbox.post({ type: Notice.SERVER_ERROR, id, error: description });
+      return null;
+    }
+    const address = server.serverAddress();
+    outbox.post({
+      type: Notice.LISTENING,
+      id,
+      address: { address, family: address?.includes(':') ? 'IPv6' : 'IPv4', port: server.serverPort() },
+    });
+    return new ServerDriver(id, server, outbox, adopt, config.verifyMode !== 'verify-none');
+  }
+
+  /** The pollables of `subscribe-all`: the listener, each handshake, the handshake deadline. */
+  pollables() {
+    if (this.closed) return [];
+    this.#pollables ??= this.#server.subscribeAll();
+    return this.#pollables;
+  }
+
+  /** One turn: accept, advance handshakes, hand over encrypted connections, report failures. */
+  service() {
+    this.due = false;
+    if (this.closed) return;
+    this.#dropPollables();
+    try {
+      this.#server.process();
+      for (const event of this.#server.takeEvents()) this.#handleEvent(event);
+    } catch (thrown) {
+      if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // fatal: see loop.js
+      this.#outbox.post({ type: Notice.SERVER_ERROR, id: this.id, error: describeThrown(thrown) });
+      this.close();
+    }
+  }
+
+  #handleEvent(event) {
+    switch (event.tag) {
+      case 'pending-connection-available':
+        this.#takePending();
+        break;
+      case 'handshake-failed': {
+        const { peerAddress, error, sslErrors } = event.val;
+        const description = describeErrorCode(error);
+        const code = authorizationCode(sslErrors);
+        this.#clientError({
+          ...description,
+          ...(code ? { code } : {}),
+          sslErrors: sslErrors.map((e) => ({ error: e, code: sslErrorCode(e) })),
+          ...splitPeer(peerAddress),
+        });
+        break;
+      }
+      case 'handshake-timed-out':
+        this.#clientError({
+          code: 'ERR_TLS_HANDSHAKE_TIMEOUT',
+          message: 'TLS handshake timeout',
+          ...splitPeer(event.val),
+        });
+        break;
+      case 'accept-error':
+        // The server keeps listening (Qt's acceptError); reported as Node reports accept errors.
+        this.#outbox.post({ type: Notice.SERVER_ERROR, id: this.id, error: describeErrorCode(event.val), fatal: false });
+        break;
+      default:
+        break;
+    }
+  }
+
+  #takePending() {
+    for (let socket = this.#server.nextPendingConnection(); socket; socket = this.#server.nextPendingConnection()) {
+      lastAcceptedId -= 1;
+      const { driver, session } = SocketDriver.accepted(lastAcceptedId, socket, this.#outbox, this.#peerVerified);
+      this.#outbox.post({ type: Notice.CONNECTION, id: this.id, socketId: driver.id, session });
+      this.#adopt(driver);
+    }
+  }
+
+  #clientError(error) {
+    this.#outbox.post({ type: Notice.CLIENT_ERROR, id: this.id, error });
+  }
+
+  #dropPollables() {
+    for (const pollable of this.#pollables ?? []) pollable[Symbol.dispose]();
+    this.#pollables = null;
+  }
+
+  /** Stops listening (connections still handshaking are dropped) and frees the server. */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.#dropPollables();
+    try {
+      this.#server.close();
+      this.#server[Symbol.dispose]();
+    } catch {
+      // ignored: the server is going away
+    }
+    this.#outbox.post({ type: Notice.SERVER_CLOSED, id: this.id });
+  }
+}

@@ -1,0 +1,282 @@
+// One component `ssl-socket` driven by the worker's event loop (lib/worker/loop.js): the
+// `subscribe` / `process` / `take-events` cycle of socket.wit, turned into the notices of
+// lib/protocol.js.
+//
+// Flow control, both ways, without unbounded buffers:
+// - writes: the main thread sends one write (one Duplex chunk or writev batch) at a time and
+//   waits for its WRITTEN notice; the driver hands bytes to the component only while the
+//   component holds less than WRITE_HIGH_WATER unsent (`bytes-to-write`), so the WRITTEN notice
+//   (hence the Duplex write callback) comes once the component has really taken the bytes;
+// - reads: at most READ_SLICE bytes per turn are read and posted; while the main thread's
+//   readable buffer is full it sends PAUSE and nothing is read, so the component's read buffer
+//   (SOCKET_BUFFER_SIZE) fills and TCP flow control holds the peer back.
+
+import { describeErrorCode, describeThrown, authorizationCode } from '../errors.js';
+import { Notice } from '../protocol.js';
+import { configureSocket, step } from './configure.js';
+import { describeAddresses, describeSession, describeSslErrors } from './session.js';
+
+/** Most unsent bytes queued in the component per socket before the driver holds writes back. */
+export const WRITE_HIGH_WATER = 256 * 1024;
+/** Most decrypted bytes read and posted per socket per turn (the same slice as `process`). */
+export const READ_SLICE = 256 * 1024;
+
+export class SocketDriver {
+  /** @type {number} */ id;
+  /** Whether the loop must service this socket in the next turn without waiting on its pollable. */
+  due = true;
+  /** Whether the socket is freed (the loop drops it). */
+  closed = false;
+
+  #socket;
+  #outbox;
+  #pollable = null;
+  #peerVerified;
+  #connected = false;
+  #secure = false;
+  #paused = false;
+  #endSent = false;
+  #endRequested = false;
+  #disconnectCalled = false;
+  #disconnected = false;
+  /** @type {{host: string, port: number} | null} where a client connects, for error messages */
+  #target = null;
+  /** @type {{seq: number, data: Uint8Array, offset: number}[]} */
+  #writes = [];
+
+  /**
+   * @param {number} id
+   * @param {any} socket an `ssl-socket` resource, owned by the driver from now on
+   * @param {{post: (notice: object, transfer?: ArrayBuffer[]) => void}} outbox
+   * @param {{secure: boolean, peerVerified: boolean}} state
+   */
+  constructor(id, socket, outbox, { secure, peerVerified }) {
+    this.id = id;
+    this.#socket = socket;
+    this.#outbox = outbox;
+    this.#secure = secure;
+    this.#connected = secure;
+    this.#peerVerified = peerVerified;
+  }
+
+  /**
+   * Creates a client socket and starts `connect-to-host-encrypted`. Bad options and refused calls
+   * become an ERROR notice (and a closed driver), never an exception.
+   * @param {any} component the bindings ({socket, pki})
+   * @param {{id: number, host: string, port: number, config: object}} command
+   * @param {{post: Function}} outbox
+   */
+  static connect(component, { id, host, port, config }, outbox) {
+    const socket = new component.socket.SslSocket();
+    const driver = new SocketDriver(id, socket, outbox, { secure: false, peerVerified: true });
+    driver.#target = { host, port };
+    try {
+      configureSocket(component.pki, socket, config);
+      step(`connect to ${host}:${port}`, () => socket.connectToHostEncrypted(host, port));
+    } catch (description) {
+      if (description instanceof WebAssembly.RuntimeError) throw description;
+      driver.#fail(description);
+    }
+    return driver;
+  }
+
+  /**
+   * Wraps a socket accepted by a server (already encrypted; its handshake events are dropped).
+   * @returns {{driver: SocketDriver, session: object}}
+   */
+  static accepted(id, socket, outbox, peerVerified) {
+    socket.takeEvents();
+    const driver = new SocketDriver(id, socket, outbox, { secure: true, peerVerified });
+    return { driver, session: describeSession(socket, peerVerified) };
+  }
+
+  /** The pollables to wait on: the socket's own, made anew after each call into the socket. */
+  pollables() {
+    if (this.closed) return [];
+    this.#pollable ??= this.#socket.subscribe();
+    return [this.#pollable];
+  }
+
+  /** Queues a write from the main thread. */
+  write(seq, data) {
+    this.#writes.push({ seq, data, offset: 0 });
+    this.due = true;
+  }
+
+  /** Graceful close once every queued write is handed over (`disconnect-from-host`). */
+  end() {
+    this.#endRequested = true;
+    this.due = true;
+  }
+
+  /** Stops (true) or resumes (false) reading. */
+  setPaused(paused) {
+    this.#paused = paused;
+    if (!paused) this.due = true;
+  }
+
+  /** Drops the connection at once (`abort`) and frees the socket. */
+  destroy() {
+    if (this.closed) return;
+    this.#guard(() => this.#socket.abort());
+    this.#free();
+  }
+
+  /** One turn of work: process, events, writes, reads, end of stream. */
+  service() {
+    this.due = false;
+    if (this.closed) return;
+    this.#dropPollable();
+    try {
+      this.#socket.process();
+      this.#handleEvents(this.#socket.takeEvents());
+      if (this.closed) return;
+      this.#flushWrites();
+      this.#deliverData();
+      this.#finishIfDone();
+    } catch (thrown) {
+      if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // fatal: see loop.js
+      this.#fail(describeThrown(thrown));
+    }
+  }
+
+  #handleEvents(events) {
+    let error = null;
+    for (const event of events) {
+      switch (event.tag) {
+        case 'connected':
+          this.#connected = true;
+          this.#outbox.post({ type: Notice.CONNECTED, id: this.id, info: describeAddresses(this.#socket) });
+          break;
+        case 'encrypted':
+          this.#secure = true;
+          this.#outbox.post({ type: Notice.SECURE, id: this.id, session: describeSession(this.#socket, this.#peerVerified) });
+          break;
+        case 'error':
+          // Qt reports a peer's close as RemoteHostClosedError: that is the end of the stream.
+          if (event.val.tag !== 'remote-host-closed') error ??= event.val;
+          break;
+        case 'disconnected':
+          this.#disconnected = true;
+          break;
+        default:
+          break;
+      }
+    }
+    if (error !== null) this.#fail(this.#describeFailure(error));
+  }
+
+  /** An error event as a description; a handshake failed by certificate errors gets their code. */
+  #describeFailure(errorCode) {
+    const description = describeErrorCode(errorCode);
+    if (this.#secure || errorCode.tag !== 'ssl-handshake-failed') return description;
+    const sslErrors = describeSslErrors(this.#socket);
+    const code = authorizationCode(sslErrors.map((e) => e.error));
+    if (code === null) return description;
+    const messages = sslErrors.map((e) => e.message).join('; ');
+    return { ...description, code, message: `${messages} (${sslErrors.map((e) => e.error).join(', ')})`, sslErrors };
+  }
+
+  #flushWrites() {
+    if (!this.#connected) return; // `write` is refused before the TCP connection exists
+    while (this.#writes.length > 0) {
+      const room = WRITE_HIGH_WATER - Number(this.#socket.bytesToWrite());
+      if (room <= 0) return;
+      const head = this.#writes[0];
+      const end = Math.min(head.data.length, head.offset + room);
+      this.#write(head.data.subarray(head.offset, end));
+      head.offset = end;
+      if (end < head.data.length) return;
+      this.#writes.shift();
+      this.#outbox.post({ type: Notice.WRITTEN, id: this.id, seq: head.seq });
+    }
+    if (this.#endRequested && !this.#disconnectCalled && this.#secure) {
+      this.#disconnectCalled = true;
+      this.#socket.disconnectFromHost();
+    }
+  }
+
+  /** `write`, with Node's EPIPE when the connection has gone away meanwhile. */
+  #write(bytes) {
+    try {
+      this.#socket.write(bytes);
+    } catch (thrown) {
+      if (thrown?.payload?.tag !== 'invalid-state') throw thrown;
+      throw { ...describeThrown(thrown, 'write'), code: 'EPIPE', syscall: 'write' };
+    }
+  }
+
+  #deliverData() {
+    if (!this.#secure || this.#paused) return;
+    let data;
+    try {
+      data = this.#socket.read(BigInt(READ_SLICE));
+    } catch (thrown) {
+      // After `disconnected` the device may be closed for reading: nothing is left then.
+      if (thrown?.payload?.tag === 'invalid-state') return;
+      throw thrown;
+    }
+    if (data.length === 0) return;
+    // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
+    const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    this.#outbox.post({ type: Notice.DATA, id: this.id, data: chunk }, [chunk.buffer]);
+    if (chunk.length >= READ_SLICE) this.due = true; // more may be buffered: come back next turn
+  }
+
+  /** Sends END when the peer finished and everything was delivered; frees once disconnected. */
+  #finishIfDone() {
+    if (this.#paused || this.due) return; // decrypted data may still wait to be delivered
+    if (!this.#secure) {
+      if (this.#disconnected) {
+        this.#fail({ code: 'ECONNRESET', message: 'the connection closed before the TLS handshake finished' });
+      }
+      return;
+    }
+    if (!this.#endSent && (this.#disconnected || this.#socket.atEnd())) {
+      this.#endSent = true;
+      this.#outbox.post({ type: Notice.END, id: this.id });
+    }
+    if (this.#disconnected) this.#free();
+  }
+
+  /**
+   * Posts an ERROR notice, aborts and frees the socket. A client that never connected gets
+   * Node's `connect` error fields: `syscall`, `address`, `port`, and a message like
+   * `connect ECONNREFUSED 127.0.0.1:1`.
+   */
+  #fail(description) {
+    if (this.closed) return;
+    let error = description;
+    if (this.#target && !this.#connected && /^E[A-Z]+$/.test(description.code)) {
+      const { host, port } = this.#target;
+      error = { ...description, syscall: 'connect', address: host, port, message: `connect ${description.code} ${host}:${port}: ${description.message}` };
+    }
+    this.#outbox.post({ type: Notice.ERROR, id: this.id, error });
+    this.#guard(() => this.#socket.abort());
+    this.#free();
+  }
+
+  #dropPollable() {
+    this.#pollable?.[Symbol.dispose]();
+    this.#pollable = null;
+  }
+
+  /** Frees the socket (its pollable first, as WASI requires) and posts CLOSE. */
+  #free() {
+    if (this.closed) return;
+    this.closed = true;
+    this.#writes = [];
+    this.#dropPollable();
+    this.#guard(() => this.#socket[Symbol.dispose]());
+    this.#outbox.post({ type: Notice.CLOSE, id: this.id });
+  }
+
+  /** Runs a call whose failure does not matter any more (the socket is going away). */
+  #guard(fn) {
+    try {
+      fn();
+    } catch {
+      // ignored: the socket is being freed
+    }
+  }
+}

@@ -1,0 +1,51 @@
+// npm run build: transpiles the sslsocket component into gen/ with jco.
+//
+// The component comes from $SSLSOCKET_COMPONENT when set; otherwise the Rust CLI writes the one
+// embedded in the Rust host (`cargo run -q -p sslsocket-cli -- component --out gen/sslsocket.wasm`,
+// from the workspace root). Transpiling is skipped when gen/ is newer than the component.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const workspaceRoot = resolve(packageDir, '../..');
+const genDir = join(packageDir, 'gen');
+const bindings = join(genDir, 'sslsocket.js');
+
+/** Modification time in ms, or 0 when the file does not exist. */
+function mtime(path) {
+  return existsSync(path) ? statSync(path).mtimeMs : 0;
+}
+
+/** The component's path: $SSLSOCKET_COMPONENT, or written by the Rust CLI into gen/. */
+function componentPath() {
+  const fromEnv = process.env.SSLSOCKET_COMPONENT;
+  if (fromEnv) {
+    const path = resolve(fromEnv);
+    if (!existsSync(path)) throw new Error(`SSLSOCKET_COMPONENT=${fromEnv}: no such file`);
+    return path;
+  }
+  mkdirSync(genDir, { recursive: true });
+  const out = join(genDir, 'sslsocket.wasm');
+  console.log(`build: writing the component with cargo (set SSLSOCKET_COMPONENT to use a built one)`);
+  execFileSync('cargo', ['run', '-q', '-p', 'sslsocket-cli', '--', 'component', '--out', relative(workspaceRoot, out)], {
+    cwd: workspaceRoot,
+    stdio: 'inherit',
+  });
+  return out;
+}
+
+const component = componentPath();
+if (mtime(bindings) > mtime(component) && existsSync(join(genDir, 'package.json'))) {
+  console.log(`build: gen/ is up to date with ${component}`);
+} else {
+  console.log(`build: transpiling ${component} into gen/`);
+  const jco = join(packageDir, 'node_modules', '@bytecodealliance', 'jco', 'dist', 'jco.js');
+  execFileSync(process.execPath, [jco, 'transpile', component, '-o', genDir, '--name', 'sslsocket', '--quiet'], {
+    stdio: 'inherit',
+  });
+  // gen/ holds ES modules whatever the package says; say so for tools that look at gen/ alone.
+  writeFileSync(join(genDir, 'package.json'), '{ "type": "module" }\n');
+}

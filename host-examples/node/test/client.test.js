@@ -1,0 +1,122 @@
+// The client against openssl s_server: verification with a CA, what the session reports
+// (protocol, cipher, peer certificate in Node's shape), TLS 1.2, ALPN, and the main thread
+// staying free during the handshake.
+
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { X509Certificate } from 'node:crypto';
+import { test } from 'node:test';
+import { connect } from '../lib/index.js';
+import { opensslServer, readAll, whenClosed } from './helpers/peers.js';
+import { createPki } from './helpers/pki.js';
+import { haveTools, needTools } from './helpers/tools.js';
+
+// Generated at load time (createPki registers its cleanup with the file's root `after`).
+const pki = haveTools('openssl') ? createPki() : null;
+
+test('connects to openssl s_server, verifies with ca, reports the session like node:tls', async (t) => {
+  if (!needTools(t, 'openssl')) return;
+  const { port } = await opensslServer(pki.server, ['-www']);
+  let ticks = 0;
+  const interval = setInterval(() => ticks++, 1);
+  const started = performance.now();
+  const socket = connect({ host: 'localhost', port, ca: pki.ca.cert });
+  await once(socket, 'secureConnect');
+  const handshakeMs = performance.now() - started;
+  clearInterval(interval);
+  t.diagnostic(`handshake ${handshakeMs.toFixed(1)} ms, ${ticks} timer ticks meanwhile`);
+  // A 1 ms interval keeps firing: the handshake does not block the main thread.
+  assert.ok(ticks >= Math.min(5, handshakeMs / 4), `only ${ticks} ticks in ${handshakeMs} ms`);
+
+  assert.equal(socket.authorized, true);
+  assert.equal(socket.authorizationError, null);
+  assert.deepEqual(socket.sslErrors, []);
+  assert.equal(socket.encrypted, true);
+  assert.equal(socket.getProtocol(), 'TLSv1.3');
+  const cipher = socket.getCipher();
+  assert.match(cipher.name, /^TLS_(AES_128_GCM|AES_256_GCM|CHACHA20_POLY1305)_SHA(256|384)$/);
+  assert.equal(cipher.standardName, cipher.name);
+  assert.equal(cipher.version, 'TLSv1.3');
+  assert.equal(socket.alpnProtocol, false);
+  assert.equal(socket.remoteAddress, '127.0.0.1');
+  assert.equal(socket.remotePort, port);
+  assert.equal(socket.localAddress, '127.0.0.1');
+  assert.ok(socket.localPort > 0);
+
+  // The peer certificate, checked against node:crypto's own parse of the same DER.
+  const expected = new X509Certificate(pki.server.cert);
+  const peer = socket.getPeerCertificate();
+  assert.equal(Object.getPrototypeOf(peer.subject), null);
+  assert.deepEqual({ ...peer.subject }, { O: 'sslsocket tests', CN: 'localhost' });
+  assert.deepEqual({ ...peer.issuer }, { O: 'sslsocket tests', CN: 'sslsocket test CA' });
+  assert.equal(peer.subjectaltname, expected.subjectAltName);
+  assert.equal(peer.valid_from, expected.validFrom);
+  assert.equal(peer.valid_to, expected.validTo);
+  assert.equal(peer.serialNumber, expected.serialNumber);
+  assert.equal(peer.fingerprint, expected.fingerprint);
+  assert.equal(peer.fingerprint256, expected.fingerprint256);
+  assert.equal(peer.fingerprint512, expected.fingerprint512);
+  assert.ok(Buffer.isBuffer(peer.raw));
+  assert.deepEqual(peer.raw, expected.raw);
+  assert.equal(peer.ca, false);
+  assert.equal(peer.bits, 256);
+  assert.equal(peer.asn1Curve, 'prime256v1');
+  assert.equal(peer.issuerCertificate, undefined);
+  // s_server sends only the leaf: the detailed form has no issuer to link.
+  assert.equal(socket.getPeerCertificate(true).issuerCertificate, undefined);
+
+  // s_server -www answers and closes; end() would close both directions (no half-close).
+  socket.write('GET / HTTP/1.0\r\n\r\n');
+  const page = (await readAll(socket)).toString();
+  assert.match(page, /^HTTP\/1\.0 200 ok/);
+  assert.match(page, /TLSv1\.3/);
+  await whenClosed(socket);
+});
+
+test('the detailed peer certificate links the chain the server sends', async (t) => {
+  if (!needTools(t, 'openssl')) return;
+  const { port } = await opensslServer(pki.server, ['-www', '-cert_chain', pki.ca.certPath]);
+  const socket = connect({ host: 'localhost', port, ca: pki.ca.cert });
+  await once(socket, 'secureConnect');
+  const leaf = socket.getPeerCertificate(true);
+  assert.equal(leaf.subject.CN, 'localhost');
+  assert.equal(leaf.issuerCertificate.subject.CN, 'sslsocket test CA');
+  assert.equal(leaf.issuerCertificate.ca, true);
+  // A self-signed root is its own issuer, as in Node.
+  assert.equal(leaf.issuerCertificate.issuerCertificate, leaf.issuerCertificate);
+  socket.destroy();
+  await whenClosed(socket);
+});
+
+test('maxVersion TLSv1.2 negotiates TLS 1.2 with an ECDHE-ECDSA cipher', async (t) => {
+  if (!needTools(t, 'openssl')) return;
+  const { port } = await opensslServer(pki.server, ['-www']);
+  const socket = connect({ host: '127.0.0.1', port, ca: pki.ca.cert, maxVersion: 'TLSv1.2' });
+  await once(socket, 'secureConnect');
+  assert.equal(socket.getProtocol(), 'TLSv1.2');
+  const cipher = socket.getCipher();
+  assert.match(cipher.name, /^ECDHE-ECDSA-/);
+  assert.match(cipher.standardName, /^TLS_ECDHE_ECDSA_WITH_/);
+  assert.equal(cipher.version, 'TLSv1.2');
+  assert.equal(socket.authorized, true, 'the IP address SAN verifies 127.0.0.1');
+  socket.destroy();
+  await whenClosed(socket);
+});
+
+test('ALPN: openssl s_server -alpn picks our offered protocol', async (t) => {
+  if (!needTools(t, 'openssl')) return;
+  const { port } = await opensslServer(pki.server, ['-www', '-alpn', 'h2,http/1.1']);
+  const socket = connect({ host: 'localhost', port, ca: pki.ca.cert, ALPNProtocols: ['http/1.1', 'h2'] });
+  await once(socket, 'secureConnect');
+  // s_server picks by its own preference among what the client offers.
+  assert.equal(socket.alpnProtocol, 'h2');
+  socket.destroy();
+
+  // Wire format (a Buffer of length-prefixed names) is accepted too, as in Node.
+  const wire = Buffer.from([8, ...Buffer.from('http/1.1')]);
+  const second = connect({ host: 'localhost', port, ca: pki.ca.cert, ALPNProtocols: wire });
+  await once(second, 'secureConnect');
+  assert.equal(second.alpnProtocol, 'http/1.1');
+  second.destroy();
+  await whenClosed(second);
+});
