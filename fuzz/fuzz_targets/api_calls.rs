@@ -45,6 +45,7 @@ enum Call {
     WaitForReadyRead(u8),
     WaitForBytesWritten(u8),
     Disconnect,
+    ShutdownWrite,
     Close,
     Abort,
     Inspect,
@@ -155,6 +156,7 @@ fn run(socket: &mut SslSocket<MemTransport>, server: &mut SslServer<MemTransport
         Call::WaitForReadyRead(ms) => drop(socket.wait_for_ready_read(i32::from(ms % 4))),
         Call::WaitForBytesWritten(ms) => drop(socket.wait_for_bytes_written(i32::from(ms % 4))),
         Call::Disconnect => socket.disconnect_from_host(),
+        Call::ShutdownWrite => drop(socket.shutdown_write()),
         Call::Close => socket.close(),
         Call::Abort => socket.abort(),
         Call::Inspect => {

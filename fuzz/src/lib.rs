@@ -91,6 +91,10 @@ impl Transport for MemTransport {
 
     fn shutdown(&mut self, _timeout: Duration) {}
 
+    fn shutdown_write(&mut self) -> io::Result<bool> {
+        Ok(true)
+    }
+
     fn peer_addr(&self) -> Option<SocketAddr> {
         Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 1)))
     }

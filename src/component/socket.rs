@@ -148,6 +148,10 @@ impl wit::GuestSslSocket for SocketResource {
         self.with(|s| s.disconnect_from_host());
     }
 
+    fn shutdown_write(&self) -> Result<()> {
+        self.with(|s| s.shutdown_write()).map_err(error_code)
+    }
+
     fn close(&self) {
         self.with(|s| s.close());
     }

@@ -68,6 +68,8 @@ pub struct SslSocket<T: Transport> {
     interrupted: bool,
     handshake_on_connect: bool,
     close_notify_sent: bool,
+    /// Where `shutdown_write` (the half-close) is.
+    write_shutdown: WriteShutdown,
     log: SharedVerifyLog,
     /// Decrypted (or plain) bytes ready for the application.
     read_buf: VecDeque<u8>,
@@ -120,6 +122,7 @@ impl<T: Transport> SslSocket<T> {
             interrupted: false,
             handshake_on_connect: false,
             close_notify_sent: false,
+            write_shutdown: WriteShutdown::Open,
             log: SharedVerifyLog::default(),
             read_buf: VecDeque::new(),
             read_buffer_size: 0,
@@ -234,6 +237,30 @@ impl<T: Transport> SslSocket<T> {
                 self.process();
             }
         }
+    }
+
+    /// Half-closes: once the queued data is sent, sends `close_notify` (an encrypted socket) or
+    /// shuts down the sending direction of the TCP connection (a plain one), and keeps reading
+    /// until the peer closes too, which then disconnects the socket without an error (Node's
+    /// `socket.end()`, Python's `shutdown(SHUT_WR)`). Writing afterwards is an error. A no-op when
+    /// already called.
+    ///
+    /// # Errors
+    /// `InvalidState` unless connected, or while a handshake runs.
+    pub fn shutdown_write(&mut self) -> Result<(), SocketError> {
+        if self.state != SocketState::Connected {
+            return Err(SocketError::invalid_state("the socket is not connected"));
+        }
+        if (self.tls.is_some() && !self.encrypted) || self.handshake_on_connect {
+            return Err(SocketError::invalid_state(
+                "the handshake has not finished: half-close after `encrypted`",
+            ));
+        }
+        if self.write_shutdown == WriteShutdown::Open {
+            self.write_shutdown = WriteShutdown::Requested;
+            self.process();
+        }
+        Ok(())
     }
 
     /// As [`Self::disconnect_from_host`], and discards unread data (`close`).
@@ -368,7 +395,8 @@ impl<T: Transport> SslSocket<T> {
                 writable: !self.raw_out.is_empty()
                     || (!self.hold_tickets && self.tls.as_ref().is_some_and(|c| c.wants_write()))
                     || (self.encrypted && !self.tls_out.is_empty())
-                    || self.state == SocketState::Closing,
+                    || self.state == SocketState::Closing
+                    || self.write_shutdown == WriteShutdown::Requested,
             }),
         }
     }
@@ -440,6 +468,11 @@ impl<T: Transport> SslSocket<T> {
             }
             SocketState::Closing => {
                 return Err(SocketError::invalid_state("the socket is closing"));
+            }
+            _ if self.write_shutdown != WriteShutdown::Open => {
+                return Err(SocketError::invalid_state(
+                    "the sending side is shut down (shutdown-write)",
+                ));
             }
             _ => {}
         }
@@ -799,6 +832,7 @@ impl<T: Transport> SslSocket<T> {
         self.tls = None;
         self.encrypted = false;
         self.close_notify_sent = false;
+        self.write_shutdown = WriteShutdown::Open;
         self.mode = Mode::Plain;
         self.read_buf.clear();
         self.raw_out.clear();
@@ -966,6 +1000,8 @@ impl<T: Transport> SslSocket<T> {
         release_if_empty(&mut self.tls_out);
         if self.state == SocketState::Closing {
             self.continue_close()?;
+        } else if self.write_shutdown == WriteShutdown::Requested {
+            self.continue_shutdown_write()?;
         }
         Ok(())
     }
@@ -1195,7 +1231,8 @@ impl<T: Transport> SslSocket<T> {
                 "the peer closed the connection during the handshake".into(),
             ));
         }
-        if self.state == SocketState::Closing {
+        if self.state == SocketState::Closing || self.write_shutdown != WriteShutdown::Open {
+            // Both sides closed on purpose: a clean end, not an error.
             self.drop_connection(Duration::ZERO);
             return Ok(());
         }
@@ -1206,10 +1243,39 @@ impl<T: Transport> SslSocket<T> {
         Ok(())
     }
 
-    /// In `Closing`: once the output is out, sends `close_notify` and closes.
+    /// In `Closing`: once the output and `close_notify` are out, closes.
     fn continue_close(&mut self) -> Result<(), SocketError> {
-        if !self.raw_out.is_empty() || (self.encrypted && !self.tls_out.is_empty()) {
+        if self.send_close_notify_when_flushed()? {
+            self.drop_connection(SHUTDOWN_FLUSH);
+        }
+        Ok(())
+    }
+
+    /// After `shutdown_write`: once the output is out, sends `close_notify` (TLS), or the TCP
+    /// FIN (plain connections).
+    ///
+    /// An encrypted socket half-closes with `close_notify` alone (RFC 8446 6.1: the end of what
+    /// the sender sends), without a TCP shutdown: jco's preview2-shim 0.26.1 implements
+    /// `shutdown(send)` by destroying the whole connection, which would lose the answer.
+    fn continue_shutdown_write(&mut self) -> Result<(), SocketError> {
+        if !self.send_close_notify_when_flushed()? {
             return Ok(());
+        }
+        if self.tls.is_none()
+            && let Some(transport) = self.transport.as_mut()
+            && !transport.shutdown_write().map_err(|e| io_error(&e))?
+        {
+            return Ok(());
+        }
+        self.write_shutdown = WriteShutdown::Done;
+        Ok(())
+    }
+
+    /// Once the queued output is sent, sends `close_notify` (encrypted sockets); returns whether
+    /// all of it, `close_notify` included, has left rustls.
+    fn send_close_notify_when_flushed(&mut self) -> Result<bool, SocketError> {
+        if !self.raw_out.is_empty() || (self.encrypted && !self.tls_out.is_empty()) {
+            return Ok(false);
         }
         if let Some(conn) = self.tls.as_mut() {
             if !self.close_notify_sent {
@@ -1218,11 +1284,10 @@ impl<T: Transport> SslSocket<T> {
                 self.flush()?;
             }
             if self.tls.as_ref().is_some_and(|c| c.wants_write()) {
-                return Ok(());
+                return Ok(false);
             }
         }
-        self.drop_connection(SHUTDOWN_FLUSH);
-        Ok(())
+        Ok(true)
     }
 
     fn fail(&mut self, error: SocketError) {
@@ -1255,6 +1320,17 @@ impl<T: Transport> SslSocket<T> {
             self.events.push_back(Event::StateChanged(state));
         }
     }
+}
+
+/// Where a connection's half-close is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WriteShutdown {
+    /// Both directions are open.
+    Open,
+    /// `shutdown_write` was called; queued output, `close_notify` or the FIN are still to go.
+    Requested,
+    /// The sending direction is shut down; reading goes on until the peer closes.
+    Done,
 }
 
 /// Frees the memory of an empty buffer.

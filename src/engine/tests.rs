@@ -146,6 +146,49 @@ fn client_and_server_handshake_and_echo() {
 }
 
 #[test]
+fn shutdown_write_half_closes_and_the_peers_close_is_no_error() {
+    let pki = pki(&["localhost"]);
+    let (port, server) = echo_server(&pki, Protocol::TlsV13, false);
+    let mut client = trusting(&pki);
+    assert!(matches!(
+        client.shutdown_write(),
+        Err(SocketError::InvalidState(_))
+    ));
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    client.write(b"ping").unwrap();
+    let mut echoed = Vec::new();
+    while echoed.len() < 4 {
+        client.wait_for_ready_read(5000).unwrap();
+        echoed.extend(client.read_all().unwrap());
+    }
+    assert_eq!(echoed, b"ping");
+
+    client.shutdown_write().unwrap();
+    client.shutdown_write().unwrap();
+    assert!(matches!(
+        client.write(b"late"),
+        Err(SocketError::InvalidState(_))
+    ));
+    // Our echo server is Qt-like: our close_notify ends its connection, which ends ours.
+    if client.state() != SocketState::Unconnected {
+        client.wait_for_disconnected(5000).unwrap();
+    }
+    let events = client.take_events();
+    assert!(events.contains(&Event::Disconnected), "{events:?}");
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Error(_))),
+        "{events:?}"
+    );
+    assert!(client.error().is_none());
+    let server_events = server.join().unwrap();
+    assert!(
+        server_events.contains(&Event::Error(SocketError::RemoteHostClosed)),
+        "the server saw our close_notify: {server_events:?}"
+    );
+}
+
+#[test]
 fn tls12_is_negotiated_when_asked() {
     let pki = pki(&["localhost"]);
     let (port, _server) = echo_server(&pki, Protocol::TlsV12, false);
@@ -744,6 +787,10 @@ impl Transport for Recording {
 
     fn shutdown(&mut self, timeout: Duration) {
         self.inner.shutdown(timeout);
+    }
+
+    fn shutdown_write(&mut self) -> std::io::Result<bool> {
+        self.inner.shutdown_write()
     }
 
     fn peer_addr(&self) -> Option<SocketAddr> {

@@ -78,6 +78,14 @@ pub trait Transport: Sized {
     /// Flushes what was written, within `timeout`, and closes the connection.
     fn shutdown(&mut self, timeout: Duration);
 
+    /// Half-closes a plain connection without blocking: once everything written has left,
+    /// shuts down the sending direction (TCP FIN) and keeps the receiving one open. Returns whether it
+    /// is done; `false` means "call again when writable".
+    ///
+    /// # Errors
+    /// The connection failed or is not connected.
+    fn shutdown_write(&mut self) -> io::Result<bool>;
+
     /// The peer's address, once connected.
     fn peer_addr(&self) -> Option<SocketAddr>;
 

@@ -93,6 +93,11 @@ impl Transport for StdTransport {
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 
+    fn shutdown_write(&mut self) -> io::Result<bool> {
+        // A std TcpStream buffers nothing: what `write` accepted is in the kernel already.
+        self.stream.shutdown(Shutdown::Write).map(|()| true)
+    }
+
     fn peer_addr(&self) -> Option<SocketAddr> {
         self.stream.peer_addr().ok()
     }

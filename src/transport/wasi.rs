@@ -47,6 +47,8 @@ enum Stage {
         input: InputStream,
         output: OutputStream,
         socket: TcpSocket,
+        /// `shutdown_write` started the flush that must end before the FIN.
+        flushing_for_fin: bool,
     },
     Closed,
 }
@@ -187,6 +189,7 @@ impl Transport for WasiTransport {
                             input,
                             output,
                             socket,
+                            flushing_for_fin: false,
                         };
                         return Ok(ConnectProgress::Connected);
                     }
@@ -242,12 +245,6 @@ impl Transport for WasiTransport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let Stage::Connected { output, .. } = &self.stage else {
             return Err(io::Error::from(io::ErrorKind::NotConnected));
-        };
-        let stream_error = |e: StreamError| match e {
-            StreamError::Closed => io::Error::from(io::ErrorKind::BrokenPipe),
-            StreamError::LastOperationFailed(e) => {
-                io::Error::new(io::ErrorKind::ConnectionReset, e.to_debug_string())
-            }
         };
         let budget = output.check_write().map_err(stream_error)?;
         let n = usize::try_from(budget).unwrap_or(usize::MAX).min(buf.len());
@@ -305,6 +302,31 @@ impl Transport for WasiTransport {
             }
             let _ = socket.shutdown(ShutdownType::Both);
         }
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<bool> {
+        let Stage::Connected {
+            output,
+            socket,
+            flushing_for_fin,
+            ..
+        } = &mut self.stage
+        else {
+            return Err(io::Error::from(io::ErrorKind::NotConnected));
+        };
+        // The FIN must not overtake bytes still in the stream: flush, and while that flush runs
+        // `check-write` answers 0 (wasi:io/streams), so a non-zero budget means it is done.
+        if !*flushing_for_fin {
+            output.flush().map_err(stream_error)?;
+            *flushing_for_fin = true;
+        }
+        if output.check_write().map_err(stream_error)? == 0 {
+            return Ok(false);
+        }
+        socket
+            .shutdown(ShutdownType::Send)
+            .map_err(|e| io::Error::other(format!("shutdown: {e:?}")))?;
+        Ok(true)
     }
 
     fn peer_addr(&self) -> Option<SocketAddr> {
@@ -434,6 +456,7 @@ impl Listener for WasiListener {
                     input,
                     output,
                     socket,
+                    flushing_for_fin: false,
                 },
                 port: 0,
                 retired: Vec::new(),
@@ -462,6 +485,16 @@ fn finish(
         match step(socket) {
             Err(ErrorCode::WouldBlock) => socket.subscribe().block(),
             other => return other.map_err(map_error),
+        }
+    }
+}
+
+/// An output stream's error as an `io::Error`.
+fn stream_error(error: StreamError) -> io::Error {
+    match error {
+        StreamError::Closed => io::Error::from(io::ErrorKind::BrokenPipe),
+        StreamError::LastOperationFailed(e) => {
+            io::Error::new(io::ErrorKind::ConnectionReset, e.to_debug_string())
         }
     }
 }

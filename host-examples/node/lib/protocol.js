@@ -17,7 +17,10 @@ export const Command = Object.freeze({
   CONNECT: 'connect',
   /** `{id, seq, data: Uint8Array}`: queue bytes; acknowledged by `Notice.WRITTEN` with `seq`. */
   WRITE: 'write',
-  /** `{id}`: graceful close once the queued bytes are written (`disconnect-from-host`). */
+  /**
+   * `{id}`: half-close once the queued bytes are written (`shutdown-write`: close_notify;
+   * reading goes on until the peer closes); acknowledged by `Notice.FINISHED`.
+   */
   END: 'end',
   /** `{id}`: drop the connection at once (`abort`) and free the socket. */
   DESTROY: 'destroy',
@@ -43,6 +46,8 @@ export const Notice = Object.freeze({
   DATA: 'data',
   /** `{id, seq}`: the write with this `seq` was handed to the component. */
   WRITTEN: 'written',
+  /** `{id}`: our sending side is shut down (`Command.END` done); Node's 'finish'. */
+  FINISHED: 'finished',
   /** `{id}`: the peer finished sending (TLS close_notify or TCP FIN) and all data was delivered. */
   END: 'end',
   /** `{id, error}`: an error description (lib/errors.js); the socket is closed after it. */

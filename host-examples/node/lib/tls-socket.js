@@ -22,10 +22,11 @@ function withNodeCertificates(description) {
  * connected), 'secureConnect' (client; handshake done and, with `rejectUnauthorized`, verified),
  * 'secure' (both sides), 'data', 'end', 'error', 'close', 'timeout', like Node's TLSSocket.
  *
- * `end()` is Qt's `disconnectFromHost`: once the queued bytes are sent it sends close_notify and
- * closes the connection in BOTH directions (the component has no TLS half-close), so read the
- * peer's answer before calling `end()`; data the peer sends afterwards is lost. When the peer ends
- * first, 'end' comes and (without `allowHalfOpen`) the socket closes after flushing, as in Node.
+ * `end()` half-closes, as in Node: once the queued bytes are sent the component sends
+ * close_notify (`shutdown-write`), 'finish' comes, and the peer's answer is still
+ * read until the peer closes. When the peer ends first, 'end' comes and the socket closes after
+ * flushing (the component, like Qt, ends the connection when the peer closes: `allowHalfOpen`
+ * cannot keep our sending side open then).
  *
  * Writes are acknowledged (their callback runs) once the component has taken the bytes, and the
  * worker holds back while the component has 256 KiB unsent; reading stops while the readable
@@ -215,7 +216,7 @@ export class TLSSocket extends Duplex {
       callback();
       return;
     }
-    // 'finish' once the worker has sent close_notify and closed the connection (CLOSE).
+    // 'finish' once the worker has half-closed (FINISHED), or closed (CLOSE).
     this.#pendingFinal = callback;
     this.#engine.send({ type: Command.END, id: this.#id });
   }
@@ -261,6 +262,9 @@ export class TLSSocket extends Duplex {
       case Notice.WRITTEN:
         this.#onWritten(notice.seq);
         break;
+      case Notice.FINISHED:
+        this.#onFinished();
+        break;
       case Notice.END:
         this.#pushEnd();
         break;
@@ -304,6 +308,13 @@ export class TLSSocket extends Duplex {
     this.bytesWritten += pending.length;
     this.#touch();
     pending.callback();
+  }
+
+  /** The worker half-closed: the writable side is finished. */
+  #onFinished() {
+    const final = this.#pendingFinal;
+    this.#pendingFinal = null;
+    final?.();
   }
 
   /** The worker freed the socket after a clean close: finish both sides. */

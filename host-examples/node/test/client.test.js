@@ -4,10 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { connect } from '../lib/index.js';
-import { opensslServer, readAll, whenClosed } from './helpers/peers.js';
+import { opensslServer, pythonAnswerAfterEof, readAll, whenClosed } from './helpers/peers.js';
 import { createPki } from './helpers/pki.js';
 import { haveTools, needTools } from './helpers/tools.js';
 
@@ -119,4 +119,19 @@ test('ALPN: openssl s_server -alpn picks our offered protocol', async (t) => {
   assert.equal(second.alpnProtocol, 'http/1.1');
   second.destroy();
   await whenClosed(second);
+});
+
+test('end() half-closes: the answer a peer sends after our end still arrives', async (t) => {
+  if (!needTools(t, 'openssl', 'python3')) return;
+  const { port } = await pythonAnswerAfterEof(pki.server);
+  const request = Buffer.alloc(200_000, 'request ');
+  const socket = connect({ host: 'localhost', port, ca: pki.ca.cert });
+  await once(socket, 'secureConnect');
+  let finished = false;
+  socket.on('finish', () => { finished = true; });
+  socket.end(request); // the usual node:tls pattern: send, end, then read the reply
+  const answer = await readAll(socket);
+  await whenClosed(socket);
+  assert.equal(finished, true);
+  assert.equal(String(answer), `${request.length} ${createHash('sha256').update(request).digest('hex')}\n`);
 });

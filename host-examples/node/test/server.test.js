@@ -151,7 +151,8 @@ test('close(): stops listening at once, "close" waits for open connections to en
   if (!needTools(t, 'openssl')) return;
   const { server, port } = await echoServer({ cert: pki.server.cert, key: pki.server.key });
   const client = connect({ host: 'localhost', port, ca: pki.ca.cert });
-  await once(client, 'secureConnect');
+  // Both ends done: close() drops connections whose handshake the server has not finished.
+  await Promise.all([once(client, 'secureConnect'), once(server, 'secureConnection')]);
   let closed = false;
   server.close(() => { closed = true; });
   assert.equal(server.listening, false);

@@ -35,6 +35,8 @@ impl SslSocket {
         fn start_client_handshake => call_start_client_handshake() -> Result<(), ErrorCode>;
         /// `disconnect-from-host`: flushes, sends close_notify and closes.
         fn disconnect_from_host => call_disconnect_from_host() -> ();
+        /// `shutdown-write`: half-close (close_notify and FIN, reading goes on).
+        fn shutdown_write => call_shutdown_write() -> Result<(), ErrorCode>;
         /// `close`.
         fn close => call_close() -> ();
         /// `abort`.

@@ -149,11 +149,20 @@ export class ServerDriver {
     this.#pollables = null;
   }
 
-  /** Stops listening (connections still handshaking are dropped) and frees the server. */
+  /**
+   * Stops listening and frees the server. Connections whose handshake has finished are handed
+   * over first; those still handshaking are dropped (`ssl-server.close`).
+   */
   close() {
     if (this.closed) return;
     this.closed = true;
     this.#dropPollables();
+    try {
+      this.#server.process();
+      for (const event of this.#server.takeEvents()) this.#handleEvent(event);
+    } catch {
+      // a failing server is closed all the same
+    }
     try {
       this.#server.close();
       this.#server[Symbol.dispose]();

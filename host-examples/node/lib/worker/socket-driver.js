@@ -37,7 +37,7 @@ export class SocketDriver {
   #paused = false;
   #endSent = false;
   #endRequested = false;
-  #disconnectCalled = false;
+  #shutdownCalled = false;
   #disconnected = false;
   /** @type {{host: string, port: number} | null} where a client connects, for error messages */
   #target = null;
@@ -103,7 +103,7 @@ export class SocketDriver {
     this.due = true;
   }
 
-  /** Graceful close once every queued write is handed over (`disconnect-from-host`). */
+  /** Half-close once every queued write is handed over (`shutdown-write`). */
   end() {
     this.#endRequested = true;
     this.due = true;
@@ -190,9 +190,15 @@ export class SocketDriver {
       this.#writes.shift();
       this.#outbox.post({ type: Notice.WRITTEN, id: this.id, seq: head.seq });
     }
-    if (this.#endRequested && !this.#disconnectCalled && this.#secure) {
-      this.#disconnectCalled = true;
-      this.#socket.disconnectFromHost();
+    if (this.#endRequested && !this.#shutdownCalled && this.#secure) {
+      this.#shutdownCalled = true;
+      try {
+        this.#socket.shutdownWrite();
+      } catch (thrown) {
+        // The connection is gone already (the peer closed): its close notice follows.
+        if (thrown?.payload?.tag !== 'invalid-state') throw thrown;
+      }
+      this.#outbox.post({ type: Notice.FINISHED, id: this.id });
     }
   }
 
