@@ -16,40 +16,13 @@ use std::process::Command;
 use common::*;
 use sslsocket_host::{ErrorCode, SocketState};
 
-/// Reads until the client's close_notify (or, with version `plain`, its FIN), answers
-/// `<bytes> <sha256>`, closes.
-const READ_ALL_THEN_ANSWER_PY: &str = r#"
-import hashlib, socket, ssl, sys
-cert, key, version = sys.argv[1], sys.argv[2], sys.argv[3]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-if version != "plain":
-    ctx.minimum_version = ctx.maximum_version = getattr(ssl.TLSVersion, version)
-srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
-srv.listen(4)
-print("PORT %d" % srv.getsockname()[1], flush=True)
-while True:
-    conn, _ = srv.accept()
-    tls = conn if version == "plain" else ctx.wrap_socket(conn, server_side=True)
-    data = b""
-    while True:
-        chunk = tls.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    tls.sendall(b"%d %s\n" % (len(data), hashlib.sha256(data).hexdigest().encode()))
-    try:
-        if version != "plain":
-            tls.unwrap()
-    except (ssl.SSLError, OSError):
-        pass
-    tls.close()
-"#;
-
 fn half_close_against_python(version: &str) {
     let pki = TestPki::new("half-close", KeyKind::EcdsaP256);
-    let script = pki.dir.write("answer.py", READ_ALL_THEN_ANSWER_PY);
+    // Reads until the client's close_notify (or, `plain`, its FIN), answers, closes.
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/answer_after_eof.py"
+    );
     let mut command = Command::new("python3");
     command
         .arg("-u")

@@ -17,13 +17,7 @@ use support::*;
 fn node_package_tests_pass() {
     let Some(node) = node_package() else { return };
     let dir = TempDir::new("node-package");
-    let component = dir.path().join("sslsocket.wasm");
-    let written = sslsocket(&[
-        "component".as_ref(),
-        "--out".as_ref(),
-        component.as_os_str(),
-    ]);
-    assert!(written.status.success(), "{}", describe(&written));
+    let component = component_file(dir.path());
     let output = Command::new("npm")
         .arg("test")
         .current_dir(node)

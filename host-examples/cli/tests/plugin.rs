@@ -66,13 +66,7 @@ fn plug_refuses_what_is_not_a_plugin() {
     assert!(!out.exists());
 
     // The sslsocket component itself imports no sslsocket:tls interface: nothing to plug.
-    let component = dir.path().join("sslsocket.wasm");
-    let written = sslsocket(&[
-        "component".as_ref(),
-        "--out".as_ref(),
-        component.as_os_str(),
-    ]);
-    assert!(written.status.success(), "{}", describe(&written));
+    let component = component_file(dir.path());
     let output = sslsocket(&[
         "plug".as_ref(),
         component.as_os_str(),

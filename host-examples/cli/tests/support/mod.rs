@@ -70,6 +70,14 @@ pub fn tls_get_wasm() -> &'static Path {
     })
 }
 
+/// `sslsocket component --out dir/sslsocket.wasm`: the embedded component; returns its path.
+pub fn component_file(dir: &Path) -> PathBuf {
+    let out = dir.join("sslsocket.wasm");
+    let written = sslsocket(&["component".as_ref(), "--out".as_ref(), out.as_os_str()]);
+    assert!(written.status.success(), "{}", describe(&written));
+    out
+}
+
 /// `sslsocket plug` of [`tls_get_wasm`] into `dir/tls-get.wasm`; returns its path and what
 /// `plug` printed.
 pub fn composed_tls_get(dir: &Path) -> (PathBuf, String) {

@@ -3,6 +3,7 @@
 // programs anyway), plus small helpers around our own sockets and servers.
 
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { createServer } from '../../lib/index.js';
 import { startChild, waitForExit, waitForOutput } from './tools.js';
 
@@ -73,41 +74,18 @@ export async function pythonClient(port, { caPath, certPath = '', keyPath = '', 
 }
 
 /**
- * Starts a Python `ssl` server that reads each request up to the client's close (close_notify
- * or FIN), then answers `<bytes> <sha256 hex>\n` and closes: a peer for half-close.
+ * Starts the repository's half-close peer (tests/data/answer_after_eof.py, Python `ssl`): it
+ * reads each request up to the client's close_notify, then answers `<bytes> <sha256 hex>\n`
+ * and closes.
  * @param {{certPath: string, keyPath: string}} identity
  * @returns {Promise<{port: number, child: import('node:child_process').ChildProcess}>}
  */
 export async function pythonAnswerAfterEof(identity) {
-  const child = startChild('python3', ['-u', '-c', PYTHON_ANSWER_AFTER_EOF, identity.certPath, identity.keyPath]);
+  const script = fileURLToPath(new URL('../../../../tests/data/answer_after_eof.py', import.meta.url));
+  const child = startChild('python3', ['-u', script, identity.certPath, identity.keyPath]);
   const [, port] = await waitForOutput(child, /PORT (\d+)/);
   return { port: Number(port), child };
 }
-
-const PYTHON_ANSWER_AFTER_EOF = `
-import hashlib, socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
-srv.listen(8)
-print("PORT %d" % srv.getsockname()[1], flush=True)
-while True:
-    conn, _ = srv.accept()
-    try:
-        tls = ctx.wrap_socket(conn, server_side=True)
-        data = b""
-        while True:
-            chunk = tls.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        tls.sendall(b"%d %s\\n" % (len(data), hashlib.sha256(data).hexdigest().encode()))
-        tls.unwrap()
-    except (ssl.SSLError, OSError):
-        pass
-    conn.close()
-`;
 
 /**
  * Starts one of our servers on 127.0.0.1:0 and resolves once it listens.
