@@ -9,20 +9,14 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::process::{Command, Output, Stdio};
 
 use common::*;
 use serde_json::Value;
 use sslsocket_host::testpki;
-
-fn sslsocket(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sslsocket"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run sslsocket")
-}
+use support::{describe, sslsocket};
 
 /// The JSON lines of stdout; panics on a line that is not a JSON object with an `event`.
 fn events(output: &Output) -> Vec<Value> {
@@ -39,15 +33,6 @@ fn events(output: &Output) -> Vec<Value> {
 
 fn find<'a>(events: &'a [Value], name: &str) -> Option<&'a Value> {
     events.iter().find(|e| e["event"] == name)
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

@@ -14,7 +14,6 @@
 mod common;
 mod support;
 
-use std::ffi::OsStr;
 use std::process::{Command, Output, Stdio};
 
 use common::*;
@@ -37,11 +36,7 @@ fn the_composed_plugin_imports_only_wasi() {
     assert!(bytes.len() > std::fs::metadata(tls_get_wasm()).unwrap().len() as usize);
 
     // The plugin alone cannot run: its sslsocket:tls imports are unsatisfied.
-    let alone = sslsocket(&[
-        "run".as_ref(),
-        tls_get_wasm().as_os_str(),
-        "https://127.0.0.1:1/".as_ref(),
-    ]);
+    let alone = sslsocket(&["run", text(tls_get_wasm()), "https://127.0.0.1:1/"]);
     assert!(!alone.status.success());
     assert!(
         String::from_utf8_lossy(&alone.stderr).contains("sslsocket plug"),
@@ -55,24 +50,14 @@ fn plug_refuses_what_is_not_a_plugin() {
     let dir = TempDir::new("plug-bad");
     let garbage = dir.write("garbage.wasm", b"\0asm\x01\0\0\0 not a component");
     let out = dir.path().join("out.wasm");
-    let output = sslsocket(&[
-        "plug".as_ref(),
-        garbage.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
+    let output = sslsocket(&["plug", text(&garbage), "--out", text(&out)]);
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot compose"));
     assert!(!out.exists());
 
     // The sslsocket component itself imports no sslsocket:tls interface: nothing to plug.
     let component = component_file(dir.path());
-    let output = sslsocket(&[
-        "plug".as_ref(),
-        component.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
+    let output = sslsocket(&["plug", text(&component), "--out", text(&out)]);
     assert!(!output.status.success(), "{}", describe(&output));
 }
 
@@ -83,15 +68,11 @@ fn tls_get_in_the_rust_host_verifies_and_prints_the_session() {
     let dir = TempDir::new("plug-rust-host-out");
     let (composed, _) = composed_tls_get(dir.path());
     let url = format!("https://localhost:{}/", server.port);
-    let output = sslsocket_run(
-        &composed,
-        &pki,
-        &["--cafile".as_ref(), pki.ca_pem.as_os_str(), url.as_ref()],
-    );
+    let output = sslsocket_run(&composed, &pki, &["--cafile", text(&pki.ca_pem), &url]);
     assert_fetched(&output, "TLSv1.3");
 
     // Without the CA the handshake fails and the plugin says why.
-    let output = sslsocket_run(&composed, &pki, &[url.as_ref()]);
+    let output = sslsocket_run(&composed, &pki, &[&url]);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -127,13 +108,8 @@ fn tls_get_under_jco_run_verifies_and_prints_the_session() {
 }
 
 /// `sslsocket run --dir <pki dir> COMPOSED ARGS...`.
-fn sslsocket_run(composed: &std::path::Path, pki: &TestPki, args: &[&OsStr]) -> Output {
-    let mut all: Vec<&OsStr> = vec![
-        "run".as_ref(),
-        "--dir".as_ref(),
-        pki.dir.path().as_os_str(),
-        composed.as_os_str(),
-    ];
+fn sslsocket_run(composed: &std::path::Path, pki: &TestPki, args: &[&str]) -> Output {
+    let mut all: Vec<&str> = vec!["run", "--dir", text(pki.dir.path()), text(composed)];
     all.extend_from_slice(args);
     sslsocket(&all)
 }

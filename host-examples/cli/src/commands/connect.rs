@@ -263,27 +263,15 @@ fn starttls(
         return Ok(Err(e));
     }
     out.drain(session, socket)?;
-    let greeting = match read_line(session, socket, args.timeout)? {
-        Ok(line) => line,
-        Err(e) => return Ok(Err(e)),
-    };
-    out.emit(
-        "plain-data",
-        json!({ "text": greeting }),
-        &format!("plain: {}", greeting.trim_end()),
-    );
+    if let Err(e) = report_plain_line(session, socket, args.timeout, out)? {
+        return Ok(Err(e));
+    }
     if let Err(e) = socket.write_all(session, b"STARTTLS\r\n", args.timeout)? {
         return Ok(Err(e));
     }
-    let reply = match read_line(session, socket, args.timeout)? {
-        Ok(line) => line,
-        Err(e) => return Ok(Err(e)),
-    };
-    out.emit(
-        "plain-data",
-        json!({ "text": reply }),
-        &format!("plain: {}", reply.trim_end()),
-    );
+    if let Err(e) = report_plain_line(session, socket, args.timeout, out)? {
+        return Ok(Err(e));
+    }
     out.drain(session, socket)?;
     if let Err(e) = socket.start_client_handshake(session)? {
         return Ok(Err(e));
@@ -291,19 +279,28 @@ fn starttls(
     Ok(socket.wait_for_encrypted(session, args.timeout)?)
 }
 
-fn read_line(
+/// Reads one line of the plain (pre-STARTTLS) conversation and reports it as `plain-data`.
+fn report_plain_line(
     session: &mut Session,
     socket: SslSocket,
     msecs: i32,
-) -> anyhow::Result<Result<String, ErrorCode>> {
+    out: &Reporter,
+) -> anyhow::Result<Result<(), ErrorCode>> {
     while !socket.can_read_line(session)? {
         if let Err(e) = socket.wait_for_ready_read(session, msecs)? {
             return Ok(Err(e));
         }
     }
-    Ok(socket
-        .read_line(session, 64 * 1024)?
-        .map(|line| String::from_utf8_lossy(&line).into_owned()))
+    let line = match socket.read_line(session, 64 * 1024)? {
+        Ok(line) => String::from_utf8_lossy(&line).into_owned(),
+        Err(e) => return Ok(Err(e)),
+    };
+    out.emit(
+        "plain-data",
+        json!({ "text": line }),
+        &format!("plain: {}", line.trim_end()),
+    );
+    Ok(Ok(()))
 }
 
 /// Sends `--send` or stdin, then prints what comes back until the peer closes or `--timeout` ms

@@ -1,5 +1,6 @@
-//! Helpers of the tests that use other toolchains than cargo's host target: the `tls-get` plugin
-//! built for `wasm32-wasip2`, and the Node package (`host-examples/node`, npm, jco).
+//! Helpers of the CLI's tests: running the `sslsocket` binary, and what needs other toolchains
+//! than cargo's host target: the `tls-get` plugin built for `wasm32-wasip2`, and the Node
+//! package (`host-examples/node`, npm, jco).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -20,12 +21,17 @@ fn target_dir() -> PathBuf {
 }
 
 /// Runs the `sslsocket` binary under test.
-pub fn sslsocket(args: &[&std::ffi::OsStr]) -> Output {
+pub fn sslsocket(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sslsocket"))
         .args(args)
         .stdin(Stdio::null())
         .output()
         .expect("run sslsocket")
+}
+
+/// A path as a command-line argument (the tests' temporary paths are UTF-8).
+pub fn text(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
 }
 
 /// Status, stdout and stderr of `output`, for assertion messages.
@@ -73,7 +79,7 @@ pub fn tls_get_wasm() -> &'static Path {
 /// `sslsocket component --out dir/sslsocket.wasm`: the embedded component; returns its path.
 pub fn component_file(dir: &Path) -> PathBuf {
     let out = dir.join("sslsocket.wasm");
-    let written = sslsocket(&["component".as_ref(), "--out".as_ref(), out.as_os_str()]);
+    let written = sslsocket(&["component", "--out", text(&out)]);
     assert!(written.status.success(), "{}", describe(&written));
     out
 }
@@ -82,12 +88,7 @@ pub fn component_file(dir: &Path) -> PathBuf {
 /// `plug` printed.
 pub fn composed_tls_get(dir: &Path) -> (PathBuf, String) {
     let out = dir.join("tls-get.wasm");
-    let output = sslsocket(&[
-        "plug".as_ref(),
-        tls_get_wasm().as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
+    let output = sslsocket(&["plug", text(tls_get_wasm()), "--out", text(&out)]);
     assert!(
         output.status.success(),
         "plug failed:\n{}",
