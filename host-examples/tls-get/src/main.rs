@@ -160,20 +160,23 @@ fn get(options: &Options) -> Result<(), String> {
 fn read_response(socket: &SslSocket) -> Result<Vec<u8>, String> {
     let mut response = Vec::new();
     loop {
-        let chunk = socket.read_all().map_err(|e| describe(&e))?;
-        response.extend_from_slice(&chunk);
+        match socket.read_all() {
+            Ok(chunk) => response.extend_from_slice(&chunk),
+            // `read-all` on a closed socket with nothing left: the whole response is in.
+            Err(ErrorCode::InvalidState(_)) if socket.state() == SocketState::Unconnected => {
+                return Ok(response);
+            }
+            Err(e) => return Err(describe(&e)),
+        }
         if response.len() > MAX_RESPONSE {
             return Err(format!("the response is larger than {MAX_RESPONSE} bytes"));
         }
-        if socket.state() == SocketState::Unconnected {
+        if socket.state() == SocketState::Unconnected && socket.bytes_available() == 0 {
             return Ok(response);
         }
         match socket.wait_for_ready_read(STEP_TIMEOUT_MS) {
-            Ok(()) => {}
-            Err(ErrorCode::RemoteHostClosed) => {
-                response.extend(socket.read_all().map_err(|e| describe(&e))?);
-                return Ok(response);
-            }
+            // The server's close: what it sent before is still read above.
+            Ok(()) | Err(ErrorCode::RemoteHostClosed) => {}
             Err(e) => return Err(format!("while reading the response: {}", describe(&e))),
         }
     }
