@@ -8,14 +8,13 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use common::*;
-use sslsocket_host::server::TlsServer;
-use sslsocket_host::testpki::{Authority, Usage};
 use sslsocket_host::{
     EncodingFormat, ErrorCode, NetworkPolicy, Protocol, Session, SessionConfig, SocketState,
 };
+use sslsocket_testkit as common;
+use sslsocket_testkit::rustls_server::TlsServer;
+use sslsocket_testkit::testpki::{Authority, Usage};
 
 /// Proves the instance is alive: a full handshake and echo with a fresh socket.
 fn still_works(session: &mut Session, server: &TlsServer, ca: &Authority) {

@@ -9,18 +9,17 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use sslsocket_host::server::{self, TlsServer, TlsStream};
-use sslsocket_host::testpki::{Authority, Usage};
 use sslsocket_host::{ErrorCode, Session, SslSocket};
+use sslsocket_testkit as common;
+use sslsocket_testkit::rustls_server::{self, TlsServer, TlsStream};
+use sslsocket_testkit::testpki::{Authority, Usage};
 
-fn server_with(handler: server::Handler) -> (TlsServer, Authority) {
+fn server_with(handler: rustls_server::Handler) -> (TlsServer, Authority) {
     let ca = Authority::new("sslsocket test CA").unwrap();
     let leaf = ca
         .issue("localhost", &["localhost", "127.0.0.1"], Usage::Server)
@@ -42,7 +41,7 @@ fn connected(session: &mut Session, ca: &Authority, port: u16) -> SslSocket {
 fn eight_mib_echo_is_byte_exact() {
     const TOTAL: usize = 8 * 1024 * 1024 + 12_345;
     const CHUNK: usize = 256 * 1024;
-    let (server, ca) = server_with(Arc::new(server::echo));
+    let (server, ca) = server_with(Arc::new(rustls_server::echo));
     let mut session = session();
     let socket = connected(&mut session, &ca, server.port());
     let data = pattern(TOTAL, 42);
@@ -80,7 +79,7 @@ fn eight_mib_echo_is_byte_exact() {
 fn large_download_and_upload_are_byte_exact() {
     // The server sends 8 MiB in one go (large records back to back), then reads 8 MiB and checks it.
     const TOTAL: usize = 8 * 1024 * 1024;
-    let handler: server::Handler = Arc::new(|tls: &mut TlsStream| {
+    let handler: rustls_server::Handler = Arc::new(|tls: &mut TlsStream| {
         use std::io::Write as _;
         let data = pattern(TOTAL, 1);
         if tls.write_all(&data).and_then(|()| tls.flush()).is_err() {
@@ -93,7 +92,7 @@ fn large_download_and_upload_are_byte_exact() {
             Err(_) => b"upload short\n",
         };
         let _ = tls.write_all(verdict).and_then(|()| tls.flush());
-        server::close(tls);
+        rustls_server::close(tls);
     });
     let (server, ca) = server_with(handler);
     let mut session = session();
@@ -127,7 +126,7 @@ fn read_line_across_record_boundaries() {
         .chain(*b"\n")
         .collect();
     let long_for_server = long_line.clone();
-    let handler: server::Handler = Arc::new(move |tls: &mut TlsStream| {
+    let handler: rustls_server::Handler = Arc::new(move |tls: &mut TlsStream| {
         // Wait for the client's request line, then answer in small, separately flushed records.
         let mut request = String::new();
         {
@@ -140,16 +139,17 @@ fn read_line_across_record_boundaries() {
         let pieces: Vec<&[u8]> = vec![
             b"al", b"pha\nbe", b"ta", b"\n", b"g", b"a", b"m", b"ma\r\n", b"ta",
         ];
-        if server::write_records(tls, &pieces, pause).is_err() {
+        if rustls_server::write_records(tls, &pieces, pause).is_err() {
             return;
         }
         let (a, rest) = long_for_server.split_at(10_000);
         let (b, c) = rest.split_at(20_000);
-        if server::write_records(tls, &[b"il\n", a, b, c, b"no newline at the end"], pause).is_err()
+        if rustls_server::write_records(tls, &[b"il\n", a, b, c, b"no newline at the end"], pause)
+            .is_err()
         {
             return;
         }
-        server::close(tls);
+        rustls_server::close(tls);
     });
     let (server, ca) = server_with(handler);
     let mut session = session();
@@ -201,10 +201,10 @@ fn read_buffer_size_holds_a_fast_peer_back_and_loses_nothing() {
     const LIMIT: u64 = 64 * 1024;
     // A limit may be overshot by what one network read decrypts: a few TLS records at most.
     const BOUND: u64 = LIMIT + 64 * 1024;
-    let handler: server::Handler = Arc::new(|tls: &mut TlsStream| {
+    let handler: rustls_server::Handler = Arc::new(|tls: &mut TlsStream| {
         use std::io::Write as _;
         let _ = tls.write_all(&pattern(TOTAL, 3)).and_then(|()| tls.flush());
-        server::close(tls);
+        rustls_server::close(tls);
     });
     let (server, ca) = server_with(handler);
     let mut session = session();

@@ -11,8 +11,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,8 +18,9 @@ use std::time::Duration;
 
 use common::server::{Srv, listening_server};
 use common::*;
-use sslsocket_host::serve::{self, Behaviour, Event, ServeOptions};
 use sslsocket_host::{NetworkPolicy, Session, SessionConfig, SslServer};
+use sslsocket_loops::serve::{self, Behaviour, Event, ServeOptions};
+use sslsocket_testkit as common;
 
 /// Sends 1 MiB writes for `seconds`, never reading; prints `SENT <bytes>` at the end.
 const FLOODER_PY: &str = r#"

@@ -3,7 +3,7 @@
 //! bounded time from its seeds (`fuzz/seeds/<target>`, which also hold every crash found and
 //! fixed): any panic or sanitizer report fails the test with libFuzzer's output.
 //!
-//! Needs the nightly toolchain and cargo-fuzz (`.ci/run` installs cargo-fuzz); without them the
+//! Needs the nightly toolchain and cargo-fuzz (`scripts/test` installs cargo-fuzz); without them the
 //! test is skipped, except under `CI=true`, where it fails. `SSLSOCKET_FUZZ_SECONDS` sets the time
 //! per target (default 12). Longer runs: see `fuzz/README.md`.
 

@@ -9,12 +9,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::process::Command;
 
 use common::*;
 use sslsocket_host::{ErrorCode, SocketState};
+use sslsocket_testkit as common;
 
 fn half_close_against_python(version: &str) {
     let pki = TestPki::new("half-close", KeyKind::EcdsaP256);

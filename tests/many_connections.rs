@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
-use sslsocket_host::load::{self, LoadOptions};
-use sslsocket_host::testpki::{Authority, Usage};
 use sslsocket_host::{Session, SessionConfig};
+use sslsocket_loops::load::{self, LoadOptions};
+use sslsocket_testkit::testpki::{Authority, Usage};
 
 const CONNECTIONS: usize = 1_000;
 
@@ -25,8 +25,13 @@ fn a_thousand_concurrent_connections_move_data_through_one_instance() {
     let identity = ca
         .issue("localhost", &["localhost", "127.0.0.1"], Usage::Server)
         .unwrap();
-    let (port, server) =
-        load::spawn_echo_server(&identity, CONNECTIONS, SessionConfig::new()).expect("echo server");
+    let (port, server) = load::spawn_echo_server(
+        &identity.cert_pem,
+        &identity.key_pem,
+        CONNECTIONS,
+        SessionConfig::new(),
+    )
+    .expect("echo server");
 
     let mut session = Session::new(SessionConfig::new()).unwrap();
     let options = LoadOptions {

@@ -10,8 +10,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::scenarios::{self, Ca, Cert, OcspStatus, ca_params, leaf_params, root, sub_ca};
@@ -24,6 +22,7 @@ use sslsocket_host::{
     ErrorCode, OcspCertificateStatus, OcspRevocationReason, Protocol, Session, SslError,
     SslErrorReport,
 };
+use sslsocket_testkit as common;
 
 use SslError::*;
 

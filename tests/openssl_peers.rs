@@ -8,12 +8,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::time::Duration;
 
 use common::*;
 use sslsocket_host::{ErrorCode, Mode, Protocol, Session, SocketState};
+use sslsocket_testkit as common;
 
 /// What a successful handshake must show.
 struct Expected {

@@ -10,8 +10,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -21,6 +19,7 @@ use rcgen::{BasicConstraints, IsCa};
 use sslsocket_host::{
     EncodingFormat, ErrorCode, KeyAlgorithm, KeyType, Session, SubjectInfoAttribute,
 };
+use sslsocket_testkit as common;
 
 use EncodingFormat::{Der, Pem};
 
@@ -196,7 +195,7 @@ fn key_files(
 
 /// A known-good certificate and key still parse: the instance is alive.
 fn alive(session: &mut Session) {
-    let ca = sslsocket_host::testpki::Authority::new("alive").unwrap();
+    let ca = sslsocket_testkit::testpki::Authority::new("alive").unwrap();
     let cert = session.certificate_from_pem(&ca.cert_pem).unwrap().unwrap();
     assert_eq!(cert.subject(session).unwrap(), "CN=alive, O=sslsocket test");
     cert.drop(session).unwrap();

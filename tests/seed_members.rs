@@ -11,8 +11,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
@@ -22,6 +20,7 @@ use sslsocket_host::{
     Certificate, EncodingFormat, ErrorCode, KeyAlgorithm, KeyType, Mode, NetworkPolicy, Protocol,
     Session, SessionConfig, SocketEvent, SslSocket,
 };
+use sslsocket_testkit as common;
 
 fn certificate(session: &mut Session, pem: &str) -> Certificate {
     session.certificate_from_pem(pem).unwrap().unwrap()

@@ -10,8 +10,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;
@@ -21,11 +19,12 @@ use std::time::{Duration, Instant};
 
 use common::server::{SClient, Srv, c2c_connect, is_failed};
 use common::*;
-use sslsocket_host::testpki::{Authority, Usage};
 use sslsocket_host::{
     Certificate, EncodingFormat, ErrorCode, Mode, NetworkPolicy, NextProtocolNegotiationStatus,
     PeerVerifyMode, Protocol, ServerEvent, Session, SessionConfig, SocketState, SslSocket,
 };
+use sslsocket_testkit as common;
+use sslsocket_testkit::testpki::{Authority, Usage};
 
 const WAIT: Duration = Duration::from_millis(WAIT_MS as u64);
 

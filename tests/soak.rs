@@ -17,8 +17,6 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,8 +24,9 @@ use std::time::Duration;
 
 use common::server::listening_server;
 use common::*;
-use sslsocket_host::serve::{self, Behaviour, Event, ServeOptions};
 use sslsocket_host::{NetworkPolicy, Session, SessionConfig};
+use sslsocket_loops::serve::{self, Behaviour, Event, ServeOptions};
+use sslsocket_testkit as common;
 
 /// Every attacker and the legitimate clients, as one Python program with a thread each.
 /// Prints `LEGIT <echoes> <bytes> <worst ms>` and `ATTACK <kind> <count>` lines, then `DONE`.

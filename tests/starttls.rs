@@ -8,12 +8,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::time::Duration;
 
 use common::*;
 use sslsocket_host::{ErrorCode, Mode, Session, SocketState, SslSocket};
+use sslsocket_testkit as common;
 
 fn read_line(session: &mut Session, socket: SslSocket) -> Vec<u8> {
     while !socket.can_read_line(session).unwrap() {

@@ -9,12 +9,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use common::*;
-use sslsocket_host::server::TlsServer;
-use sslsocket_host::testpki::{self, Authority, Usage};
 use sslsocket_host::{ErrorCode, SocketEvent, SslError};
+use sslsocket_testkit as common;
+use sslsocket_testkit::rustls_server::TlsServer;
+use sslsocket_testkit::testpki::{self, Authority, Usage};
 
 fn ssl_errors_event(events: &[SocketEvent]) -> Vec<SslError> {
     events

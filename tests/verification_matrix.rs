@@ -21,14 +21,13 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use common::scenarios::{self, Ca, Cert, ca_params, leaf_params, root, sub_ca};
 use common::*;
 use rcgen::{
     BasicConstraints, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose, SerialNumber, date_time_ymd,
 };
 use sslsocket_host::{EncodingFormat, ErrorCode, Session, SocketEvent, SslError};
+use sslsocket_testkit as common;
 
 use SslError::*;
 
@@ -942,9 +941,9 @@ mod pause {
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
-    use sslsocket_host::server::{TlsServer, TlsStream};
-    use sslsocket_host::testpki;
     use sslsocket_host::{ErrorCode, PeerVerifyMode, Session, SocketState, SslError, SslSocket};
+    use sslsocket_testkit::rustls_server::{TlsServer, TlsStream};
+    use sslsocket_testkit::testpki;
 
     use super::common::*;
 
@@ -988,7 +987,7 @@ mod pause {
                         }
                     }
                 }
-                sslsocket_host::server::close(tls);
+                sslsocket_testkit::rustls_server::close(tls);
             });
             let server = TlsServer::start(
                 std::slice::from_ref(&rogue.cert_der),

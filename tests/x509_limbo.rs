@@ -37,7 +37,7 @@ fn x509_limbo_server_cases() {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (set X509_LIMBO_JSON)", path.display()));
     let json: Value = serde_json::from_str(&text).unwrap();
-    let algorithms = sslsocket::crypto::provider().signature_verification_algorithms;
+    let algorithms = sslsocket_crypto::provider().signature_verification_algorithms;
 
     let (mut agree, mut skipped) = (0, 0);
     let mut disagreements = Vec::new();

@@ -46,7 +46,7 @@ impl wit::Guest for Component {
     }
 
     fn ssl_library_version_string() -> String {
-        crate::crypto::LIBRARY_VERSION.to_string()
+        sslsocket_crypto::LIBRARY_VERSION.to_string()
     }
 
     fn supported_key_exchange_groups() -> Vec<String> {

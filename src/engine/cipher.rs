@@ -1,9 +1,9 @@
 //! Cipher suites as `QSslCipher` describes them.
 
 use rustls::{CipherSuite, SupportedCipherSuite};
+use sslsocket_crypto as crypto;
 
 use super::config::Protocol;
-use crate::crypto;
 
 /// A cipher suite. Mirrors `QSslCipher`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,12 +15,12 @@ use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::version::{TLS12, TLS13};
 use rustls::{ClientConfig, NamedGroup, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::{CertificateRevocationListDer, ServerName};
+use sslsocket_crypto as crypto;
 
 use super::chain::TrustStore;
 use super::cipher::{self, Cipher};
 use super::errors::SocketError;
 use super::verify::{self, PeerVerifier};
-use crate::crypto;
 use crate::pki::{Certificate, Key};
 
 /// The TLS versions a socket may negotiate. Mirrors `QSsl::SslProtocol`; see the WIT `protocol`

@@ -5,10 +5,10 @@
 //! The chain checks ([`super::chain`]) decide with these facts; parsing happens once per
 //! certificate and verification.
 
+use sslsocket_crypto as crypto;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::crypto;
 use crate::pki::Certificate;
 
 /// The facts of one certificate, as OpenSSL's verifier uses them.

@@ -15,6 +15,7 @@ use rustls::server::StoresServerSessions;
 use rustls::{
     ClientConnection, Connection, HandshakeKind, ProtocolVersion, ServerConfig, ServerConnection,
 };
+use sslsocket_crypto as crypto;
 
 use super::budget;
 use super::cipher::Cipher;
@@ -22,7 +23,6 @@ use super::config::{Protocol, SslConfiguration};
 use super::errors::{SocketError, SslErrorEntry};
 use super::events::{Event, Mode, SocketState};
 use super::verify::{self, PeerVerifier, SharedVerifyLog};
-use crate::crypto;
 use crate::pki::{Certificate, Key};
 use crate::transport::{ConnectProgress, Interest, Transport};
 

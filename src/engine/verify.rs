@@ -17,6 +17,7 @@ use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use sslsocket_crypto as crypto;
 
 use super::chain::{self, TrustStore, VerifiedSignature};
 use super::config::{PeerVerifyMode, SslConfiguration};
@@ -24,7 +25,6 @@ use super::errors::{SslError, SslErrorEntry};
 use super::facts::der_contents;
 use super::ocsp::{self, OcspCheck, OcspStatus};
 use super::revocation::Crl;
-use crate::crypto;
 use crate::pki::Certificate;
 
 /// What the verifier found in the last handshake, and what the caller decided to accept; shared

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{AlgorithmIdentifier, CertificateDer};
 use sha1::Digest as _;
+use sslsocket_crypto as crypto;
 use x509_parser::oid_registry;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate, X509Name};
 
 use super::{EncodingFormat, Key, PkiError, pem_encode};
-use crate::crypto;
 
 /// A digest algorithm for fingerprints. Mirrors `QCryptographicHash::Algorithm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

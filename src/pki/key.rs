@@ -2,11 +2,11 @@
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use sslsocket_crypto as crypto;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::{EncodingFormat, PkiError, pem_encode};
-use crate::crypto;
 
 /// The algorithm of a key. Mirrors `QSsl::KeyAlgorithm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,8 @@
 //! - `sslsocket plug PLUGIN.wasm --out FILE` composes a plugin that imports `sslsocket:tls` with it.
 //! - `sslsocket run COMMAND.wasm ARGS...` runs a composed plugin (a WASI command), like `wasmtime run`.
 
+#![warn(unused_crate_dependencies)]
+
 mod commands;
 mod progress;
 mod report;

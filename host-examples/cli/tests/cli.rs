@@ -7,15 +7,14 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
 mod support;
 
 use std::process::{Command, Output, Stdio};
 
 use common::*;
 use serde_json::Value;
-use sslsocket_host::testpki;
+use sslsocket_testkit as common;
+use sslsocket_testkit::testpki;
 use support::{describe, sslsocket};
 
 /// The JSON lines of stdout; panics on a line that is not a JSON object with an `event`.

@@ -4,13 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
 mod support;
 
 use std::process::{Command, Stdio};
 
 use common::TempDir;
+use sslsocket_testkit as common;
 use support::*;
 
 #[test]

@@ -10,13 +10,12 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
 mod support;
 
 use std::process::{Command, Output, Stdio};
 
 use common::*;
+use sslsocket_testkit as common;
 use support::*;
 
 #[test]

@@ -22,17 +22,16 @@
 //! and for fallible WIT functions `T` is itself a `Result<_, ErrorCode>`.
 
 #![deny(unsafe_code)]
+// Not in the unit-test build, which also gets the dev-dependencies (the fixtures of the
+// integration tests and doctests).
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod cache;
 pub mod command;
-pub mod load;
 pub mod names;
 pub mod policy;
 pub mod poll_set;
-pub mod serve;
-pub mod server;
 pub mod stream;
-pub mod testpki;
 
 mod handles;
 mod runtime;
@@ -64,8 +63,8 @@ pub use bindings::exports::sslsocket::tls::pki::{
     AlternativeName, DigestAlgorithm, EncodingFormat, KeyAlgorithm, KeyType, SubjectInfoAttribute,
 };
 pub use bindings::exports::sslsocket::tls::socket::{
-    HandshakeFailure, NextProtocolNegotiationStatus, OcspCertificateStatus, OcspRevocationReason,
-    PeerVerifyMode, ServerEvent, SslErrorEntry,
+    HandshakeFailure, NextProtocolNegotiationStatus, OcspCertificateStatus, OcspResponse,
+    OcspRevocationReason, PeerVerifyMode, ServerEvent, SslErrorEntry,
 };
 pub use bindings::exports::sslsocket::tls::types::{
     Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,

@@ -1,6 +1,7 @@
 //! A [`Session`]: one instance of the component with its own store, WASI context (network
-//! policy, preopened directories) and memory limits, and the calls that are not methods of a
-//! handle.
+//! policy, preopened directories) and memory limits, waiting on pollables. The WIT calls that are
+//! not methods of a handle (constructors, static and free functions) are `Session` methods too,
+//! in `handles/functions.rs`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -221,29 +222,16 @@ impl Session {
         Ok(session)
     }
 
-    /// Sets the guest's memory budget for socket buffers (`set-memory-budget`); a new session
-    /// sets it to a quarter of its memory cap.
-    pub fn set_memory_budget(&mut self, bytes: u64) -> wasmtime::Result<()> {
-        let (api, store) = self.socket_interface();
-        api.call_set_memory_budget(store, bytes)
-    }
-
-    /// The guest's memory budget for socket buffers (`memory-budget`).
-    pub fn memory_budget(&mut self) -> wasmtime::Result<u64> {
-        let (api, store) = self.socket_interface();
-        api.call_memory_budget(store)
-    }
-
-    /// The bytes the guest's sockets buffer now (`buffered-bytes`).
-    pub fn buffered_bytes(&mut self) -> wasmtime::Result<u64> {
-        let (api, store) = self.socket_interface();
-        api.call_buffered_bytes(store)
-    }
-
     /// Bytes of linear memory the guest holds now. WebAssembly memory only grows, so this is the
     /// high-water mark of the guest's heap, in 64 KiB pages.
     pub fn guest_memory(&self) -> usize {
         self.store.data().memory
+    }
+
+    /// The handshake deadline given to the servers this session makes
+    /// ([`SessionConfig::handshake_timeout`]).
+    pub fn handshake_timeout(&self) -> Duration {
+        self.handshake_timeout
     }
 
     /// The store, for calling the generated bindings directly.
@@ -315,16 +303,6 @@ impl Session {
         )
     }
 
-    /// Creates a new server that does not listen yet (`ssl-server` constructor), with the
-    /// session's handshake deadline ([`SessionConfig::handshake_timeout`]).
-    pub fn new_server(&mut self) -> wasmtime::Result<SslServer> {
-        let (api, store) = self.ssl_server_api();
-        let server = api.call_constructor(store).map(SslServer)?;
-        let msecs = u32::try_from(self.handshake_timeout.as_millis()).unwrap_or(u32::MAX);
-        server.set_handshake_timeout(self, msecs)?;
-        Ok(server)
-    }
-
     /// Waits until at least one of `pollables` is ready (`wasi:io/poll.poll` done by the host), or
     /// until `timeout` has passed (`None`: no time-out). Returns the indices of the ready ones;
     /// empty when the time-out expired first. An empty list just sleeps for `timeout`.
@@ -356,102 +334,6 @@ impl Session {
             .filter_map(|i| usize::try_from(i).ok())
             .filter(|&i| i < pollables.len())
             .collect())
-    }
-
-    /// Creates a new unconnected socket (`ssl-socket` constructor).
-    pub fn new_socket(&mut self) -> wasmtime::Result<SslSocket> {
-        let (api, store) = self.ssl_socket_api();
-        api.call_constructor(store).map(SslSocket)
-    }
-
-    /// Parses every certificate in `data` (`certificate.from-data`).
-    pub fn certificates_from_data(
-        &mut self,
-        data: &[u8],
-        format: EncodingFormat,
-    ) -> CallResult<Vec<Certificate>> {
-        let (api, store) = self.certificate_api();
-        Ok(api
-            .call_from_data(store, data, format)?
-            .map(|certs| certs.into_iter().map(Certificate).collect()))
-    }
-
-    /// Parses one PEM certificate (`certificate.from-pem`).
-    pub fn certificate_from_pem(&mut self, pem: &str) -> CallResult<Certificate> {
-        let (api, store) = self.certificate_api();
-        Ok(api.call_from_pem(store, pem)?.map(Certificate))
-    }
-
-    /// Parses one DER certificate (`certificate.from-der`).
-    pub fn certificate_from_der(&mut self, der: &[u8]) -> CallResult<Certificate> {
-        let (api, store) = self.certificate_api();
-        Ok(api.call_from_der(store, der)?.map(Certificate))
-    }
-
-    /// Parses a private key protected by a passphrase, PEM or DER
-    /// (`key.private-from-data-with-passphrase`); unencrypted keys are accepted too.
-    pub fn private_key_from_data_with_passphrase(
-        &mut self,
-        data: &[u8],
-        format: EncodingFormat,
-        passphrase: &[u8],
-    ) -> CallResult<Key> {
-        let (api, store) = self.key_api();
-        Ok(api
-            .call_private_from_data_with_passphrase(store, data, format, passphrase)?
-            .map(Key))
-    }
-
-    /// Parses a public key (SubjectPublicKeyInfo), PEM or DER (`key.public-from-data`).
-    pub fn public_key_from_data(&mut self, data: &[u8], format: EncodingFormat) -> CallResult<Key> {
-        let (api, store) = self.key_api();
-        Ok(api.call_public_from_data(store, data, format)?.map(Key))
-    }
-
-    /// The description of an ssl-error value (`ssl-error-string`).
-    pub fn ssl_error_string(&mut self, error: SslError) -> wasmtime::Result<String> {
-        let (api, store) = self.socket_interface();
-        api.call_ssl_error_string(store, error)
-    }
-
-    /// Parses a private key, PEM or DER (`key.private-from-data`).
-    pub fn private_key_from_data(
-        &mut self,
-        data: &[u8],
-        format: EncodingFormat,
-    ) -> CallResult<Key> {
-        let (api, store) = self.key_api();
-        Ok(api.call_private_from_data(store, data, format)?.map(Key))
-    }
-
-    /// Whether TLS is available (`supports-ssl`).
-    pub fn supports_ssl(&mut self) -> wasmtime::Result<bool> {
-        let (api, store) = self.socket_interface();
-        api.call_supports_ssl(store)
-    }
-
-    /// The TLS library version string (`ssl-library-version-string`).
-    pub fn ssl_library_version_string(&mut self) -> wasmtime::Result<String> {
-        let (api, store) = self.socket_interface();
-        api.call_ssl_library_version_string(store)
-    }
-
-    /// Every cipher the component can negotiate (`supported-ciphers`).
-    pub fn supported_ciphers(&mut self) -> wasmtime::Result<Vec<Cipher>> {
-        let (api, store) = self.socket_interface();
-        api.call_supported_ciphers(store)
-    }
-
-    /// Every key exchange group the component can negotiate, most preferred first
-    /// (`supported-key-exchange-groups`).
-    pub fn supported_key_exchange_groups(&mut self) -> wasmtime::Result<Vec<String>> {
-        let (api, store) = self.socket_interface();
-        api.call_supported_key_exchange_groups(store)
-    }
-
-    /// Parses every certificate in PEM text (`certificate.from-data`, PEM).
-    pub fn certificates_from_pem(&mut self, pem: &str) -> CallResult<Vec<Certificate>> {
-        self.certificates_from_data(pem.as_bytes(), EncodingFormat::Pem)
     }
 
     /// Drops a resource handle owned by the host (a socket, certificate or key).

@@ -5,9 +5,9 @@
 //! ```
 //! use std::io::{Read, Write};
 //! use std::sync::{Arc, atomic::{AtomicBool, Ordering}};
-//! use sslsocket_host::serve::{self, Behaviour, ServeOptions};
-//! use sslsocket_host::testpki::{Authority, Usage};
 //! use sslsocket_host::{EncodingFormat, Session, SessionConfig, TlsStream};
+//! use sslsocket_loops::serve::{self, Behaviour, ServeOptions};
+//! use sslsocket_testkit::testpki::{Authority, Usage};
 //!
 //! # fn main() -> anyhow::Result<()> {
 //! // An echo server in another instance (any TLS server will do).

@@ -7,13 +7,11 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use std::io::{Read, Write};
 
 use common::*;
 use sslsocket_host::{ErrorCode, SslError, TlsError, TlsStream};
+use sslsocket_testkit as common;
 
 #[test]
 fn write_all_and_read_to_end_against_openssl() {

@@ -1,5 +1,5 @@
 //! `sslsocket demo`: component to component on 127.0.0.1. The servers are `ssl-server`s in
-//! component instances of their own, each served by [`sslsocket_host::serve`] in a host thread;
+//! component instances of their own, each served by [`sslsocket_loops::serve`] in a host thread;
 //! the client is `ssl-socket`s in another instance.
 
 use std::process::ExitCode;
@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
 use serde_json::json;
-use sslsocket_host::serve::{self, Behaviour, Event, ServeOptions};
-use sslsocket_host::testpki::{self, Authority, Usage};
 use sslsocket_host::{Certificate, NetworkPolicy, Session, SessionConfig, SslSocket, names};
+use sslsocket_loops::serve::{self, Behaviour, Event, ServeOptions};
+use sslsocket_testkit::testpki::{self, Authority, Usage};
 
 use crate::commands::serve as serve_command;
 use crate::report::{Reporter, error_fields};

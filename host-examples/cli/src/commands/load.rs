@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
 
-use sslsocket_host::load::{self, LoadOptions};
 use sslsocket_host::{Session, SessionConfig};
+use sslsocket_loops::load::{self, LoadOptions};
 
 use crate::progress::Progress;
 

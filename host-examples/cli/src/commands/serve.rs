@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
 use serde_json::json;
-use sslsocket_host::serve::{self, Behaviour, Event, ServeOptions};
 use sslsocket_host::{
     Certificate, NetworkPolicy, PeerVerifyMode, Session, SessionConfig, SslServer, names,
 };
+use sslsocket_loops::serve::{self, Behaviour, Event, ServeOptions};
 
 use crate::commands::connect::{format_of, load_certificates};
 use crate::report::{Reporter, error_fields};

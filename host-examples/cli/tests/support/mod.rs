@@ -114,7 +114,7 @@ pub fn node_package() -> Option<&'static Path> {
                 if !found {
                     assert!(
                         std::env::var("CI").as_deref() != Ok("true"),
-                        "{tool} is not installed (.ci/run installs Node.js and npm)"
+                        "{tool} is not installed (scripts/test names the command that installs Node.js and npm)"
                     );
                     eprintln!("skipped: {tool} is not installed");
                     return None;

@@ -1,5 +1,5 @@
 //! A native TLS server (rustls with the ring provider) on loopback, run in host threads: the peer
-//! of the demo and of the data-path tests.
+//! of `sslsocket demo` and `bench` and of the data-path tests.
 
 use std::io::{self, Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

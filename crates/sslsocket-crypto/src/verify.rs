@@ -3,8 +3,9 @@
 //! SHA-256/384/512. No SHA-1, no MD5.
 //!
 //! RSA moduli outside 1024..=[`MAX_RSA_BITS`] bits never verify. Between 1024 and
-//! [`MIN_RSA_BITS`] the certificate policy (`engine::verify`) reports a Qt error instead, which
-//! the application may ignore as with Qt; a handshake signature from such a key then verifies.
+//! [`MIN_RSA_BITS`] the certificate policy of `sslsocket` (`engine::verify`) reports a Qt error
+//! instead, which the application may ignore as with Qt; a handshake signature from such a key
+//! then verifies.
 
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;

@@ -9,11 +9,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
+use sslsocket_host::poll_set::{Key, PollSet};
+use sslsocket_host::{EncodingFormat, Session, SessionConfig, SocketEvent, SslServer, SslSocket};
 
-use crate::poll_set::{Key, PollSet};
 use crate::serve::{self, Behaviour, Event, ServeOptions};
-use crate::testpki::Identity;
-use crate::{EncodingFormat, Session, SessionConfig, SocketEvent, SslServer, SslSocket};
 
 /// What [`run`] does.
 #[derive(Clone, Debug)]
@@ -232,28 +231,30 @@ impl ServerReport {
 }
 
 /// Starts an echo server ([`crate::serve::run`]) in a new component instance on its own thread,
-/// listening on 127.0.0.1 with `identity`, sized for `connections` clients at once. It returns
-/// once `connections` connections have ended (or failed). Returns the port and the thread.
+/// listening on 127.0.0.1 with the certificate chain `cert_pem` (PEM, leaf first) and the private
+/// key `key_pem` (PEM), sized for `connections` clients at once. It returns once `connections`
+/// connections have ended (or failed). Returns the port and the thread.
 ///
 /// # Errors
 /// Setting up the server failed.
 pub fn spawn_echo_server(
-    identity: &Identity,
+    cert_pem: &str,
+    key_pem: &str,
     connections: usize,
     config: SessionConfig,
 ) -> anyhow::Result<(u16, JoinHandle<anyhow::Result<ServerReport>>)> {
-    let identity = identity.clone();
+    let (cert_pem, key_pem) = (cert_pem.to_owned(), key_pem.to_owned());
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         let setup = (|| -> anyhow::Result<(Session, SslServer)> {
             let mut session = Session::new(config)?;
             let server = session.new_server()?;
             let chain = session
-                .certificates_from_pem(&identity.cert_pem)?
+                .certificates_from_pem(&cert_pem)?
                 .map_err(|e| anyhow!("the server certificate: {e:?}"))?;
             server.set_local_certificate_chain(&mut session, &chain.iter().collect::<Vec<_>>())?;
             let key = session
-                .private_key_from_data(identity.key_pem.as_bytes(), EncodingFormat::Pem)?
+                .private_key_from_data(key_pem.as_bytes(), EncodingFormat::Pem)?
                 .map_err(|e| anyhow!("the server key: {e:?}"))?;
             server
                 .set_private_key(&mut session, &key)?

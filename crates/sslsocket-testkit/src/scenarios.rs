@@ -12,7 +12,7 @@ use rcgen::{
     date_time_ymd,
 };
 
-use super::{Peer, TempDir, openssl_s_server};
+use crate::{Peer, TempDir, openssl_s_server};
 
 /// The subject the guest reports for a certificate made here with common name `cn`.
 pub fn subject(cn: &str) -> String {
@@ -29,14 +29,18 @@ fn dn(cn: &str) -> DistinguishedName {
 /// A certificate with its private key.
 #[derive(Clone, Debug)]
 pub struct Cert {
+    /// The common name of its subject (`CN=<cn>, O=sslsocket test`).
     pub cn: String,
+    /// The certificate, PEM.
     pub cert_pem: String,
+    /// The certificate, DER.
     pub cert_der: Vec<u8>,
-    /// PKCS#8 PEM.
+    /// The private key, PKCS#8 PEM.
     pub key_pem: String,
 }
 
 impl Cert {
+    /// The subject as the guest reports it.
     pub fn subject(&self) -> String {
         subject(&self.cn)
     }
@@ -44,15 +48,18 @@ impl Cert {
 
 /// A certificate that can sign others (whatever its basic constraints say).
 pub struct Ca {
+    /// Its certificate and key.
     pub cert: Cert,
     issuer: Issuer<'static, KeyPair>,
 }
 
 impl Ca {
+    /// The subject as the guest reports it.
     pub fn subject(&self) -> String {
         self.cert.subject()
     }
 
+    /// The certificate, PEM.
     pub fn pem(&self) -> &str {
         &self.cert.cert_pem
     }
