@@ -18,10 +18,13 @@ use rustls::{
 
 use super::budget;
 use super::cipher::Cipher;
-use super::config::{Protocol, SslConfiguration};
 use super::errors::{SocketError, SslErrorEntry};
 use super::events::{Event, Mode, SocketState};
-use super::verify::{self, PeerVerifier, SharedVerifyLog};
+use super::protocol::Protocol;
+use super::settings::SslConfiguration;
+use super::tls_config;
+use super::x509::OcspStatus;
+use super::x509::verifier::{self as verify, SharedVerifyLog};
 use crate::crypto;
 use crate::pki::{Certificate, Key};
 use crate::transport::{ConnectProgress, Interest, Transport};
@@ -202,8 +205,8 @@ impl<T: Transport> SslSocket<T> {
         self.check_can_start_handshake()?;
         let config = match self.server_config.take() {
             Some(config) => config,
-            None => Arc::new(self.config.server_config(
-                Arc::new(PeerVerifier::new(&self.config)),
+            None => Arc::new(tls_config::server_config(
+                &self.config,
                 self.server_sessions.clone(),
             )?),
         };
@@ -606,11 +609,7 @@ impl<T: Transport> SslSocket<T> {
     /// # Errors
     /// `InvalidInput` for an empty list.
     pub fn set_ciphers(&mut self, ciphers: Vec<Cipher>) -> Result<(), SocketError> {
-        if ciphers.is_empty() {
-            return Err(SocketError::invalid_input("the cipher list is empty"));
-        }
-        self.config_mut().ciphers = Some(ciphers);
-        Ok(())
+        self.config_mut().set_ciphers(ciphers)
     }
 
     /// Sets the private key (`setPrivateKey`).
@@ -637,7 +636,7 @@ impl<T: Transport> SslSocket<T> {
     pub fn next_protocol_negotiation_status(&self) -> NextProtocolNegotiationStatus {
         match (self.encrypted, self.next_negotiated_protocol()) {
             (true, Some(_)) => NextProtocolNegotiationStatus::Negotiated,
-            (true, None) if !self.config.allowed_next_protocols.is_empty() => {
+            (true, None) if !self.config.allowed_next_protocols().is_empty() => {
                 NextProtocolNegotiationStatus::Unsupported
             }
             _ => NextProtocolNegotiationStatus::None,
@@ -704,7 +703,7 @@ impl<T: Transport> SslSocket<T> {
     }
 
     /// The stapled OCSP responses checked in the last handshake (`ocspResponses`).
-    pub fn ocsp_responses(&self) -> Vec<super::ocsp::OcspStatus> {
+    pub fn ocsp_responses(&self) -> Vec<OcspStatus> {
         verify::lock(&self.log).ocsp_responses.clone()
     }
 
@@ -769,7 +768,7 @@ impl<T: Transport> SslSocket<T> {
         self.peer_port = port;
         self.ever_opened = true;
         self.set_state(SocketState::HostLookup);
-        match T::connect(host, port) {
+        match T::connect(host, port).map_err(SocketError::from) {
             Ok(transport) => {
                 self.transport = Some(transport);
                 self.process();
@@ -889,15 +888,15 @@ impl<T: Transport> SslSocket<T> {
     }
 
     fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, SocketError> {
-        self.config.shared_client_config()
+        tls_config::client_config(&self.config)
     }
 
     fn begin_client_handshake(&mut self) -> Result<(), SocketError> {
         let config = self.client_config()?;
-        let name = if self.config.peer_verify_name.is_empty() {
+        let name = if self.config.peer_verify_name().is_empty() {
             self.peer_name.clone()
         } else {
-            self.config.peer_verify_name.clone()
+            self.config.peer_verify_name().to_owned()
         };
         let server_name = ServerName::try_from(name.clone()).map_err(|_| {
             SocketError::invalid_input(format!("`{name}` is not a valid host name to verify"))
