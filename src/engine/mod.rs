@@ -1,11 +1,13 @@
 //! `QSslSocket`'s behaviour over rustls, independent of WASI.
 //!
-//! One Qt concept per file: [`socket`] (`QSslSocket`), [`config`] (protocol, CA database, ciphers,
+//! One Qt concept per file: [`socket`] (`QSslSocket`; its TLS phase and state machine in
+//! `socket/`, its buffers in `buffers.rs`), [`config`] (protocol, CA database, ciphers,
 //! identity: `QSslConfiguration`), [`verify`] (certificate verification producing `QSslError`
 //! lists), [`cipher`] (`QSslCipher`), [`events`] (the queued signals and the enums they carry) and
 //! [`errors`] (socket errors and `QSslError::SslError`).
 
 pub mod budget;
+mod buffers;
 pub mod chain;
 pub mod cipher;
 pub mod config;
