@@ -13,6 +13,7 @@
 //! - [`socket`] (`QSslSocket`), then [`server`] (`QTcpServer` + `QSslServer`).
 
 pub mod budget;
+mod buffers;
 pub mod certificate_list;
 pub mod cipher;
 pub mod errors;
