@@ -164,8 +164,8 @@ impl Phase {
 
     /// The connection whose records may be sent now, and whether application data may go into
     /// it (encrypted, no `close_notify` yet). Held tickets are let go once application data
-    /// waits (`data_waiting`) or the socket closes (`closing`); until then `None`, as without a
-    /// driven connection.
+    /// waits (`data_waiting`) or the socket closes or half-closes (`closing`); until then
+    /// `None`, as without a driven connection.
     pub(super) fn sending(
         &mut self,
         data_waiting: bool,
