@@ -58,8 +58,8 @@ pub struct SslSocket<T: Transport> {
     retired: Vec<T>,
     /// Where `shutdown_write` (the half-close) is. Not part of [`Phase`]: it applies the same
     /// to plain and encrypted connections (a FIN or a `close_notify`), so as a phase it would
-    /// double every variant. `Requested` and `Done` only while `Connected` (a new connection
-    /// resets it).
+    /// double every variant. It acts only while `Connected` (a close overrides it) and is
+    /// `Open` again when a new connection opens.
     write_shutdown: WriteShutdown,
     log: Verification,
     /// The read buffer, the outboxes and their limits.

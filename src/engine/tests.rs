@@ -9,7 +9,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
@@ -988,4 +988,45 @@ fn ticket_exchange() -> (usize, Vec<usize>) {
     assert_eq!(client.read_line(0).unwrap(), b"200 ok\n");
     client.abort();
     server.join().unwrap()
+}
+
+#[test]
+fn a_tls13_server_that_half_closes_without_answering_lets_its_held_tickets_go() {
+    // The client's request arrives with its Finished, so the server holds its session tickets
+    // for its answer; a half-close instead of an answer must not wait behind them.
+    let pki = pki(&["localhost"]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut server = SslSocket::from_transport(StdTransport::from_stream(stream).unwrap());
+        server.config_mut().local_certificate = Some(cert);
+        server.set_private_key(key).unwrap();
+        server.start_server_handshake().unwrap();
+        server.wait_for_encrypted(5000).unwrap();
+        while !server.can_read_line() {
+            server.wait_for_ready_read(5000).unwrap();
+        }
+        assert_eq!(server.read_line(0).unwrap(), b"GET /\n");
+        server.shutdown_write().unwrap();
+        // The client answers our close_notify by closing: a clean end for a half-closed socket.
+        let ended = server.wait_for_disconnected(5000);
+        (ended, server.error().cloned())
+    });
+    let mut client = trusting(&pki);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.write(b"GET /\n").unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    let started = Instant::now();
+    client.wait_for_disconnected(5000).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the server's close_notify waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(client.error(), Some(&SocketError::RemoteHostClosed));
+    let (ended, error) = server.join().unwrap();
+    assert_eq!(ended, Ok(()));
+    assert_eq!(error, None);
 }

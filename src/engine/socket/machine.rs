@@ -206,7 +206,10 @@ impl<T: Transport> SslSocket<T> {
             // TLS records must not overtake plain bytes written before STARTTLS.
             return Ok(());
         }
-        let closing = self.state == SocketState::Closing;
+        // Held tickets go with the last records too: a close, or a half-close in place of the
+        // answer they waited for.
+        let closing =
+            self.state == SocketState::Closing || self.write_shutdown == WriteShutdown::Requested;
         let Some((conn, feed)) = self.phase.sending(self.buffers.tls_pending(), closing) else {
             return Ok(());
         };

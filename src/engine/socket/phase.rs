@@ -1,6 +1,6 @@
-//! Where a socket's connection is with TLS: one value, [`Phase`], in place of the flags that
-//! said so before (`encrypted`, `interrupted`, `handshake_on_connect`, `close_notify_sent`,
-//! `hold_tickets`, `ssl_errors_reported` beside an optional rustls connection and the mode).
+//! Where a socket's connection is with TLS: one value, [`Phase`], holding the rustls connection
+//! and the few facts each step of TLS needs (errors reported, interrupted, `close_notify` sent,
+//! tickets held), so that no combination outside the table on [`Phase`] can be written down.
 //! The socket's state machine ([`super::machine`]) decides when to move from one phase to the
 //! next; this file says what each phase holds and moves the rustls connection between them.
 
@@ -8,8 +8,9 @@ use rustls::Connection;
 
 use crate::engine::events::Mode;
 
-/// Where a connection is on its way to and through TLS, with what each step needs. The socket's
-/// [`SocketState`](crate::engine::SocketState) says where the TCP connection is; this says where TLS is.
+/// Where a connection is on its way to and through TLS, with what each step needs. The
+/// socket's [`SocketState`](crate::engine::SocketState) says where the TCP connection is; this
+/// says where TLS is.
 ///
 /// # Legal combinations
 ///
@@ -164,8 +165,8 @@ impl Phase {
 
     /// The connection whose records may be sent now, and whether application data may go into
     /// it (encrypted, no `close_notify` yet). Held tickets are let go once application data
-    /// waits (`data_waiting`) or the socket closes (`closing`); until then `None`, as without a
-    /// driven connection.
+    /// waits (`data_waiting`) or the socket closes or half-closes (`closing`); until then
+    /// `None`, as without a driven connection.
     pub(super) fn sending(
         &mut self,
         data_waiting: bool,
