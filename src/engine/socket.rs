@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::server::StoresServerSessions;
-use rustls::{Connection, HandshakeKind, IoState, ServerConfig, ServerConnection};
+use rustls::{Connection, HandshakeKind, ServerConfig, ServerConnection};
 
 use self::machine::rejected;
 use self::phase::Phase;
@@ -28,7 +28,7 @@ use super::protocol::Protocol;
 use super::settings::SslConfiguration;
 use super::tls_config;
 use super::x509::OcspStatus;
-use super::x509::verifier::{self as verify, SharedVerifyLog};
+use super::x509::SharedVerifyLog;
 use crate::crypto;
 use crate::pki::{Certificate, Key};
 use crate::transport::{Interest, Transport};
@@ -61,7 +61,7 @@ pub struct SslSocket<T: Transport> {
     /// double every variant. It acts only while `Connected` (a close overrides it) and is
     /// `Open` again when a new connection opens.
     write_shutdown: WriteShutdown,
-    log: Verification,
+    log: SharedVerifyLog,
     /// The read buffer, the outboxes and their limits.
     buffers: Buffers,
     events: VecDeque<Event>,
@@ -94,7 +94,7 @@ impl<T: Transport> SslSocket<T> {
             transport: None,
             retired: Vec::new(),
             write_shutdown: WriteShutdown::Open,
-            log: Verification::default(),
+            log: SharedVerifyLog::default(),
             buffers: Buffers::default(),
             events: VecDeque::new(),
             error: None,
@@ -751,64 +751,6 @@ impl<T: Transport> SslSocket<T> {
                 self.server_sessions.clone(),
             )?)),
         }
-    }
-}
-
-/// A socket's end of its verification log: what its verifier found, what the caller chose to
-/// ignore. Every use of the log goes through these few methods.
-#[derive(Default)]
-struct Verification(SharedVerifyLog);
-
-impl Verification {
-    /// Runs rustls on the received records, the verifications inside reporting to this log.
-    fn process(&self, conn: &mut Connection) -> Result<IoState, rustls::Error> {
-        verify::with_log(&self.0, || conn.process_new_packets())
-    }
-
-    /// Forgets the last handshake's errors and chain: a new one starts.
-    fn start(&self) {
-        let mut log = verify::lock(&self.0);
-        log.errors.clear();
-        log.chain.clear();
-    }
-
-    /// The peer's chain as the verifier saw it.
-    fn chain(&self) -> Vec<Certificate> {
-        verify::lock(&self.0).chain.clone()
-    }
-
-    /// The stapled OCSP responses checked.
-    fn ocsp_responses(&self) -> Vec<OcspStatus> {
-        verify::lock(&self.0).ocsp_responses.clone()
-    }
-
-    /// The errors found.
-    fn errors(&self) -> Vec<SslErrorEntry> {
-        verify::lock(&self.0).errors.clone()
-    }
-
-    /// The errors found, and whether the handshake is to stop on them.
-    fn verdict(&self) -> (Vec<SslErrorEntry>, bool) {
-        let log = verify::lock(&self.0);
-        (log.errors.clone(), log.interrupted)
-    }
-
-    /// Ignores every error.
-    fn ignore_all(&self) {
-        verify::lock(&self.0).ignore_all = true;
-    }
-
-    /// Ignores exactly these errors.
-    fn ignore(&self, errors: Vec<(super::SslError, Option<Certificate>)>) {
-        verify::lock(&self.0).ignore_list = errors;
-    }
-
-    /// The caller continues an interrupted handshake: whether every error is ignored by now,
-    /// and the errors.
-    fn resume(&self) -> (bool, Vec<SslErrorEntry>) {
-        let mut log = verify::lock(&self.0);
-        log.interrupted = false;
-        (log.errors_ignored(), log.errors.clone())
     }
 }
 

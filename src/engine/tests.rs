@@ -1001,7 +1001,7 @@ fn a_tls13_server_that_half_closes_without_answering_lets_its_held_tickets_go() 
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         let mut server = SslSocket::from_transport(StdTransport::from_stream(stream).unwrap());
-        server.config_mut().local_certificate = Some(cert);
+        server.config_mut().set_local_certificate(cert);
         server.set_private_key(key).unwrap();
         server.start_server_handshake().unwrap();
         server.wait_for_encrypted(5000).unwrap();

@@ -72,7 +72,7 @@ impl<T: Transport> SslSocket<T> {
         self.write_shutdown = WriteShutdown::Open;
         self.buffers.clear();
         self.error = None;
-        self.log.start();
+        self.log.start_handshake();
     }
 
     /// Runs `process` and waits on the transport until `done` has an answer, the deadline
@@ -137,7 +137,7 @@ impl<T: Transport> SslSocket<T> {
 
     /// `Plain` → `Handshaking`.
     pub(super) fn begin_tls(&mut self, conn: Connection) {
-        self.log.start();
+        self.log.start_handshake();
         self.phase = Phase::Handshaking {
             conn,
             errors_reported: false,
@@ -282,7 +282,7 @@ impl<T: Transport> SslSocket<T> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(io_error(&e)),
             }
-            let io_state = match self.log.process(conn) {
+            let io_state = match self.log.run(|| conn.process_new_packets()) {
                 Ok(io_state) => io_state,
                 Err(e) => {
                     // Send what rustls queued, ending with its alert; best effort.

@@ -1,6 +1,6 @@
 //! Certificate verification as Qt does it with OpenSSL, below the socket: it takes a narrow
 //! [`VerifyPolicy`] (trust store, CRLs, verify mode, OCSP) and returns its findings
-//! ([`VerifyLog`]); it never reads the socket's settings.
+//! ([`SharedVerifyLog`]); it never reads the socket's settings.
 //!
 //! - [`verify`]: one chain against a [`TrustStore`], every `QSslError` in Qt's order (host name,
 //!   then OpenSSL's steps in [`chain`], then webpki's verdict).
@@ -22,5 +22,5 @@ pub use ocsp::{OcspCertificateStatus, OcspRevocationReason, OcspStatus};
 pub use policy::{PeerVerifyMode, Purpose, VerifyPolicy};
 pub use revocation::{Crl, parse_crls};
 pub use trust_store::TrustStore;
-pub use verifier::{PeerVerifier, SharedVerifyLog, VerifyLog};
+pub use verifier::{PeerVerifier, SharedVerifyLog};
 pub use verify::{Context, verify_chain};

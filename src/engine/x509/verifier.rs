@@ -18,27 +18,26 @@ use crate::crypto;
 use crate::engine::errors::{SslError, SslErrorEntry};
 use crate::pki::Certificate;
 
-/// What the verifier found in the last handshake, and what the caller decided to accept; shared
-/// between a socket and its verifier.
+/// What the verifier found in the last handshake, and what the caller decided to accept.
 #[derive(Debug, Default)]
-pub struct VerifyLog {
+struct VerifyLog {
     /// Every error found, with its certificate.
-    pub errors: Vec<SslErrorEntry>,
+    errors: Vec<SslErrorEntry>,
     /// The peer's chain as sent, leaf first.
-    pub chain: Vec<Certificate>,
+    chain: Vec<Certificate>,
     /// `ignoreSslErrors()` was called: accept whatever the errors.
-    pub ignore_all: bool,
+    ignore_all: bool,
     /// `ignoreSslErrors(list)`: accept exactly these errors (no certificate: any certificate).
-    pub ignore_list: Vec<(SslError, Option<Certificate>)>,
+    ignore_list: Vec<(SslError, Option<Certificate>)>,
     /// The handshake was let through only to be interrupted on its errors.
-    pub interrupted: bool,
+    interrupted: bool,
     /// The stapled OCSP responses checked (`ocspResponses()`).
-    pub ocsp_responses: Vec<OcspStatus>,
+    ocsp_responses: Vec<OcspStatus>,
 }
 
 impl VerifyLog {
     /// Whether every error found has been ignored (Qt's `verifyErrorsHaveBeenIgnored`).
-    pub fn errors_ignored(&self) -> bool {
+    fn errors_ignored(&self) -> bool {
         self.ignore_all
             || self.errors.iter().all(|found| {
                 self.ignore_list.iter().any(|(error, cert)| {
@@ -51,33 +50,96 @@ impl VerifyLog {
     }
 }
 
-/// The log of one socket's verifications.
-pub type SharedVerifyLog = Arc<Mutex<VerifyLog>>;
+/// One socket's verification log: what its verifier found in the last handshake, and what the
+/// caller chose to ignore. The socket owns it; the verifier writes to it while the socket runs
+/// rustls inside [`SharedVerifyLog::run`].
+#[derive(Debug, Clone, Default)]
+pub struct SharedVerifyLog(Arc<Mutex<VerifyLog>>);
+
+impl SharedVerifyLog {
+    /// Runs `f` (which drives rustls) with this log receiving the verifications that happen
+    /// inside.
+    ///
+    /// Verifiers are shared between sockets with the same settings (rustls resumes a session
+    /// only with the configuration that made it), so the socket whose records are processed
+    /// says where its results go.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let previous = CURRENT_LOG.with(|current| current.replace(Some(self.clone())));
+        let result = f();
+        CURRENT_LOG.with(|current| current.replace(previous));
+        result
+    }
+
+    /// Forgets the last handshake's findings: a new handshake starts. What the caller chose to
+    /// ignore stays.
+    pub fn start_handshake(&self) {
+        let mut log = self.lock();
+        log.errors.clear();
+        log.chain.clear();
+        log.ocsp_responses.clear();
+        log.interrupted = false;
+    }
+
+    /// The peer's chain as the verifier saw it, leaf first.
+    pub fn chain(&self) -> Vec<Certificate> {
+        self.lock().chain.clone()
+    }
+
+    /// The stapled OCSP responses checked.
+    pub fn ocsp_responses(&self) -> Vec<OcspStatus> {
+        self.lock().ocsp_responses.clone()
+    }
+
+    /// The errors found.
+    pub fn errors(&self) -> Vec<SslErrorEntry> {
+        self.lock().errors.clone()
+    }
+
+    /// The errors found, and whether the handshake is to stop on them for the caller.
+    pub fn verdict(&self) -> (Vec<SslErrorEntry>, bool) {
+        let log = self.lock();
+        (log.errors.clone(), log.interrupted)
+    }
+
+    /// Ignores every error from now on (`ignoreSslErrors()`).
+    pub fn ignore_all(&self) {
+        self.lock().ignore_all = true;
+    }
+
+    /// Ignores exactly these errors, each for its certificate or any when `None`
+    /// (`ignoreSslErrors(list)`); replaces an earlier list.
+    pub fn ignore(&self, errors: Vec<(SslError, Option<Certificate>)>) {
+        self.lock().ignore_list = errors;
+    }
+
+    /// The caller continues an interrupted handshake: whether every error is ignored by now,
+    /// and the errors.
+    pub fn resume(&self) -> (bool, Vec<SslErrorEntry>) {
+        let mut log = self.lock();
+        log.interrupted = false;
+        (log.errors_ignored(), log.errors.clone())
+    }
+
+    /// Locks the log, surviving a poisoned lock.
+    fn lock(&self) -> MutexGuard<'_, VerifyLog> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 thread_local! {
     static CURRENT_LOG: RefCell<Option<SharedVerifyLog>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` (which drives rustls) with `log` receiving the verifications that happen inside.
-///
-/// Verifiers are shared between sockets with the same settings (rustls resumes a session only
-/// with the configuration that made it), so the socket whose packets are processed says where
-/// its results go.
-pub fn with_log<R>(log: &SharedVerifyLog, f: impl FnOnce() -> R) -> R {
-    let previous = CURRENT_LOG.with(|current| current.replace(Some(log.clone())));
-    let result = f();
-    CURRENT_LOG.with(|current| current.replace(previous));
-    result
-}
-
-/// Whether the handshake being processed (inside [`with_log`]) found certificate errors, even
-/// ignored ones.
+/// Whether the handshake being processed (inside [`SharedVerifyLog::run`]) found certificate
+/// errors, even ignored ones.
 pub fn current_handshake_had_errors() -> bool {
     CURRENT_LOG.with(|current| {
         current
             .borrow()
             .as_ref()
-            .is_some_and(|log| !lock(log).errors.is_empty())
+            .is_some_and(|log| !log.lock().errors.is_empty())
     })
 }
 
@@ -85,11 +147,6 @@ fn current_log() -> SharedVerifyLog {
     CURRENT_LOG
         .with(|current| current.borrow().clone())
         .unwrap_or_default()
-}
-
-/// Locks a shared log, surviving a poisoned lock.
-pub fn lock(log: &SharedVerifyLog) -> MutexGuard<'_, VerifyLog> {
-    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The rustls server-certificate verifier of a client socket.
@@ -100,7 +157,8 @@ pub struct PeerVerifier {
 }
 
 impl PeerVerifier {
-    /// A verifier applying `policy`; it records what it finds in the log given to [`with_log`].
+    /// A verifier applying `policy`; it records what it finds in the log of the socket running rustls
+    /// ([`SharedVerifyLog::run`]).
     pub fn new(policy: VerifyPolicy) -> Self {
         Self {
             policy,
@@ -148,7 +206,7 @@ impl PeerVerifier {
         // Qt reports the OCSP errors before the host name and the chain's.
         errors.splice(0..0, ocsp.errors);
         let shared = current_log();
-        let mut log = lock(&shared);
+        let mut log = shared.lock();
         log.chain = chain;
         log.errors = errors;
         log.ocsp_responses = ocsp.responses;
