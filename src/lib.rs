@@ -1,20 +1,18 @@
 //! sslsocket: Qt's `QSslSocket`, rebuilt as a WebAssembly component.
 //!
-//! The crate has three parts:
+//! The crate has three floors, each using only the ones below it (and the crypto provider,
+//! `sslsocket-crypto`, a crate of its own under all of them):
 //!
-//! - [`pki`]: certificates and keys (`QSslCertificate`, `QSslKey`): parse, inspect, encode.
+//! - [`pki`] and [`transport`]: certificates and keys (`QSslCertificate`, `QSslKey`: parse,
+//!   inspect, encode), and TCP for the engine (`wasi:sockets` inside the component, `std::net`
+//!   natively) with its own error type. Neither knows the engine.
 //! - [`engine`]: `QSslSocket`'s behaviour over rustls, with no WASI in it, driven through the
 //!   [`transport::Transport`] trait. It runs natively in unit tests and benchmarks and inside the
-//!   component alike.
-//! - [`transport`]: TCP for the engine: `wasi:sockets` inside the component, `std::net` natively.
+//!   component alike; its own floors are listed in its docs.
+//! - On `wasm32`, the `component` module: the thin wit-bindgen adapter that exports the WIT
+//!   interface in `wit/` (`sslsocket:tls`), WIT types to engine types and back.
 //!
-//! `pki` and `engine` both stand on [`sslsocket_crypto`] (`crates/sslsocket-crypto`), a crate of
-//! its own: the pure-Rust rustls crypto provider on the RustCrypto crates (cipher suites, key
-//! exchange, signatures, keys, randomness) and the policy on top of it (AEAD suites only, no
-//! SHA-1 or MD5 signatures, RSA key sizes).
-//!
-//! On `wasm32`, the `component` module is the thin wit-bindgen adapter that exports the WIT
-//! interface in `wit/` (`sslsocket:tls`).
+//! `ARCHITECTURE.md` at the repository root draws the whole house.
 #![deny(unsafe_code)]
 
 pub mod engine;

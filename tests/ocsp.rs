@@ -16,8 +16,8 @@ use common::scenarios::{self, Ca, Cert, OcspStatus, ca_params, leaf_params, root
 use common::server::{SClient, Srv, c2c_connect};
 use common::*;
 use rcgen::{BasicConstraints, ExtendedKeyUsagePurpose, IsCa};
-use sslsocket::engine::chain::TrustStore;
-use sslsocket::engine::ocsp::check_stapled;
+use sslsocket::engine::x509::TrustStore;
+use sslsocket::engine::x509::ocsp::check_stapled;
 use sslsocket_host::{
     ErrorCode, OcspCertificateStatus, OcspRevocationReason, Protocol, Session, SslError,
     SslErrorReport,
@@ -257,16 +257,16 @@ fn expired_response() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let fresh = check_stapled(&der, &chain, &store, now);
+    let fresh = check_stapled(&der, &chain, &store, at(now));
     assert_eq!(fresh.errors, vec![]);
-    let later = check_stapled(&der, &chain, &store, now + 365 * 86_400);
+    let later = check_stapled(&der, &chain, &store, at(now + 365 * 86_400));
     let errors: Vec<_> = later.errors.iter().map(|e| e.error).collect();
     assert_eq!(
         errors,
         vec![sslsocket::engine::SslError::OcspResponseExpired]
     );
     // Before thisUpdate (beyond the 60 s leeway) it is not current either.
-    let earlier = check_stapled(&der, &chain, &store, now - 3600);
+    let earlier = check_stapled(&der, &chain, &store, at(now - 3600));
     assert_eq!(earlier.errors.len(), 1);
     // The same response is about another certificate for a chain with another leaf.
     let other = scenarios::issue("other", &leaf_params("other", &["localhost"]), &pki.int);
@@ -274,7 +274,7 @@ fn expired_response() {
         sslsocket::pki::Certificate::from_der(&other.cert_der).unwrap(),
         chain[1].clone(),
     ];
-    let errors: Vec<_> = check_stapled(&der, &other_chain, &store, now)
+    let errors: Vec<_> = check_stapled(&der, &other_chain, &store, at(now))
         .errors
         .iter()
         .map(|e| e.error)
@@ -413,4 +413,9 @@ fn our_server_staples_to_openssl_and_to_our_client() {
         client.drop(&mut session).unwrap();
         std::thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// `secs` since the epoch as the time type verification takes.
+fn at(secs: u64) -> rustls_pki_types::UnixTime {
+    rustls_pki_types::UnixTime::since_unix_epoch(Duration::from_secs(secs))
 }

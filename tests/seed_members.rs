@@ -491,6 +491,9 @@ tls.close()
         socket.read_line(&mut session, 0).unwrap().unwrap(),
         b"ping\n"
     );
+    // Read before answering: the client closes once it has the answer, and a closed socket
+    // has no cipher.
+    let cipher = socket.current_cipher(&mut session).unwrap().unwrap().name;
     socket.write(&mut session, b"pong\n").unwrap().unwrap();
     socket
         .wait_for_bytes_written(&mut session, WAIT_MS)
@@ -498,7 +501,6 @@ tls.close()
         .unwrap();
 
     // Both ends agree on the version and cipher (rustls follows the client's preference).
-    let cipher = socket.current_cipher(&mut session).unwrap().unwrap().name;
     let reply = lines.next().unwrap().unwrap();
     assert_eq!(reply, format!("GOT TLSv1.3 {cipher} pong"));
     let events = socket.take_events(&mut session).unwrap();

@@ -20,9 +20,9 @@ use std::time::Duration;
 
 use rustls_pki_types::{CertificateRevocationListDer, ServerName, UnixTime};
 use serde_json::Value;
-use sslsocket::engine::chain::TrustStore;
-use sslsocket::engine::revocation::Crl;
-use sslsocket::engine::verify::{Context, Purpose, verify_chain};
+use sslsocket::engine::x509::Crl;
+use sslsocket::engine::x509::TrustStore;
+use sslsocket::engine::x509::{Context, Purpose, verify_chain};
 use sslsocket::pki::{Certificate, EncodingFormat};
 
 /// Agreements when the reviewed list was last brought up to date.

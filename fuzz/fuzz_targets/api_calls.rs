@@ -6,7 +6,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sslsocket::engine::cipher::parse_cipher_list;
-use sslsocket::engine::config::parse_crls;
+use sslsocket::engine::x509::parse_crls;
 use sslsocket::engine::{PeerVerifyMode, Protocol, SslError, SslServer, SslSocket};
 use sslsocket::pki::{Certificate, EncodingFormat};
 use sslsocket_fuzz::{MemTransport, identity, set_next_peer};
@@ -92,7 +92,7 @@ fn run(socket: &mut SslSocket<MemTransport>, server: &mut SslServer<MemTransport
         }
         Call::AddCrls(data) => {
             if let Ok(crls) = parse_crls(&data, EncodingFormat::Der) {
-                socket.config_mut().crls.extend(crls);
+                socket.config_mut().add_crls(crls);
             }
         }
         Call::SetProtocol(n) => {
@@ -115,7 +115,7 @@ fn run(socket: &mut SslSocket<MemTransport>, server: &mut SslServer<MemTransport
             }
         }
         Call::SetGroups(names) => drop(socket.config_mut().set_key_exchange_groups(&names)),
-        Call::SetAlpn(protocols) => socket.config_mut().allowed_next_protocols = protocols,
+        Call::SetAlpn(protocols) => drop(socket.config_mut().set_allowed_next_protocols(protocols)),
         Call::SetVerifyMode(n) => {
             let modes = [
                 PeerVerifyMode::VerifyNone,
@@ -123,12 +123,12 @@ fn run(socket: &mut SslSocket<MemTransport>, server: &mut SslServer<MemTransport
                 PeerVerifyMode::VerifyPeer,
                 PeerVerifyMode::AutoVerifyPeer,
             ];
-            socket.config_mut().peer_verify_mode = modes[usize::from(n) % modes.len()];
+            socket.config_mut().set_peer_verify_mode(modes[usize::from(n) % modes.len()]);
         }
-        Call::SetVerifyName(name) => socket.config_mut().peer_verify_name = name,
-        Call::SetOcspStapling(on) => socket.config_mut().ocsp_stapling = on,
+        Call::SetVerifyName(name) => socket.config_mut().set_peer_verify_name(name),
+        Call::SetOcspStapling(on) => socket.config_mut().set_ocsp_stapling(on),
         Call::SetOcspResponse(der) => drop(socket.config_mut().set_ocsp_response(&der)),
-        Call::SetInterruptOnError(on) => socket.config_mut().handshake_must_interrupt_on_error = on,
+        Call::SetInterruptOnError(on) => socket.config_mut().set_handshake_must_interrupt_on_error(on),
         Call::SetReadBufferSize(n) => socket.set_read_buffer_size(u64::from(n)),
         Call::IgnoreSslErrors => socket.ignore_ssl_errors(),
         Call::IgnoreList(codes) => {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sslsocket::engine::config::parse_crls;
+use sslsocket::engine::x509::parse_crls;
 use sslsocket::pki::{Certificate, EncodingFormat, Key};
 
 fuzz_target!(|data: &[u8]| {

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     socket
         .config_mut()
         .add_ca_certificates([identity().ca.clone()]);
-    socket.config_mut().ocsp_stapling = true;
+    socket.config_mut().set_ocsp_stapling(true);
     if socket.connect_to_host_encrypted("localhost", 443).is_err() {
         return;
     }

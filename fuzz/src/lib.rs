@@ -11,9 +11,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use sslsocket::engine::SocketError;
 use sslsocket::pki::{Certificate, EncodingFormat, Key};
-use sslsocket::transport::{ConnectProgress, Interest, Listener, Transport};
+use sslsocket::transport::{ConnectProgress, Interest, Listener, Transport, TransportError};
 
 thread_local! {
     /// What the next connected or accepted [`MemTransport`] reads.
@@ -58,11 +57,11 @@ impl Transport for MemTransport {
     type Listener = MemListener;
     type Pollable = ();
 
-    fn connect(_host: &str, _port: u16) -> Result<Self, SocketError> {
+    fn connect(_host: &str, _port: u16) -> Result<Self, TransportError> {
         Ok(Self::take_next())
     }
 
-    fn poll_connect(&mut self) -> Result<ConnectProgress, SocketError> {
+    fn poll_connect(&mut self) -> Result<ConnectProgress, TransportError> {
         Ok(ConnectProgress::Connected)
     }
 
@@ -111,11 +110,11 @@ pub struct MemListener;
 impl Listener for MemListener {
     type Transport = MemTransport;
 
-    fn listen(_address: &str, _port: u16, _backlog: u32) -> Result<Self, SocketError> {
+    fn listen(_address: &str, _port: u16, _backlog: u32) -> Result<Self, TransportError> {
         Ok(Self)
     }
 
-    fn accept(&mut self) -> Result<Option<MemTransport>, SocketError> {
+    fn accept(&mut self) -> Result<Option<MemTransport>, TransportError> {
         let pending = NEXT_PEER.with(|next| !next.borrow().is_empty());
         Ok(pending.then(MemTransport::take_next))
     }

@@ -134,8 +134,8 @@ same_cases!(
 );
 
 /// A checked OCSP response as its WIT record (`QOcspResponse`).
-pub fn ocsp_response(status: engine::ocsp::OcspStatus) -> wit_socket::OcspResponse {
-    use engine::ocsp::{OcspCertificateStatus as S, OcspRevocationReason as R};
+pub fn ocsp_response(status: engine::x509::OcspStatus) -> wit_socket::OcspResponse {
+    use engine::x509::{OcspCertificateStatus as S, OcspRevocationReason as R};
     use wit_socket::{OcspCertificateStatus as WS, OcspRevocationReason as WR};
     wit_socket::OcspResponse {
         certificate_status: match status.certificate_status {

@@ -9,8 +9,8 @@ use super::socket::SocketResource;
 use crate::bindings::exports::sslsocket::tls::pki::{CertificateBorrow, KeyBorrow};
 use crate::bindings::exports::sslsocket::tls::socket as wit;
 use crate::bindings::exports::sslsocket::tls::types::{ErrorCode, Protocol};
-use crate::engine::config::SniIdentity;
 use crate::engine::{self, ServerEvent};
+use crate::engine::{SniIdentity, tls_config};
 use crate::pki::{Certificate, EncodingFormat, Key};
 use crate::transport::wasi::{WasiTransport, ready_now, timer};
 use wasip2::io::poll::Pollable;
@@ -165,7 +165,7 @@ impl wit::GuestSslServer for ServerResource {
 
     fn set_local_certificate(&self, certificate: CertificateBorrow<'_>) {
         let certificate = borrowed(&certificate);
-        self.with(|s| s.config_mut().local_certificate = Some(certificate));
+        self.with(|s| s.config_mut().set_local_certificate(certificate));
     }
 
     fn set_local_certificate_chain(&self, chain: Vec<CertificateBorrow<'_>>) {
@@ -190,14 +190,14 @@ impl wit::GuestSslServer for ServerResource {
             chain: chain.iter().map(borrowed).collect(),
             key: key.get::<Key>().clone(),
         };
-        identity.certified_key().map_err(error_code)?;
-        self.with(|s| s.config_mut().sni_identities.push(identity));
+        tls_config::certified_key(&identity.chain, &identity.key).map_err(error_code)?;
+        self.with(|s| s.config_mut().add_sni_identity(identity));
         Ok(())
     }
 
     fn set_ca_certificates(&self, certificates: Vec<CertificateBorrow<'_>>) {
         let list = certificates.iter().map(borrowed).collect();
-        self.with(|s| s.config_mut().ca_certificates = Some(list));
+        self.with(|s| s.config_mut().set_ca_certificates(list));
     }
 
     fn add_ca_certificates_pem(&self, pem: String) -> Result<u32> {
@@ -216,8 +216,8 @@ impl wit::GuestSslServer for ServerResource {
 
     fn set_ciphers_by_name(&self, names: String) -> Result<()> {
         let ciphers = engine::cipher::parse_cipher_list(&names).map_err(ErrorCode::InvalidInput)?;
-        self.with(|s| s.config_mut().ciphers = Some(ciphers));
-        Ok(())
+        self.with(|s| s.config_mut().set_ciphers(ciphers))
+            .map_err(error_code)
     }
 
     fn set_key_exchange_groups(&self, groups: Vec<String>) -> Result<()> {
@@ -227,7 +227,7 @@ impl wit::GuestSslServer for ServerResource {
 
     fn set_peer_verify_mode(&self, mode: wit::PeerVerifyMode) {
         let mode = convert::peer_verify_mode_from_wit(mode);
-        self.with(|s| s.config_mut().peer_verify_mode = mode);
+        self.with(|s| s.config_mut().set_peer_verify_mode(mode));
     }
 
     fn set_allowed_next_protocols(&self, protocols: Vec<String>) -> Result<()> {

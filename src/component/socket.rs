@@ -12,7 +12,7 @@ use crate::bindings::exports::sslsocket::tls::socket as wit;
 use crate::bindings::exports::sslsocket::tls::types::{
     Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
 };
-use crate::engine::{self, config};
+use crate::engine::{self, globals, x509};
 use crate::pki::{Certificate, Key};
 use crate::transport::wasi::{WasiTransport, ready_now};
 use wasip2::io::poll::Pollable;
@@ -50,7 +50,7 @@ impl wit::Guest for Component {
     }
 
     fn supported_key_exchange_groups() -> Vec<String> {
-        config::supported_group_names()
+        globals::supported_group_names()
     }
 
     fn set_memory_budget(bytes: u64) {
@@ -73,45 +73,45 @@ impl wit::Guest for Component {
     }
 
     fn global_ciphers() -> Vec<Cipher> {
-        config::global_ciphers()
+        globals::global_ciphers()
             .iter()
             .map(convert::cipher)
             .collect()
     }
 
     fn set_global_ciphers(ciphers: Vec<Cipher>) -> Result<()> {
-        config::set_global_ciphers(convert::ciphers_from_wit(&ciphers)?).map_err(error_code)
+        globals::set_global_ciphers(convert::ciphers_from_wit(&ciphers)?).map_err(error_code)
     }
 
     fn reset_global_ciphers() {
-        config::reset_global_ciphers();
+        globals::reset_global_ciphers();
     }
 
     fn add_global_ca_certificate(certificate: CertificateBorrow<'_>) {
-        config::add_global_ca_certificates([borrowed(&certificate)]);
+        globals::add_global_ca_certificates([borrowed(&certificate)]);
     }
 
     fn add_global_ca_certificates(certificates: Vec<CertificateBorrow<'_>>) {
-        config::add_global_ca_certificates(certificates.iter().map(borrowed));
+        globals::add_global_ca_certificates(certificates.iter().map(borrowed));
     }
 
     fn add_global_ca_certificates_from_path(path: String) -> Result<u32> {
         let certs = Certificate::from_path(&path).map_err(convert::pki_error)?;
         let count = certs.len() as u32;
-        config::add_global_ca_certificates(certs);
+        globals::add_global_ca_certificates(certs);
         Ok(count)
     }
 
     fn set_global_ca_certificates(certificates: Vec<CertificateBorrow<'_>>) {
-        config::set_global_ca_certificates(certificates.iter().map(borrowed).collect());
+        globals::set_global_ca_certificates(certificates.iter().map(borrowed).collect());
     }
 
     fn global_ca_certificates() -> Vec<WitCertificate> {
-        certificates(config::global_ca_certificates())
+        certificates(globals::global_ca_certificates().certificates().to_vec())
     }
 
     fn system_ca_certificates() -> Vec<WitCertificate> {
-        certificates(config::system_ca_certificates())
+        certificates(globals::system_ca_certificates().certificates().to_vec())
     }
 
     fn ssl_error_string(error: SslError) -> String {
@@ -302,7 +302,7 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn protocol(&self) -> Protocol {
-        convert::protocol(self.with(|s| s.config().protocol))
+        convert::protocol(self.with(|s| s.config().protocol()))
     }
 
     fn set_protocol(&self, protocol: Protocol) -> Result<()> {
@@ -315,7 +315,7 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn ciphers(&self) -> Vec<Cipher> {
-        self.with(|s| s.config().effective_ciphers())
+        self.with(|s| s.config().ciphers())
             .iter()
             .map(convert::cipher)
             .collect()
@@ -332,7 +332,7 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn key_exchange_groups(&self) -> Vec<String> {
-        self.with(|s| s.config().effective_key_exchange_groups())
+        self.with(|s| s.config().key_exchange_groups())
     }
 
     fn set_key_exchange_groups(&self, groups: Vec<String>) -> Result<()> {
@@ -341,7 +341,7 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn reset_ciphers(&self) {
-        self.with(|s| s.config_mut().ciphers = None);
+        self.with(|s| s.config_mut().reset_ciphers());
     }
 
     fn current_cipher(&self) -> Option<Cipher> {
@@ -375,24 +375,24 @@ impl wit::GuestSslSocket for SocketResource {
 
     fn set_ca_certificates(&self, certificates: Vec<CertificateBorrow<'_>>) {
         let list = certificates.iter().map(borrowed).collect();
-        self.with(|s| s.config_mut().ca_certificates = Some(list));
+        self.with(|s| s.config_mut().set_ca_certificates(list));
     }
 
     fn ca_certificates(&self) -> Vec<WitCertificate> {
-        certificates(self.with(|s| s.config().effective_ca_certificates()))
+        certificates(self.with(|s| s.config().ca_certificates().certificates().to_vec()))
     }
 
     fn reset_ca_certificates(&self) {
-        self.with(|s| s.config_mut().ca_certificates = None);
+        self.with(|s| s.config_mut().reset_ca_certificates());
     }
 
     fn set_local_certificate(&self, certificate: CertificateBorrow<'_>) {
         let certificate = borrowed(&certificate);
-        self.with(|s| s.config_mut().local_certificate = Some(certificate));
+        self.with(|s| s.config_mut().set_local_certificate(certificate));
     }
 
     fn local_certificate(&self) -> Option<WitCertificate> {
-        self.with(|s| s.config().local_certificate.clone())
+        self.with(|s| s.config().local_certificate().cloned())
             .map(WitCertificate::new)
     }
 
@@ -402,7 +402,7 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn private_key(&self) -> Option<WitKey> {
-        self.with(|s| s.config().private_key.clone())
+        self.with(|s| s.config().private_key().cloned())
             .map(WitKey::new)
     }
 
@@ -443,11 +443,11 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn set_ocsp_stapling_enabled(&self, enabled: bool) {
-        self.with(|s| s.config_mut().ocsp_stapling = enabled);
+        self.with(|s| s.config_mut().set_ocsp_stapling(enabled));
     }
 
     fn ocsp_stapling_enabled(&self) -> bool {
-        self.with(|s| s.config().ocsp_stapling)
+        self.with(|s| s.config().ocsp_stapling())
     }
 
     fn ocsp_responses(&self) -> Vec<wit::OcspResponse> {
@@ -463,7 +463,10 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn set_handshake_must_interrupt_on_error(&self, interrupt: bool) {
-        self.with(|s| s.config_mut().handshake_must_interrupt_on_error = interrupt);
+        self.with(|s| {
+            s.config_mut()
+                .set_handshake_must_interrupt_on_error(interrupt)
+        });
     }
 
     fn continue_interrupted_handshake(&self) -> Result<()> {
@@ -472,18 +475,18 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn peer_verify_mode(&self) -> wit::PeerVerifyMode {
-        convert::peer_verify_mode(self.with(|s| s.config().peer_verify_mode))
+        convert::peer_verify_mode(self.with(|s| s.config().peer_verify_mode()))
     }
 
     fn set_peer_verify_mode(&self, mode: wit::PeerVerifyMode) {
         let mode = convert::peer_verify_mode_from_wit(mode);
-        self.with(|s| s.config_mut().peer_verify_mode = mode);
+        self.with(|s| s.config_mut().set_peer_verify_mode(mode));
     }
 
     fn add_crls(&self, data: Vec<u8>, format: EncodingFormat) -> Result<u32> {
-        let crls = config::parse_crls(&data, convert::encoding(format)).map_err(error_code)?;
+        let crls = x509::parse_crls(&data, convert::encoding(format)).map_err(error_code)?;
         let count = crls.len() as u32;
-        self.with(|s| s.config_mut().crls.extend(crls));
+        self.with(|s| s.config_mut().add_crls(crls));
         Ok(count)
     }
 
@@ -499,7 +502,7 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn allowed_next_protocols(&self) -> Vec<String> {
-        self.with(|s| s.config().allowed_next_protocols.clone())
+        self.with(|s| s.config().allowed_next_protocols().to_vec())
             .into_iter()
             .map(|p| String::from_utf8_lossy(&p).into_owned())
             .collect()
@@ -531,10 +534,10 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn peer_verify_name(&self) -> String {
-        self.with(|s| s.config().peer_verify_name.clone())
+        self.with(|s| s.config().peer_verify_name().to_owned())
     }
 
     fn set_peer_verify_name(&self, host_name: String) {
-        self.with(|s| s.config_mut().peer_verify_name = host_name);
+        self.with(|s| s.config_mut().set_peer_verify_name(host_name));
     }
 }

@@ -1,9 +1,9 @@
 //! Cipher suites as `QSslCipher` describes them.
 
 use rustls::{CipherSuite, SupportedCipherSuite};
-use sslsocket_crypto as crypto;
 
-use super::config::Protocol;
+use super::protocol::Protocol;
+use sslsocket_crypto as crypto;
 
 /// A cipher suite. Mirrors `QSslCipher`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,14 @@ pub struct Cipher {
     pub supported_bits: u32,
     /// The rustls identifier.
     pub suite: CipherSuite,
+}
+
+/// By the suite's IANA code point (rustls' `CipherSuite` is not `Hash`): equal ciphers have
+/// equal suites, so this agrees with the derived equality.
+impl std::hash::Hash for Cipher {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        u16::from(self.suite).hash(state);
+    }
 }
 
 impl Cipher {

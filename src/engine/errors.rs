@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::pki::Certificate;
+use crate::transport::TransportError;
 
 /// Why a socket operation failed. Mirrors `QAbstractSocket::SocketError` plus the TLS and
 /// API-misuse cases; the WIT `error-code` variant has the same cases.
@@ -51,6 +52,26 @@ impl SocketError {
     /// Shorthand for [`SocketError::InvalidInput`].
     pub fn invalid_input(message: impl Into<String>) -> Self {
         Self::InvalidInput(message.into())
+    }
+}
+
+impl From<TransportError> for SocketError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::HostNotFound => Self::HostNotFound,
+            TransportError::ConnectionRefused => Self::ConnectionRefused,
+            TransportError::ConnectionReset => Self::RemoteHostClosed,
+            TransportError::AccessDenied => Self::SocketAccess,
+            TransportError::OutOfResources => Self::SocketResource,
+            TransportError::TimedOut => Self::SocketTimeout,
+            TransportError::AddressInUse => Self::AddressInUse,
+            TransportError::AddressNotAvailable => Self::SocketAddressNotAvailable,
+            TransportError::Unsupported => Self::UnsupportedSocketOperation,
+            TransportError::Network => Self::Network,
+            TransportError::InvalidInput(why) => Self::InvalidInput(why),
+            TransportError::InvalidState(why) => Self::InvalidState(why),
+            TransportError::Other(what) => Self::Unknown(what),
+        }
     }
 }
 
@@ -219,4 +240,14 @@ pub struct SslErrorEntry {
     pub error: SslError,
     /// The certificate concerned, when there is one.
     pub certificate: Option<Certificate>,
+}
+
+impl SslErrorEntry {
+    /// `error` about `certificate` (a copy of it).
+    pub fn new(error: SslError, certificate: Option<&Certificate>) -> Self {
+        Self {
+            error,
+            certificate: certificate.cloned(),
+        }
+    }
 }

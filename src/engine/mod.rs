@@ -1,29 +1,40 @@
 //! `QSslSocket`'s behaviour over rustls, independent of WASI.
 //!
-//! One Qt concept per file: [`socket`] (`QSslSocket`), [`config`] (protocol, CA database, ciphers,
-//! identity: `QSslConfiguration`), [`verify`] (certificate verification producing `QSslError`
-//! lists), [`cipher`] (`QSslCipher`), [`events`] (the queued signals and the enums they carry) and
-//! [`errors`] (socket errors and `QSslError::SslError`).
+//! One Qt concept per file, in floors that import only downwards:
+//!
+//! - [`errors`] (socket errors, `QSslError`), [`events`] (the queued signals and their enums),
+//!   [`budget`] (the instance's memory budget), [`protocol`] (`QSsl::SslProtocol`),
+//!   [`certificate_list`] (shared CA lists);
+//! - [`x509`]: certificate verification as Qt does it with OpenSSL, below everything that
+//!   follows; it takes a narrow policy and returns its findings;
+//! - [`cipher`] (`QSslCipher`), [`globals`] (`QSslSocket`'s static members);
+//! - [`settings`] (`QSslConfiguration` as plain data), then [`tls_config`] (settings to rustls
+//!   configurations, cached by the settings value);
+//! - [`socket`] (`QSslSocket`), then [`server`] (`QTcpServer` + `QSslServer`).
 
 pub mod budget;
-pub mod chain;
+mod buffers;
+pub mod certificate_list;
 pub mod cipher;
-pub mod config;
 pub mod errors;
 pub mod events;
-pub mod facts;
-pub mod ocsp;
-pub mod revocation;
+pub mod globals;
+pub mod protocol;
 pub mod server;
+pub mod settings;
 pub mod socket;
-pub mod verify;
+pub mod tls_config;
+pub mod x509;
 
+pub use certificate_list::CertificateList;
 pub use cipher::Cipher;
-pub use config::{PeerVerifyMode, Protocol, SslConfiguration};
 pub use errors::{SocketError, SslError, SslErrorEntry};
 pub use events::{Event, Mode, SocketState};
+pub use protocol::Protocol;
 pub use server::{ServerEvent, SslServer};
+pub use settings::{SniIdentity, SslConfiguration};
 pub use socket::{NextProtocolNegotiationStatus, SslSocket};
+pub use x509::PeerVerifyMode;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use rustls::ServerConfig;
 use rustls::server::{ServerSessionMemoryCache, StoresServerSessions};
 
-use super::config::SslConfiguration;
 use super::errors::{SocketError, SslError};
 use super::events::SocketState;
+use super::settings::SslConfiguration;
 use super::socket::SslSocket;
-use super::verify::PeerVerifier;
+use super::tls_config;
 use crate::transport::{Interest, Listener, Transport};
 
 /// The default handshake deadline of accepted connections.
@@ -110,9 +110,7 @@ impl<T: Transport> SslServer<T> {
                 "the server is already listening",
             ));
         }
-        let has_identity = (self.config.local_certificate.is_some()
-            && self.config.private_key.is_some())
-            || !self.config.sni_identities.is_empty();
+        let has_identity = self.config.has_server_identity();
         if !self.deferred_handshake && !has_identity {
             return Err(SocketError::invalid_state(
                 "a TLS server needs a local certificate and a private key before it listens",
@@ -320,12 +318,10 @@ impl<T: Transport> SslServer<T> {
     /// make one (each handshake then reports why).
     fn shared_config(&mut self) -> Option<Arc<ServerConfig>> {
         if self.shared_config.is_none() {
-            let verifier = Arc::new(PeerVerifier::new(&self.config));
-            self.shared_config = self
-                .config
-                .server_config(verifier, Some(self.sessions.clone()))
-                .ok()
-                .map(Arc::new);
+            self.shared_config =
+                tls_config::server_config(&self.config, Some(self.sessions.clone()))
+                    .ok()
+                    .map(Arc::new);
         }
         self.shared_config.clone()
     }
@@ -339,7 +335,8 @@ impl<T: Transport> SslServer<T> {
                 Ok(Some(transport)) => transport,
                 Ok(None) => return,
                 Err(error) => {
-                    self.events.push_back(ServerEvent::AcceptError(error));
+                    self.events
+                        .push_back(ServerEvent::AcceptError(error.into()));
                     return;
                 }
             };

@@ -9,14 +9,14 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
 use super::*;
 use crate::pki::{Certificate, EncodingFormat, Key};
 use crate::transport::std::{StdListener, StdTransport};
-use crate::transport::{ConnectProgress, Interest, Listener, Transport};
+use crate::transport::{ConnectProgress, Interest, Listener, Transport, TransportError};
 
 type Socket = SslSocket<StdTransport>;
 
@@ -58,7 +58,7 @@ fn echo_server(
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         let mut server = Socket::from_transport(StdTransport::from_stream(stream).unwrap());
-        server.config_mut().local_certificate = Some(cert);
+        server.config_mut().set_local_certificate(cert);
         server.set_private_key(key).unwrap();
         server.set_protocol(protocol).unwrap();
         if starttls {
@@ -87,7 +87,9 @@ fn echo_server(
 
 fn trusting(pki: &Pki) -> Socket {
     let mut client = Socket::new();
-    client.config_mut().ca_certificates = Some(vec![pki.ca.clone()]);
+    client
+        .config_mut()
+        .set_ca_certificates(vec![pki.ca.clone()]);
     client
 }
 
@@ -207,7 +209,9 @@ fn wrong_host_and_untrusted_ca_fail_with_errors_unless_ignored() {
     let pki = pki(&["localhost"]);
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
     let mut client = trusting(&pki);
-    client.config_mut().peer_verify_name = "wrong.example".into();
+    client
+        .config_mut()
+        .set_peer_verify_name("wrong.example".into());
     client.connect_to_host_encrypted("localhost", port).unwrap();
     let err = client.wait_for_encrypted(5000).unwrap_err();
     assert!(matches!(err, SocketError::SslHandshakeFailed(_)), "{err:?}");
@@ -266,7 +270,9 @@ fn self_signed_server_is_reported_as_self_signed() {
     };
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
     let mut client = Socket::new();
-    client.config_mut().peer_verify_name = "other.example".into();
+    client
+        .config_mut()
+        .set_peer_verify_name("other.example".into());
     client.connect_to_host_encrypted("localhost", port).unwrap();
     assert!(client.wait_for_encrypted(5000).is_err());
     let errors: Vec<SslError> = client.ssl_errors().iter().map(|e| e.error).collect();
@@ -358,7 +364,7 @@ fn wrong_state_and_bad_input_are_errors() {
         socket.set_protocol(Protocol::SslV3),
         Err(SocketError::UnsupportedProtocol(_))
     ));
-    assert_eq!(socket.config().protocol, Protocol::SecureProtocols);
+    assert_eq!(socket.config().protocol(), Protocol::SecureProtocols);
 
     // A closed port: connection refused, reported and queued.
     let port = TcpListener::bind("127.0.0.1:0")
@@ -421,7 +427,9 @@ fn a_self_signed_ca_certificate_in_the_ca_list_is_trusted_as_a_leaf() {
     // Trusted, but still checked against the name.
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
     let mut client = trusting(&pki);
-    client.config_mut().peer_verify_name = "other.example".into();
+    client
+        .config_mut()
+        .set_peer_verify_name("other.example".into());
     client.connect_to_host_encrypted("localhost", port).unwrap();
     assert!(client.wait_for_encrypted(5000).is_err());
     let errors: Vec<SslError> = client.ssl_errors().iter().map(|e| e.error).collect();
@@ -486,7 +494,9 @@ fn interrupted_handshake_waits_for_a_decision() {
     // Continue after ignoring: encrypted, and data written meanwhile goes through.
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
     let mut client = Socket::new();
-    client.config_mut().handshake_must_interrupt_on_error = true;
+    client
+        .config_mut()
+        .set_handshake_must_interrupt_on_error(true);
     client.connect_to_host_encrypted("localhost", port).unwrap();
     assert_eq!(
         client.wait_for_encrypted(300),
@@ -515,7 +525,9 @@ fn interrupted_handshake_waits_for_a_decision() {
     // Continue without ignoring: the handshake fails.
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
     let mut client = Socket::new();
-    client.config_mut().handshake_must_interrupt_on_error = true;
+    client
+        .config_mut()
+        .set_handshake_must_interrupt_on_error(true);
     client.connect_to_host_encrypted("localhost", port).unwrap();
     assert_eq!(
         client.wait_for_encrypted(300),
@@ -537,7 +549,9 @@ fn verify_none_and_query_peer() {
     let pki = pki(&["localhost"]);
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
     let mut client = Socket::new();
-    client.config_mut().peer_verify_mode = PeerVerifyMode::VerifyNone;
+    client
+        .config_mut()
+        .set_peer_verify_mode(PeerVerifyMode::VerifyNone);
     client.connect_to_host_encrypted("localhost", port).unwrap();
     client.wait_for_encrypted(5000).unwrap();
     assert!(client.ssl_errors().is_empty());
@@ -545,7 +559,9 @@ fn verify_none_and_query_peer() {
 
     let (port, _server) = echo_server(&pki, Protocol::SecureProtocols, false);
     let mut client = Socket::new();
-    client.config_mut().peer_verify_mode = PeerVerifyMode::QueryPeer;
+    client
+        .config_mut()
+        .set_peer_verify_mode(PeerVerifyMode::QueryPeer);
     client.connect_to_host_encrypted("localhost", port).unwrap();
     client.wait_for_encrypted(5000).unwrap();
     assert_eq!(client.ssl_errors().len(), 2);
@@ -559,8 +575,13 @@ fn verify_none_and_query_peer() {
 
 fn server(pki: &Pki) -> SslServer<StdTransport> {
     let mut server = SslServer::new();
-    server.config_mut().local_certificate = Some(pki.server_cert.clone());
-    server.config_mut().private_key = Some(pki.server_key.clone());
+    server
+        .config_mut()
+        .set_local_certificate(pki.server_cert.clone());
+    server
+        .config_mut()
+        .set_private_key(pki.server_key.clone())
+        .unwrap();
     server
 }
 
@@ -572,7 +593,10 @@ fn server_accepts_times_out_silent_peers_and_resumes_sessions() {
         SslServer::<StdTransport>::new().listen("127.0.0.1", 0),
         Err(SocketError::InvalidState(_))
     ));
-    server.config_mut().allowed_next_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    server
+        .config_mut()
+        .set_allowed_next_protocols(vec![b"h2".to_vec(), b"http/1.1".to_vec()])
+        .unwrap();
     server.set_handshake_timeout(std::time::Duration::from_millis(300));
     server.listen("127.0.0.1", 0).unwrap();
     let port = server.server_address().unwrap().port();
@@ -585,8 +609,11 @@ fn server_accepts_times_out_silent_peers_and_resumes_sessions() {
             let mut results = Vec::new();
             for _ in 0..2 {
                 let mut client = Socket::new();
-                client.config_mut().ca_certificates = Some(vec![ca.clone()]);
-                client.config_mut().allowed_next_protocols = vec![b"http/1.1".to_vec()];
+                client.config_mut().set_ca_certificates(vec![ca.clone()]);
+                client
+                    .config_mut()
+                    .set_allowed_next_protocols(vec![b"http/1.1".to_vec()])
+                    .unwrap();
                 client.connect_to_host_encrypted("localhost", port).unwrap();
                 client.wait_for_encrypted(5000).unwrap();
                 client.write(b"hi\n").unwrap();
@@ -654,8 +681,12 @@ fn server_accepts_times_out_silent_peers_and_resumes_sessions() {
 fn server_requires_and_reports_client_certificates() {
     let pki = pki(&["localhost"]);
     let mut server = server(&pki);
-    server.config_mut().peer_verify_mode = PeerVerifyMode::VerifyPeer;
-    server.config_mut().ca_certificates = Some(vec![pki.ca.clone()]);
+    server
+        .config_mut()
+        .set_peer_verify_mode(PeerVerifyMode::VerifyPeer);
+    server
+        .config_mut()
+        .set_ca_certificates(vec![pki.ca.clone()]);
     server.listen("127.0.0.1", 0).unwrap();
     let port = server.server_address().unwrap().port();
     let client_cert = pki.server_cert.clone();
@@ -664,7 +695,7 @@ fn server_requires_and_reports_client_certificates() {
     let clients = thread::spawn(move || {
         // Without a certificate: refused.
         let mut anonymous = Socket::new();
-        anonymous.config_mut().ca_certificates = Some(vec![ca.clone()]);
+        anonymous.config_mut().set_ca_certificates(vec![ca.clone()]);
         anonymous
             .connect_to_host_encrypted("localhost", port)
             .unwrap();
@@ -672,9 +703,9 @@ fn server_requires_and_reports_client_certificates() {
         let _ = anonymous.wait_for_ready_read(2000);
         // With one (the test leaf has no clientAuth EKU restriction from rcgen: none set).
         let mut client = Socket::new();
-        client.config_mut().ca_certificates = Some(vec![ca]);
-        client.config_mut().local_certificate = Some(client_cert);
-        client.config_mut().private_key = Some(client_key);
+        client.config_mut().set_ca_certificates(vec![ca]);
+        client.config_mut().set_local_certificate(client_cert);
+        client.config_mut().set_private_key(client_key).unwrap();
         client.connect_to_host_encrypted("localhost", port).unwrap();
         client.wait_for_encrypted(5000).unwrap();
         client.write(b"x").unwrap();
@@ -695,21 +726,83 @@ fn server_requires_and_reports_client_certificates() {
 }
 
 #[test]
+fn client_sockets_with_the_same_leaf_present_their_own_intermediates() {
+    // The client configuration cache was once keyed by a digest that left out the
+    // intermediates: the second socket presented the first one's chain.
+    let pki = pki(&["localhost"]);
+    let extras = [self::pki(&["a"]).ca, self::pki(&["b"]).ca];
+    let mut server = server(&pki);
+    server
+        .config_mut()
+        .set_peer_verify_mode(PeerVerifyMode::QueryPeer);
+    server.listen("127.0.0.1", 0).unwrap();
+    let port = server.server_address().unwrap().port();
+    let (leaf, key, ca) = (
+        pki.server_cert.clone(),
+        pki.server_key.clone(),
+        pki.ca.clone(),
+    );
+    let chains: Vec<Vec<Certificate>> = extras
+        .iter()
+        .map(|extra| vec![leaf.clone(), extra.clone()])
+        .collect();
+    let sent = chains.clone();
+    let clients = thread::spawn(move || {
+        let mut open = Vec::new();
+        for chain in sent {
+            let mut client = Socket::new();
+            client.config_mut().set_ca_certificates(vec![ca.clone()]);
+            client.config_mut().set_local_certificate_chain(chain);
+            client.set_private_key(key.clone()).unwrap();
+            client.connect_to_host_encrypted("localhost", port).unwrap();
+            client.wait_for_encrypted(5000).unwrap();
+            open.push(client);
+        }
+        thread::sleep(Duration::from_millis(500));
+    });
+    for chain in chains {
+        server.wait_for_new_connection(5000).unwrap();
+        let socket = server.next_pending_connection().unwrap();
+        assert_eq!(socket.peer_certificate_chain(), chain);
+    }
+    clients.join().unwrap();
+}
+
+#[test]
+fn servers_with_the_same_leaf_present_their_own_intermediates() {
+    let pki = pki(&["localhost"]);
+    for extra in [self::pki(&["a"]).ca, self::pki(&["b"]).ca] {
+        let chain = vec![pki.server_cert.clone(), extra];
+        let mut server = server(&pki);
+        server
+            .config_mut()
+            .set_local_certificate_chain(chain.clone());
+        server.listen("127.0.0.1", 0).unwrap();
+        let port = server.server_address().unwrap().port();
+        let ca = pki.ca.clone();
+        let client = thread::spawn(move || {
+            let mut client = Socket::new();
+            client.config_mut().set_ca_certificates(vec![ca]);
+            client.connect_to_host_encrypted("localhost", port).unwrap();
+            client.wait_for_encrypted(5000).unwrap();
+            // Open until the server has finished its side of the handshake.
+            thread::sleep(Duration::from_millis(500));
+            client.peer_certificate_chain()
+        });
+        server.wait_for_new_connection(5000).unwrap();
+        let received = client.join().unwrap();
+        assert_eq!(received, chain);
+    }
+}
+
+#[test]
 fn identities_with_a_key_of_another_certificate_are_refused() {
     let pki = pki(&["localhost"]);
     let other = self::pki(&["localhost"]);
-    let good = config::SniIdentity {
-        host_name: "a".into(),
-        chain: vec![pki.server_cert.clone()],
-        key: pki.server_key.clone(),
-    };
-    assert!(good.certified_key().is_ok());
-    let wrong = config::SniIdentity {
-        key: other.server_key.clone(),
-        ..good
-    };
+    let chain = [pki.server_cert.clone()];
+    assert!(tls_config::certified_key(&chain, &pki.server_key).is_ok());
     assert!(matches!(
-        wrong.certified_key(),
+        tls_config::certified_key(&chain, &other.server_key),
         Err(SocketError::InvalidInput(_))
     ));
 }
@@ -718,15 +811,21 @@ fn identities_with_a_key_of_another_certificate_are_refused() {
 fn alpn_without_overlap_sends_no_application_protocol() {
     let pki = pki(&["localhost"]);
     let mut server = server(&pki);
-    server.config_mut().allowed_next_protocols = vec![b"http/1.1".to_vec()];
+    server
+        .config_mut()
+        .set_allowed_next_protocols(vec![b"http/1.1".to_vec()])
+        .unwrap();
     server.listen("127.0.0.1", 0).unwrap();
     let port = server.server_address().unwrap().port();
     let client = thread::spawn({
         let ca = pki.ca.clone();
         move || {
             let mut client = Socket::new();
-            client.config_mut().ca_certificates = Some(vec![ca]);
-            client.config_mut().allowed_next_protocols = vec![b"h2".to_vec()];
+            client.config_mut().set_ca_certificates(vec![ca]);
+            client
+                .config_mut()
+                .set_allowed_next_protocols(vec![b"h2".to_vec()])
+                .unwrap();
             client.connect_to_host_encrypted("localhost", port).unwrap();
             client.wait_for_encrypted(5000).unwrap_err()
         }
@@ -752,14 +851,14 @@ impl Transport for Recording {
     type Listener = RecordingListener;
     type Pollable = ();
 
-    fn connect(host: &str, port: u16) -> Result<Self, SocketError> {
+    fn connect(host: &str, port: u16) -> Result<Self, TransportError> {
         StdTransport::connect(host, port).map(|inner| Self {
             inner,
             writes: Arc::default(),
         })
     }
 
-    fn poll_connect(&mut self) -> Result<ConnectProgress, SocketError> {
+    fn poll_connect(&mut self) -> Result<ConnectProgress, TransportError> {
         self.inner.poll_connect()
     }
 
@@ -807,11 +906,11 @@ struct RecordingListener(StdListener);
 impl Listener for RecordingListener {
     type Transport = Recording;
 
-    fn listen(address: &str, port: u16, backlog: u32) -> Result<Self, SocketError> {
+    fn listen(address: &str, port: u16, backlog: u32) -> Result<Self, TransportError> {
         StdListener::listen(address, port, backlog).map(Self)
     }
 
-    fn accept(&mut self) -> Result<Option<Recording>, SocketError> {
+    fn accept(&mut self) -> Result<Option<Recording>, TransportError> {
         Ok(self.0.accept()?.map(|inner| Recording {
             inner,
             writes: Arc::default(),
@@ -862,7 +961,7 @@ fn ticket_exchange() -> (usize, Vec<usize>) {
             writes: Arc::clone(&writes),
         };
         let mut server = SslSocket::from_transport(transport);
-        server.config_mut().local_certificate = Some(cert);
+        server.config_mut().set_local_certificate(cert);
         server.set_private_key(key).unwrap();
         server.start_server_handshake().unwrap();
         server.wait_for_encrypted(5000).unwrap();
@@ -889,4 +988,45 @@ fn ticket_exchange() -> (usize, Vec<usize>) {
     assert_eq!(client.read_line(0).unwrap(), b"200 ok\n");
     client.abort();
     server.join().unwrap()
+}
+
+#[test]
+fn a_tls13_server_that_half_closes_without_answering_lets_its_held_tickets_go() {
+    // The client's request arrives with its Finished, so the server holds its session tickets
+    // for its answer; a half-close instead of an answer must not wait behind them.
+    let pki = pki(&["localhost"]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut server = SslSocket::from_transport(StdTransport::from_stream(stream).unwrap());
+        server.config_mut().set_local_certificate(cert);
+        server.set_private_key(key).unwrap();
+        server.start_server_handshake().unwrap();
+        server.wait_for_encrypted(5000).unwrap();
+        while !server.can_read_line() {
+            server.wait_for_ready_read(5000).unwrap();
+        }
+        assert_eq!(server.read_line(0).unwrap(), b"GET /\n");
+        server.shutdown_write().unwrap();
+        // The client answers our close_notify by closing: a clean end for a half-closed socket.
+        let ended = server.wait_for_disconnected(5000);
+        (ended, server.error().cloned())
+    });
+    let mut client = trusting(&pki);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.write(b"GET /\n").unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    let started = Instant::now();
+    client.wait_for_disconnected(5000).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the server's close_notify waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(client.error(), Some(&SocketError::RemoteHostClosed));
+    let (ended, error) = server.join().unwrap();
+    assert_eq!(ended, Ok(()));
+    assert_eq!(error, None);
 }

@@ -437,8 +437,9 @@ impl Certificate {
         )
     }
 
-    /// The parsed certificate; `None` never happens for a constructed `Certificate`, since
-    /// construction checks that it parses.
+    /// The parsed certificate; `None` when the DER does not parse, which only a certificate
+    /// wrapped with `From<CertificateDer>` (a peer's, a root's) can do: the parsing
+    /// constructors check it.
     fn parsed(&self) -> Option<X509Certificate<'_>> {
         X509Certificate::from_der(self.der.as_ref())
             .ok()
@@ -567,7 +568,10 @@ mod tests {
 
     #[test]
     fn system_roots_parse_and_are_self_signed() {
-        let roots = crate::engine::config::system_ca_certificates();
+        let roots: Vec<Certificate> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|der| Certificate::from(der.clone().into_owned()))
+            .collect();
         assert!(roots.len() > 100);
         let self_signed = roots.iter().filter(|c| c.is_self_signed()).count();
         // Every Mozilla root is self-signed; a few use algorithms (RSA-PSS, P-521) the check

@@ -9,7 +9,7 @@ use x509_parser::x509::SubjectPublicKeyInfo;
 use super::{EncodingFormat, PkiError, pem_encode};
 
 /// The algorithm of a key. Mirrors `QSsl::KeyAlgorithm`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyAlgorithm {
     /// RSA
     Rsa,
@@ -20,7 +20,7 @@ pub enum KeyAlgorithm {
 }
 
 /// Private or public. Mirrors `QSsl::KeyType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyType {
     /// A private key.
     PrivateKey,
@@ -30,7 +30,7 @@ pub enum KeyType {
 
 /// A key. Mirrors `QSslKey`. Private keys are checked to be usable for signing by the crypto
 /// provider when they are loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key {
     algorithm: KeyAlgorithm,
     key_type: KeyType,

@@ -2,16 +2,17 @@
 //! `wasi:sockets` streams inside the component (the `wasi` module, built for wasm32 only),
 //! `std::net` natively (the `std` module, built natively only).
 
+mod error;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod std;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi;
 
+pub use error::TransportError;
+
 use ::std::io;
 use ::std::net::SocketAddr;
 use ::std::time::Duration;
-
-use crate::engine::SocketError;
 
 /// How far an outgoing connection has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,14 +44,14 @@ pub trait Transport: Sized {
     /// Starts connecting to `host:port`. Returns at once where the platform allows.
     ///
     /// # Errors
-    /// The socket error that prevents even starting, e.g. `SocketAccess`.
-    fn connect(host: &str, port: u16) -> Result<Self, SocketError>;
+    /// What prevents even starting, e.g. [`TransportError::AccessDenied`].
+    fn connect(host: &str, port: u16) -> Result<Self, TransportError>;
 
     /// Advances an outgoing connection without blocking.
     ///
     /// # Errors
-    /// `HostNotFound`, `ConnectionRefused`, `SocketAccess`, `Network`...
-    fn poll_connect(&mut self) -> Result<ConnectProgress, SocketError>;
+    /// `HostNotFound`, `ConnectionRefused`, `AccessDenied`, `Network`...
+    fn poll_connect(&mut self) -> Result<ConnectProgress, TransportError>;
 
     /// Reads without blocking: `Ok(0)` is the end of the stream, `WouldBlock` means nothing yet.
     ///
@@ -102,14 +103,14 @@ pub trait Listener: Sized {
     /// connections waiting to be accepted.
     ///
     /// # Errors
-    /// `AddressInUse`, `SocketAccess`, `SocketAddressNotAvailable`, `HostNotFound`...
-    fn listen(address: &str, port: u16, backlog: u32) -> Result<Self, SocketError>;
+    /// `AddressInUse`, `AccessDenied`, `AddressNotAvailable`, `InvalidInput`...
+    fn listen(address: &str, port: u16, backlog: u32) -> Result<Self, TransportError>;
 
     /// Accepts one waiting connection without blocking; `None` when there is none.
     ///
     /// # Errors
     /// The accept error (the listener stays usable).
-    fn accept(&mut self) -> Result<Option<Self::Transport>, SocketError>;
+    fn accept(&mut self) -> Result<Option<Self::Transport>, TransportError>;
 
     /// What to wait on for a new connection.
     fn pollable(&self) -> Option<<Self::Transport as Transport>::Pollable>;

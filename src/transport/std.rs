@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use rustix::event::{self, PollFd, PollFlags, Timespec};
 
-use super::{ConnectProgress, Interest, Listener, Transport};
-use crate::engine::SocketError;
+use super::{ConnectProgress, Interest, Listener, Transport, TransportError};
 
 /// How long a wait with nothing to wait on sleeps.
 const TICK: Duration = Duration::from_millis(1);
@@ -34,21 +33,21 @@ impl Transport for StdTransport {
     type Listener = StdListener;
     type Pollable = ();
 
-    fn connect(host: &str, port: u16) -> Result<Self, SocketError> {
+    fn connect(host: &str, port: u16) -> Result<Self, TransportError> {
         let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
-            .map_err(|_| SocketError::HostNotFound)?
+            .map_err(|_| TransportError::HostNotFound)?
             .collect();
         let stream = TcpStream::connect(&addrs[..]).map_err(|e| match e.kind() {
-            io::ErrorKind::ConnectionRefused => SocketError::ConnectionRefused,
-            io::ErrorKind::PermissionDenied => SocketError::SocketAccess,
-            io::ErrorKind::TimedOut => SocketError::SocketTimeout,
-            _ => SocketError::Network,
+            io::ErrorKind::ConnectionRefused => TransportError::ConnectionRefused,
+            io::ErrorKind::PermissionDenied => TransportError::AccessDenied,
+            io::ErrorKind::TimedOut => TransportError::TimedOut,
+            _ => TransportError::Network,
         })?;
-        Self::from_stream(stream).map_err(|_| SocketError::Network)
+        Self::from_stream(stream).map_err(|_| TransportError::Network)
     }
 
-    fn poll_connect(&mut self) -> Result<ConnectProgress, SocketError> {
+    fn poll_connect(&mut self) -> Result<ConnectProgress, TransportError> {
         Ok(ConnectProgress::Connected)
     }
 
@@ -116,26 +115,26 @@ pub struct StdListener {
 impl Listener for StdListener {
     type Transport = StdTransport;
 
-    fn listen(address: &str, port: u16, _backlog: u32) -> Result<Self, SocketError> {
+    fn listen(address: &str, port: u16, _backlog: u32) -> Result<Self, TransportError> {
         let listener = TcpListener::bind((address, port)).map_err(|e| match e.kind() {
-            io::ErrorKind::AddrInUse => SocketError::AddressInUse,
-            io::ErrorKind::PermissionDenied => SocketError::SocketAccess,
-            io::ErrorKind::AddrNotAvailable => SocketError::SocketAddressNotAvailable,
-            _ => SocketError::Network,
+            io::ErrorKind::AddrInUse => TransportError::AddressInUse,
+            io::ErrorKind::PermissionDenied => TransportError::AccessDenied,
+            io::ErrorKind::AddrNotAvailable => TransportError::AddressNotAvailable,
+            _ => TransportError::Network,
         })?;
         listener
             .set_nonblocking(true)
-            .map_err(|_| SocketError::Network)?;
+            .map_err(|_| TransportError::Network)?;
         Ok(Self { listener })
     }
 
-    fn accept(&mut self) -> Result<Option<StdTransport>, SocketError> {
+    fn accept(&mut self) -> Result<Option<StdTransport>, TransportError> {
         match self.listener.accept() {
             Ok((stream, _)) => StdTransport::from_stream(stream)
                 .map(Some)
-                .map_err(|_| SocketError::Network),
+                .map_err(|_| TransportError::Network),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(_) => Err(SocketError::Network),
+            Err(_) => Err(TransportError::Network),
         }
     }
 

@@ -18,8 +18,7 @@ use wasip2::sockets::network::{
 use wasip2::sockets::tcp::{ShutdownType, TcpSocket};
 use wasip2::sockets::tcp_create_socket::create_tcp_socket;
 
-use super::{ConnectProgress, Interest, Listener, Transport};
-use crate::engine::SocketError;
+use super::{ConnectProgress, Interest, Listener, Transport, TransportError};
 
 /// An outgoing TCP connection over `wasi:sockets`.
 ///
@@ -107,8 +106,8 @@ impl WasiTransport {
     fn start_next(
         &mut self,
         mut rest: VecDeque<IpAddress>,
-    ) -> Result<ConnectProgress, SocketError> {
-        let mut last_error = SocketError::HostNotFound;
+    ) -> Result<ConnectProgress, TransportError> {
+        let mut last_error = TransportError::HostNotFound;
         while let Some(address) = rest.pop_front() {
             let family = match address {
                 IpAddress::Ipv4(_) => IpAddressFamily::Ipv4,
@@ -145,7 +144,7 @@ impl Transport for WasiTransport {
     type Listener = WasiListener;
     type Pollable = Pollable;
 
-    fn connect(host: &str, port: u16) -> Result<Self, SocketError> {
+    fn connect(host: &str, port: u16) -> Result<Self, TransportError> {
         let mut transport = Self {
             stage: Stage::Closed,
             port,
@@ -169,7 +168,7 @@ impl Transport for WasiTransport {
         Ok(transport)
     }
 
-    fn poll_connect(&mut self) -> Result<ConnectProgress, SocketError> {
+    fn poll_connect(&mut self) -> Result<ConnectProgress, TransportError> {
         loop {
             match &mut self.stage {
                 Stage::Lookup { stream, found } => loop {
@@ -183,7 +182,7 @@ impl Transport for WasiTransport {
                 Stage::Connecting { socket, rest } => match socket.finish_connect() {
                     Ok((input, output)) => {
                         let Stage::Connecting { socket, .. } = self.set_stage(Stage::Closed) else {
-                            return Err(SocketError::Unknown("connect state lost".into()));
+                            return Err(TransportError::Other("connect state lost".into()));
                         };
                         self.stage = Stage::Connected {
                             input,
@@ -205,7 +204,9 @@ impl Transport for WasiTransport {
                 },
                 Stage::Connected { .. } => return Ok(ConnectProgress::Connected),
                 Stage::Closed => {
-                    return Err(SocketError::invalid_state("the connection is closed"));
+                    return Err(TransportError::InvalidState(
+                        "the connection is closed".into(),
+                    ));
                 }
             }
             // The lookup finished.
@@ -215,7 +216,7 @@ impl Transport for WasiTransport {
             let found = VecDeque::from(std::mem::take(found));
             self.set_stage(Stage::Closed);
             if found.is_empty() {
-                return Err(SocketError::HostNotFound);
+                return Err(TransportError::HostNotFound);
             }
             return self.start_next(found);
         }
@@ -361,22 +362,24 @@ fn duration_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-fn map_error(e: ErrorCode) -> SocketError {
+fn map_error(e: ErrorCode) -> TransportError {
     match e {
-        ErrorCode::AccessDenied => SocketError::SocketAccess,
-        ErrorCode::ConnectionRefused => SocketError::ConnectionRefused,
-        ErrorCode::ConnectionReset | ErrorCode::ConnectionAborted => SocketError::RemoteHostClosed,
+        ErrorCode::AccessDenied => TransportError::AccessDenied,
+        ErrorCode::ConnectionRefused => TransportError::ConnectionRefused,
+        ErrorCode::ConnectionReset | ErrorCode::ConnectionAborted => {
+            TransportError::ConnectionReset
+        }
         ErrorCode::NameUnresolvable
         | ErrorCode::PermanentResolverFailure
-        | ErrorCode::TemporaryResolverFailure => SocketError::HostNotFound,
-        ErrorCode::Timeout => SocketError::SocketTimeout,
-        ErrorCode::AddressInUse => SocketError::AddressInUse,
-        ErrorCode::AddressNotBindable => SocketError::SocketAddressNotAvailable,
-        ErrorCode::NewSocketLimit | ErrorCode::OutOfMemory => SocketError::SocketResource,
-        ErrorCode::NotSupported => SocketError::UnsupportedSocketOperation,
-        ErrorCode::InvalidArgument => SocketError::invalid_input("invalid socket address"),
-        ErrorCode::RemoteUnreachable => SocketError::Network,
-        other => SocketError::Unknown(format!("{other:?}")),
+        | ErrorCode::TemporaryResolverFailure => TransportError::HostNotFound,
+        ErrorCode::Timeout => TransportError::TimedOut,
+        ErrorCode::AddressInUse => TransportError::AddressInUse,
+        ErrorCode::AddressNotBindable => TransportError::AddressNotAvailable,
+        ErrorCode::NewSocketLimit | ErrorCode::OutOfMemory => TransportError::OutOfResources,
+        ErrorCode::NotSupported => TransportError::Unsupported,
+        ErrorCode::InvalidArgument => TransportError::InvalidInput("invalid socket address".into()),
+        ErrorCode::RemoteUnreachable => TransportError::Network,
+        other => TransportError::Other(format!("{other:?}")),
     }
 }
 
@@ -426,12 +429,12 @@ pub struct WasiListener {
 impl Listener for WasiListener {
     type Transport = WasiTransport;
 
-    fn listen(address: &str, port: u16, backlog: u32) -> Result<Self, SocketError> {
+    fn listen(address: &str, port: u16, backlog: u32) -> Result<Self, TransportError> {
         let network = instance_network();
         let address = address.trim_start_matches('[').trim_end_matches(']');
-        let ip: IpAddr = address
-            .parse()
-            .map_err(|_| SocketError::invalid_input(format!("`{address}` is not an IP address")))?;
+        let ip: IpAddr = address.parse().map_err(|_| {
+            TransportError::InvalidInput(format!("`{address}` is not an IP address"))
+        })?;
         let family = match ip {
             IpAddr::V4(_) => IpAddressFamily::Ipv4,
             IpAddr::V6(_) => IpAddressFamily::Ipv6,
@@ -448,7 +451,7 @@ impl Listener for WasiListener {
         Ok(Self { socket })
     }
 
-    fn accept(&mut self) -> Result<Option<WasiTransport>, SocketError> {
+    fn accept(&mut self) -> Result<Option<WasiTransport>, TransportError> {
         sweep_lingering();
         match self.socket.accept() {
             Ok((socket, input, output)) => Ok(Some(WasiTransport {
@@ -480,7 +483,7 @@ impl Listener for WasiListener {
 fn finish(
     socket: &TcpSocket,
     step: impl Fn(&TcpSocket) -> Result<(), ErrorCode>,
-) -> Result<(), SocketError> {
+) -> Result<(), TransportError> {
     loop {
         match step(socket) {
             Err(ErrorCode::WouldBlock) => socket.subscribe().block(),

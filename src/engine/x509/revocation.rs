@@ -1,11 +1,40 @@
 //! Certificate revocation lists, read once per verifier and checked per certificate (OpenSSL's
 //! `check_crl` / `cert_crl` for the CRLs given to `add-crls`).
 
+use rustls_pki_types::CertificateRevocationListDer;
 use x509_parser::prelude::{CertificateRevocationList, FromDer};
 
-use super::errors::SslError;
 use super::facts::{Facts, KU_CRL_SIGN};
-use crate::pki::{Certificate, algorithm_der};
+use crate::engine::errors::{SocketError, SslError};
+use crate::pki::{Certificate, EncodingFormat, algorithm_der};
+
+/// Parses certificate revocation lists: PEM (`X509 CRL` blocks) or one DER CRL
+/// (`QSslConfiguration` has no CRL call; this backs the WIT `add-crls`).
+///
+/// # Errors
+/// `InvalidInput` when there is no CRL or one does not parse.
+pub fn parse_crls(
+    data: &[u8],
+    format: EncodingFormat,
+) -> Result<Vec<CertificateRevocationListDer<'static>>, SocketError> {
+    use rustls_pki_types::pem::PemObject;
+    let crls: Vec<CertificateRevocationListDer<'static>> = match format {
+        EncodingFormat::Der => vec![CertificateRevocationListDer::from(data.to_vec())],
+        EncodingFormat::Pem => CertificateRevocationListDer::pem_slice_iter(data)
+            .collect::<Result<_, _>>()
+            .map_err(|e| SocketError::invalid_input(format!("bad PEM CRL: {e}")))?,
+    };
+    if crls.is_empty() {
+        return Err(SocketError::invalid_input(
+            "no certificate revocation list found",
+        ));
+    }
+    for crl in &crls {
+        webpki::OwnedCertRevocationList::from_der(crl)
+            .map_err(|e| SocketError::invalid_input(format!("malformed CRL: {e}")))?;
+    }
+    Ok(crls)
+}
 
 /// One parsed CRL: who issued it, what it revokes, and its signature.
 #[derive(Debug, Clone)]

@@ -16,10 +16,13 @@ use x509_ocsp::{
     ResponderId, SingleResponse,
 };
 
-use super::chain::{self, TrustStore};
-use super::errors::{SslError, SslErrorEntry};
+use rustls_pki_types::UnixTime;
+
+use super::chain;
 use super::facts::Facts;
-use super::verify::Purpose;
+use super::policy::Purpose;
+use super::trust_store::TrustStore;
+use crate::engine::errors::{SslError, SslErrorEntry};
 use crate::pki::Certificate;
 
 /// What an OCSP response says of a certificate. Mirrors `QOcspCertificateStatus`.
@@ -76,19 +79,19 @@ pub struct OcspCheck {
 const LEEWAY_SECS: u64 = 60;
 
 /// Checks `stapled` (DER; empty when the server sent none) for `chain` (the peer's, leaf first)
-/// against the CA database `store` at `now` (seconds since the epoch).
+/// against the CA database `store` at `now`.
 pub fn check_stapled(
     stapled: &[u8],
     chain: &[Certificate],
     store: &TrustStore,
-    now: u64,
+    now: UnixTime,
 ) -> OcspCheck {
     let mut check = OcspCheck::default();
     let Some(leaf) = chain.first() else {
         return check;
     };
     let fail = |error: SslError, certificate: Option<&Certificate>| OcspCheck {
-        errors: vec![entry(error, certificate)],
+        errors: vec![SslErrorEntry::new(error, certificate)],
         responses: Vec::new(),
     };
     if stapled.is_empty() {
@@ -124,33 +127,36 @@ pub fn check_stapled(
         .collect();
     let issuer = find_issuer(leaf, chain, &included, store);
     if !trusted_signature(&basic, chain, &included, issuer.as_ref(), store, now) {
-        check
-            .errors
-            .push(entry(SslError::OcspResponseCannotBeTrusted, None));
+        check.errors.push(SslErrorEntry::new(
+            SslError::OcspResponseCannotBeTrusted,
+            None,
+        ));
     }
     let [single] = basic.tbs_response_data.responses.as_slice() else {
         check
             .errors
-            .push(entry(SslError::OcspMalformedResponse, None));
+            .push(SslErrorEntry::new(SslError::OcspMalformedResponse, None));
         return check;
     };
     let responder = issuer.filter(|issuer| matches_cert_id(single, leaf, issuer));
     if responder.is_none() {
-        check
-            .errors
-            .push(entry(SslError::OcspResponseCertIdUnknown, Some(leaf)));
+        check.errors.push(SslErrorEntry::new(
+            SslError::OcspResponseCertIdUnknown,
+            Some(leaf),
+        ));
     }
     if !current(single, now) {
-        check
-            .errors
-            .push(entry(SslError::OcspResponseExpired, Some(leaf)));
+        check.errors.push(SslErrorEntry::new(
+            SslError::OcspResponseExpired,
+            Some(leaf),
+        ));
     }
     let (certificate_status, revocation_reason) = match &single.cert_status {
         CertStatus::Good(_) => (OcspCertificateStatus::Good, OcspRevocationReason::None),
         CertStatus::Revoked(info) => {
             check
                 .errors
-                .push(entry(SslError::CertificateRevoked, Some(leaf)));
+                .push(SslErrorEntry::new(SslError::CertificateRevoked, Some(leaf)));
             (
                 OcspCertificateStatus::Revoked,
                 info.revocation_reason
@@ -160,7 +166,7 @@ pub fn check_stapled(
         CertStatus::Unknown(_) => {
             check
                 .errors
-                .push(entry(SslError::OcspStatusUnknown, Some(leaf)));
+                .push(SslErrorEntry::new(SslError::OcspStatusUnknown, Some(leaf)));
             (OcspCertificateStatus::Unknown, OcspRevocationReason::None)
         }
     };
@@ -215,7 +221,7 @@ fn trusted_signature(
     included: &[Certificate],
     issuer: Option<&Certificate>,
     store: &TrustStore,
-    now: u64,
+    now: UnixTime,
 ) -> bool {
     let Some(issuer) = issuer else {
         return false;
@@ -255,14 +261,13 @@ fn trusted_signature(
             .filter(|c| c != signer)
             .cloned(),
     );
-    let time = rustls_pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(now));
     delegated
         && chain::openssl_errors(
             &responder_chain,
             store,
             &[],
             Purpose::OcspResponder,
-            time,
+            now,
             &[],
         )
         .is_empty()
@@ -299,7 +304,8 @@ fn matches_cert_id(single: &SingleResponse, leaf: &Certificate, issuer: &Certifi
 }
 
 /// OCSP_check_validity(thisUpdate, nextUpdate, 60, -1).
-fn current(single: &SingleResponse, now: u64) -> bool {
+fn current(single: &SingleResponse, now: UnixTime) -> bool {
+    let now = now.as_secs();
     let secs = |t: &OcspGeneralizedTime| t.0.to_unix_duration().as_secs();
     let this = secs(&single.this_update);
     let next = single.next_update.as_ref().map(secs);
@@ -341,12 +347,5 @@ fn reason(reason: CrlReason) -> OcspRevocationReason {
         CrlReason::CertificateHold => OcspRevocationReason::CertificateHold,
         CrlReason::RemoveFromCRL => OcspRevocationReason::RemoveFromCrl,
         CrlReason::PrivilegeWithdrawn | CrlReason::AaCompromise => OcspRevocationReason::None,
-    }
-}
-
-fn entry(error: SslError, certificate: Option<&Certificate>) -> SslErrorEntry {
-    SslErrorEntry {
-        error,
-        certificate: certificate.cloned(),
     }
 }

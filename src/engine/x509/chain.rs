@@ -15,58 +15,16 @@
 //! here (webpki does the latter). This decides nothing alone: [`super::verify`] also runs rustls-webpki and refuses any chain
 //! webpki refuses, so a gap here can only add errors, never accept a chain.
 
-use rustls_pki_types::{TrustAnchor, UnixTime};
+use rustls_pki_types::UnixTime;
 
-use super::errors::{SslError, SslErrorEntry};
 use super::facts::{
     Facts, KU_DIGITAL_SIGNATURE, KU_KEY_AGREEMENT, KU_KEY_CERT_SIGN, KU_KEY_ENCIPHERMENT,
 };
+use super::policy::Purpose;
 use super::revocation::Crl;
-use super::verify::Purpose;
+use super::trust_store::TrustStore;
+use crate::engine::errors::{SslError, SslErrorEntry};
 use crate::pki::Certificate;
-
-/// The CA database, with each certificate's facts read once, and the same certificates as
-/// webpki trust anchors (those that can be).
-#[derive(Debug, Default)]
-pub struct TrustStore {
-    entries: Vec<(Certificate, Facts)>,
-    anchors: Vec<TrustAnchor<'static>>,
-}
-
-impl TrustStore {
-    /// A store of `certificates`.
-    pub fn new(certificates: &[Certificate]) -> Self {
-        Self {
-            entries: certificates
-                .iter()
-                .map(|c| (c.clone(), Facts::of(c)))
-                .collect(),
-            anchors: certificates
-                .iter()
-                .filter_map(|c| {
-                    webpki::anchor_from_trusted_cert(c.der())
-                        .ok()
-                        .map(|a| a.to_owned())
-                })
-                .collect(),
-        }
-    }
-
-    /// The certificates that can be webpki trust anchors, as anchors.
-    pub fn anchors(&self) -> &[TrustAnchor<'static>] {
-        &self.anchors
-    }
-
-    /// Whether `certificate` itself is in the store.
-    pub fn contains(&self, certificate: &Certificate) -> bool {
-        self.entries.iter().any(|(c, _)| c == certificate)
-    }
-
-    /// The certificates of the store with their facts.
-    pub(crate) fn candidates(&self) -> impl Iterator<Item = (&Certificate, &Facts)> {
-        self.entries.iter().map(|(c, f)| (c, f))
-    }
-}
 
 /// A signature already verified (by webpki, on the path it built): the signed certificate's DER
 /// and the signer's SubjectPublicKeyInfo contents. Its check is not repeated.
@@ -81,15 +39,15 @@ pub fn openssl_errors(
     now: UnixTime,
     verified: &[VerifiedSignature],
 ) -> Vec<SslErrorEntry> {
-    let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let now = unix_seconds(now);
     let Some(leaf) = chain.first() else {
-        return vec![entry(SslError::NoPeerCertificate, None)];
+        return vec![SslErrorEntry::new(SslError::NoPeerCertificate, None)];
     };
     let mut errors = Vec::new();
     let leaf_facts = Facts::of(leaf);
     // X509_verify_cert: "If the peer's public key is too weak, we can stop early".
     if leaf_facts.weak_key() {
-        errors.push(entry(SslError::UnspecifiedError, Some(leaf)));
+        errors.push(SslErrorEntry::new(SslError::UnspecifiedError, Some(leaf)));
     }
     let path = build(leaf, chain, leaf_facts, store, now, &mut errors);
     check_extensions(&path, purpose, &mut errors);
@@ -200,7 +158,7 @@ fn build<'a>(
         } else {
             SslError::UnableToGetLocalIssuerCertificate
         };
-        errors.push(entry(error, top));
+        errors.push(SslErrorEntry::new(error, top));
     }
     Path { links, partial }
 }
@@ -239,19 +197,19 @@ fn check_extensions(path: &Path<'_>, purpose: Purpose, errors: &mut Vec<SslError
         let facts = &link.facts;
         let cert = Some(link.cert);
         if facts.unhandled_critical {
-            errors.push(entry(SslError::UnspecifiedError, cert));
+            errors.push(SslErrorEntry::new(SslError::UnspecifiedError, cert));
         }
         let ca = facts.ca_kind();
         // The leaf may be anything (no X509_V_FLAG_X509_STRICT); intermediates need
         // basicConstraints cA, the top of the chain at least some CA marking.
         if i > 0 && (ca == 0 || (i + 1 < count && ca != 1)) {
-            errors.push(entry(SslError::InvalidCaCertificate, cert));
+            errors.push(SslErrorEntry::new(SslError::InvalidCaCertificate, cert));
         }
         if !purpose_ok(facts, purpose, i > 0) {
-            errors.push(entry(SslError::InvalidPurpose, cert));
+            errors.push(SslErrorEntry::new(SslError::InvalidPurpose, cert));
         }
         if i > 1 && facts.path_length().is_some_and(|limit| plen > limit) {
-            errors.push(entry(SslError::PathLengthExceeded, cert));
+            errors.push(SslErrorEntry::new(SslError::PathLengthExceeded, cert));
         }
         if i > 0 && !facts.self_issued() {
             plen += 1;
@@ -294,10 +252,16 @@ fn check_auth_level(path: &Path<'_>, errors: &mut Vec<SslErrorEntry>) {
     let count = path.links.len();
     for (i, link) in path.links.iter().enumerate() {
         if i > 0 && link.facts.weak_key() {
-            errors.push(entry(SslError::UnspecifiedError, Some(link.cert)));
+            errors.push(SslErrorEntry::new(
+                SslError::UnspecifiedError,
+                Some(link.cert),
+            ));
         }
         if i + 1 < count && link.facts.weak_signature {
-            errors.push(entry(SslError::UnspecifiedError, Some(link.cert)));
+            errors.push(SslErrorEntry::new(
+                SslError::UnspecifiedError,
+                Some(link.cert),
+            ));
         }
     }
 }
@@ -310,7 +274,7 @@ fn check_revocation(path: &Path<'_>, crls: &[Crl], errors: &mut Vec<SslErrorEntr
         let issuer = path.links.get(i + 1).unwrap_or(link);
         for crl in crls {
             if let Some(error) = crl.verdict(&link.facts, issuer.cert, &issuer.facts) {
-                errors.push(entry(error, Some(link.cert)));
+                errors.push(SslErrorEntry::new(error, Some(link.cert)));
             }
         }
     }
@@ -331,7 +295,7 @@ fn internal_verify(
     let mut subject = top;
     if !top.facts.likely_issued(&top.facts) && !path.partial {
         if n == 0 {
-            errors.push(entry(
+            errors.push(SslErrorEntry::new(
                 SslError::UnableToVerifyFirstCertificate,
                 Some(top.cert),
             ));
@@ -343,24 +307,33 @@ fn internal_verify(
     loop {
         if !std::ptr::eq(subject, issuer) {
             if issuer.facts.key_usage_rejects(KU_KEY_CERT_SIGN) {
-                errors.push(entry(SslError::UnspecifiedError, Some(issuer.cert)));
+                errors.push(SslErrorEntry::new(
+                    SslError::UnspecifiedError,
+                    Some(issuer.cert),
+                ));
             }
             let known = verified.iter().any(|(signed, key)| {
                 signed.as_slice() == subject.cert.der().as_ref()
                     && *key == issuer.facts.public_key_info
             });
             if !known && !subject.cert.is_signed_by(issuer.cert) {
-                errors.push(entry(
+                errors.push(SslErrorEntry::new(
                     SslError::CertificateSignatureFailed,
                     Some(subject.cert),
                 ));
             }
         }
         if subject.cert.is_not_yet_valid_at(now) {
-            errors.push(entry(SslError::CertificateNotYetValid, Some(subject.cert)));
+            errors.push(SslErrorEntry::new(
+                SslError::CertificateNotYetValid,
+                Some(subject.cert),
+            ));
         }
         if subject.cert.is_expired_at(now) {
-            errors.push(entry(SslError::CertificateExpired, Some(subject.cert)));
+            errors.push(SslErrorEntry::new(
+                SslError::CertificateExpired,
+                Some(subject.cert),
+            ));
         }
         if n == 0 {
             break;
@@ -371,9 +344,7 @@ fn internal_verify(
     }
 }
 
-fn entry(error: SslError, certificate: Option<&Certificate>) -> SslErrorEntry {
-    SslErrorEntry {
-        error,
-        certificate: certificate.cloned(),
-    }
+/// `now` as the signed seconds certificate dates are compared with.
+fn unix_seconds(now: UnixTime) -> i64 {
+    i64::try_from(now.as_secs()).unwrap_or(i64::MAX)
 }

@@ -1,0 +1,422 @@
+//! Settings to rustls: the client and server configurations built from an [`SslConfiguration`],
+//! with the verifier, identity, ALPN, session stores and crypto provider they need.
+//!
+//! Client configurations are cached by the settings they are built from (resolved, so the
+//! instance defaults in effect count too): sockets with equal settings share one configuration,
+//! so their sessions resume, and a configuration is not rebuilt per connection.
+
+use std::sync::{Arc, Mutex};
+
+use rustls::client::{
+    ClientSessionMemoryCache, ClientSessionStore, Resumption, Tls12ClientSessionValue,
+    Tls13ClientSessionValue,
+};
+use rustls::server::{ClientHello, ResolvesServerCert, StoresServerSessions};
+use rustls::sign::{CertifiedKey, SigningKey};
+use rustls::{ClientConfig, NamedGroup, ServerConfig};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+
+use super::certificate_list::CertificateList;
+use super::cipher::Cipher;
+use super::errors::SocketError;
+use super::settings::SslConfiguration;
+use super::x509::{self, Crl, PeerVerifier, TrustStore, VerifyPolicy};
+use crate::pki::{Certificate, Key};
+use sslsocket_crypto as crypto;
+
+/// How many client configurations the cache keeps (the oldest goes first).
+const CLIENT_CACHE: usize = 32;
+/// How many trust stores the cache keeps.
+const TRUST_CACHE: usize = 8;
+
+/// The rustls client configuration for `settings`, shared by every socket whose resolved
+/// settings are equal.
+///
+/// # Errors
+/// `UnsupportedProtocol` when the protocol, ciphers or groups leave nothing to negotiate,
+/// `InvalidInput` when the local certificate and key do not fit together.
+pub fn client_config(settings: &SslConfiguration) -> Result<Arc<ClientConfig>, SocketError> {
+    static CACHE: Mutex<Vec<(SslConfiguration, Arc<ClientConfig>)>> = Mutex::new(Vec::new());
+    let key = settings.resolved();
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, config)) = cache.iter().find(|(k, _)| *k == key) {
+        return Ok(config.clone());
+    }
+    let config = Arc::new(build_client_config(&key)?);
+    if cache.len() >= CLIENT_CACHE {
+        cache.remove(0);
+    }
+    cache.push((key, config.clone()));
+    Ok(config)
+}
+
+/// A rustls server configuration presenting the local certificate and key (or the SNI
+/// identities), checking client certificates as `settings` say, and keeping sessions in
+/// `sessions` when given (a server shares one store between its connections).
+///
+/// # Errors
+/// `InvalidState` without a local certificate and private key, otherwise as
+/// [`client_config`].
+pub fn server_config(
+    settings: &SslConfiguration,
+    sessions: Option<Arc<dyn StoresServerSessions>>,
+) -> Result<ServerConfig, SocketError> {
+    let default = match (settings.local_certificate(), settings.private_key()) {
+        (Some(_), Some(key)) => {
+            let certified = certified_key(&settings.local_certificate_chain(), key)?;
+            Some(match settings.ocsp_response() {
+                Some(ocsp) => Arc::new(CertifiedKey {
+                    ocsp: Some(ocsp.to_vec()),
+                    ..(*certified).clone()
+                }),
+                None => certified,
+            })
+        }
+        _ => None,
+    };
+    if default.is_none() && settings.sni_identities().is_empty() {
+        return Err(SocketError::invalid_state(
+            "a server handshake needs a local certificate and a private key (set-local-certificate, set-private-key)",
+        ));
+    }
+    let by_name = settings
+        .sni_identities()
+        .iter()
+        .map(|identity| {
+            Ok((
+                identity.host_name.clone(),
+                certified_key(&identity.chain, &identity.key)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, SocketError>>()?;
+    let verifier = Arc::new(PeerVerifier::new(verify_policy(settings)));
+    let mut config = ServerConfig::builder_with_provider(crypto_provider(settings)?)
+        .with_protocol_versions(settings.protocol().versions()?)
+        .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(Arc::new(SniResolver { default, by_name }));
+    config.alpn_protocols = settings.allowed_next_protocols().to_vec();
+    if let Some(sessions) = sessions {
+        config.session_storage = sessions;
+    }
+    Ok(config)
+}
+
+/// Checks that `key` can sign and belongs to the leaf of `chain`, and pairs them for rustls.
+///
+/// # Errors
+/// `InvalidInput` for an empty chain, a public key or a key that does not match.
+pub fn certified_key(chain: &[Certificate], key: &Key) -> Result<Arc<CertifiedKey>, SocketError> {
+    if chain.is_empty() {
+        return Err(SocketError::invalid_input("the certificate chain is empty"));
+    }
+    let der = key
+        .private_key_der()
+        .ok_or_else(|| SocketError::invalid_input("the private key is a public key"))?;
+    let signing_key = load_signing_key(der, chain)?;
+    let certs = chain.iter().map(|c| c.der().clone()).collect();
+    Ok(Arc::new(CertifiedKey::new(certs, signing_key)))
+}
+
+/// The part of `settings` verification needs.
+fn verify_policy(settings: &SslConfiguration) -> VerifyPolicy {
+    VerifyPolicy {
+        store: trust_store(&settings.ca_certificates()),
+        crls: settings
+            .crls()
+            .iter()
+            .filter_map(|crl| Crl::from_der(crl))
+            .collect(),
+        mode: settings.peer_verify_mode(),
+        interrupt_on_error: settings.handshake_must_interrupt_on_error(),
+        ocsp_stapling: settings.ocsp_stapling(),
+    }
+}
+
+/// The CA database `list` as a [`TrustStore`] (each certificate parsed once), cached by the list.
+fn trust_store(list: &CertificateList) -> Arc<TrustStore> {
+    static CACHE: Mutex<Vec<(CertificateList, Arc<TrustStore>)>> = Mutex::new(Vec::new());
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, store)) = cache.iter().find(|(k, _)| k == list) {
+        return store.clone();
+    }
+    let store = Arc::new(TrustStore::new(list.certificates()));
+    if cache.len() >= TRUST_CACHE {
+        cache.remove(0);
+    }
+    cache.push((list.clone(), store.clone()));
+    store
+}
+
+/// A rustls client configuration for resolved `settings`. Sessions are kept per configuration
+/// for resumption.
+fn build_client_config(settings: &SslConfiguration) -> Result<ClientConfig, SocketError> {
+    let verifier = Arc::new(PeerVerifier::new(verify_policy(settings)));
+    let builder = ClientConfig::builder_with_provider(crypto_provider(settings)?)
+        .with_protocol_versions(settings.protocol().versions()?)
+        .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match client_identity(settings)? {
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(identity_error)?,
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = settings.allowed_next_protocols().to_vec();
+    config.resumption = Resumption::store(client_session_cache());
+    Ok(config)
+}
+
+/// The client certificate chain and key, checked to fit together.
+fn client_identity(
+    settings: &SslConfiguration,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, SocketError> {
+    let (Some(_), Some(key)) = (settings.local_certificate(), settings.private_key()) else {
+        return Ok(None);
+    };
+    let key = key
+        .private_key_der()
+        .ok_or_else(|| SocketError::invalid_input("the private key is a public key"))?;
+    let chain = settings.local_certificate_chain();
+    load_signing_key(key.clone_key(), &chain)?;
+    Ok(Some((chain.iter().map(|c| c.der().clone()).collect(), key)))
+}
+
+/// Loads `der` with the provider and checks it belongs to the leaf of `chain`.
+fn load_signing_key(
+    der: PrivateKeyDer<'static>,
+    chain: &[Certificate],
+) -> Result<Arc<dyn SigningKey>, SocketError> {
+    let signing_key = crypto::provider()
+        .key_provider
+        .load_private_key(der)
+        .map_err(identity_error)?;
+    check_key_matches(chain, &*signing_key)?;
+    Ok(signing_key)
+}
+
+/// The provider limited to the cipher suites and key exchange groups `settings` allow.
+fn crypto_provider(
+    settings: &SslConfiguration,
+) -> Result<Arc<rustls::crypto::CryptoProvider>, SocketError> {
+    let suites: Vec<_> = settings
+        .ciphers()
+        .iter()
+        .filter_map(Cipher::supported_suite)
+        .collect();
+    if suites.is_empty() {
+        return Err(SocketError::UnsupportedProtocol(
+            "the cipher list is empty".into(),
+        ));
+    }
+    let groups: Vec<_> = settings
+        .key_exchange_groups()
+        .iter()
+        .filter_map(|name| crypto::group_by_name(name))
+        .collect();
+    let versions = settings.protocol().versions()?;
+    if !groups
+        .iter()
+        .any(|g| versions.iter().any(|v| g.usable_for_version(v.version)))
+    {
+        return Err(SocketError::UnsupportedProtocol(
+            "no key exchange group is usable with the protocol versions allowed (the \
+             post-quantum hybrids are TLS 1.3 only)"
+                .into(),
+        ));
+    }
+    Ok(crypto::provider_with(suites, groups))
+}
+
+/// Checks that `key` belongs to the leaf of `chain` by signing a message with it and verifying
+/// the signature with the certificate (the provider's keys cannot report their public key).
+fn check_key_matches(chain: &[Certificate], key: &dyn SigningKey) -> Result<(), SocketError> {
+    use rustls::SignatureScheme as S;
+    use rustls_pki_types::alg_id;
+    const SCHEMES: [S; 5] = [
+        S::ECDSA_NISTP256_SHA256,
+        S::ECDSA_NISTP384_SHA384,
+        S::ED25519,
+        S::RSA_PSS_SHA256,
+        S::RSA_PKCS1_SHA256,
+    ];
+    const MESSAGE: &[u8] = b"sslsocket: does this key belong to this certificate?";
+    let mismatch = || SocketError::invalid_input("the private key does not match the certificate");
+    let leaf = chain.first().ok_or_else(mismatch)?;
+    let signer = key.choose_scheme(&SCHEMES).ok_or_else(mismatch)?;
+    let signature = signer.sign(MESSAGE).map_err(|_| mismatch())?;
+    let algorithm = match signer.scheme() {
+        S::ECDSA_NISTP256_SHA256 => alg_id::ECDSA_SHA256,
+        S::ECDSA_NISTP384_SHA384 => alg_id::ECDSA_SHA384,
+        S::ED25519 => alg_id::ED25519,
+        S::RSA_PSS_SHA256 => alg_id::RSA_PSS_SHA256,
+        _ => alg_id::RSA_PKCS1_SHA256,
+    };
+    if leaf.verifies(algorithm, MESSAGE, &signature) {
+        Ok(())
+    } else {
+        Err(mismatch())
+    }
+}
+
+/// Picks the server identity by SNI, falling back to the default one.
+#[derive(Debug)]
+struct SniResolver {
+    default: Option<Arc<CertifiedKey>>,
+    by_name: Vec<(String, Arc<CertifiedKey>)>,
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        hello
+            .server_name()
+            .and_then(|name| {
+                self.by_name
+                    .iter()
+                    .find(|(host, _)| host.eq_ignore_ascii_case(name))
+                    .map(|(_, key)| key.clone())
+            })
+            .or_else(|| self.default.clone())
+    }
+}
+
+fn identity_error(e: rustls::Error) -> SocketError {
+    SocketError::invalid_input(format!("local certificate or private key: {e}"))
+}
+
+/// The client session store of one configuration. Each configuration has its own, so a
+/// session is only resumed under the settings (CA database, verify mode, CRLs...) that verified
+/// it, as OpenSSL keeps sessions per `SSL_CTX`.
+fn client_session_cache() -> Arc<dyn ClientSessionStore> {
+    Arc::new(VerifiedSessions(ClientSessionMemoryCache::new(64)))
+}
+
+/// A client session store that keeps only sessions whose handshake verified cleanly. A session
+/// accepted by ignoring certificate errors must not let a later socket, which ignores nothing,
+/// skip verification by resuming it.
+#[derive(Debug)]
+struct VerifiedSessions(ClientSessionMemoryCache);
+
+impl ClientSessionStore for VerifiedSessions {
+    fn set_kx_hint(&self, server_name: ServerName<'static>, group: NamedGroup) {
+        self.0.set_kx_hint(server_name, group);
+    }
+
+    fn kx_hint(&self, server_name: &ServerName<'_>) -> Option<NamedGroup> {
+        self.0.kx_hint(server_name)
+    }
+
+    fn set_tls12_session(&self, server_name: ServerName<'static>, value: Tls12ClientSessionValue) {
+        if !x509::verifier::current_handshake_had_errors() {
+            self.0.set_tls12_session(server_name, value);
+        }
+    }
+
+    fn tls12_session(&self, server_name: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
+        self.0.tls12_session(server_name)
+    }
+
+    fn remove_tls12_session(&self, server_name: &ServerName<'static>) {
+        self.0.remove_tls12_session(server_name);
+    }
+
+    fn insert_tls13_ticket(
+        &self,
+        server_name: ServerName<'static>,
+        value: Tls13ClientSessionValue,
+    ) {
+        if !x509::verifier::current_handshake_had_errors() {
+            self.0.insert_tls13_ticket(server_name, value);
+        }
+    }
+
+    fn take_tls13_ticket(
+        &self,
+        server_name: &ServerName<'static>,
+    ) -> Option<Tls13ClientSessionValue> {
+        self.0.take_tls13_ticket(server_name)
+    }
+}
+
+/// A plain-language message for rustls' "no usable cipher suites" error.
+fn no_suites_message(e: rustls::Error) -> String {
+    format!("no cipher in the list can be used with the chosen protocol versions ({e})")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::engine::cipher;
+    use crate::engine::protocol::Protocol;
+
+    #[test]
+    fn obsolete_protocols_are_refused() {
+        assert!(matches!(
+            Protocol::SslV3.versions(),
+            Err(SocketError::UnsupportedProtocol(_))
+        ));
+        assert!(matches!(
+            Protocol::SslV2.versions(),
+            Err(SocketError::UnsupportedProtocol(_))
+        ));
+        assert_eq!(Protocol::TlsV1.versions().map(<[_]>::len), Ok(1));
+        assert_eq!(Protocol::default(), Protocol::SecureProtocols);
+    }
+
+    #[test]
+    fn tls13_only_with_tls12_ciphers_is_unsupported() {
+        let mut settings = SslConfiguration::default();
+        assert!(settings.set_protocol(Protocol::TlsV13).is_ok());
+        let ciphers =
+            cipher::parse_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256").unwrap_or_default();
+        assert!(settings.set_ciphers(ciphers).is_ok());
+        assert!(matches!(
+            client_config(&settings),
+            Err(SocketError::UnsupportedProtocol(_))
+        ));
+    }
+
+    #[test]
+    fn tls12_only_with_only_post_quantum_groups_is_an_error_not_a_panic() {
+        // The hybrids are TLS 1.3 only: a TLS 1.2-only socket limited to them has no group.
+        let mut settings = SslConfiguration::default();
+        assert!(settings.set_protocol(Protocol::TlsV12).is_ok());
+        assert!(
+            settings
+                .set_key_exchange_groups(&["X25519MLKEM768".to_owned()])
+                .is_ok()
+        );
+        assert!(matches!(
+            client_config(&settings),
+            Err(SocketError::UnsupportedProtocol(_))
+        ));
+        assert!(settings.set_key_exchange_groups(&[]).is_err());
+        assert_eq!(settings.key_exchange_groups(), ["X25519MLKEM768"]);
+    }
+
+    #[test]
+    fn server_config_needs_an_identity() {
+        assert!(matches!(
+            server_config(&SslConfiguration::default(), None),
+            Err(SocketError::InvalidState(_))
+        ));
+    }
+
+    #[test]
+    fn equal_settings_share_a_client_config_and_different_ones_do_not() {
+        let mut a = SslConfiguration::default();
+        a.set_peer_verify_name("a.example".into());
+        let b = a.clone();
+        let first = client_config(&a).unwrap();
+        assert!(Arc::ptr_eq(&first, &client_config(&b).unwrap()));
+        let mut c = a.clone();
+        c.set_handshake_must_interrupt_on_error(true);
+        assert!(!Arc::ptr_eq(&first, &client_config(&c).unwrap()));
+    }
+}
