@@ -302,14 +302,10 @@ impl SslSocket {
         let entries = self.ssl_errors(session)?;
         let mut report = Vec::with_capacity(entries.len());
         for entry in entries {
-            let certificate = match entry.certificate {
-                Some(handle) => Some(Certificate(handle).into_subject(session)?),
-                None => None,
-            };
             report.push(SslErrorReport {
                 error: entry.error,
                 message: entry.message,
-                certificate,
+                certificate: subject_of(session, entry.certificate)?,
             });
         }
         Ok(report)
@@ -328,14 +324,10 @@ impl SslSocket {
         let responses = self.ocsp_responses(session)?;
         let mut report = Vec::with_capacity(responses.len());
         for response in responses {
-            let responder = match response.responder {
-                Some(handle) => Some(Certificate(handle).into_subject(session)?),
-                None => None,
-            };
             report.push(OcspReport {
                 certificate_status: response.certificate_status,
                 revocation_reason: response.revocation_reason,
-                responder,
+                responder: subject_of(session, response.responder)?,
                 subject: Certificate(response.subject).into_subject(session)?,
             });
         }
@@ -395,4 +387,14 @@ impl SslSocket {
     pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
         session.drop_resource(self.0)
     }
+}
+
+/// The subject of an optional certificate handle, dropping the handle.
+fn subject_of(
+    session: &mut Session,
+    handle: Option<ResourceAny>,
+) -> wasmtime::Result<Option<String>> {
+    handle
+        .map(|handle| Certificate(handle).into_subject(session))
+        .transpose()
 }
