@@ -14,6 +14,7 @@
 //!
 //! `ARCHITECTURE.md` at the repository root draws the whole house.
 #![deny(unsafe_code)]
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod engine;
 pub mod pki;

@@ -16,6 +16,7 @@
 //! line (`--body` prints the body too). Exit status: 0 when a response arrived; 1 when the TLS
 //! connection or the request failed (the reason and every certificate error are printed) or the
 //! command line is wrong (WASI 0.2's `exit` carries no other code).
+#![warn(unused_crate_dependencies)]
 
 mod url;
 
