@@ -57,9 +57,7 @@ fn echo_server(
     let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let mut server = Socket::from_transport(StdTransport::from_stream(stream).unwrap());
-        server.config_mut().set_local_certificate(cert);
-        server.set_private_key(key).unwrap();
+        let mut server = serving(stream, cert, key);
         server.set_protocol(protocol).unwrap();
         if starttls {
             server.write(b"220 ready\r\n").unwrap();
@@ -83,6 +81,14 @@ fn echo_server(
         server.take_events()
     });
     (port, handle)
+}
+
+/// A socket over an accepted connection, with a server identity.
+fn serving(stream: std::net::TcpStream, cert: Certificate, key: Key) -> Socket {
+    let mut server = Socket::from_transport(StdTransport::from_stream(stream).unwrap());
+    server.config_mut().set_local_certificate(cert);
+    server.set_private_key(key).unwrap();
+    server
 }
 
 fn trusting(pki: &Pki) -> Socket {
@@ -1000,9 +1006,7 @@ fn a_tls13_server_that_half_closes_without_answering_lets_its_held_tickets_go() 
     let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let mut server = SslSocket::from_transport(StdTransport::from_stream(stream).unwrap());
-        server.config_mut().set_local_certificate(cert);
-        server.set_private_key(key).unwrap();
+        let mut server = serving(stream, cert, key);
         server.start_server_handshake().unwrap();
         server.wait_for_encrypted(5000).unwrap();
         while !server.can_read_line() {
