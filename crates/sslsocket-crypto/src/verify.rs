@@ -1,5 +1,5 @@
 //! Signature verification for certificates and handshakes (the webpki algorithm table):
-//! ECDSA P-256 / P-384 with SHA-256 / SHA-384, Ed25519, RSA PKCS#1 v1.5 and RSASSA-PSS with
+//! ECDSA P-256 / P-384 / P-521 with SHA-256 / SHA-384 / SHA-512, Ed25519, RSA PKCS#1 v1.5 and RSASSA-PSS with
 //! SHA-256/384/512. No SHA-1, no MD5.
 //!
 //! RSA moduli outside 1024..=[`MAX_RSA_BITS`] bits never verify. Between 1024 and
@@ -31,6 +31,11 @@ pub(crate) static ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorit
         ECDSA_P256_SHA384,
         ECDSA_P384_SHA256,
         ECDSA_P384_SHA384,
+        ECDSA_P256_SHA512,
+        ECDSA_P384_SHA512,
+        ECDSA_P521_SHA256,
+        ECDSA_P521_SHA384,
+        ECDSA_P521_SHA512,
         ED25519,
         RSA_PKCS1_SHA256,
         RSA_PKCS1_SHA384,
@@ -42,11 +47,15 @@ pub(crate) static ALGORITHMS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorit
     mapping: &[
         (
             SignatureScheme::ECDSA_NISTP384_SHA384,
-            &[ECDSA_P384_SHA384, ECDSA_P256_SHA384],
+            &[ECDSA_P384_SHA384, ECDSA_P256_SHA384, ECDSA_P521_SHA384],
         ),
         (
             SignatureScheme::ECDSA_NISTP256_SHA256,
-            &[ECDSA_P256_SHA256, ECDSA_P384_SHA256],
+            &[ECDSA_P256_SHA256, ECDSA_P384_SHA256, ECDSA_P521_SHA256],
+        ),
+        (
+            SignatureScheme::ECDSA_NISTP521_SHA512,
+            &[ECDSA_P521_SHA512, ECDSA_P384_SHA512, ECDSA_P256_SHA512],
         ),
         (SignatureScheme::ED25519, &[ED25519]),
         (SignatureScheme::RSA_PSS_SHA512, &[RSA_PSS_SHA512]),
@@ -77,6 +86,31 @@ const ECDSA_P384_SHA384: &dyn SignatureVerificationAlgorithm = &Algorithm {
     public_key: alg_id::ECDSA_P384,
     signature: alg_id::ECDSA_SHA384,
     kind: Kind::EcdsaP384(Hash::Sha384),
+};
+const ECDSA_P256_SHA512: &dyn SignatureVerificationAlgorithm = &Algorithm {
+    public_key: alg_id::ECDSA_P256,
+    signature: alg_id::ECDSA_SHA512,
+    kind: Kind::EcdsaP256(Hash::Sha512),
+};
+const ECDSA_P384_SHA512: &dyn SignatureVerificationAlgorithm = &Algorithm {
+    public_key: alg_id::ECDSA_P384,
+    signature: alg_id::ECDSA_SHA512,
+    kind: Kind::EcdsaP384(Hash::Sha512),
+};
+const ECDSA_P521_SHA256: &dyn SignatureVerificationAlgorithm = &Algorithm {
+    public_key: alg_id::ECDSA_P521,
+    signature: alg_id::ECDSA_SHA256,
+    kind: Kind::EcdsaP521(Hash::Sha256),
+};
+const ECDSA_P521_SHA384: &dyn SignatureVerificationAlgorithm = &Algorithm {
+    public_key: alg_id::ECDSA_P521,
+    signature: alg_id::ECDSA_SHA384,
+    kind: Kind::EcdsaP521(Hash::Sha384),
+};
+const ECDSA_P521_SHA512: &dyn SignatureVerificationAlgorithm = &Algorithm {
+    public_key: alg_id::ECDSA_P521,
+    signature: alg_id::ECDSA_SHA512,
+    kind: Kind::EcdsaP521(Hash::Sha512),
 };
 const ED25519: &dyn SignatureVerificationAlgorithm = &Algorithm {
     public_key: alg_id::ED25519,
@@ -126,6 +160,7 @@ struct Algorithm {
 enum Kind {
     EcdsaP256(Hash),
     EcdsaP384(Hash),
+    EcdsaP521(Hash),
     Ed25519,
     RsaPkcs1(Hash),
     RsaPss(Hash),
@@ -164,6 +199,11 @@ impl SignatureVerificationAlgorithm for Algorithm {
             Kind::EcdsaP384(hash) => verifies_prehash(
                 p384::ecdsa::VerifyingKey::from_sec1_bytes(public_key).ok(),
                 p384::ecdsa::Signature::from_der(signature).ok(),
+                &hash.digest(message),
+            ),
+            Kind::EcdsaP521(hash) => verifies_prehash(
+                p521::ecdsa::VerifyingKey::from_sec1_bytes(public_key).ok(),
+                p521::ecdsa::Signature::from_der(signature).ok(),
                 &hash.digest(message),
             ),
             Kind::Ed25519 => verifies(

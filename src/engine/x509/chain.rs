@@ -9,7 +9,7 @@
 //! signature and each validity period, the trust anchor's too (`internal_verify`). Each error is
 //! mapped to Qt's `QSslError` as Qt's `openSSLErrorToQSslError` does.
 //!
-//! Known differences: a signature we cannot check (SHA-1, MD5, P-521, DSA) is a
+//! Known differences: a signature we cannot check (SHA-1, MD5, DSA) is a
 //! `certificate-signature-failed` as well as OpenSSL's weak-signature error; CRLs report only
 //! what they say (no `unable-to-get-crl` when none applies); no policy or name-constraint checks
 //! here (webpki does the latter). This decides nothing alone: [`super::verify`] also runs rustls-webpki and refuses any chain
