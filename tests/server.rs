@@ -1218,8 +1218,8 @@ fn listen_needs_a_grant_from_the_policy() {
 
 // ----- key exchange groups (post-quantum hybrids) -----
 
-/// A tlslite-ng peer (PyPI `tlslite-ng` with `kyber-py`: it speaks X25519MLKEM768 and
-/// SecP256r1MLKEM768, which OpenSSL 3.0 does not). `server GROUPS CERT KEY` prints `PORT n`,
+/// A tlslite-ng peer (PyPI `tlslite-ng` with `kyber-py`: it speaks X25519MLKEM768,
+/// SecP256r1MLKEM768 and SecP384r1MLKEM1024, which OpenSSL 3.0 does not). `server GROUPS CERT KEY` prints `PORT n`,
 /// then `GROUP g` after the handshake and echoes one line; `client GROUPS PORT` offers GROUPS
 /// (a key share for the first), prints `GROUP g`, sends a line and prints `GOT` and the echo.
 const TLSLITE_PEER_PY: &str = r#"
@@ -1310,6 +1310,16 @@ fn component_to_component_negotiates_post_quantum_first() {
         c2c_group(Some(&["SecP256r1MLKEM768"]), None),
         both("SecP256r1MLKEM768")
     );
+    assert_eq!(
+        c2c_group(Some(&["SecP384r1MLKEM1024"]), None),
+        both("SecP384r1MLKEM1024")
+    );
+    // A server that allows only SecP384r1MLKEM1024 asks the default client for it
+    // (HelloRetryRequest).
+    assert_eq!(
+        c2c_group(None, Some(&["SecP384r1MLKEM1024"])),
+        both("SecP384r1MLKEM1024")
+    );
     // A classical server answers the client's extra X25519 share: no HelloRetryRequest needed.
     assert_eq!(c2c_group(None, Some(&["x25519"])), both("X25519"));
     // A server with none of the client's shares asks again (HelloRetryRequest).
@@ -1329,7 +1339,8 @@ fn key_exchange_group_lists_are_checked() {
             "secp256r1",
             "secp384r1",
             "secp521r1",
-            "SecP256r1MLKEM768"
+            "SecP256r1MLKEM768",
+            "SecP384r1MLKEM1024"
         ])
     );
     let socket = cs.new_socket().unwrap();
@@ -1369,6 +1380,7 @@ fn client_negotiates_post_quantum_hybrids_with_tlslite() {
     for (offered, expected) in [
         ("x25519mlkem768", "X25519MLKEM768"),
         ("secp256r1mlkem768", "SecP256r1MLKEM768"),
+        ("secp384r1mlkem1024", "SecP384r1MLKEM1024"),
         ("x25519", "X25519"),
     ] {
         let pki = TestPki::new("kx-tlslite-srv", KeyKind::EcdsaP256);
@@ -1377,9 +1389,9 @@ fn client_negotiates_post_quantum_hybrids_with_tlslite() {
         let peer = spawn_port_printing_peer(command);
         let mut cs = session();
         let client = socket_trusting(&mut cs, &pki.ca.cert_pem);
-        if expected == "SecP256r1MLKEM768" {
+        if expected.starts_with("SecP") {
             // Offered by default, but a share is sent only for the first group.
-            let list = groups(&["SecP256r1MLKEM768", "X25519MLKEM768"]);
+            let list = groups(&[expected, "X25519MLKEM768"]);
             assert_eq!(
                 client.set_key_exchange_groups(&mut cs, &list).unwrap(),
                 Ok(())
@@ -1416,6 +1428,7 @@ fn server_negotiates_post_quantum_hybrids_with_tlslite() {
     for (offered, expected) in [
         ("x25519mlkem768,x25519", "X25519MLKEM768"),
         ("secp256r1mlkem768,secp256r1", "SecP256r1MLKEM768"),
+        ("secp384r1mlkem1024,secp384r1", "SecP384r1MLKEM1024"),
         ("secp384r1", "secp384r1"),
     ] {
         let pki = TestPki::new("kx-tlslite-cli", KeyKind::EcdsaP256);

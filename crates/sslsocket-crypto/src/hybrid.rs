@@ -1,23 +1,27 @@
-//! Post-quantum hybrid key exchange: `X25519MLKEM768` and `SecP256r1MLKEM768`
-//! (draft-ietf-tls-ecdhe-mlkem), ML-KEM-768 (FIPS 203, `ml-kem`) combined with a classical
-//! ECDHE group from `kx`.
+//! Post-quantum hybrid key exchange: `X25519MLKEM768`, `SecP256r1MLKEM768` and
+//! `SecP384r1MLKEM1024` (draft-ietf-tls-ecdhe-mlkem), ML-KEM-768 or ML-KEM-1024 (FIPS 203,
+//! `ml-kem`) combined with a classical ECDHE group from `kx`.
 //!
 //! Shares and secrets are the concatenation of the two parts: ML-KEM first for
-//! `X25519MLKEM768`, the ECDHE part first for `SecP256r1MLKEM768` (draft §4.1). A client's
-//! hybrid exchange also offers its classical half on its own (rustls's `hybrid_component`), so a
-//! server without post-quantum groups answers without a HelloRetryRequest.
+//! `X25519MLKEM768`, the ECDHE part first for `SecP256r1MLKEM768` and `SecP384r1MLKEM1024`
+//! (draft §4.1). A client's hybrid exchange also offers its classical half on its own (rustls's
+//! `hybrid_component`), so a server without post-quantum groups answers without a
+//! HelloRetryRequest.
 
 use ml_kem::kem::{Decapsulate, Encapsulate, KeyExport, TryKeyInit};
-use ml_kem::{Kem, MlKem768};
+use ml_kem::{Kem, MlKem768, MlKem1024, SharedKey};
 use rustls::crypto::{ActiveKeyExchange, CompletedKeyExchange, SharedSecret, SupportedKxGroup};
 use rustls::{Error, NamedGroup, ProtocolVersion};
 
-use super::kx::{self, INVALID_KEY_SHARE, SECP256R1_SHARE_LEN, X25519_SHARE_LEN};
+use super::kx::{
+    self, INVALID_KEY_SHARE, SECP256R1_SHARE_LEN, SECP384R1_SHARE_LEN, X25519_SHARE_LEN,
+};
 use super::rng;
 
 /// X25519MLKEM768 (codepoint 0x11ec).
 pub(crate) static X25519MLKEM768: Hybrid = Hybrid {
     classical: &kx::X25519,
+    kem: MlKemParams::MlKem768,
     name: NamedGroup::X25519MLKEM768,
     layout: Layout {
         classical_share_len: X25519_SHARE_LEN,
@@ -28,6 +32,7 @@ pub(crate) static X25519MLKEM768: Hybrid = Hybrid {
 /// SecP256r1MLKEM768 (codepoint 0x11eb).
 pub(crate) static SECP256R1MLKEM768: Hybrid = Hybrid {
     classical: &kx::SECP256R1,
+    kem: MlKemParams::MlKem768,
     name: NamedGroup::secp256r1MLKEM768,
     layout: Layout {
         classical_share_len: SECP256R1_SHARE_LEN,
@@ -35,15 +40,101 @@ pub(crate) static SECP256R1MLKEM768: Hybrid = Hybrid {
     },
 };
 
-/// An ML-KEM-768 encapsulation key, as the client sends it.
-const MLKEM768_ENCAPSULATION_KEY_LEN: usize = 1184;
-/// An ML-KEM-768 ciphertext, as the server answers.
-const MLKEM768_CIPHERTEXT_LEN: usize = 1088;
+/// The code point of SecP384r1MLKEM1024, which rustls 0.23 does not name.
+pub(crate) const SECP384R1_MLKEM1024_CODE: u16 = 0x11ed;
 
-/// A hybrid of ML-KEM-768 and a classical group.
+/// SecP384r1MLKEM1024 (codepoint 0x11ed): the P-384 part first, as for SecP256r1MLKEM768.
+pub(crate) static SECP384R1MLKEM1024: Hybrid = Hybrid {
+    classical: &kx::SECP384R1,
+    kem: MlKemParams::MlKem1024,
+    name: NamedGroup::Unknown(SECP384R1_MLKEM1024_CODE),
+    layout: Layout {
+        classical_share_len: SECP384R1_SHARE_LEN,
+        post_quantum_first: false,
+    },
+};
+
+/// The ML-KEM parameter set of a hybrid.
+#[derive(Clone, Copy, Debug)]
+enum MlKemParams {
+    MlKem768,
+    MlKem1024,
+}
+
+impl MlKemParams {
+    /// The length of an encapsulation key, as the client sends it.
+    fn encapsulation_key_len(self) -> usize {
+        match self {
+            Self::MlKem768 => 1184,
+            Self::MlKem1024 => 1568,
+        }
+    }
+
+    /// The length of a ciphertext, as the server answers.
+    fn ciphertext_len(self) -> usize {
+        match self {
+            Self::MlKem768 => 1088,
+            Self::MlKem1024 => 1568,
+        }
+    }
+
+    /// A fresh key pair: the decapsulation key and the encoded encapsulation key.
+    fn generate(self) -> Result<(DecapsulationKey, Vec<u8>), Error> {
+        let mut rng = rng::seeded()?;
+        Ok(match self {
+            Self::MlKem768 => {
+                let (dk, ek) = MlKem768::generate_keypair_from_rng(&mut rng);
+                (DecapsulationKey::MlKem768(dk), ek.to_bytes().to_vec())
+            }
+            Self::MlKem1024 => {
+                let (dk, ek) = MlKem1024::generate_keypair_from_rng(&mut rng);
+                (DecapsulationKey::MlKem1024(dk), ek.to_bytes().to_vec())
+            }
+        })
+    }
+
+    /// The ciphertext and shared key for a peer's encoded encapsulation key. FIPS 203 §7.2: the
+    /// key's type and modulus checks happen here; a key that fails them is an invalid share.
+    fn encapsulate(self, encapsulation_key: &[u8]) -> Result<(Vec<u8>, SharedKey), Error> {
+        let mut rng = rng::seeded()?;
+        Ok(match self {
+            Self::MlKem768 => {
+                let ek = ml_kem::EncapsulationKey768::new_from_slice(encapsulation_key)
+                    .map_err(|_| INVALID_KEY_SHARE)?;
+                let (ciphertext, shared_key) = ek.encapsulate_with_rng(&mut rng);
+                (ciphertext.to_vec(), shared_key)
+            }
+            Self::MlKem1024 => {
+                let ek = ml_kem::EncapsulationKey1024::new_from_slice(encapsulation_key)
+                    .map_err(|_| INVALID_KEY_SHARE)?;
+                let (ciphertext, shared_key) = ek.encapsulate_with_rng(&mut rng);
+                (ciphertext.to_vec(), shared_key)
+            }
+        })
+    }
+}
+
+/// A client's ML-KEM decapsulation key.
+enum DecapsulationKey {
+    MlKem768(ml_kem::DecapsulationKey768),
+    MlKem1024(ml_kem::DecapsulationKey1024),
+}
+
+impl DecapsulationKey {
+    fn decapsulate(&self, ciphertext: &[u8]) -> Result<SharedKey, Error> {
+        match self {
+            Self::MlKem768(dk) => dk.decapsulate_slice(ciphertext),
+            Self::MlKem1024(dk) => dk.decapsulate_slice(ciphertext),
+        }
+        .map_err(|_| INVALID_KEY_SHARE)
+    }
+}
+
+/// A hybrid of ML-KEM and a classical group.
 #[derive(Debug)]
 pub(crate) struct Hybrid {
     classical: &'static dyn SupportedKxGroup,
+    kem: MlKemParams,
     name: NamedGroup,
     layout: Layout,
 }
@@ -51,14 +142,12 @@ pub(crate) struct Hybrid {
 impl SupportedKxGroup for Hybrid {
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
         let classical = self.classical.start()?;
-        let (decapsulation_key, encapsulation_key) =
-            MlKem768::generate_keypair_from_rng(&mut rng::seeded()?);
-        let share = self
-            .layout
-            .concat(&encapsulation_key.to_bytes(), classical.pub_key());
+        let (decapsulation_key, encapsulation_key) = self.kem.generate()?;
+        let share = self.layout.concat(&encapsulation_key, classical.pub_key());
         Ok(Box::new(ActiveHybrid {
             classical,
             decapsulation_key,
+            kem: self.kem,
             name: self.name,
             layout: self.layout,
             share,
@@ -68,13 +157,10 @@ impl SupportedKxGroup for Hybrid {
     fn start_and_complete(&self, client_share: &[u8]) -> Result<CompletedKeyExchange, Error> {
         let (post_quantum, classical) = self
             .layout
-            .split(client_share, MLKEM768_ENCAPSULATION_KEY_LEN)
+            .split(client_share, self.kem.encapsulation_key_len())
             .ok_or(INVALID_KEY_SHARE)?;
-        // FIPS 203 §7.2: the encapsulation key's type and modulus checks happen here.
-        let encapsulation_key = ml_kem::EncapsulationKey768::new_from_slice(post_quantum)
-            .map_err(|_| INVALID_KEY_SHARE)?;
         let classical = self.classical.start_and_complete(classical)?;
-        let (ciphertext, shared_key) = encapsulation_key.encapsulate_with_rng(&mut rng::seeded()?);
+        let (ciphertext, shared_key) = self.kem.encapsulate(post_quantum)?;
         Ok(CompletedKeyExchange {
             group: self.name,
             pub_key: self.layout.concat(&ciphertext, &classical.pub_key),
@@ -102,7 +188,8 @@ impl SupportedKxGroup for Hybrid {
 /// A client's hybrid exchange between ClientHello and ServerHello.
 struct ActiveHybrid {
     classical: Box<dyn ActiveKeyExchange>,
-    decapsulation_key: ml_kem::DecapsulationKey768,
+    decapsulation_key: DecapsulationKey,
+    kem: MlKemParams,
     name: NamedGroup,
     layout: Layout,
     share: Vec<u8>,
@@ -112,12 +199,9 @@ impl ActiveKeyExchange for ActiveHybrid {
     fn complete(self: Box<Self>, server_share: &[u8]) -> Result<SharedSecret, Error> {
         let (post_quantum, classical) = self
             .layout
-            .split(server_share, MLKEM768_CIPHERTEXT_LEN)
+            .split(server_share, self.kem.ciphertext_len())
             .ok_or(INVALID_KEY_SHARE)?;
-        let shared_key = self
-            .decapsulation_key
-            .decapsulate_slice(post_quantum)
-            .map_err(|_| INVALID_KEY_SHARE)?;
+        let shared_key = self.decapsulation_key.decapsulate(post_quantum)?;
         let classical = self.classical.complete(classical)?;
         Ok(SharedSecret::from(
             self.layout.concat(&shared_key, classical.secret_bytes()),

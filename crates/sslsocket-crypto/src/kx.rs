@@ -21,6 +21,8 @@ pub(crate) static SECP521R1: P521Group = P521Group;
 pub(crate) const X25519_SHARE_LEN: usize = 32;
 /// The length of an uncompressed P-256 key share.
 pub(crate) const SECP256R1_SHARE_LEN: usize = 65;
+/// The length of an uncompressed P-384 key share.
+pub(crate) const SECP384R1_SHARE_LEN: usize = 97;
 
 /// The error for a peer key share that is malformed or not a valid public key.
 pub(crate) const INVALID_KEY_SHARE: Error = Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare);

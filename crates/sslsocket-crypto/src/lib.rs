@@ -18,7 +18,7 @@
 //!   ECDSA or RSA and the same three AEADs (ChaCha20-Poly1305 is preferred on wasm32, which has
 //!   no AES instructions);
 //! - key exchange groups: the post-quantum hybrids X25519MLKEM768 and SecP256r1MLKEM768 (ML-KEM-768,
-//!   FIPS 203), and X25519, P-256, P-384, P-521;
+//!   FIPS 203) and SecP384r1MLKEM1024 (ML-KEM-1024), and X25519, P-256, P-384, P-521;
 //! - signatures: ECDSA P-256 / P-384 / P-521, Ed25519, RSA PKCS#1 v1.5 and RSASSA-PSS, to verify and with
 //!   our own private keys;
 //! - randomness from the operating system (`getrandom`: `wasi:random` in a component).
@@ -29,7 +29,7 @@
 //! | `aead.rs` | TLS 1.3 / 1.2 record protection | `aes-gcm`, `chacha20poly1305` |
 //! | `hash.rs` | SHA-256/384, HMAC (HKDF and the TLS 1.2 PRF come from rustls over it) | `sha2`, `hmac` |
 //! | `kx.rs` | X25519, P-256, P-384, P-521 ECDHE | `x25519-dalek`, `p256`, `p384`, `p521` |
-//! | `hybrid.rs` | X25519MLKEM768, SecP256r1MLKEM768 | `ml-kem` |
+//! | `hybrid.rs` | X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024 | `ml-kem` |
 //! | `sign.rs` | our private keys (ECDSA, Ed25519, RSA) | `p256`, `p384`, `p521`, `ed25519-dalek`, `rsa` |
 //! | `verify.rs` | certificate and handshake signatures | the same |
 //! | `rng.rs` | randomness | `getrandom`, `chacha20` |
@@ -112,14 +112,15 @@ const PREFERENCE: [CipherSuite; 9] = [
 /// Every key exchange group, in the default order of preference: the post-quantum hybrid
 /// X25519MLKEM768 first (as rustls and browsers do; a client also sends a plain X25519 share
 /// with it, so classical servers need no HelloRetryRequest), then X25519, P-256, P-384, P-521,
-/// and SecP256r1MLKEM768 for peers that want a NIST-curve hybrid.
-static GROUPS: [&dyn SupportedKxGroup; 6] = [
+/// and SecP256r1MLKEM768 and SecP384r1MLKEM1024 for peers that want a NIST-curve hybrid.
+static GROUPS: [&dyn SupportedKxGroup; 7] = [
     &hybrid::X25519MLKEM768,
     &kx::X25519,
     &kx::SECP256R1,
     &kx::SECP384R1,
     &kx::SECP521R1,
     &hybrid::SECP256R1MLKEM768,
+    &hybrid::SECP384R1MLKEM1024,
 ];
 
 /// The provider with its suites in our order of preference and every group.
@@ -162,7 +163,7 @@ pub fn all_groups() -> Vec<&'static dyn SupportedKxGroup> {
 }
 
 /// The group called `name`, case-insensitively: the IANA name (`X25519MLKEM768`,
-/// `SecP256r1MLKEM768`, `x25519`, `secp256r1`, `secp384r1`, `secp521r1`) or OpenSSL's alias
+/// `SecP256r1MLKEM768`, `SecP384r1MLKEM1024`, `x25519`, `secp256r1`, `secp384r1`, `secp521r1`) or OpenSSL's alias
 /// (`P-256`, `prime256v1`, `P-384`, `P-521`).
 pub fn group_by_name(name: &str) -> Option<&'static dyn SupportedKxGroup> {
     let wanted = match name.to_ascii_lowercase().as_str() {
@@ -185,6 +186,7 @@ pub fn group_name(group: NamedGroup) -> String {
         NamedGroup::X25519MLKEM768 => "X25519MLKEM768".into(),
         NamedGroup::secp256r1MLKEM768 => "SecP256r1MLKEM768".into(),
         NamedGroup::X25519 => "X25519".into(),
+        NamedGroup::Unknown(hybrid::SECP384R1_MLKEM1024_CODE) => "SecP384r1MLKEM1024".into(),
         other => format!("{other:?}"),
     }
 }

@@ -753,6 +753,8 @@ fn every_group_agrees_and_refuses_bad_shares() {
         let lengths = match group.name() {
             rustls::NamedGroup::X25519MLKEM768 => Some((1216, 1120, 64)),
             rustls::NamedGroup::secp256r1MLKEM768 => Some((1249, 1153, 64)),
+            // P-384 share (97) and ML-KEM-1024 key or ciphertext (1568); secrets 48 + 32.
+            rustls::NamedGroup::Unknown(0x11ed) => Some((1665, 1665, 80)),
             _ => None,
         };
         if let Some((client_len, server_len, secret_len)) = lengths {
@@ -766,7 +768,7 @@ fn every_group_agrees_and_refuses_bad_shares() {
             );
             let (classical, classical_share) = hybrid.unwrap();
             // The classical share is the one inside the hybrid share, at its end for
-            // X25519MLKEM768 and at its start for SecP256r1MLKEM768.
+            // X25519MLKEM768 and at its start for SecP256r1MLKEM768 and SecP384r1MLKEM1024.
             match classical {
                 rustls::NamedGroup::X25519 => assert!(share.ends_with(&classical_share)),
                 _ => assert!(share.starts_with(&classical_share)),
@@ -783,11 +785,79 @@ fn every_group_agrees_and_refuses_bad_shares() {
     }
 }
 
+/// SecP384r1MLKEM1024's shares are checked as the ML-KEM-768 hybrids' are: wrong lengths, P-384
+/// points off the curve or compressed, and ML-KEM-1024 encapsulation keys with a coefficient
+/// out of range (FIPS 203 §7.2 modulus check) are errors, never panics.
+#[test]
+fn secp384r1_mlkem1024_refuses_bad_shares() {
+    let group = group_by_name("SecP384r1MLKEM1024").unwrap();
+    assert!(!group.usable_for_version(ProtocolVersion::TLSv1_2));
+    assert!(group.usable_for_version(ProtocolVersion::TLSv1_3));
+    assert_eq!(group_name(group.name()), "SecP384r1MLKEM1024");
+    assert_eq!(u16::from(group.name()), 0x11ed);
+    let client = group.start().unwrap();
+    let share = client.pub_key().to_vec();
+    assert_eq!(share[0], 4, "the P-384 point comes first, uncompressed");
+    let server = group.start_and_complete(&share).unwrap();
+    assert_eq!(server.pub_key[0], 4);
+
+    let refused = |share: &[u8]| group.start_and_complete(share).is_err();
+    // Too long, too short, empty.
+    assert!(refused(&[&share[..], &[0]].concat()));
+    assert!(refused(&share[..share.len() - 1]));
+    assert!(refused(&[]));
+    // A P-384 part that is not a point on the curve, or is compressed.
+    let mut off_curve = share.clone();
+    off_curve[96] ^= 1;
+    assert!(refused(&off_curve));
+    let mut compressed = share.clone();
+    compressed[0] = 2;
+    assert!(refused(&compressed));
+    let mut identity = share.clone();
+    identity[..97].fill(0);
+    assert!(refused(&identity));
+    // An ML-KEM-1024 key whose first coefficient is 4095 (>= q = 3329).
+    let mut out_of_range = share.clone();
+    out_of_range[97] = 0xff;
+    out_of_range[98] |= 0x0f;
+    assert!(refused(&out_of_range));
+    // The same key with an in-range coefficient is fine (only the modulus check refused it).
+    let mut in_range = share.clone();
+    in_range[97] = 0;
+    in_range[98] &= 0xf0;
+    assert!(group.start_and_complete(&in_range).is_ok());
+
+    // The client refuses a server share of the wrong length or with a bad point.
+    let answer = server.pub_key.clone();
+    for bad in [
+        [&answer[..], &[0]].concat(),
+        answer[..answer.len() - 1].to_vec(),
+        {
+            let mut a = answer.clone();
+            a[96] ^= 1;
+            a
+        },
+        {
+            let mut a = answer.clone();
+            a[0] = 3;
+            a
+        },
+    ] {
+        assert!(group.start().unwrap().complete(&bad).is_err());
+    }
+    // The secret is the P-384 secret (48 bytes) followed by the ML-KEM shared key (32).
+    let secret = client.complete(&answer).unwrap();
+    assert_eq!(secret.secret_bytes(), server.secret.secret_bytes());
+    assert_eq!(secret.secret_bytes().len(), 80);
+}
+
 #[test]
 fn groups_are_found_by_every_name() {
     for (name, group) in [
         ("X25519MLKEM768", rustls::NamedGroup::X25519MLKEM768),
         ("secp256r1mlkem768", rustls::NamedGroup::secp256r1MLKEM768),
+        ("SecP384r1MLKEM1024", rustls::NamedGroup::Unknown(0x11ed)),
+        ("secp384r1mlkem1024", rustls::NamedGroup::Unknown(0x11ed)),
         ("x25519", rustls::NamedGroup::X25519),
         ("P-256", rustls::NamedGroup::secp256r1),
         ("prime256v1", rustls::NamedGroup::secp256r1),

@@ -7,7 +7,7 @@ import { toError } from './errors.js';
 import { Command, Notice } from './protocol.js';
 
 /** Node's `getEphemeralKeyInfo().size` of each key exchange group. */
-const GROUP_SIZES = { X25519: 253, secp256r1: 256, secp384r1: 384, secp521r1: 521, X25519MLKEM768: 253, SecP256r1MLKEM768: 256 };
+const GROUP_SIZES = { X25519: 253, secp256r1: 256, secp384r1: 384, secp521r1: 521, X25519MLKEM768: 253, SecP256r1MLKEM768: 256, SecP384r1MLKEM1024: 384 };
 
 /** The error descriptions' sslErrors, with their certificates in Node's shape. */
 function withNodeCertificates(description) {
