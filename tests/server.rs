@@ -1320,6 +1320,15 @@ fn component_to_component_negotiates_post_quantum_first() {
         c2c_group(None, Some(&["SecP384r1MLKEM1024"])),
         both("SecP384r1MLKEM1024")
     );
+    // The pure ML-KEM groups are off by default: both ends choose them by name.
+    assert_eq!(
+        c2c_group(Some(&["mlkem768"]), Some(&["MLKEM768"])),
+        both("MLKEM768")
+    );
+    assert_eq!(
+        c2c_group(Some(&["MLKEM1024", "X25519"]), Some(&["MLKEM1024"])),
+        both("MLKEM1024")
+    );
     // A classical server answers the client's extra X25519 share: no HelloRetryRequest needed.
     assert_eq!(c2c_group(None, Some(&["x25519"])), both("X25519"));
     // A server with none of the client's shares asks again (HelloRetryRequest).

@@ -7,6 +7,10 @@
 //! (draft §4.1). A client's hybrid exchange also offers its classical half on its own (rustls's
 //! `hybrid_component`), so a server without post-quantum groups answers without a
 //! HelloRetryRequest.
+//!
+//! The pure ML-KEM groups `MLKEM768` and `MLKEM1024` (draft-connolly-tls-mlkem-key-agreement:
+//! the share is the encapsulation key or the ciphertext, the secret the ML-KEM shared key) are
+//! here too. They are off by default (no classical part to fall back on) and chosen by name.
 
 use ml_kem::kem::{Decapsulate, Encapsulate, KeyExport, TryKeyInit};
 use ml_kem::{Kem, MlKem768, MlKem1024, SharedKey};
@@ -54,7 +58,19 @@ pub(crate) static SECP384R1MLKEM1024: Hybrid = Hybrid {
     },
 };
 
-/// The ML-KEM parameter set of a hybrid.
+/// MLKEM768 (codepoint 0x0201), off by default.
+pub(crate) static MLKEM768: PureMlKem = PureMlKem {
+    kem: MlKemParams::MlKem768,
+    name: NamedGroup::MLKEM768,
+};
+
+/// MLKEM1024 (codepoint 0x0202), off by default.
+pub(crate) static MLKEM1024: PureMlKem = PureMlKem {
+    kem: MlKemParams::MlKem1024,
+    name: NamedGroup::MLKEM1024,
+};
+
+/// The ML-KEM parameter set of a group.
 #[derive(Clone, Copy, Debug)]
 enum MlKemParams {
     MlKem768,
@@ -217,6 +233,80 @@ impl ActiveKeyExchange for ActiveHybrid {
         server_share: &[u8],
     ) -> Result<SharedSecret, Error> {
         self.classical.complete(server_share)
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        &self.share
+    }
+
+    fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
+        None
+    }
+
+    fn group(&self) -> NamedGroup {
+        self.name
+    }
+}
+
+/// ML-KEM on its own as a key exchange group.
+#[derive(Debug)]
+pub(crate) struct PureMlKem {
+    kem: MlKemParams,
+    name: NamedGroup,
+}
+
+impl SupportedKxGroup for PureMlKem {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+        let (decapsulation_key, share) = self.kem.generate()?;
+        Ok(Box::new(ActivePureMlKem {
+            decapsulation_key,
+            kem: self.kem,
+            name: self.name,
+            share,
+        }))
+    }
+
+    fn start_and_complete(&self, client_share: &[u8]) -> Result<CompletedKeyExchange, Error> {
+        if client_share.len() != self.kem.encapsulation_key_len() {
+            return Err(INVALID_KEY_SHARE);
+        }
+        let (ciphertext, shared_key) = self.kem.encapsulate(client_share)?;
+        Ok(CompletedKeyExchange {
+            group: self.name,
+            pub_key: ciphertext,
+            secret: SharedSecret::from(&shared_key[..]),
+        })
+    }
+
+    fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
+        None
+    }
+
+    fn name(&self) -> NamedGroup {
+        self.name
+    }
+
+    fn usable_for_version(&self, version: ProtocolVersion) -> bool {
+        // Defined for TLS 1.3 only.
+        version == ProtocolVersion::TLSv1_3
+    }
+}
+
+/// A client's pure ML-KEM exchange between ClientHello and ServerHello.
+struct ActivePureMlKem {
+    decapsulation_key: DecapsulationKey,
+    kem: MlKemParams,
+    name: NamedGroup,
+    share: Vec<u8>,
+}
+
+impl ActiveKeyExchange for ActivePureMlKem {
+    fn complete(self: Box<Self>, server_share: &[u8]) -> Result<SharedSecret, Error> {
+        if server_share.len() != self.kem.ciphertext_len() {
+            return Err(INVALID_KEY_SHARE);
+        }
+        let shared_key = self.decapsulation_key.decapsulate(server_share)?;
+        Ok(SharedSecret::from(&shared_key[..]))
     }
 
     fn pub_key(&self) -> &[u8] {

@@ -18,7 +18,8 @@
 //!   ECDSA or RSA and the same three AEADs (ChaCha20-Poly1305 is preferred on wasm32, which has
 //!   no AES instructions);
 //! - key exchange groups: the post-quantum hybrids X25519MLKEM768 and SecP256r1MLKEM768 (ML-KEM-768,
-//!   FIPS 203) and SecP384r1MLKEM1024 (ML-KEM-1024), and X25519, P-256, P-384, P-521;
+//!   FIPS 203) and SecP384r1MLKEM1024 (ML-KEM-1024), and X25519, P-256, P-384, P-521; off by
+//!   default, chosen by name: the pure ML-KEM groups MLKEM768 and MLKEM1024;
 //! - signatures: ECDSA P-256 / P-384 / P-521, Ed25519, RSA PKCS#1 v1.5 and RSASSA-PSS, to verify and with
 //!   our own private keys;
 //! - randomness from the operating system (`getrandom`: `wasi:random` in a component).
@@ -29,7 +30,7 @@
 //! | `aead.rs` | TLS 1.3 / 1.2 record protection | `aes-gcm`, `chacha20poly1305` |
 //! | `hash.rs` | SHA-256/384, HMAC (HKDF and the TLS 1.2 PRF come from rustls over it) | `sha2`, `hmac` |
 //! | `kx.rs` | X25519, P-256, P-384, P-521 ECDHE | `x25519-dalek`, `p256`, `p384`, `p521` |
-//! | `hybrid.rs` | X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024 | `ml-kem` |
+//! | `hybrid.rs` | X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024; MLKEM768, MLKEM1024 | `ml-kem` |
 //! | `sign.rs` | our private keys (ECDSA, Ed25519, RSA) | `p256`, `p384`, `p521`, `ed25519-dalek`, `rsa` |
 //! | `verify.rs` | certificate and handshake signatures | the same |
 //! | `rng.rs` | randomness | `getrandom`, `chacha20` |
@@ -123,6 +124,11 @@ static GROUPS: [&dyn SupportedKxGroup; 7] = [
     &hybrid::SECP384R1MLKEM1024,
 ];
 
+/// Groups that are not in the default list but may be chosen by name: ML-KEM-768 and
+/// ML-KEM-1024 on their own (draft-connolly-tls-mlkem-key-agreement), which have no classical
+/// part to fall back on.
+static OPTIONAL_GROUPS: [&dyn SupportedKxGroup; 2] = [&hybrid::MLKEM768, &hybrid::MLKEM1024];
+
 /// The provider with its suites in our order of preference and every group.
 pub fn provider() -> CryptoProvider {
     let mut cipher_suites = suites::ALL.to_vec();
@@ -157,14 +163,16 @@ pub fn all_suites() -> Vec<SupportedCipherSuite> {
     provider().cipher_suites
 }
 
-/// Every key exchange group, most preferred first.
+/// Every key exchange group of the default list, most preferred first (the optional pure ML-KEM
+/// groups are found by [`group_by_name`] only).
 pub fn all_groups() -> Vec<&'static dyn SupportedKxGroup> {
     GROUPS.to_vec()
 }
 
 /// The group called `name`, case-insensitively: the IANA name (`X25519MLKEM768`,
-/// `SecP256r1MLKEM768`, `SecP384r1MLKEM1024`, `x25519`, `secp256r1`, `secp384r1`, `secp521r1`) or OpenSSL's alias
-/// (`P-256`, `prime256v1`, `P-384`, `P-521`).
+/// `SecP256r1MLKEM768`, `SecP384r1MLKEM1024`, `x25519`, `secp256r1`, `secp384r1`, `secp521r1`,
+/// and the optional `MLKEM768`, `MLKEM1024`) or OpenSSL's alias (`P-256`, `prime256v1`,
+/// `P-384`, `P-521`).
 pub fn group_by_name(name: &str) -> Option<&'static dyn SupportedKxGroup> {
     let wanted = match name.to_ascii_lowercase().as_str() {
         "p-256" | "prime256v1" => NamedGroup::secp256r1,
@@ -173,6 +181,7 @@ pub fn group_by_name(name: &str) -> Option<&'static dyn SupportedKxGroup> {
         other => {
             return GROUPS
                 .iter()
+                .chain(&OPTIONAL_GROUPS)
                 .find(|g| group_name(g.name()).eq_ignore_ascii_case(other))
                 .copied();
         }
@@ -186,6 +195,8 @@ pub fn group_name(group: NamedGroup) -> String {
         NamedGroup::X25519MLKEM768 => "X25519MLKEM768".into(),
         NamedGroup::secp256r1MLKEM768 => "SecP256r1MLKEM768".into(),
         NamedGroup::X25519 => "X25519".into(),
+        NamedGroup::MLKEM768 => "MLKEM768".into(),
+        NamedGroup::MLKEM1024 => "MLKEM1024".into(),
         NamedGroup::Unknown(hybrid::SECP384R1_MLKEM1024_CODE) => "SecP384r1MLKEM1024".into(),
         other => format!("{other:?}"),
     }

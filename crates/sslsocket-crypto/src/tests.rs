@@ -851,6 +851,64 @@ fn secp384r1_mlkem1024_refuses_bad_shares() {
     assert_eq!(secret.secret_bytes().len(), 80);
 }
 
+/// The pure ML-KEM groups (draft-connolly-tls-mlkem-key-agreement) are not in the default list,
+/// are found by name, agree with themselves, and refuse shares of the wrong length and
+/// encapsulation keys out of range.
+#[test]
+fn pure_ml_kem_groups_are_optional_and_check_shares() {
+    for (name, code, client_len, server_len) in [
+        ("MLKEM768", 0x0201, 1184, 1088),
+        ("mlkem1024", 0x0202, 1568, 1568),
+    ] {
+        let group = group_by_name(name).unwrap();
+        assert_eq!(u16::from(group.name()), code);
+        assert!(group_name(group.name()).eq_ignore_ascii_case(name));
+        assert!(all_groups().iter().all(|g| g.name() != group.name()));
+        assert!(
+            provider()
+                .kx_groups
+                .iter()
+                .all(|g| g.name() != group.name())
+        );
+        assert!(!group.usable_for_version(ProtocolVersion::TLSv1_2));
+        assert!(group.usable_for_version(ProtocolVersion::TLSv1_3));
+
+        let client = group.start().unwrap();
+        assert!(client.hybrid_component().is_none());
+        let share = client.pub_key().to_vec();
+        let server = group.start_and_complete(&share).unwrap();
+        assert_eq!(server.group, group.name());
+        assert_eq!(
+            (share.len(), server.pub_key.len()),
+            (client_len, server_len)
+        );
+
+        for bad in [
+            [&share[..], &[0]].concat(),
+            share[..share.len() - 1].to_vec(),
+            Vec::new(),
+            {
+                // The first coefficient 4095 (>= q = 3329).
+                let mut key = share.clone();
+                key[0] = 0xff;
+                key[1] |= 0x0f;
+                key
+            },
+        ] {
+            assert!(group.start_and_complete(&bad).is_err(), "{name}");
+        }
+        for bad in [
+            [&server.pub_key[..], &[0]].concat(),
+            server.pub_key[..server_len - 1].to_vec(),
+        ] {
+            assert!(group.start().unwrap().complete(&bad).is_err(), "{name}");
+        }
+        let secret = client.complete(&server.pub_key).unwrap();
+        assert_eq!(secret.secret_bytes(), server.secret.secret_bytes());
+        assert_eq!(secret.secret_bytes().len(), 32);
+    }
+}
+
 #[test]
 fn groups_are_found_by_every_name() {
     for (name, group) in [
@@ -858,6 +916,8 @@ fn groups_are_found_by_every_name() {
         ("secp256r1mlkem768", rustls::NamedGroup::secp256r1MLKEM768),
         ("SecP384r1MLKEM1024", rustls::NamedGroup::Unknown(0x11ed)),
         ("secp384r1mlkem1024", rustls::NamedGroup::Unknown(0x11ed)),
+        ("MLKEM768", rustls::NamedGroup::MLKEM768),
+        ("mlkem1024", rustls::NamedGroup::MLKEM1024),
         ("x25519", rustls::NamedGroup::X25519),
         ("P-256", rustls::NamedGroup::secp256r1),
         ("prime256v1", rustls::NamedGroup::secp256r1),
