@@ -129,8 +129,14 @@ impl SslConfiguration {
         for name in names {
             let group = crypto::group_by_name(name.trim()).ok_or_else(|| {
                 SocketError::invalid_input(format!(
-                    "unknown key exchange group {name:?}; supported: {}",
-                    globals::supported_group_names().join(", ")
+                    "unknown key exchange group {name:?}; supported: {}; optional (off by \
+                     default): {}",
+                    globals::supported_group_names().join(", "),
+                    crypto::optional_groups()
+                        .iter()
+                        .map(|g| crypto::group_name(g.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })?;
             let name = crypto::group_name(group.name());

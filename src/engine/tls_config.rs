@@ -226,7 +226,7 @@ fn crypto_provider(
     {
         return Err(SocketError::UnsupportedProtocol(
             "no key exchange group is usable with the protocol versions allowed (the \
-             post-quantum hybrids are TLS 1.3 only)"
+             ML-KEM groups, hybrid or pure, are TLS 1.3 only)"
                 .into(),
         ));
     }

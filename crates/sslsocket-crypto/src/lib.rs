@@ -169,6 +169,11 @@ pub fn all_groups() -> Vec<&'static dyn SupportedKxGroup> {
     GROUPS.to_vec()
 }
 
+/// The optional groups, off by default and chosen by name only: the pure ML-KEM groups.
+pub fn optional_groups() -> Vec<&'static dyn SupportedKxGroup> {
+    OPTIONAL_GROUPS.to_vec()
+}
+
 /// The group called `name`, case-insensitively: the IANA name (`X25519MLKEM768`,
 /// `SecP256r1MLKEM768`, `SecP384r1MLKEM1024`, `x25519`, `secp256r1`, `secp384r1`, `secp521r1`,
 /// and the optional `MLKEM768`, `MLKEM1024`) or OpenSSL's alias (`P-256`, `prime256v1`,

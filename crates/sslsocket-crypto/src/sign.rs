@@ -1,6 +1,7 @@
 //! Our private keys as rustls signing keys: ECDSA P-256 / P-384 / P-521 (RFC 6979
-//! deterministic nonces, `p256` / `p384` / `p521`), Ed25519 (RFC 8032, `ed25519-dalek`) and RSA (RSASSA-PSS and
-//! PKCS#1 v1.5 with blinding, `rsa`), loaded from PKCS#8, SEC1 or PKCS#1 DER.
+//! deterministic nonces, `p256` / `p384` / `p521`), Ed25519 (RFC 8032, `ed25519-dalek`) and
+//! RSA (RSASSA-PSS and PKCS#1 v1.5 with blinding, `rsa`), loaded from PKCS#8, SEC1 or PKCS#1
+//! DER.
 
 use std::sync::Arc;
 
