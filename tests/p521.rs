@@ -11,9 +11,9 @@
 )]
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::scenarios::openssl_output;
 use common::server::{SClient, Srv};
 use common::*;
 use sslsocket_host::{Mode, Protocol, Session, SslSocket};
@@ -32,7 +32,7 @@ impl P521Pki {
     fn new(tag: &str) -> Self {
         let dir = TempDir::new(tag);
         // The root's key as SEC1 (`ecparam -genkey`), the others as PKCS#8 (`genpkey`).
-        openssl(
+        openssl_output(
             &dir,
             &[
                 "ecparam",
@@ -45,7 +45,7 @@ impl P521Pki {
             ],
         );
         for name in ["intermediate", "leaf"] {
-            openssl(
+            openssl_output(
                 &dir,
                 &[
                     "genpkey",
@@ -58,7 +58,7 @@ impl P521Pki {
                 ],
             );
         }
-        openssl(
+        openssl_output(
             &dir,
             &[
                 "pkey",
@@ -69,7 +69,7 @@ impl P521Pki {
                 "leaf-sec1.key",
             ],
         );
-        openssl(
+        openssl_output(
             &dir,
             &[
                 "req",
@@ -111,11 +111,11 @@ impl P521Pki {
                 format!("{name}.csr"),
                 format!("{name}.ext"),
             );
-            openssl(
+            openssl_output(
                 &dir,
                 &["req", "-new", "-key", &key, "-subj", subject, "-out", &csr],
             );
-            openssl(
+            openssl_output(
                 &dir,
                 &[
                     "x509",
@@ -138,7 +138,7 @@ impl P521Pki {
             );
         }
         // Check the files are what this test means: P-521 keys, ECDSA with SHA-512.
-        let text = openssl(&dir, &["x509", "-in", "leaf.pem", "-noout", "-text"]);
+        let text = openssl_output(&dir, &["x509", "-in", "leaf.pem", "-noout", "-text"]);
         assert!(text.contains("NIST CURVE: P-521"), "{text}");
         assert!(text.contains("ecdsa-with-SHA512"), "{text}");
         assert!(
@@ -164,22 +164,6 @@ impl P521Pki {
         all.extend(args);
         openssl_s_server(&self.path("leaf.pem"), &self.path("leaf.key"), &all)
     }
-}
-
-/// Runs `openssl` in `dir`, which must succeed; returns its standard output.
-fn openssl(dir: &TempDir, args: &[&str]) -> String {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run openssl");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Connects a client trusting only the P-521 root (with `groups`, when given) to `server`;

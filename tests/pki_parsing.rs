@@ -11,9 +11,8 @@
 )]
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::scenarios::{self, ca_params, leaf_params, root, sub_ca};
+use common::scenarios::{self, ca_params, leaf_params, openssl_bytes, root, sub_ca};
 use common::*;
 use rcgen::{BasicConstraints, IsCa};
 use sslsocket_host::{
@@ -22,22 +21,6 @@ use sslsocket_host::{
 use sslsocket_testkit as common;
 
 use EncodingFormat::{Der, Pem};
-
-/// Runs `openssl` in `dir`; returns stdout.
-fn openssl(dir: &TempDir, args: &[&str]) -> Vec<u8> {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run openssl");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
 
 fn read(dir: &TempDir, name: &str) -> Vec<u8> {
     std::fs::read(dir.path().join(name)).unwrap()
@@ -76,8 +59,8 @@ fn key_files(
     let mut args = vec!["genpkey"];
     args.extend_from_slice(genpkey);
     args.extend_from_slice(&["-out", &pem]);
-    openssl(dir, &args);
-    let pkcs8_der = openssl(
+    openssl_bytes(dir, &args);
+    let pkcs8_der = openssl_bytes(
         dir,
         &[
             "pkcs8", "-topk8", "-nocrypt", "-in", &pem, "-outform", "DER",
@@ -91,12 +74,12 @@ fn key_files(
         KeyAlgorithm::Rsa => {
             encodings.push((
                 "PKCS#1 PEM".to_owned(),
-                openssl(dir, &["rsa", "-in", &pem, "-traditional"]),
+                openssl_bytes(dir, &["rsa", "-in", &pem, "-traditional"]),
                 Pem,
             ));
             encodings.push((
                 "PKCS#1 DER".to_owned(),
-                openssl(
+                openssl_bytes(
                     dir,
                     &["rsa", "-in", &pem, "-traditional", "-outform", "DER"],
                 ),
@@ -106,12 +89,12 @@ fn key_files(
         KeyAlgorithm::Ec => {
             encodings.push((
                 "SEC1 PEM".to_owned(),
-                openssl(dir, &["ec", "-in", &pem]),
+                openssl_bytes(dir, &["ec", "-in", &pem]),
                 Pem,
             ));
             encodings.push((
                 "SEC1 DER".to_owned(),
-                openssl(dir, &["ec", "-in", &pem, "-outform", "DER"]),
+                openssl_bytes(dir, &["ec", "-in", &pem, "-outform", "DER"]),
                 Der,
             ));
         }
@@ -131,7 +114,7 @@ fn key_files(
     let encrypted = vec![
         (
             "encrypted PKCS#8 PEM (AES-256-CBC)".to_owned(),
-            openssl(
+            openssl_bytes(
                 dir,
                 &[
                     "pkcs8",
@@ -148,7 +131,7 @@ fn key_files(
         ),
         (
             "encrypted PKCS#8 DER (AES-256-CBC)".to_owned(),
-            openssl(
+            openssl_bytes(
                 dir,
                 &[
                     "pkcs8",
@@ -167,7 +150,7 @@ fn key_files(
         ),
         (
             "encrypted PKCS#8 PEM (scrypt)".to_owned(),
-            openssl(
+            openssl_bytes(
                 dir,
                 &[
                     "pkcs8",
@@ -186,8 +169,8 @@ fn key_files(
         name,
         algorithm,
         bits,
-        public_pem: openssl(dir, &["pkey", "-in", &pem, "-pubout"]),
-        public_der: openssl(dir, &["pkey", "-in", &pem, "-pubout", "-outform", "DER"]),
+        public_pem: openssl_bytes(dir, &["pkey", "-in", &pem, "-pubout"]),
+        public_der: openssl_bytes(dir, &["pkey", "-in", &pem, "-pubout", "-outform", "DER"]),
         encodings,
         encrypted,
     }
@@ -386,7 +369,7 @@ fn rsa_2048_keys() {
 #[test]
 fn rsa_1024_private_keys_are_refused() {
     let dir = TempDir::new("keys-rsa1024");
-    openssl(
+    openssl_bytes(
         &dir,
         &[
             "genpkey",
@@ -399,14 +382,14 @@ fn rsa_1024_private_keys_are_refused() {
         ],
     );
     let pkcs8 = read(&dir, "k.pem");
-    let pkcs1 = openssl(&dir, &["rsa", "-in", "k.pem", "-traditional"]);
-    let pkcs8_der = openssl(
+    let pkcs1 = openssl_bytes(&dir, &["rsa", "-in", "k.pem", "-traditional"]);
+    let pkcs8_der = openssl_bytes(
         &dir,
         &[
             "pkcs8", "-topk8", "-nocrypt", "-in", "k.pem", "-outform", "DER",
         ],
     );
-    let encrypted = openssl(
+    let encrypted = openssl_bytes(
         &dir,
         &[
             "pkcs8",
@@ -443,7 +426,7 @@ fn rsa_1024_private_keys_are_refused() {
 #[test]
 fn malformed_keys_are_invalid_input() {
     let dir = TempDir::new("keys-bad");
-    openssl(
+    openssl_bytes(
         &dir,
         &[
             "genpkey",
@@ -455,7 +438,7 @@ fn malformed_keys_are_invalid_input() {
             "k.pem",
         ],
     );
-    let der = openssl(
+    let der = openssl_bytes(
         &dir,
         &[
             "pkcs8", "-topk8", "-nocrypt", "-in", "k.pem", "-outform", "DER",
@@ -626,12 +609,12 @@ fn certificates_in_every_format() {
 }
 
 fn openssl_pubkey_der(dir: &TempDir, cert: &Path) -> Vec<u8> {
-    let pem = openssl(
+    let pem = openssl_bytes(
         dir,
         &["x509", "-in", cert.to_str().unwrap(), "-noout", "-pubkey"],
     );
     let pem_file = dir.write("pubkey.pem", pem);
-    openssl(
+    openssl_bytes(
         dir,
         &[
             "pkey",

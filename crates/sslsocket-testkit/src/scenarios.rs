@@ -303,8 +303,14 @@ fn openssl(dir: &TempDir, args: &[&str]) {
     openssl_output(dir, args);
 }
 
-/// Runs `openssl` in `dir`, which must succeed; returns its standard output.
-fn openssl_output(dir: &TempDir, args: &[&str]) -> String {
+/// Runs `openssl` in `dir`, which must succeed (the test fails with its standard error
+/// otherwise); returns its standard output as text.
+pub fn openssl_output(dir: &TempDir, args: &[&str]) -> String {
+    String::from_utf8_lossy(&openssl_bytes(dir, args)).into_owned()
+}
+
+/// As [`openssl_output`], the standard output as bytes (DER, say).
+pub fn openssl_bytes(dir: &TempDir, args: &[&str]) -> Vec<u8> {
     let output = Command::new("openssl")
         .args(args)
         .current_dir(dir.path())
@@ -316,7 +322,7 @@ fn openssl_output(dir: &TempDir, args: &[&str]) -> String {
         "openssl {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    output.stdout
 }
 
 /// A certificate for a new `bits`-bit RSA key made by `openssl genpkey` (any size, also 1024),
