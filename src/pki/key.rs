@@ -1,10 +1,13 @@
 //! Private and public keys. Mirrors `QSslKey`.
 
+use std::hash::{Hash, Hasher};
+
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 use sslsocket_crypto as crypto;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
+use zeroize::Zeroizing;
 
 use super::{EncodingFormat, PkiError, pem_encode};
 
@@ -30,13 +33,30 @@ pub enum KeyType {
 
 /// A key. Mirrors `QSslKey`. Private keys are checked to be usable for signing by the crypto
 /// provider when they are loaded.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
     algorithm: KeyAlgorithm,
     key_type: KeyType,
     bits: u32,
-    /// PKCS#8 for private keys, SubjectPublicKeyInfo for public keys.
-    der: Vec<u8>,
+    /// PKCS#8 for private keys, SubjectPublicKeyInfo for public keys; wiped when dropped (and
+    /// never printed: `Zeroizing`'s `Debug` shows no bytes).
+    der: Zeroizing<Vec<u8>>,
+}
+
+// `Zeroizing` has no `Hash`: hash what `Eq` compares, field by field.
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let Self {
+            algorithm,
+            key_type,
+            bits,
+            der,
+        } = self;
+        algorithm.hash(state);
+        key_type.hash(state);
+        bits.hash(state);
+        der.as_slice().hash(state);
+    }
 }
 
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
@@ -63,6 +83,7 @@ impl Key {
             }
             EncodingFormat::Der => private_key_from_der(data)?,
         };
+        let key = Zeroizing::new(key);
         Self::from_private_key_der(&key)
     }
 
@@ -94,7 +115,9 @@ impl Key {
         let decrypted = info.decrypt(passphrase).map_err(|_| {
             PkiError::Malformed("wrong passphrase, or an unsupported encryption scheme".into())
         })?;
-        Self::from_private_key_der(&PrivatePkcs8KeyDer::from(decrypted.as_bytes().to_vec()).into())
+        let key: Zeroizing<PrivateKeyDer<'static>> =
+            Zeroizing::new(PrivatePkcs8KeyDer::from(decrypted.as_bytes().to_vec()).into());
+        Self::from_private_key_der(&key)
     }
 
     /// Parses a public key (SubjectPublicKeyInfo) as PEM or DER.
@@ -150,7 +173,7 @@ impl Key {
             algorithm,
             key_type: KeyType::PublicKey,
             bits,
-            der: der.to_vec(),
+            der: Zeroizing::new(der.to_vec()),
         })
     }
 
@@ -180,14 +203,14 @@ impl Key {
 
     /// The key as DER (`toDer()`).
     pub fn to_der(&self) -> Vec<u8> {
-        self.der.clone()
+        self.der.to_vec()
     }
 
     /// The private key for rustls; `None` for a public key.
     pub fn private_key_der(&self) -> Option<PrivateKeyDer<'static>> {
         match self.key_type {
             KeyType::PublicKey => None,
-            KeyType::PrivateKey => Some(PrivatePkcs8KeyDer::from(self.der.clone()).into()),
+            KeyType::PrivateKey => Some(PrivatePkcs8KeyDer::from(self.der.to_vec()).into()),
         }
     }
 
@@ -202,7 +225,8 @@ impl Key {
         }
         crypto::provider()
             .key_provider
-            .load_private_key(PrivatePkcs8KeyDer::from(pkcs8.clone()).into())
+            // The provider wipes its copy of the DER.
+            .load_private_key(PrivatePkcs8KeyDer::from(pkcs8.to_vec()).into())
             .map_err(|e| {
                 PkiError::Unsupported(format!("the crypto provider cannot use this key: {e}"))
             })?;
@@ -216,7 +240,7 @@ impl Key {
 }
 
 /// The key as PKCS#8: PKCS#1 (RSA) and SEC1 (EC) keys are wrapped.
-fn to_pkcs8(key: &PrivateKeyDer<'_>) -> Result<Vec<u8>, PkiError> {
+fn to_pkcs8(key: &PrivateKeyDer<'_>) -> Result<Zeroizing<Vec<u8>>, PkiError> {
     use pkcs8::der::Encode as _;
     use pkcs8::der::asn1::AnyRef;
     let wrap = |oid: &str, parameters: Option<AnyRef<'_>>, private_key: &[u8]| {
@@ -228,10 +252,11 @@ fn to_pkcs8(key: &PrivateKeyDer<'_>) -> Result<Vec<u8>, PkiError> {
             public_key: None,
         }
         .to_der()
+        .map(Zeroizing::new)
         .map_err(|e| PkiError::Malformed(format!("cannot encode the key: {e}")))
     };
     match key {
-        PrivateKeyDer::Pkcs8(k) => Ok(k.secret_pkcs8_der().to_vec()),
+        PrivateKeyDer::Pkcs8(k) => Ok(Zeroizing::new(k.secret_pkcs8_der().to_vec())),
         PrivateKeyDer::Pkcs1(k) => wrap(OID_RSA, Some(AnyRef::NULL), k.secret_pkcs1_der()),
         PrivateKeyDer::Sec1(k) => {
             let ec = sec1::EcPrivateKey::try_from(k.secret_sec1_der())
@@ -246,8 +271,9 @@ fn to_pkcs8(key: &PrivateKeyDer<'_>) -> Result<Vec<u8>, PkiError> {
                 ..ec
             }
             .to_der()
+            .map(Zeroizing::new)
             .map_err(|e| PkiError::Malformed(format!("cannot encode the key: {e}")))?;
-            wrap(OID_EC, Some(AnyRef::from(&curve)), &inner)
+            wrap(OID_EC, Some(AnyRef::from(&curve)), inner.as_slice())
         }
         _ => Err(PkiError::Unsupported("unknown private key format".into())),
     }

@@ -12,10 +12,12 @@
 //! the share is the encapsulation key or the ciphertext, the secret the ML-KEM shared key) are
 //! here too. They are off by default (no classical part to fall back on) and chosen by name.
 
+use chacha20::rand_core::CryptoRng;
 use ml_kem::kem::{Decapsulate, Encapsulate, KeyExport, TryKeyInit};
 use ml_kem::{Kem, MlKem768, MlKem1024, SharedKey};
 use rustls::crypto::{ActiveKeyExchange, CompletedKeyExchange, SharedSecret, SupportedKxGroup};
 use rustls::{Error, NamedGroup, ProtocolVersion};
+use zeroize::Zeroizing;
 
 use super::kx::{
     self, INVALID_KEY_SHARE, SECP256R1_SHARE_LEN, SECP384R1_SHARE_LEN, X25519_SHARE_LEN,
@@ -109,22 +111,27 @@ impl MlKemParams {
         })
     }
 
-    /// The ciphertext and shared key for a peer's encoded encapsulation key. FIPS 203 §7.2: the
-    /// key's type and modulus checks happen here; a key that fails them is an invalid share.
-    fn encapsulate(self, encapsulation_key: &[u8]) -> Result<(Vec<u8>, SharedKey), Error> {
-        let mut rng = rng::seeded()?;
+    /// The ciphertext and shared key for a peer's encoded encapsulation key, with the
+    /// encapsulation's randomness from `rng` (a seeded generator; known answers in tests).
+    /// FIPS 203 §7.2: the key's type and modulus checks happen here; a key that fails them is an
+    /// invalid share (an error, never a panic).
+    fn encapsulate<R: CryptoRng + ?Sized>(
+        self,
+        encapsulation_key: &[u8],
+        rng: &mut R,
+    ) -> Result<(Vec<u8>, Zeroizing<SharedKey>), Error> {
         Ok(match self {
             Self::MlKem768 => {
                 let ek = ml_kem::EncapsulationKey768::new_from_slice(encapsulation_key)
                     .map_err(|_| INVALID_KEY_SHARE)?;
-                let (ciphertext, shared_key) = ek.encapsulate_with_rng(&mut rng);
-                (ciphertext.to_vec(), shared_key)
+                let (ciphertext, shared_key) = ek.encapsulate_with_rng(rng);
+                (ciphertext.to_vec(), Zeroizing::new(shared_key))
             }
             Self::MlKem1024 => {
                 let ek = ml_kem::EncapsulationKey1024::new_from_slice(encapsulation_key)
                     .map_err(|_| INVALID_KEY_SHARE)?;
-                let (ciphertext, shared_key) = ek.encapsulate_with_rng(&mut rng);
-                (ciphertext.to_vec(), shared_key)
+                let (ciphertext, shared_key) = ek.encapsulate_with_rng(rng);
+                (ciphertext.to_vec(), Zeroizing::new(shared_key))
             }
         })
     }
@@ -137,11 +144,12 @@ enum DecapsulationKey {
 }
 
 impl DecapsulationKey {
-    fn decapsulate(&self, ciphertext: &[u8]) -> Result<SharedKey, Error> {
+    fn decapsulate(&self, ciphertext: &[u8]) -> Result<Zeroizing<SharedKey>, Error> {
         match self {
             Self::MlKem768(dk) => dk.decapsulate_slice(ciphertext),
             Self::MlKem1024(dk) => dk.decapsulate_slice(ciphertext),
         }
+        .map(Zeroizing::new)
         .map_err(|_| INVALID_KEY_SHARE)
     }
 }
@@ -171,20 +179,7 @@ impl SupportedKxGroup for Hybrid {
     }
 
     fn start_and_complete(&self, client_share: &[u8]) -> Result<CompletedKeyExchange, Error> {
-        let (post_quantum, classical) = self
-            .layout
-            .split(client_share, self.kem.encapsulation_key_len())
-            .ok_or(INVALID_KEY_SHARE)?;
-        let classical = self.classical.start_and_complete(classical)?;
-        let (ciphertext, shared_key) = self.kem.encapsulate(post_quantum)?;
-        Ok(CompletedKeyExchange {
-            group: self.name,
-            pub_key: self.layout.concat(&ciphertext, &classical.pub_key),
-            secret: SharedSecret::from(
-                self.layout
-                    .concat(&shared_key, classical.secret.secret_bytes()),
-            ),
-        })
+        self.start_and_complete_with(client_share, &mut rng::seeded()?)
     }
 
     fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
@@ -198,6 +193,32 @@ impl SupportedKxGroup for Hybrid {
     fn usable_for_version(&self, version: ProtocolVersion) -> bool {
         // The hybrids are defined for TLS 1.3 only.
         version == ProtocolVersion::TLSv1_3
+    }
+}
+
+impl Hybrid {
+    /// The server's side of the exchange, with the ML-KEM encapsulation's randomness from `rng`
+    /// (the known-answer tests pass Wycheproof's).
+    pub(crate) fn start_and_complete_with<R: CryptoRng + ?Sized>(
+        &self,
+        client_share: &[u8],
+        rng: &mut R,
+    ) -> Result<CompletedKeyExchange, Error> {
+        let (post_quantum, classical) = self
+            .layout
+            .split(client_share, self.kem.encapsulation_key_len())
+            .ok_or(INVALID_KEY_SHARE)?;
+        let classical = self.classical.start_and_complete(classical)?;
+        let (ciphertext, shared_key) = self.kem.encapsulate(post_quantum, rng)?;
+        Ok(CompletedKeyExchange {
+            group: self.name,
+            pub_key: self.layout.concat(&ciphertext, &classical.pub_key),
+            // The joined secret moves into rustls's `SharedSecret`, which wipes it.
+            secret: SharedSecret::from(
+                self.layout
+                    .concat(&shared_key, classical.secret.secret_bytes()),
+            ),
+        })
     }
 }
 
@@ -267,15 +288,7 @@ impl SupportedKxGroup for PureMlKem {
     }
 
     fn start_and_complete(&self, client_share: &[u8]) -> Result<CompletedKeyExchange, Error> {
-        if client_share.len() != self.kem.encapsulation_key_len() {
-            return Err(INVALID_KEY_SHARE);
-        }
-        let (ciphertext, shared_key) = self.kem.encapsulate(client_share)?;
-        Ok(CompletedKeyExchange {
-            group: self.name,
-            pub_key: ciphertext,
-            secret: SharedSecret::from(&shared_key[..]),
-        })
+        self.start_and_complete_with(client_share, &mut rng::seeded()?)
     }
 
     fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
@@ -289,6 +302,25 @@ impl SupportedKxGroup for PureMlKem {
     fn usable_for_version(&self, version: ProtocolVersion) -> bool {
         // Defined for TLS 1.3 only.
         version == ProtocolVersion::TLSv1_3
+    }
+}
+
+impl PureMlKem {
+    /// The server's side of the exchange, with the encapsulation's randomness from `rng`.
+    pub(crate) fn start_and_complete_with<R: CryptoRng + ?Sized>(
+        &self,
+        client_share: &[u8],
+        rng: &mut R,
+    ) -> Result<CompletedKeyExchange, Error> {
+        if client_share.len() != self.kem.encapsulation_key_len() {
+            return Err(INVALID_KEY_SHARE);
+        }
+        let (ciphertext, shared_key) = self.kem.encapsulate(client_share, rng)?;
+        Ok(CompletedKeyExchange {
+            group: self.name,
+            pub_key: ciphertext,
+            secret: SharedSecret::from(&shared_key[..]),
+        })
     }
 }
 

@@ -5,6 +5,7 @@ use p256::elliptic_curve::Generate;
 use p256::elliptic_curve::sec1::ToSec1Point;
 use rustls::crypto::{ActiveKeyExchange, SharedSecret, SupportedKxGroup};
 use rustls::{Error, NamedGroup, PeerMisbehaved};
+use zeroize::Zeroizing;
 
 use super::rng;
 
@@ -128,10 +129,10 @@ macro_rules! nist_group {
                 }
                 let peer =
                     $curve::PublicKey::from_sec1_bytes(peer).map_err(|_| INVALID_KEY_SHARE)?;
-                let shared = p256::elliptic_curve::ecdh::diffie_hellman(
-                    secret.to_nonzero_scalar(),
-                    peer.as_affine(),
-                );
+                // The scalar copy is wiped when dropped (the `SecretKey` and the curve's
+                // `SharedSecret` wipe themselves).
+                let scalar = Zeroizing::new(secret.to_nonzero_scalar());
+                let shared = p256::elliptic_curve::ecdh::diffie_hellman(&*scalar, peer.as_affine());
                 Ok(SharedSecret::from(&shared.raw_secret_bytes()[..]))
             }
         }

@@ -9,6 +9,7 @@
 use chacha20::ChaCha20Rng;
 use chacha20::rand_core::SeedableRng;
 use rustls::crypto::{GetRandomFailed, SecureRandom};
+use zeroize::Zeroizing;
 
 /// The operating system's random generator, for rustls.
 #[derive(Debug)]
@@ -22,9 +23,10 @@ impl SecureRandom for OsRandom {
 
 /// A generator for one key generation or signature, seeded from the operating system.
 pub(crate) fn seeded() -> Result<ChaCha20Rng, rustls::Error> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|_| rustls::Error::FailedToGetRandomBytes)?;
-    let rng = ChaCha20Rng::from_seed(seed);
-    seed.fill(0);
-    Ok(rng)
+    // `Zeroizing` wipes the seed when it goes out of scope, with writes the compiler keeps (a
+    // plain `fill(0)` of a variable never read again may be optimised away). The generator
+    // itself wipes its state when dropped (chacha20's `zeroize` feature).
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(&mut *seed).map_err(|_| rustls::Error::FailedToGetRandomBytes)?;
+    Ok(ChaCha20Rng::from_seed(*seed))
 }

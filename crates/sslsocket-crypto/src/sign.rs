@@ -1,7 +1,7 @@
-//! Our private keys as rustls signing keys: ECDSA P-256 / P-384 / P-521 (RFC 6979
-//! deterministic nonces, `p256` / `p384` / `p521`), Ed25519 (RFC 8032, `ed25519-dalek`) and
-//! RSA (RSASSA-PSS and PKCS#1 v1.5 with blinding, `rsa`), loaded from PKCS#8, SEC1 or PKCS#1
-//! DER.
+//! Our private keys as rustls signing keys: ECDSA P-256 / P-384 / P-521 (hedged: RFC 6979
+//! nonces with fresh randomness added, `p256` / `p384` / `p521`), Ed25519 (RFC 8032,
+//! `ed25519-dalek`) and RSA (RSASSA-PSS and PKCS#1 v1.5 with blinding, `rsa`), loaded from
+//! PKCS#8, SEC1 or PKCS#1 DER.
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use rustls::sign::{Signer, SigningKey};
 use rustls::{Error, SignatureAlgorithm, SignatureScheme};
 use rustls_pki_types::{PrivateKeyDer, SubjectPublicKeyInfoDer};
 use sha2::{Sha256, Sha384, Sha512};
+use zeroize::Zeroizing;
 
 use super::{MAX_RSA_BITS, MIN_RSA_BITS, rng};
 
@@ -26,6 +27,8 @@ impl KeyProvider for Keys {
         &self,
         key_der: PrivateKeyDer<'static>,
     ) -> Result<Arc<dyn SigningKey>, Error> {
+        // The DER is wiped when this returns (an owned one; a borrowed one is the caller's).
+        let key_der = Zeroizing::new(key_der);
         Ok(Arc::new(Key(Arc::new(PrivateKey::from_der(&key_der)?))))
     }
 }
@@ -105,41 +108,38 @@ impl PrivateKey {
         use SignatureScheme as S;
         let failed = |_| Error::General("signing failed".into());
         match (self, scheme) {
-            (Self::P256(key), S::ECDSA_NISTP256_SHA256) => key
-                .try_sign(message)
-                .map(|sig: p256::ecdsa::DerSignature| sig.to_vec())
-                .map_err(failed),
-            (Self::P384(key), S::ECDSA_NISTP384_SHA384) => key
-                .try_sign(message)
-                .map(|sig: p384::ecdsa::DerSignature| sig.to_vec())
-                .map_err(failed),
-            (Self::P521(key), S::ECDSA_NISTP521_SHA512) => key
-                .try_sign(message)
-                .map(|sig: p521::ecdsa::DerSignature| sig.to_vec())
-                .map_err(failed),
+            (Self::P256(key), S::ECDSA_NISTP256_SHA256) => {
+                randomized::<_, p256::ecdsa::DerSignature>(key, message)
+            }
+            (Self::P384(key), S::ECDSA_NISTP384_SHA384) => {
+                randomized::<_, p384::ecdsa::DerSignature>(key, message)
+            }
+            (Self::P521(key), S::ECDSA_NISTP521_SHA512) => {
+                randomized::<_, p521::ecdsa::DerSignature>(key, message)
+            }
             (Self::Ed25519(key), S::ED25519) => key
                 .try_sign(message)
                 .map(|sig| sig.to_bytes().to_vec())
                 .map_err(failed),
             (Self::Rsa(key), S::RSA_PSS_SHA256) => {
-                randomized(rsa::pss::SigningKey::<Sha256>::new(key.clone()), message)
+                randomized(&rsa::pss::SigningKey::<Sha256>::new(key.clone()), message)
             }
             (Self::Rsa(key), S::RSA_PSS_SHA384) => {
-                randomized(rsa::pss::SigningKey::<Sha384>::new(key.clone()), message)
+                randomized(&rsa::pss::SigningKey::<Sha384>::new(key.clone()), message)
             }
             (Self::Rsa(key), S::RSA_PSS_SHA512) => {
-                randomized(rsa::pss::SigningKey::<Sha512>::new(key.clone()), message)
+                randomized(&rsa::pss::SigningKey::<Sha512>::new(key.clone()), message)
             }
             (Self::Rsa(key), S::RSA_PKCS1_SHA256) => randomized(
-                rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone()),
+                &rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone()),
                 message,
             ),
             (Self::Rsa(key), S::RSA_PKCS1_SHA384) => randomized(
-                rsa::pkcs1v15::SigningKey::<Sha384>::new(key.clone()),
+                &rsa::pkcs1v15::SigningKey::<Sha384>::new(key.clone()),
                 message,
             ),
             (Self::Rsa(key), S::RSA_PKCS1_SHA512) => randomized(
-                rsa::pkcs1v15::SigningKey::<Sha512>::new(key.clone()),
+                &rsa::pkcs1v15::SigningKey::<Sha512>::new(key.clone()),
                 message,
             ),
             _ => Err(Error::General(format!(
@@ -168,8 +168,11 @@ impl PrivateKey {
     }
 }
 
-/// Signs with a key that draws randomness (PSS salts, RSA blinding) from a seeded generator.
-fn randomized<K, S>(key: K, message: &[u8]) -> Result<Vec<u8>, Error>
+/// Signs with a key that draws randomness from a seeded generator: PSS salts and RSA blinding,
+/// and for ECDSA hedged signing (RFC 6979's nonce derivation with a field element's worth of
+/// fresh bytes as its additional data), so neither a fault nor a weak generator alone reveals
+/// the key.
+fn randomized<K, S>(key: &K, message: &[u8]) -> Result<Vec<u8>, Error>
 where
     K: RandomizedSigner<S>,
     S: SignatureEncoding,

