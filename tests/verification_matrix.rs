@@ -606,14 +606,31 @@ fn s12_wrong_eku() {
     check(&b.finish(&leaf, &[&int.cert], &[], vec![(InvalidPurpose, s("leaf"))]));
 }
 
+/// A 1024-bit RSA leaf: the chain's weak key is a reported Qt error (as OpenSSL's
+/// EE_KEY_TOO_SMALL), but the handshake signature it makes (TLS 1.3 CertificateVerify, TLS 1.2
+/// ECDHE-RSA ServerKeyExchange) is refused whatever errors are ignored (issue 19).
 #[test]
 fn s13_rsa_1024_leaf() {
-    let b = Builder::new("rsa-1024");
-    let leaf = scenarios::issue_rsa(&b.dir, "leaf", &leaf_params("leaf", NAMES), &b.root1, 1024);
-    let mut b = b;
     // OpenSSL's own security level 1 refuses to serve a 1024-bit key.
-    b.server_args = &["-cipher", "DEFAULT@SECLEVEL=0"];
-    check(&b.finish(&leaf, &[], &[], vec![(UnspecifiedError, s("leaf"))]));
+    let versions: [(&str, &'static [&'static str]); 2] = [
+        ("TLS 1.3", &["-cipher", "DEFAULT@SECLEVEL=0", "-tls1_3"]),
+        ("TLS 1.2", &["-cipher", "DEFAULT@SECLEVEL=0", "-tls1_2"]),
+    ];
+    for (version, server_args) in versions {
+        let mut b = Builder::new("rsa-1024");
+        let leaf =
+            scenarios::issue_rsa(&b.dir, "leaf", &leaf_params("leaf", NAMES), &b.root1, 1024);
+        b.server_args = server_args;
+        let sc = b.finish(&leaf, &[], &[], vec![(UnspecifiedError, s("leaf"))]);
+        assert_eq!(openssl_verdict(&sc), sc.expected, "{version}");
+        let mut session = session();
+        let out = attempt(&mut session, &sc, &Ignore::Nothing);
+        assert_fails_with_expected(&sc, &format!("{version}, no ignoring"), &out);
+        let out = attempt(&mut session, &sc, &Ignore::All);
+        assert_fails_with_expected(&sc, &format!("{version}, ignore-ssl-errors"), &out);
+        let out = attempt(&mut session, &sc, &Ignore::List(&sc.expected));
+        assert_fails_with_expected(&sc, &format!("{version}, exact ignore list"), &out);
+    }
 }
 
 /// `root1` → leaf with serial 0x5ee1 and a CRL from root1 revoking it.

@@ -36,11 +36,13 @@
 //! | `rng.rs` | randomness | `getrandom`, `chacha20` |
 //!
 //! Policy: TLS 1.2 and 1.3 with AEAD suites only; no SHA-1 or MD5 signatures; our own RSA keys
-//! have [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`] bits. Signatures verify with RSA moduli of 1024 to
-//! [`MAX_RSA_BITS`] bits: keys under [`MIN_RSA_BITS`] are left to the certificate policy on top
-//! (`sslsocket` reports them as an error the application may ignore, as Qt does), so a verifier
-//! that only uses this provider's algorithms (such as rustls' `WebPkiServerVerifier`) accepts
-//! them.
+//! have [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`] bits. Certificate, CRL and OCSP signatures verify
+//! with RSA moduli of 1024 to [`MAX_RSA_BITS`] bits: keys under [`MIN_RSA_BITS`] there are left
+//! to the certificate policy on top (`sslsocket` reports them as an error the application may
+//! ignore, as Qt does), so a verifier that only uses this provider's algorithms (such as rustls'
+//! `WebPkiServerVerifier`) accepts them in a chain. Handshake signatures (ServerKeyExchange,
+//! CertificateVerify) need [`MIN_RSA_BITS`] whatever errors are ignored: a smaller key fails the
+//! handshake (`InvalidCertificate(BadSignature)`).
 //!
 //! Every primitive is checked against known-answer vectors (Wycheproof, RFCs) natively and
 //! compiled for `wasm32-wasip2`, run in wasmtime (`tests/in_guest.rs`).
@@ -64,15 +66,17 @@ mod verify;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rsa;
 
 use std::sync::Arc;
 
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::{CipherSuite, NamedGroup, SupportedCipherSuite};
 
-/// The smallest RSA modulus of a private key the provider loads, and the smallest `sslsocket`
-/// accepts in peer and CA certificates without reporting an error (signatures themselves verify
-/// from 1024 bits).
+/// The smallest RSA modulus of a private key the provider loads, of a peer's handshake
+/// signature, and the smallest `sslsocket` accepts in peer and CA certificates without reporting
+/// an error (signatures in certificates themselves verify from 1024 bits).
 pub const MIN_RSA_BITS: usize = 2048;
 
 /// The largest RSA modulus accepted (as webpki with ring does): bounds the work one signature
