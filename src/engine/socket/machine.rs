@@ -339,7 +339,19 @@ impl<T: Transport> SslSocket<T> {
             if !self.phase.errors_reported() {
                 self.report_ssl_errors(&errors);
             }
-            return rejected(&errors);
+            if self.log.refused() {
+                return rejected(&errors);
+            }
+        }
+        if matches!(
+            e,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature)
+        ) {
+            // The chain was accepted (or its errors ignored): what failed is the handshake
+            // signature made with the certificate's key.
+            return SocketError::SslHandshakeFailed(format!(
+                "the peer's handshake signature did not verify (forged, or made with an RSA key under 2048 bits): {e}"
+            ));
         }
         SocketError::SslHandshakeFailed(e.to_string())
     }

@@ -31,6 +31,8 @@ struct VerifyLog {
     ignore_list: Vec<(SslError, Option<Certificate>)>,
     /// The handshake was let through only to be interrupted on its errors.
     interrupted: bool,
+    /// The verifier refused the chain (its errors were neither ignored nor queried only).
+    refused: bool,
     /// The stapled OCSP responses checked (`ocspResponses()`).
     ocsp_responses: Vec<OcspStatus>,
 }
@@ -78,6 +80,14 @@ impl SharedVerifyLog {
         log.chain.clear();
         log.ocsp_responses.clear();
         log.interrupted = false;
+        log.refused = false;
+    }
+
+    /// Whether the verifier refused the peer's chain in the last handshake: a handshake that
+    /// failed on the peer's certificate otherwise failed for another reason (its handshake
+    /// signature, say).
+    pub fn refused(&self) -> bool {
+        self.lock().refused
     }
 
     /// The peer's chain as the verifier saw it, leaf first.
@@ -211,6 +221,7 @@ impl PeerVerifier {
         log.errors = errors;
         log.ocsp_responses = ocsp.responses;
         log.interrupted = false;
+        log.refused = false;
         match log.errors.first().map(|e| e.error) {
             None => Ok(()),
             Some(_) if mode == PeerVerifyMode::QueryPeer || log.errors_ignored() => Ok(()),
@@ -218,7 +229,10 @@ impl PeerVerifier {
                 log.interrupted = true;
                 Ok(())
             }
-            Some(error) => Err(rustls::Error::InvalidCertificate(certificate_error(error))),
+            Some(error) => {
+                log.refused = true;
+                Err(rustls::Error::InvalidCertificate(certificate_error(error)))
+            }
         }
     }
 }
