@@ -12,9 +12,9 @@ use rustls::client::{
     Tls13ClientSessionValue,
 };
 use rustls::server::{ClientHello, ResolvesServerCert, StoresServerSessions};
-use rustls::sign::{CertifiedKey, SigningKey};
+use rustls::sign::{CertifiedKey, SigningKey, SingleCertAndKey};
 use rustls::{ClientConfig, NamedGroup, ServerConfig};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls_pki_types::ServerName;
 
 use super::certificate_list::CertificateList;
 use super::cipher::Cipher;
@@ -115,7 +115,11 @@ pub fn certified_key(chain: &[Certificate], key: &Key) -> Result<Arc<CertifiedKe
     let der = key
         .private_key_der()
         .ok_or_else(|| SocketError::invalid_input("the private key is a public key"))?;
-    let signing_key = load_signing_key(der, chain)?;
+    let signing_key = crypto::provider()
+        .key_provider
+        .load_private_key(der)
+        .map_err(identity_error)?;
+    check_key_matches(chain, &*signing_key)?;
     let certs = chain.iter().map(|c| c.der().clone()).collect();
     Ok(Arc::new(CertifiedKey::new(certs, signing_key)))
 }
@@ -161,43 +165,16 @@ fn build_client_config(settings: &SslConfiguration) -> Result<ClientConfig, Sock
         .map_err(|e| SocketError::UnsupportedProtocol(no_suites_message(e)))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let mut config = match client_identity(settings)? {
-        Some((chain, key)) => builder
-            .with_client_auth_cert(chain, key)
-            .map_err(identity_error)?,
-        None => builder.with_no_client_auth(),
+    let mut config = match (settings.local_certificate(), settings.private_key()) {
+        (Some(_), Some(key)) => {
+            let certified = certified_key(&settings.local_certificate_chain(), key)?;
+            builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(certified)))
+        }
+        _ => builder.with_no_client_auth(),
     };
     config.alpn_protocols = settings.allowed_next_protocols().to_vec();
     config.resumption = Resumption::store(client_session_cache());
     Ok(config)
-}
-
-/// The client certificate chain and key, checked to fit together.
-fn client_identity(
-    settings: &SslConfiguration,
-) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, SocketError> {
-    let (Some(_), Some(key)) = (settings.local_certificate(), settings.private_key()) else {
-        return Ok(None);
-    };
-    let key = key
-        .private_key_der()
-        .ok_or_else(|| SocketError::invalid_input("the private key is a public key"))?;
-    let chain = settings.local_certificate_chain();
-    load_signing_key(key.clone_key(), &chain)?;
-    Ok(Some((chain.iter().map(|c| c.der().clone()).collect(), key)))
-}
-
-/// Loads `der` with the provider and checks it belongs to the leaf of `chain`.
-fn load_signing_key(
-    der: PrivateKeyDer<'static>,
-    chain: &[Certificate],
-) -> Result<Arc<dyn SigningKey>, SocketError> {
-    let signing_key = crypto::provider()
-        .key_provider
-        .load_private_key(der)
-        .map_err(identity_error)?;
-    check_key_matches(chain, &*signing_key)?;
-    Ok(signing_key)
 }
 
 /// The provider limited to the cipher suites and key exchange groups `settings` allow.
