@@ -859,6 +859,29 @@ fn s26_intermediate_with_a_bad_signature() {
     ));
 }
 
+/// An RSA root whose signature on the leaf is sha256WithRSAEncryption without the NULL
+/// parameter (RFC 4055 §5; webpki's `*_ABSENT_PARAMS`): verifies cleanly, as in OpenSSL (issue
+/// 19). The same certificate with its signature damaged is refused, so the encoding is checked,
+/// not skipped.
+#[test]
+fn s27_rsa_signature_without_null_parameters() {
+    for damaged in [false, true] {
+        let b = Builder::new("rsa-no-null");
+        let (root, leaf) = scenarios::openssl_rsa_root_and_leaf(&b.dir, 2048);
+        let mut leaf = scenarios::without_null_parameters(&b.dir, &leaf, &root);
+        let mut expected = vec![];
+        if damaged {
+            leaf = scenarios::tampered(&b.dir, &leaf);
+            expected.push((CertificateSignatureFailed, s("leaf")));
+        }
+        let usual_root = b.root1.cert.cert_pem.clone();
+        let mut sc = b.finish(&leaf, &[], &[&root], expected);
+        sc.trusted = vec![root.cert_pem.clone()];
+        sc.certs.retain(|c| c.cert_pem != usual_root);
+        check(&sc);
+    }
+}
+
 /// A trust anchor with basicConstraints CA:FALSE.
 #[test]
 fn s25_trust_anchor_not_a_ca() {

@@ -192,15 +192,115 @@ fn records_are_framed_as_the_rfcs_say() {
         .unwrap();
     let header = [0x17, 0x03, 0x03, 0, (body.len() + 16) as u8];
     assert_eq!(sealed, [&header[..], &body, &tag].concat());
+}
 
-    // A record too short to hold a tag is an error, not a panic.
-    let mut short = [0u8; 3];
-    let msg = InboundOpaqueMessage::new(
-        ContentType::ApplicationData,
-        ProtocolVersion::TLSv1_2,
-        &mut short,
+/// Every record layout (TLS 1.3, TLS 1.2 AES-GCM with its explicit nonce, TLS 1.2 ChaCha20) and
+/// every AEAD: a record cut short at any length is an error, as is a record with any one byte
+/// flipped (explicit nonce, ciphertext or tag), opened under another sequence number or (TLS
+/// 1.2, whose additional data is the header) under another content type or version. Nothing
+/// panics, and the intact record still opens afterwards.
+#[test]
+fn short_and_tampered_records_are_refused_in_every_layout() {
+    use rustls::crypto::cipher::AeadKey;
+    use rustls::internal::derive_traffic_key;
+    let secret = HkdfUsingHmac(&hash::HMAC_SHA256).extract_from_secret(None, b"record tests");
+    // A key of the AEAD's length (rustls offers no other public way to make a 16-byte key).
+    let key = |len: usize| -> AeadKey {
+        let alg: &dyn Tls13AeadAlgorithm = match len {
+            16 => &aead::TLS13_AES_128_GCM,
+            _ => &aead::TLS13_AES_256_GCM,
+        };
+        derive_traffic_key(&*secret, alg)
+    };
+    let iv = [0x24u8; 12];
+    let tls13: [&dyn Tls13AeadAlgorithm; 3] = [
+        &aead::TLS13_AES_128_GCM,
+        &aead::TLS13_AES_256_GCM,
+        &aead::TLS13_CHACHA20_POLY1305,
+    ];
+    let tls12: [&dyn Tls12AeadAlgorithm; 3] = [
+        &aead::TLS12_AES_128_GCM,
+        &aead::TLS12_AES_256_GCM,
+        &aead::TLS12_CHACHA20_POLY1305,
+    ];
+    /// A layout's name, its encrypter and decrypter, and what a record adds to its payload.
+    type Pair = (
+        String,
+        Box<dyn MessageEncrypter>,
+        Box<dyn MessageDecrypter>,
+        usize,
     );
-    assert!(dec.decrypt(msg, 0).is_err());
+    let mut pairs: Vec<Pair> = Vec::new();
+    for (i, alg) in tls13.into_iter().enumerate() {
+        let len = alg.key_len();
+        let (enc, dec) = (
+            alg.encrypter(key(len), iv.into()),
+            alg.decrypter(key(len), iv.into()),
+        );
+        // Content type and tag.
+        pairs.push((format!("TLS 1.3 #{i}"), enc, dec, 1 + 16));
+    }
+    for (i, alg) in tls12.into_iter().enumerate() {
+        let shape = alg.key_block_shape();
+        let (fixed, explicit) = iv.split_at(shape.fixed_iv_len);
+        let explicit = &explicit[..shape.explicit_nonce_len];
+        let enc = alg.encrypter(key(shape.enc_key_len), fixed, explicit);
+        let dec = alg.decrypter(key(shape.enc_key_len), fixed);
+        pairs.push((format!("TLS 1.2 #{i}"), enc, dec, explicit.len() + 16));
+    }
+    assert_eq!(
+        pairs[3].3,
+        8 + 16,
+        "TLS 1.2 AES-GCM carries an explicit nonce"
+    );
+
+    let payload = b"a record worth protecting";
+    let seq = 7;
+    for (name, mut enc, mut dec, overhead) in pairs {
+        let plain = OutboundPlainMessage {
+            typ: ContentType::ApplicationData,
+            version: ProtocolVersion::TLSv1_2,
+            payload: payload[..].into(),
+        };
+        let sealed = enc.encrypt(plain, seq).unwrap().encode();
+        let body = sealed[5..].to_vec();
+        assert_eq!(body.len(), payload.len() + overhead, "{name}");
+        let mut open = |mut record: Vec<u8>, typ: ContentType, version, seq| {
+            let msg = InboundOpaqueMessage::new(typ, version, &mut record);
+            dec.decrypt(msg, seq).map(|plain| plain.payload.to_vec())
+        };
+        let app = ContentType::ApplicationData;
+        let v12 = ProtocolVersion::TLSv1_2;
+        for len in 0..body.len() {
+            assert!(
+                open(body[..len].to_vec(), app, v12, seq).is_err(),
+                "{name}: a record cut to {len} bytes opened"
+            );
+        }
+        for at in 0..body.len() {
+            let mut tampered = body.clone();
+            tampered[at] ^= 0x80;
+            assert!(
+                open(tampered, app, v12, seq).is_err(),
+                "{name}: byte {at} flipped and the record opened"
+            );
+        }
+        assert!(
+            open(body.clone(), app, v12, seq + 1).is_err(),
+            "{name}: seq"
+        );
+        if name.starts_with("TLS 1.2") {
+            assert!(
+                open(body.clone(), ContentType::Handshake, v12, seq).is_err(),
+                "{name}: content type"
+            );
+            assert!(
+                open(body.clone(), app, ProtocolVersion::TLSv1_0, seq).is_err(),
+                "{name}: version"
+            );
+        }
+        assert_eq!(open(body, app, v12, seq).unwrap(), payload, "{name}");
+    }
 }
 
 // ---- Hashes, HMAC, HKDF -----------------------------------------------------------------

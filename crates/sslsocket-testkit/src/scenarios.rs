@@ -184,8 +184,14 @@ pub fn tampered(dir: &TempDir, cert: &Cert) -> Cert {
     if let Some(last) = der.last_mut() {
         *last ^= 0x01;
     }
-    let der_file = format!("{}-tampered.der", cert.cn);
-    let pem_file = format!("{}-tampered.pem", cert.cn);
+    as_cert(dir, cert, der, "tampered")
+}
+
+/// `der` as a [`Cert`] with the name and key of `cert` (the PEM made by `openssl x509`, via
+/// files tagged `tag`).
+fn as_cert(dir: &TempDir, cert: &Cert, der: Vec<u8>, tag: &str) -> Cert {
+    let der_file = format!("{}-{tag}.der", cert.cn);
+    let pem_file = format!("{}-{tag}.pem", cert.cn);
     dir.write(&der_file, &der);
     openssl(
         dir,
@@ -200,6 +206,31 @@ pub fn tampered(dir: &TempDir, cert: &Cert) -> Cert {
         cert_der: der,
         key_pem: cert.key_pem.clone(),
     }
+}
+
+/// `cert` re-signed by `issuer` (an RSA key: `openssl dgst -sha256 -sign`) with its signature
+/// algorithm, sha256WithRSAEncryption, written without the NULL parameter (in the TBS and outside
+/// it): an encoding RFC 4055 asks verifiers to accept and some CAs produce.
+pub fn without_null_parameters(dir: &TempDir, cert: &Cert, issuer: &Cert) -> Cert {
+    use der::{Decode as _, Encode as _};
+    let mut parsed = x509_cert::Certificate::from_der(&cert.cert_der).expect("a certificate");
+    let rsa_sha256 = der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+    assert_eq!(parsed.signature_algorithm.oid, rsa_sha256, "{}", cert.cn);
+    assert!(
+        parsed.signature_algorithm.parameters.is_some(),
+        "already without NULL"
+    );
+    parsed.tbs_certificate.signature.parameters = None;
+    parsed.signature_algorithm.parameters = None;
+    let tbs = parsed.tbs_certificate.to_der().expect("TBS DER");
+    let tbs_file = format!("{}-tbs.der", cert.cn);
+    dir.write(&tbs_file, &tbs);
+    let key_file = dir.write(&format!("{}-issuer.key", cert.cn), &issuer.key_pem);
+    let key_file = key_file.to_str().expect("utf-8 path");
+    let signature = openssl_bytes(dir, &["dgst", "-sha256", "-sign", key_file, &tbs_file]);
+    parsed.signature = der::asn1::BitString::from_bytes(&signature).expect("signature");
+    let der = parsed.to_der().expect("certificate DER");
+    as_cert(dir, cert, der, "no-null")
 }
 
 /// A root whose key is a `bits`-bit RSA key (any size, also 1024: made by `openssl req`) and a
