@@ -146,7 +146,7 @@ impl<T: Transport> SslSocket<T> {
     pub fn start_client_handshake(&mut self) -> Result<(), SocketError> {
         self.check_can_start_handshake()?;
         self.begin_client_handshake()?;
-        self.process();
+        self.step();
         Ok(())
     }
 
@@ -165,7 +165,7 @@ impl<T: Transport> SslSocket<T> {
         // not consumed by the application belongs to the handshake.
         self.buffers.hand_unread_to(&mut conn);
         self.begin_tls(Connection::Server(conn));
-        self.process();
+        self.step();
         Ok(())
     }
 
@@ -179,7 +179,7 @@ impl<T: Transport> SslSocket<T> {
                     self.buffers.discard_tls();
                 }
                 self.set_state(SocketState::Closing);
-                self.process();
+                self.step();
             }
         }
     }
@@ -203,7 +203,7 @@ impl<T: Transport> SslSocket<T> {
         }
         if self.write_shutdown == WriteShutdown::Open {
             self.write_shutdown = WriteShutdown::Requested;
-            self.process();
+            self.step();
         }
         Ok(())
     }
@@ -310,7 +310,17 @@ impl<T: Transport> SslSocket<T> {
 
     /// Does the work that can be done now without blocking, within a bounded slice (at most
     /// 256 KiB read from and written to the network); errors become `Error` events.
+    ///
+    /// A flight held at the end of a handshake for the application's first bytes (see
+    /// [`Self::write`]) leaves now if no bytes came: each call ends the previous turn.
     pub fn process(&mut self) {
+        self.phase.release();
+        self.step();
+    }
+
+    /// One `process` step without ending the turn: what the socket's own calls (`write`,
+    /// reads, connecting) run, so a held flight still waits for the application's bytes.
+    fn step(&mut self) {
         if let Err(e) = self.advance() {
             self.fail(e);
         }
@@ -337,6 +347,8 @@ impl<T: Transport> SslSocket<T> {
                 readable: !self.input_paused(),
                 writable: self.buffers.plain_pending()
                     || self.phase.wants_write()
+                    // A held flight leaves with the next `process`: nobody may sleep on it.
+                    || self.phase.holds()
                     || (self.phase.is_encrypted() && self.buffers.tls_pending())
                     || self.state == SocketState::Closing
                     || self.write_shutdown == WriteShutdown::Requested,
@@ -394,7 +406,10 @@ impl<T: Transport> SslSocket<T> {
         Ok(self.buffers.pop())
     }
 
-    /// Queues `data` for sending (`write`) and returns its length.
+    /// Queues `data` for sending (`write`) and returns its length. The first write after a
+    /// handshake leaves in one transport write with the handshake's last flight (the client's
+    /// Finished, a TLS 1.3 server's session tickets), which waits for it until the next
+    /// [`Self::process`] or wait.
     ///
     /// # Errors
     /// `InvalidState` when unconnected or closing.
@@ -418,7 +433,7 @@ impl<T: Transport> SslSocket<T> {
         } else {
             self.buffers.queue_plain(data);
         }
-        self.process();
+        self.step();
         Ok(data.len() as u64)
     }
 
@@ -677,7 +692,7 @@ impl<T: Transport> SslSocket<T> {
             self.fail(error.clone());
             return Err(error);
         }
-        self.process();
+        self.step();
         Ok(())
     }
 
@@ -716,7 +731,7 @@ impl<T: Transport> SslSocket<T> {
     }
 
     fn check_readable(&mut self) -> Result<(), SocketError> {
-        self.process();
+        self.step();
         if self.state == SocketState::Unconnected && self.buffers.available() == 0 {
             return Err(SocketError::invalid_state(if self.ever_opened {
                 "the connection is closed and no data is left to read"

@@ -1034,3 +1034,153 @@ fn a_tls13_server_that_half_closes_without_answering_lets_its_held_tickets_go() 
     assert_eq!(ended, Ok(()));
     assert_eq!(error, None);
 }
+
+/// Driven by `process` (as an event loop does), a client's Finished (TLS 1.3) waits for its
+/// first write and both leave in one transport write: sent alone, the Finished would make the
+/// first bytes wait behind Nagle's algorithm for the server's delayed ACK (up to 40 ms) when
+/// the server has nothing to send. A blocking wait, though, never returns holding the Finished
+/// (the caller may make no other call for a while, and the server needs it). Over TLS 1.2 the
+/// client's Finished goes before the server's, so nothing is held.
+#[test]
+fn a_client_sends_its_finished_with_its_first_write() {
+    for (protocol, blocking) in [
+        (Protocol::TlsV13, false),
+        (Protocol::TlsV13, true),
+        (Protocol::TlsV12, false),
+    ] {
+        let what = format!("{protocol:?}, blocking: {blocking}");
+        let pki = pki(&["localhost"]);
+        let (port, server) = echo_server(&pki, protocol, false);
+        let mut client = SslSocket::<Recording>::new();
+        client
+            .config_mut()
+            .set_ca_certificates(vec![pki.ca.clone()]);
+        client.connect_to_host_encrypted("localhost", port).unwrap();
+        if blocking {
+            client.wait_for_encrypted(5000).unwrap();
+        } else {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !client.is_encrypted() {
+                assert!(Instant::now() < deadline, "{what}: no handshake");
+                thread::sleep(Duration::from_millis(1));
+                client.process();
+            }
+        }
+        let writes =
+            |c: &SslSocket<Recording>| c.transport().unwrap().writes.lock().unwrap().clone();
+        let before = writes(&client);
+        client.write(b"ping\n").unwrap();
+        let after = writes(&client);
+        assert_eq!(after.len(), before.len() + 1, "{what}: {after:?}");
+        if protocol == Protocol::TlsV13 && blocking {
+            assert_eq!(before.len(), 2, "{what}: ClientHello, then the Finished");
+        } else if protocol == Protocol::TlsV13 {
+            assert_eq!(
+                before.len(),
+                1,
+                "{what}: only the ClientHello before the first write"
+            );
+            // Finished (5 + 4 + 32 + 1 + 16 bytes), then "ping\n" (5 + 5 + 1 + 16).
+            assert!(
+                after[1] >= 58 + 27,
+                "{what}: Finished and data in one write: {after:?}"
+            );
+        }
+        while !client.can_read_line() {
+            client.wait_for_ready_read(5000).unwrap();
+        }
+        assert_eq!(client.read_line(0).unwrap(), b"ping\n");
+        client.abort();
+        server.join().unwrap();
+    }
+}
+
+/// No hold withholds a flight: a client that waits for the server to speak first (as in SMTP
+/// or IMAP) lets its held Finished go when it waits, so the server's handshake finishes.
+#[test]
+fn a_client_waiting_for_the_server_to_speak_first_lets_its_finished_go() {
+    let pki = pki(&["localhost"]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut server = serving(stream, cert, key);
+        server.start_server_handshake().unwrap();
+        server.wait_for_encrypted(5000).unwrap();
+        server.write(b"220 ready\n").unwrap();
+        let _ = server.wait_for_disconnected(5000);
+    });
+    let mut client = trusting(&pki);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    while !client.can_read_line() {
+        client.wait_for_ready_read(5000).unwrap();
+    }
+    assert_eq!(client.read_line(0).unwrap(), b"220 ready\n");
+    client.abort();
+    server.join().unwrap();
+}
+
+/// No hold withholds a flight: a TLS 1.3 server holding its session tickets for an answer
+/// (the client's first bytes came with its Finished) lets them go at the end of the turn when
+/// it has no answer yet (it waits for the rest of a request); the client gets its tickets
+/// without sending more. The hold applies only when the request arrives in the same read as
+/// the Finished, which a loaded machine can split, so up to three tries.
+#[test]
+fn a_tls13_server_lets_held_tickets_go_when_it_waits_instead_of_answering() {
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (before, after) = partial_request();
+        if before == 1 {
+            assert!(
+                after > before,
+                "the tickets stayed held while the server waited"
+            );
+            return;
+        }
+        seen.push((before, after));
+    }
+    panic!("the request never came with the Finished: {seen:?}");
+}
+
+/// The client sends half a request with its Finished; the server reads it and waits for the
+/// rest. Returns how many writes the server made before and after that wait.
+fn partial_request() -> (usize, usize) {
+    let pki = pki(&["localhost"]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let writes = Arc::default();
+        let transport = Recording {
+            inner: StdTransport::from_stream(stream).unwrap(),
+            writes: Arc::clone(&writes),
+        };
+        let mut server = SslSocket::from_transport(transport);
+        server.config_mut().set_local_certificate(cert);
+        server.set_private_key(key).unwrap();
+        server.start_server_handshake().unwrap();
+        server.wait_for_encrypted(5000).unwrap();
+        while server.bytes_available() == 0 {
+            server.wait_for_ready_read(5000).unwrap();
+        }
+        assert_eq!(server.read_all().unwrap(), b"GET ");
+        let before = writes.lock().unwrap().len();
+        assert_eq!(
+            server.wait_for_ready_read(300),
+            Err(SocketError::SocketTimeout)
+        );
+        let after = writes.lock().unwrap().len();
+        server.abort();
+        (before, after)
+    });
+    let mut client = trusting(&pki);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.write(b"GET ").unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    let result = server.join().unwrap();
+    client.abort();
+    result
+}

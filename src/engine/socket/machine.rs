@@ -11,7 +11,7 @@ use super::phase::Phase;
 use super::{SslSocket, WriteShutdown};
 use crate::engine::buffers::{self, PROCESS_BUDGET, io_error};
 use crate::engine::errors::{SocketError, SslErrorEntry};
-use crate::engine::events::{Event, SocketState};
+use crate::engine::events::{Event, Mode, SocketState};
 use crate::transport::{ConnectProgress, Interest, Transport};
 
 /// How long a failing connection may spend sending its alert.
@@ -47,7 +47,7 @@ impl<T: Transport> SslSocket<T> {
         match T::connect(host, port).map_err(SocketError::from) {
             Ok(transport) => {
                 self.transport = Some(transport);
-                self.process();
+                self.step();
                 Ok(())
             }
             Err(e) => {
@@ -88,6 +88,12 @@ impl<T: Transport> SslSocket<T> {
         loop {
             self.process();
             if let Some(result) = done(self) {
+                // A blocking wait never returns holding what the server needs to finish its
+                // handshake (a client's Finished): the caller may make no other call for a
+                // while. (Session tickets may stay held: the answer they wait for may follow.)
+                if self.phase.holds() && self.phase.mode() == Mode::SslClient {
+                    self.process();
+                }
                 return result;
             }
             if self.phase.is_interrupted() {
@@ -206,8 +212,8 @@ impl<T: Transport> SslSocket<T> {
             // TLS records must not overtake plain bytes written before STARTTLS.
             return Ok(());
         }
-        // Held tickets go with the last records too: a close, or a half-close in place of the
-        // answer they waited for.
+        // A held flight goes with the last records too: a close, or a half-close in place of
+        // the answer it waited for.
         let closing =
             self.state == SocketState::Closing || self.write_shutdown == WriteShutdown::Requested;
         let Some((conn, feed)) = self.phase.sending(self.buffers.tls_pending(), closing) else {
@@ -224,8 +230,8 @@ impl<T: Transport> SslSocket<T> {
             return Ok(());
         }
         let before = self.buffers.available();
-        // Held tickets go out once the peer sends more without waiting for an answer.
-        let was_holding = self.phase.holds_tickets();
+        // A held flight goes out once the peer sends more without waiting for it.
+        let was_holding = self.phase.holds();
         let received = match (self.phase.connection(), self.transport.as_mut()) {
             (None, Some(transport)) => Received {
                 peer_closed: self.buffers.receive_plain(transport, output_full)?,
@@ -237,14 +243,19 @@ impl<T: Transport> SslSocket<T> {
                 None => return Ok(()),
             },
         };
-        if self.buffers.available() > before {
+        let data_arrived = self.buffers.available() > before;
+        if data_arrived {
             self.events.push_back(Event::ReadyRead);
-            if received.completed_now {
-                self.phase.hold_tickets();
-            }
+        }
+        match received.completed_now {
+            // The client speaks next: its Finished waits for its first bytes.
+            Some(Completed::ClientLast) => self.phase.hold(),
+            // The client's request came with its Finished: the tickets wait for the answer.
+            Some(Completed::Tls13Server) if data_arrived => self.phase.hold(),
+            _ => {}
         }
         if was_holding && received.got_data {
-            self.phase.release_tickets();
+            self.phase.release();
         }
         if received.peer_closed {
             self.peer_closed()?;
@@ -302,10 +313,7 @@ impl<T: Transport> SslSocket<T> {
                 }
             }
             if handshake_done && self.phase.finish_handshake() {
-                received.completed_now = self.phase.encrypted().is_some_and(|c| {
-                    c.protocol_version() == Some(ProtocolVersion::TLSv1_3)
-                        && matches!(c, Connection::Server(_))
-                });
+                received.completed_now = self.phase.encrypted().and_then(Completed::of);
                 self.events.push_back(Event::Encrypted);
             }
             if let Some(conn) = self.phase.live_mut() {
@@ -454,10 +462,32 @@ impl<T: Transport> SslSocket<T> {
 struct Received {
     /// TLS records arrived.
     got_data: bool,
-    /// A TLS 1.3 server finished its handshake in this call.
-    completed_now: bool,
+    /// The handshake finished in this call, with a flight that may wait.
+    completed_now: Option<Completed>,
     /// The peer closed (TCP end of stream, or `close_notify`).
     peer_closed: bool,
+}
+
+/// How a handshake that just finished ended, for what its last flight may wait for.
+#[derive(Clone, Copy)]
+enum Completed {
+    /// A client sent the last flight (its Finished: TLS 1.3, or a resumed TLS 1.2 handshake).
+    ClientLast,
+    /// A TLS 1.3 server: what rustls queued now is its session tickets.
+    Tls13Server,
+}
+
+impl Completed {
+    /// How `conn`'s handshake ended; `None` when its last flight is one the peer waits for (a
+    /// TLS 1.2 server's Finished, say).
+    fn of(conn: &Connection) -> Option<Self> {
+        let tls13 = conn.protocol_version() == Some(ProtocolVersion::TLSv1_3);
+        match conn {
+            Connection::Client(_) => Some(Self::ClientLast),
+            Connection::Server(_) if tls13 => Some(Self::Tls13Server),
+            Connection::Server(_) => None,
+        }
+    }
 }
 
 /// The handshake error for a certificate rejected because of `errors`.

@@ -1,6 +1,6 @@
 //! Where a socket's connection is with TLS: one value, [`Phase`], holding the rustls connection
 //! and the few facts each step of TLS needs (errors reported, interrupted, `close_notify` sent,
-//! tickets held), so that no combination outside the table on [`Phase`] can be written down.
+//! a flight held), so that no combination outside the table on [`Phase`] can be written down.
 //! The socket's state machine ([`super::machine`]) decides when to move from one phase to the
 //! next; this file says what each phase holds and moves the rustls connection between them.
 
@@ -71,11 +71,14 @@ pub(super) enum Phase {
         errors_reported: bool,
         /// `close_notify` was queued: no more application data goes into rustls.
         close_notify_sent: bool,
-        /// A TLS 1.3 server's session tickets wait to leave with its first answer: the client
-        /// sent data with its Finished, so an answer is coming, and two writes in a row would
-        /// let Nagle's algorithm (which `wasi:sockets` cannot turn off) hold the answer until the
-        /// client's delayed ACK of the tickets, up to 40 ms.
-        hold_tickets: bool,
+        /// The last flight of the handshake waits to leave with the application's next bytes:
+        /// a client's Finished (TLS 1.3, or a resumed TLS 1.2 handshake), a TLS 1.3 server's
+        /// session tickets when the client's request came with its Finished. Two writes in a
+        /// row would let Nagle's algorithm (which `wasi:sockets` cannot turn off) hold the second
+        /// until the peer's delayed ACK of the first, up to 40 ms. The hold ends with the
+        /// application's next write, a close, more data from the peer, or the next `process`
+        /// (so by the end of the turn: whoever waits sees the socket writable meanwhile).
+        held: bool,
     },
     /// The connection ended after TLS began. The rustls connection is kept until the next
     /// connection for what it learnt (the peer's certificates, the mode).
@@ -152,19 +155,17 @@ impl Phase {
         }
     }
 
-    /// Whether rustls has records to send that may leave now (not held tickets).
+    /// Whether rustls has records to send that may leave now (not a held flight).
     pub(super) fn wants_write(&self) -> bool {
         match self {
             Self::Handshaking { conn, .. } => conn.wants_write(),
-            Self::Encrypted {
-                conn, hold_tickets, ..
-            } => !*hold_tickets && conn.wants_write(),
+            Self::Encrypted { conn, held, .. } => !*held && conn.wants_write(),
             Self::Plain | Self::ClientOnConnect | Self::Closed { .. } => false,
         }
     }
 
     /// The connection whose records may be sent now, and whether application data may go into
-    /// it (encrypted, no `close_notify` yet). Held tickets are let go once application data
+    /// it (encrypted, no `close_notify` yet). A held flight is let go once application data
     /// waits (`data_waiting`) or the socket closes or half-closes (`closing`); until then
     /// `None`, as without a driven connection.
     pub(super) fn sending(
@@ -177,14 +178,14 @@ impl Phase {
             Self::Encrypted {
                 conn,
                 close_notify_sent,
-                hold_tickets,
+                held,
                 ..
             } => {
-                if *hold_tickets {
+                if *held {
                     if !data_waiting && !closing {
                         return None;
                     }
-                    *hold_tickets = false;
+                    *held = false;
                 }
                 Some((conn, !*close_notify_sent))
             }
@@ -250,7 +251,7 @@ impl Phase {
                     conn,
                     errors_reported,
                     close_notify_sent,
-                    hold_tickets: false,
+                    held: false,
                 };
                 true
             }
@@ -261,28 +262,23 @@ impl Phase {
         }
     }
 
-    /// Whether tickets are held.
-    pub(super) fn holds_tickets(&self) -> bool {
-        matches!(
-            self,
-            Self::Encrypted {
-                hold_tickets: true,
-                ..
-            }
-        )
+    /// Whether a flight is held.
+    pub(super) fn holds(&self) -> bool {
+        matches!(self, Self::Encrypted { held: true, .. })
     }
 
-    /// Holds an encrypted server's tickets until its first answer.
-    pub(super) fn hold_tickets(&mut self) {
-        if let Self::Encrypted { hold_tickets, .. } = self {
-            *hold_tickets = true;
+    /// Holds what rustls has queued (the handshake's last flight) for the application's next
+    /// bytes; nothing when nothing is queued.
+    pub(super) fn hold(&mut self) {
+        if let Self::Encrypted { conn, held, .. } = self {
+            *held = conn.wants_write();
         }
     }
 
-    /// Lets held tickets go with the next flush.
-    pub(super) fn release_tickets(&mut self) {
-        if let Self::Encrypted { hold_tickets, .. } = self {
-            *hold_tickets = false;
+    /// Lets a held flight go with the next flush.
+    pub(super) fn release(&mut self) {
+        if let Self::Encrypted { held, .. } = self {
+            *held = false;
         }
     }
 
