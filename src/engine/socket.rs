@@ -312,9 +312,12 @@ impl<T: Transport> SslSocket<T> {
     /// 256 KiB read from and written to the network); errors become `Error` events.
     ///
     /// A flight held at the end of a handshake for the application's first bytes (see
-    /// [`Self::write`]) leaves now if no bytes came: each call ends the previous turn.
+    /// [`Self::write`]) leaves now if none came and the application has read everything: it
+    /// had its turn to answer.
     pub fn process(&mut self) {
-        self.phase.release();
+        if self.buffers.available() == 0 {
+            self.phase.release();
+        }
         self.step();
     }
 
@@ -347,8 +350,9 @@ impl<T: Transport> SslSocket<T> {
                 readable: !self.input_paused(),
                 writable: self.buffers.plain_pending()
                     || self.phase.wants_write()
-                    // A held flight leaves with the next `process`: nobody may sleep on it.
-                    || self.phase.holds()
+                    // A held flight leaves with the next `process` once everything is read:
+                    // nobody may sleep on it.
+                    || (self.phase.holds() && self.buffers.available() == 0)
                     || (self.phase.is_encrypted() && self.buffers.tls_pending())
                     || self.state == SocketState::Closing
                     || self.write_shutdown == WriteShutdown::Requested,

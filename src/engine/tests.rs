@@ -1184,3 +1184,62 @@ fn partial_request() -> (usize, usize) {
     client.abort();
     result
 }
+
+/// A socket handed over by an `SslServer` (its handshake finished in the server's `process`,
+/// the request with the client's Finished) keeps its held tickets while the request is unread:
+/// the application's `process` before it reads does not end its turn, and the tickets leave
+/// with the answer in one write. Up to three tries, as the request can come in a read of its
+/// own on a loaded machine (then nothing is held).
+#[test]
+fn a_server_socket_keeps_its_tickets_for_the_answer_while_the_request_is_unread() {
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let writes = served_request();
+        if writes.len() == 2 {
+            // The server's flight, then tickets and answer (7 + 22 bytes) together.
+            assert!(writes[1] > 29 + 100, "the tickets left alone: {writes:?}");
+            return;
+        }
+        seen.push(writes);
+    }
+    panic!("the request never came with the Finished: {seen:?}");
+}
+
+/// One request to an `SslServer`'s connection; returns the size of every write it made.
+fn served_request() -> Vec<usize> {
+    let pki = pki(&["localhost"]);
+    let mut server = SslServer::<Recording>::new();
+    server
+        .config_mut()
+        .set_local_certificate(pki.server_cert.clone());
+    server
+        .config_mut()
+        .set_private_key(pki.server_key.clone())
+        .unwrap();
+    server.listen("127.0.0.1", 0).unwrap();
+    let port = server.server_address().unwrap().port();
+    let ca = pki.ca.clone();
+    let client = thread::spawn(move || {
+        let mut client = Socket::new();
+        client.config_mut().set_ca_certificates(vec![ca]);
+        client.connect_to_host_encrypted("localhost", port).unwrap();
+        client.write(b"GET /\n").unwrap();
+        client.wait_for_encrypted(5000).unwrap();
+        while !client.can_read_line() {
+            client.wait_for_ready_read(5000).unwrap();
+        }
+        assert_eq!(client.read_line(0).unwrap(), b"200 ok\n");
+        client.abort();
+    });
+    server.wait_for_new_connection(5000).unwrap();
+    let mut socket = server.next_pending_connection().unwrap();
+    socket.process();
+    while !socket.can_read_line() {
+        socket.wait_for_ready_read(5000).unwrap();
+    }
+    assert_eq!(socket.read_line(0).unwrap(), b"GET /\n");
+    socket.write(b"200 ok\n").unwrap();
+    socket.wait_for_bytes_written(5000).unwrap();
+    client.join().unwrap();
+    socket.transport().unwrap().writes.lock().unwrap().clone()
+}

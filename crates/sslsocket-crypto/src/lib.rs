@@ -56,6 +56,9 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod aead;
+#[cfg(feature = "bench")]
+pub mod bench;
+mod chacha_simd;
 mod hash;
 mod hybrid;
 mod kx;

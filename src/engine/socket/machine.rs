@@ -92,7 +92,8 @@ impl<T: Transport> SslSocket<T> {
                 // handshake (a client's Finished): the caller may make no other call for a
                 // while. (Session tickets may stay held: the answer they wait for may follow.)
                 if self.phase.holds() && self.phase.mode() == Mode::SslClient {
-                    self.process();
+                    self.phase.release();
+                    self.step();
                 }
                 return result;
             }

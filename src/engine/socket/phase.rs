@@ -77,7 +77,8 @@ pub(super) enum Phase {
         /// row would let Nagle's algorithm (which `wasi:sockets` cannot turn off) hold the second
         /// until the peer's delayed ACK of the first, up to 40 ms. The hold ends with the
         /// application's next write, a close, more data from the peer, or the next `process`
-        /// (so by the end of the turn: whoever waits sees the socket writable meanwhile).
+        /// once the application has read everything (so by the end of its turn: whoever waits
+        /// then sees the socket writable).
         held: bool,
     },
     /// The connection ended after TLS began. The rustls connection is kept until the next

@@ -5,7 +5,9 @@ use anyhow::anyhow;
 use sslsocket::engine::{Cipher, SslSocket as NativeSocket};
 use sslsocket::pki::Certificate as NativeCertificate;
 use sslsocket::transport::std::StdTransport;
-use sslsocket_host::{Session, names};
+use std::time::{Duration, Instant};
+
+use sslsocket_host::{Session, SocketState, names};
 use sslsocket_testkit::testpki::Authority;
 
 use super::TIMEOUT_MS;
@@ -33,7 +35,10 @@ pub(super) fn guest_client(
     Ok(socket)
 }
 
-/// Connects the component client to `localhost:port` and waits for the handshake.
+/// Connects the component client to `localhost:port` and drives the handshake as an event loop
+/// does (`subscribe`, poll, `process`) until `encrypted`. Driven this way, the client's Finished
+/// waits for the first write and leaves with it (a blocking `wait-for-encrypted` sends it alone,
+/// and a first write right after it can wait for the server's delayed ACK).
 pub(super) fn guest_encrypt(
     session: &mut Session,
     socket: sslsocket_host::SslSocket,
@@ -42,9 +47,25 @@ pub(super) fn guest_encrypt(
     socket
         .connect_to_host_encrypted(session, "localhost", port)?
         .map_err(|e| guest_error("connect", e))?;
-    socket
-        .wait_for_encrypted(session, TIMEOUT_MS)?
-        .map_err(|e| guest_error("handshake", e))
+    let deadline = Instant::now() + Duration::from_millis(TIMEOUT_MS.unsigned_abs().into());
+    loop {
+        socket.process(session)?;
+        if socket.is_encrypted(session)? {
+            return Ok(());
+        }
+        if socket.state(session)? == SocketState::Unconnected {
+            return Err(match socket.error(session)? {
+                Some(e) => guest_error("handshake", e),
+                None => anyhow!("guest handshake: the connection ended"),
+            });
+        }
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .ok_or_else(|| anyhow!("guest handshake: timed out"))?;
+        let pollable = socket.subscribe(session)?;
+        session.poll(&[&pollable], Some(left))?;
+        pollable.drop(session)?;
+    }
 }
 
 /// A native engine error as an `anyhow` error naming the call.

@@ -2,6 +2,9 @@
 //! in one run, so the ratios compare like with like on the same machine at the same moment:
 //!
 //! - cold start: compile, instantiate, and a new instance's first encrypted byte;
+//! - primitives: the crypto provider's AEADs, key exchanges and signatures on their own, in the
+//!   guest (the provider's `primitives` example as a WASI command in wasmtime) and natively, so
+//!   the cipher's share of the TLS rows below can be told apart;
 //! - throughput per TLS 1.3 suite: the component vs the same engine compiled natively vs
 //!   `openssl s_client`, all sending to one native rustls/ring server;
 //! - handshakes (ECDSA P-256 and, with openssl to make the key, RSA-2048): as a client, full
@@ -12,19 +15,22 @@
 //! - scale: N connections held open at once between two component instances (clients in a child
 //!   `sslsocket load` process), with the guest memory per connection.
 //!
-//! One module per kind of benchmark (`cold_start`, `throughput`, `handshakes`, `scale`), beside
-//! the clients they drive, the servers' identities, the handshake samples and the report.
+//! One module per kind of benchmark (`cold_start`, `primitives`, `throughput`, `handshakes`,
+//! `scale`), beside the clients they drive, the servers' identities, the handshake samples and
+//! the report.
 
 mod clients;
 mod cold_start;
 mod handshakes;
 mod identities;
+mod primitives;
 mod report;
 mod samples;
 mod scale;
 mod throughput;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::bail;
 use clap::Args;
@@ -34,6 +40,7 @@ use sslsocket_testkit::testpki::{Authority, Usage};
 use cold_start::cold_start;
 use handshakes::{client_handshakes, server_handshakes};
 use identities::rsa_identity;
+use primitives::primitives;
 use report::print;
 use scale::scale;
 use throughput::throughput;
@@ -52,6 +59,10 @@ pub struct BenchArgs {
     /// TLS connections held open at once in the scale run (0 skips it).
     #[arg(long, default_value_t = 1000)]
     connections: usize,
+    /// Milliseconds each crypto primitive is measured for, in the guest and natively (0 skips
+    /// the primitives group).
+    #[arg(long, default_value_t = 300)]
+    primitives_ms: u64,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
@@ -73,10 +84,17 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
 
     let mut identities = vec![("ECDSA P-256", ecdsa.clone())];
     let rsa = rsa_identity(&ca)?;
-    let steps = 2 + 2 * (1 + u64::from(rsa.is_some())) + u64::from(args.connections > 0);
+    let steps = 2
+        + 2 * (1 + u64::from(rsa.is_some()))
+        + u64::from(args.connections > 0)
+        + u64::from(args.primitives_ms > 0);
     let bar = Progress::new("cold start", steps, args.json);
     // Cold start first: this is the first use of the component in the process.
     cold_start(&mut rows, &ca, &ecdsa)?;
+    if args.primitives_ms > 0 {
+        bar.step("primitives");
+        primitives(&mut rows, Duration::from_millis(args.primitives_ms))?;
+    }
     bar.step("throughput");
     let mut session = Session::new(SessionConfig::new().network(NetworkPolicy::loopback_only()))?;
     throughput(&mut rows, &mut session, args.mib, &ca, &ecdsa)?;

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 /// One measured row.
 pub(super) struct Row {
-    /// The benchmark: `cold-start`, `throughput`, `handshakes` or `scale`.
+    /// The benchmark: `cold-start`, `primitives`, `throughput`, `handshakes` or `scale`.
     pub(super) bench: &'static str,
     /// What was measured, e.g. the suite and size.
     pub(super) case: String,
