@@ -932,6 +932,23 @@ impl Listener for RecordingListener {
     }
 }
 
+/// A server socket over an accepted connection whose writes are recorded (their sizes).
+fn recording_server(
+    stream: std::net::TcpStream,
+    cert: Certificate,
+    key: Key,
+) -> (SslSocket<Recording>, Arc<Mutex<Vec<usize>>>) {
+    let writes = Arc::default();
+    let transport = Recording {
+        inner: StdTransport::from_stream(stream).unwrap(),
+        writes: Arc::clone(&writes),
+    };
+    let mut server = SslSocket::from_transport(transport);
+    server.config_mut().set_local_certificate(cert);
+    server.set_private_key(key).unwrap();
+    (server, writes)
+}
+
 #[test]
 fn tls13_server_sends_its_tickets_with_its_first_answer() {
     // The client queues its request before the handshake ends, so it leaves with the client's
@@ -961,14 +978,7 @@ fn ticket_exchange() -> (usize, Vec<usize>) {
     let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let writes = Arc::default();
-        let transport = Recording {
-            inner: StdTransport::from_stream(stream).unwrap(),
-            writes: Arc::clone(&writes),
-        };
-        let mut server = SslSocket::from_transport(transport);
-        server.config_mut().set_local_certificate(cert);
-        server.set_private_key(key).unwrap();
+        let (mut server, writes) = recording_server(stream, cert, key);
         server.start_server_handshake().unwrap();
         server.wait_for_encrypted(5000).unwrap();
         while !server.can_read_line() {
@@ -1153,14 +1163,7 @@ fn partial_request() -> (usize, usize) {
     let (cert, key) = (pki.server_cert.clone(), pki.server_key.clone());
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let writes = Arc::default();
-        let transport = Recording {
-            inner: StdTransport::from_stream(stream).unwrap(),
-            writes: Arc::clone(&writes),
-        };
-        let mut server = SslSocket::from_transport(transport);
-        server.config_mut().set_local_certificate(cert);
-        server.set_private_key(key).unwrap();
+        let (mut server, writes) = recording_server(stream, cert, key);
         server.start_server_handshake().unwrap();
         server.wait_for_encrypted(5000).unwrap();
         while server.bytes_available() == 0 {

