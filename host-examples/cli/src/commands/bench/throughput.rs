@@ -1,5 +1,6 @@
 //! Bulk throughput per TLS 1.3 suite, all sending to one native rustls/ring sink: the component,
-//! the same engine natively, and `openssl s_client`.
+//! the same engine natively, and `openssl s_client`; then receiving from a native rustls/ring
+//! source: the component and the same engine natively.
 
 use std::io::{Read as _, Write as _};
 use std::process::{Command, Stdio};
@@ -64,7 +65,114 @@ pub(super) fn throughput(
         }
         rows.push(ratio_row("throughput", case, guest_rate / native_rate));
     }
+    // The other direction: the server sends, the client receives.
+    let source = TlsServer::start(
+        &chain(ca, leaf),
+        &leaf.key_der,
+        Arc::new(move |tls| source(tls, bytes)),
+    )?;
+    for suite in SUITES {
+        let guest = guest_receive(session, ca, source.port(), suite, bytes)?;
+        let native = native_receive(ca, source.port(), suite, bytes)?;
+        let (guest_rate, native_rate) = (mib_per_s(mib, guest), mib_per_s(mib, native));
+        let case = format!("{suite}, {mib} MiB received");
+        rows.push(rate_row(
+            &case,
+            "guest",
+            guest_rate,
+            "component in wasmtime",
+        ));
+        rows.push(rate_row(
+            &case,
+            "native",
+            native_rate,
+            "same engine, native",
+        ));
+        rows.push(ratio_row("throughput", case, guest_rate / native_rate));
+    }
     Ok(())
+}
+
+/// The source handler: waits for one byte, sends `bytes` bytes, then closes.
+fn source(tls: &mut TlsStream, bytes: usize) {
+    let mut go = [0u8; 1];
+    if tls.read_exact(&mut go).is_err() {
+        return;
+    }
+    let chunk = vec![0xa5u8; CHUNK];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        if tls.write_all(chunk.get(..n).unwrap_or_default()).is_err() {
+            return;
+        }
+        left -= n;
+    }
+    if tls.flush().is_ok() {
+        rustls_server::close(tls);
+    }
+}
+
+/// The component as client: asks for `bytes` bytes with `suite` and reads them all; seconds
+/// taken after the handshake.
+fn guest_receive(
+    session: &mut Session,
+    ca: &Authority,
+    port: u16,
+    suite: &str,
+    bytes: usize,
+) -> anyhow::Result<f64> {
+    let socket = guest_client(session, ca, Some(suite))?;
+    guest_encrypt(session, socket, port)?;
+    let started = Instant::now();
+    socket
+        .write_all(session, b"g", TIMEOUT_MS)?
+        .map_err(|e| guest_error("write", e))?;
+    let mut seen = 0usize;
+    while seen < bytes {
+        if socket.bytes_available(session)? == 0 {
+            socket
+                .wait_for_ready_read(session, TIMEOUT_MS)?
+                .map_err(|e| guest_error("read", e))?;
+        }
+        let data = socket
+            .read(session, 1 << 20)?
+            .map_err(|e| guest_error("read", e))?;
+        seen += data.len();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    socket.abort(session)?;
+    let _ = socket.take_events(session)?;
+    socket.drop(session)?;
+    Ok(seconds)
+}
+
+/// The same engine natively: like [`guest_receive`].
+fn native_receive(ca: &Authority, port: u16, suite: &str, bytes: usize) -> anyhow::Result<f64> {
+    let mut socket = native_client(ca, Some(suite))?;
+    socket
+        .connect_to_host_encrypted("localhost", port)
+        .map_err(|e| native_error("connect", e))?;
+    socket
+        .wait_for_encrypted(TIMEOUT_MS)
+        .map_err(|e| native_error("handshake", e))?;
+    let started = Instant::now();
+    socket.write(b"g").map_err(|e| native_error("write", e))?;
+    let mut seen = 0usize;
+    while seen < bytes {
+        if socket.bytes_available() == 0 {
+            socket
+                .wait_for_ready_read(TIMEOUT_MS)
+                .map_err(|e| native_error("read", e))?;
+        }
+        seen += socket
+            .read(1 << 20)
+            .map_err(|e| native_error("read", e))?
+            .len();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    socket.abort();
+    Ok(seconds)
 }
 
 /// MiB per second.
