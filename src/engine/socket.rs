@@ -315,10 +315,16 @@ impl<T: Transport> SslSocket<T> {
     /// [`Self::write`]) leaves now if none came and the application has read everything: it
     /// had its turn to answer.
     pub fn process(&mut self) {
-        if self.buffers.available() == 0 {
+        if self.held_flight_due() {
             self.phase.release();
         }
         self.step();
+    }
+
+    /// Whether a held flight leaves with the next `process`: the application has read
+    /// everything, so it had its turn to answer.
+    fn held_flight_due(&self) -> bool {
+        self.phase.holds() && self.buffers.available() == 0
     }
 
     /// One `process` step without ending the turn: what the socket's own calls (`write`,
@@ -352,7 +358,7 @@ impl<T: Transport> SslSocket<T> {
                     || self.phase.wants_write()
                     // A held flight leaves with the next `process` once everything is read:
                     // nobody may sleep on it.
-                    || (self.phase.holds() && self.buffers.available() == 0)
+                    || self.held_flight_due()
                     || (self.phase.is_encrypted() && self.buffers.tls_pending())
                     || self.state == SocketState::Closing
                     || self.write_shutdown == WriteShutdown::Requested,

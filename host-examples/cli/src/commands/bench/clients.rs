@@ -1,12 +1,12 @@
 //! The clients the benchmarks drive: a component socket and the same engine natively, each
 //! trusting the bench CA, and their errors.
 
+use std::time::{Duration, Instant};
+
 use anyhow::anyhow;
 use sslsocket::engine::{Cipher, SslSocket as NativeSocket};
 use sslsocket::pki::Certificate as NativeCertificate;
 use sslsocket::transport::std::StdTransport;
-use std::time::{Duration, Instant};
-
 use sslsocket_host::{Session, SocketState, names};
 use sslsocket_testkit::testpki::Authority;
 
@@ -66,6 +66,30 @@ pub(super) fn guest_encrypt(
         session.poll(&[&pollable], Some(left))?;
         pollable.drop(session)?;
     }
+}
+
+/// Ends a component client's connection and frees the socket.
+pub(super) fn guest_close(
+    session: &mut Session,
+    socket: sslsocket_host::SslSocket,
+) -> anyhow::Result<()> {
+    socket.abort(session)?;
+    let _ = socket.take_events(session)?;
+    socket.drop(session)?;
+    Ok(())
+}
+
+/// Connects the native engine client to `localhost:port` and waits for the handshake.
+pub(super) fn native_encrypt(
+    socket: &mut NativeSocket<StdTransport>,
+    port: u16,
+) -> anyhow::Result<()> {
+    socket
+        .connect_to_host_encrypted("localhost", port)
+        .map_err(|e| native_error("connect", e))?;
+    socket
+        .wait_for_encrypted(TIMEOUT_MS)
+        .map_err(|e| native_error("handshake", e))
 }
 
 /// A native engine error as an `anyhow` error naming the call.

@@ -14,7 +14,10 @@ use sslsocket_testkit::rustls_server::{self, Resumption, TlsServer};
 use sslsocket_testkit::testpki::{Authority, Identity};
 
 use super::TIMEOUT_MS;
-use super::clients::{guest_client, guest_encrypt, guest_error, native_client, native_error};
+use super::clients::{
+    guest_client, guest_close, guest_encrypt, guest_error, native_client, native_encrypt,
+    native_error,
+};
 use super::identities::chain;
 use super::report::{Row, ratio_row};
 use super::samples::{Sample, Samples};
@@ -154,9 +157,7 @@ pub(super) fn guest_handshake(
     let echo = started.elapsed() - handshake;
     let resumed = socket.session_resumed(session)?;
     let group = socket.key_exchange_group(session)?;
-    socket.abort(session)?;
-    let _ = socket.take_events(session)?;
-    socket.drop(session)?;
+    guest_close(session, socket)?;
     Ok(Sample {
         handshake,
         echo,
@@ -179,12 +180,7 @@ fn native_handshake(
             .map_err(|e| native_error("set-key-exchange-groups", e))?;
     }
     let started = Instant::now();
-    socket
-        .connect_to_host_encrypted("localhost", port)
-        .map_err(|e| native_error("connect", e))?;
-    socket
-        .wait_for_encrypted(TIMEOUT_MS)
-        .map_err(|e| native_error("handshake", e))?;
+    native_encrypt(&mut socket, port)?;
     let handshake = started.elapsed();
     socket.write(b"x").map_err(|e| native_error("write", e))?;
     while socket.bytes_available() == 0 {

@@ -13,7 +13,10 @@ use sslsocket_host::Session;
 use sslsocket_testkit::rustls_server::{self, TlsServer, TlsStream};
 use sslsocket_testkit::testpki::{Authority, Identity};
 
-use super::clients::{guest_client, guest_encrypt, guest_error, native_client, native_error};
+use super::clients::{
+    guest_client, guest_close, guest_encrypt, guest_error, native_client, native_encrypt,
+    native_error,
+};
 use super::identities::chain;
 use super::report::{Row, ratio_row};
 use super::{MIB, TIMEOUT_MS};
@@ -141,21 +144,14 @@ fn guest_receive(
         seen += data.len();
     }
     let seconds = started.elapsed().as_secs_f64();
-    socket.abort(session)?;
-    let _ = socket.take_events(session)?;
-    socket.drop(session)?;
+    guest_close(session, socket)?;
     Ok(seconds)
 }
 
 /// The same engine natively: like [`guest_receive`].
 fn native_receive(ca: &Authority, port: u16, suite: &str, bytes: usize) -> anyhow::Result<f64> {
     let mut socket = native_client(ca, Some(suite))?;
-    socket
-        .connect_to_host_encrypted("localhost", port)
-        .map_err(|e| native_error("connect", e))?;
-    socket
-        .wait_for_encrypted(TIMEOUT_MS)
-        .map_err(|e| native_error("handshake", e))?;
+    native_encrypt(&mut socket, port)?;
     let started = Instant::now();
     socket.write(b"g").map_err(|e| native_error("write", e))?;
     let mut seen = 0usize;
@@ -235,21 +231,14 @@ fn guest_send(
     if ack != b"k" {
         bail!("guest: unexpected ack {ack:?}");
     }
-    socket.abort(session)?;
-    let _ = socket.take_events(session)?;
-    socket.drop(session)?;
+    guest_close(session, socket)?;
     Ok(seconds)
 }
 
 /// The same engine natively: like [`guest_send`].
 fn native_send(ca: &Authority, port: u16, suite: &str, bytes: usize) -> anyhow::Result<f64> {
     let mut socket = native_client(ca, Some(suite))?;
-    socket
-        .connect_to_host_encrypted("localhost", port)
-        .map_err(|e| native_error("connect", e))?;
-    socket
-        .wait_for_encrypted(TIMEOUT_MS)
-        .map_err(|e| native_error("handshake", e))?;
+    native_encrypt(&mut socket, port)?;
     let chunk = vec![0x5au8; CHUNK];
     let started = Instant::now();
     let mut left = bytes;
