@@ -4,8 +4,9 @@
 //! `sslsocket-crypto`, a crate of its own under all of them):
 //!
 //! - [`pki`] and [`transport`]: certificates and keys (`QSslCertificate`, `QSslKey`: parse,
-//!   inspect, encode), and TCP for the engine (`wasi:sockets` inside the component, `std::net`
-//!   natively) with its own error type. Neither knows the engine.
+//!   inspect, encode), and transports for the engine (`wasi:sockets` or streams the caller
+//!   handed over inside the component, `std::net` natively, memory connections in both) with
+//!   their own error type. Neither knows the engine.
 //! - [`engine`]: `QSslSocket`'s behaviour over rustls, with no WASI in it, driven through the
 //!   [`transport::Transport`] trait. It runs natively in unit tests and benchmarks and inside the
 //!   component alike; its own floors are listed in its docs.
@@ -32,6 +33,8 @@ mod bindings {
         world: "sslsocket",
         with: {
             "wasi:io/poll@0.2.12": wasip2::io::poll,
+            "wasi:io/streams@0.2.12": wasip2::io::streams,
+            "wasi:io/error@0.2.12": wasip2::io::error,
         },
     });
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::convert::{self, error_code};
 use super::pki::borrowed;
+use super::socket::ComponentTransport;
 use super::socket::SocketResource;
 use crate::bindings::exports::sslsocket::tls::pki::{CertificateBorrow, KeyBorrow};
 use crate::bindings::exports::sslsocket::tls::socket as wit;
@@ -12,19 +13,19 @@ use crate::bindings::exports::sslsocket::tls::types::{ErrorCode, Protocol};
 use crate::engine::{self, ServerEvent};
 use crate::engine::{SniIdentity, tls_config};
 use crate::pki::{Certificate, EncodingFormat, Key};
-use crate::transport::wasi::{WasiTransport, ready_now, timer};
+use crate::transport::wasi::{ready_now, timer};
 use wasip2::io::poll::Pollable;
 
 /// While handshakes run, `subscribe` wakes at least this often.
 const HANDSHAKE_TICK: Duration = Duration::from_millis(10);
 
 /// The engine server behind an `ssl-server` handle.
-pub struct ServerResource(RefCell<engine::SslServer<WasiTransport>>);
+pub struct ServerResource(RefCell<engine::SslServer<ComponentTransport>>);
 
 type Result<T> = std::result::Result<T, ErrorCode>;
 
 impl ServerResource {
-    fn with<R>(&self, f: impl FnOnce(&mut engine::SslServer<WasiTransport>) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut engine::SslServer<ComponentTransport>) -> R) -> R {
         f(&mut self.0.borrow_mut())
     }
 }

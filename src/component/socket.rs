@@ -14,22 +14,59 @@ use crate::bindings::exports::sslsocket::tls::types::{
 };
 use crate::engine::{self, globals, x509};
 use crate::pki::{Certificate, Key};
-use crate::transport::wasi::{WasiTransport, ready_now};
+use crate::transport::Carrier;
+use crate::transport::memory::{MemoryEnd, memory_pair};
+use crate::transport::wasi::{WasiTransport, idle, ready_now};
 use wasip2::io::poll::Pollable;
+use wasip2::io::streams::{InputStream, OutputStream};
 
-/// The engine socket behind an `ssl-socket` handle.
-pub struct SocketResource(RefCell<engine::SslSocket<WasiTransport>>);
+/// What carries the component's connections: `wasi:sockets` (or adopted streams), or memory.
+pub type ComponentTransport = Carrier<WasiTransport>;
+
+/// The engine socket behind an `ssl-socket` handle, and the caller's end of its memory
+/// connection when it has one (kept past the connection's close: the last bytes are taken
+/// after it).
+pub struct SocketResource {
+    socket: RefCell<engine::SslSocket<ComponentTransport>>,
+    memory: RefCell<Option<MemoryEnd>>,
+}
 
 type Result<T> = std::result::Result<T, ErrorCode>;
 
 impl SocketResource {
     /// Wraps an engine socket, e.g. one a server accepted.
-    pub fn wrap(socket: engine::SslSocket<WasiTransport>) -> Self {
-        Self(RefCell::new(socket))
+    pub fn wrap(socket: engine::SslSocket<ComponentTransport>) -> Self {
+        Self {
+            socket: RefCell::new(socket),
+            memory: RefCell::new(None),
+        }
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut engine::SslSocket<WasiTransport>) -> R) -> R {
-        f(&mut self.0.borrow_mut())
+    fn with<R>(&self, f: impl FnOnce(&mut engine::SslSocket<ComponentTransport>) -> R) -> R {
+        f(&mut self.socket.borrow_mut())
+    }
+
+    /// Gives the socket a connection the caller brings; the memory end goes with the old one.
+    fn adopt(&self, transport: ComponentTransport, memory: Option<MemoryEnd>) -> Result<()> {
+        self.with(|s| s.adopt(transport)).map_err(error_code)?;
+        *self.memory.borrow_mut() = memory;
+        Ok(())
+    }
+
+    /// The caller's end of the memory connection.
+    fn memory(&self) -> Result<MemoryEnd> {
+        self.memory.borrow().clone().ok_or_else(|| {
+            ErrorCode::InvalidState("the socket is not in memory mode (open-memory)".into())
+        })
+    }
+
+    /// The caller's end of the memory connection, while the socket is open in memory mode.
+    fn open_memory_end(&self) -> Result<MemoryEnd> {
+        let end = self.memory()?;
+        if self.with(|s| s.transport().is_none()) {
+            return Err(ErrorCode::InvalidState("the socket is closed".into()));
+        }
+        Ok(end)
     }
 
     fn add_ca(&self, certs: Vec<Certificate>) {
@@ -121,17 +158,64 @@ impl wit::Guest for Component {
 
 impl wit::GuestSslSocket for SocketResource {
     fn new() -> Self {
-        Self(RefCell::new(engine::SslSocket::new()))
+        Self::wrap(engine::SslSocket::new())
     }
 
     fn connect_to_host(&self, host_name: String, port: u16) -> Result<()> {
         self.with(|s| s.connect_to_host(&host_name, port))
-            .map_err(error_code)
+            .map_err(error_code)?;
+        *self.memory.borrow_mut() = None;
+        Ok(())
     }
 
     fn connect_to_host_encrypted(&self, host_name: String, port: u16) -> Result<()> {
         self.with(|s| s.connect_to_host_encrypted(&host_name, port))
-            .map_err(error_code)
+            .map_err(error_code)?;
+        *self.memory.borrow_mut() = None;
+        Ok(())
+    }
+
+    fn adopt_streams(&self, input: InputStream, output: OutputStream) -> Result<()> {
+        self.adopt(Carrier::Network(WasiTransport::adopt(input, output)), None)
+    }
+
+    fn open_memory(&self) -> Result<()> {
+        let (transport, end) = memory_pair();
+        self.adopt(Carrier::Memory(transport), Some(end))
+    }
+
+    fn feed_incoming(&self, data: Vec<u8>) -> Result<u64> {
+        let taken = self
+            .open_memory_end()?
+            .feed(&data)
+            .map_err(|e| error_code(e.into()))?;
+        self.with(|s| s.process());
+        Ok(taken as u64)
+    }
+
+    fn end_incoming(&self) -> Result<()> {
+        self.memory()?.end_incoming();
+        self.with(|s| s.process());
+        Ok(())
+    }
+
+    fn take_outgoing(&self, max_size: u64) -> Result<Vec<u8>> {
+        let max = usize::try_from(max_size).unwrap_or(usize::MAX);
+        let taken = self.memory()?.take(max);
+        // Room was made: what waits in the socket's buffers can follow.
+        self.with(|s| s.process());
+        Ok(taken)
+    }
+
+    fn outgoing_pending(&self) -> u64 {
+        self.memory
+            .borrow()
+            .as_ref()
+            .map_or(0, |m| m.pending() as u64)
+    }
+
+    fn outgoing_at_end(&self) -> bool {
+        self.memory.borrow().as_ref().is_some_and(MemoryEnd::at_end)
     }
 
     fn start_client_handshake(&self) -> Result<()> {
@@ -190,9 +274,19 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn subscribe(&self) -> Pollable {
-        self.with(|s| match (s.has_events(), s.interest(), s.transport()) {
-            (false, Some(interest), Some(transport)) => transport.subscribe(interest),
-            _ => ready_now(),
+        // The host dropped this socket's earlier pollables (WASI requires it before a stream
+        // goes): closed connections can go now.
+        let outgoing = self.outgoing_pending() > 0;
+        self.with(|s| {
+            s.release_closed_transports();
+            match (s.has_events(), s.interest(), s.transport_mut()) {
+                (false, Some(interest), Some(Carrier::Network(transport))) => {
+                    transport.subscribe(interest)
+                }
+                // Only the caller moves a memory connection: nothing to wait for until it does.
+                (false, _, Some(Carrier::Memory(_))) if !outgoing => idle(),
+                _ => ready_now(),
+            }
         })
     }
 

@@ -38,3 +38,5 @@ pub use x509::PeerVerifyMode;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests_memory;

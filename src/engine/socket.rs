@@ -53,7 +53,8 @@ pub struct SslSocket<T: Transport> {
     /// written on [`Phase`]. The mode is read from it.
     phase: Phase,
     transport: Option<T>,
-    /// Closed transports, kept until the socket is dropped: on WASI, pollables handed out by
+    /// Closed transports, kept until the socket is dropped or the caller says no pollable of
+    /// them is out ([`Self::release_closed_transports`]): on WASI, pollables handed out by
     /// `subscribe` are children of their streams and must not outlive them.
     retired: Vec<T>,
     /// Where `shutdown_write` (the half-close) is. Not part of [`Phase`]: it applies the same
@@ -110,11 +111,31 @@ impl<T: Transport> SslSocket<T> {
     /// mode and `Connected` state (`setSocketDescriptor`).
     pub fn from_transport(transport: T) -> Self {
         let mut socket = Self::new();
-        socket.peer_port = transport.peer_addr().map_or(0, |a| a.port());
-        socket.transport = Some(transport);
+        socket.take_transport(transport);
         socket.state = SocketState::Connected;
-        socket.ever_opened = true;
         socket
+    }
+
+    /// Takes a connection the caller made (`setSocketDescriptor`; Node's `new TLSSocket(socket)`,
+    /// Python's `wrap_bio`): streams the host handed over, or a memory connection. The socket
+    /// keeps its settings and moves to `Connected` in plain mode; a handshake starts with
+    /// [`Self::start_client_handshake`] or [`Self::start_server_handshake`].
+    ///
+    /// # Errors
+    /// `InvalidState` unless unconnected.
+    pub fn adopt(&mut self, transport: T) -> Result<(), SocketError> {
+        self.check_state_unconnected()?;
+        self.reset_connection();
+        self.peer_name.clear();
+        self.take_transport(transport);
+        self.set_state(SocketState::Connected);
+        Ok(())
+    }
+
+    fn take_transport(&mut self, transport: T) {
+        self.peer_port = transport.peer_addr().map_or(0, |a| a.port());
+        self.transport = Some(transport);
+        self.ever_opened = true;
     }
 
     // ----- connecting -----
@@ -369,6 +390,18 @@ impl<T: Transport> SslSocket<T> {
     /// The transport of the current connection.
     pub fn transport(&self) -> Option<&T> {
         self.transport.as_ref()
+    }
+
+    /// The transport of the current connection, to subscribe to.
+    pub fn transport_mut(&mut self) -> Option<&mut T> {
+        self.transport.as_mut()
+    }
+
+    /// Drops the transports of earlier connections, kept since they closed because a pollable
+    /// made from them may still be out. Call it when none is (WASI drops a stream's pollables
+    /// before the stream): the peer of a connection the caller handed over sees its end then.
+    pub fn release_closed_transports(&mut self) {
+        self.retired.clear();
     }
 
     // ----- data -----

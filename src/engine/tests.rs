@@ -20,13 +20,13 @@ use crate::transport::{ConnectProgress, Interest, Listener, Transport, Transport
 
 type Socket = SslSocket<StdTransport>;
 
-struct Pki {
-    ca: Certificate,
-    server_cert: Certificate,
-    server_key: Key,
+pub(super) struct Pki {
+    pub(super) ca: Certificate,
+    pub(super) server_cert: Certificate,
+    pub(super) server_key: Key,
 }
 
-fn pki(names: &[&str]) -> Pki {
+pub(super) fn pki(names: &[&str]) -> Pki {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params

@@ -1,13 +1,17 @@
-//! TCP for the engine. The engine drives a [`Transport`] without knowing what is under it:
-//! `wasi:sockets` streams inside the component (the `wasi` module, built for wasm32 only),
-//! `std::net` natively (the `std` module, built natively only).
+//! Transports for the engine. The engine drives a [`Transport`] without knowing what is under it:
+//! `wasi:sockets` streams, or streams the caller handed over, inside the component (the `wasi`
+//! module, built for wasm32 only), `std::net` natively (the `std` module, built natively only),
+//! and in both a memory connection the caller moves (`memory`), chosen per socket by [`Carrier`].
 
+mod carrier;
 mod error;
+pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod std;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi;
 
+pub use carrier::{Carrier, CarrierListener};
 pub use error::TransportError;
 
 use ::std::io;
@@ -68,6 +72,12 @@ pub trait Transport: Sized {
     /// Blocks until the connection may make progress on `interest` (or the connect step
     /// advances), or `timeout` passes. Spurious wake-ups are allowed.
     fn wait(&mut self, interest: Interest, timeout: Option<Duration>);
+
+    /// Whether [`Transport::wait`] can bring progress. `false` for a connection only the caller
+    /// moves (memory mode): nothing arrives while it waits, so a blocking call returns at once.
+    fn can_wait(&self) -> bool {
+        true
+    }
 
     /// What to wait on for `interest` (with [`Transport::wait_any`]); `None` when there is
     /// nothing to wait for.

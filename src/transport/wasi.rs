@@ -1,5 +1,6 @@
 //! `wasi:sockets` transport for the component: name lookup, TCP connect and streams, all
-//! non-blocking, with waits built on `wasi:io/poll` and a `wasi:clocks` timer.
+//! non-blocking, with waits built on `wasi:io/poll` and a `wasi:clocks` timer; and streams the
+//! caller handed over ([`WasiTransport::adopt`]), which have no TCP socket under them.
 
 use std::collections::VecDeque;
 use std::io;
@@ -44,10 +45,15 @@ enum Stage {
     // Field order is drop order: the streams go before their socket.
     Connected {
         input: InputStream,
-        output: OutputStream,
-        socket: TcpSocket,
+        /// `None` once a half-close closed an adopted output stream.
+        output: Option<OutputStream>,
+        /// `None` for adopted streams.
+        socket: Option<TcpSocket>,
         /// `shutdown_write` started the flush that must end before the FIN.
         flushing_for_fin: bool,
+        /// Adopted streams: the half-close is done, and the output stream (the caller's FIN)
+        /// goes at the next `subscribe` or wait, when no pollable of it is left with the host.
+        close_output: bool,
     },
     Closed,
 }
@@ -61,7 +67,10 @@ impl Drop for WasiTransport {
     fn drop(&mut self) {
         sweep_lingering();
         let stage = std::mem::replace(&mut self.stage, Stage::Closed);
-        if let Stage::Connected { output, .. } = &stage
+        if let Stage::Connected {
+            output: Some(output),
+            ..
+        } = &stage
             && !output.subscribe().ready()
         {
             LINGERING.with(|lingering| lingering.borrow_mut().push(stage));
@@ -77,7 +86,10 @@ thread_local! {
 fn sweep_lingering() {
     LINGERING.with(|lingering| {
         lingering.borrow_mut().retain(|stage| match stage {
-            Stage::Connected { output, .. } => !output.subscribe().ready(),
+            Stage::Connected {
+                output: Some(output),
+                ..
+            } => !output.subscribe().ready(),
             _ => false,
         });
     });
@@ -89,17 +101,61 @@ enum Retired {
 }
 
 impl WasiTransport {
-    /// A pollable that is ready when `interest` may make progress.
-    pub fn subscribe(&self, interest: Interest) -> Pollable {
+    /// A connection over streams the caller handed over (`setSocketDescriptor`): no TCP socket,
+    /// no addresses; a half-close closes (drops) the output stream.
+    pub fn adopt(input: InputStream, output: OutputStream) -> Self {
+        Self::connected(input, output, None)
+    }
+
+    fn connected(input: InputStream, output: OutputStream, socket: Option<TcpSocket>) -> Self {
+        Self {
+            stage: Stage::Connected {
+                input,
+                output: Some(output),
+                socket,
+                flushing_for_fin: false,
+                close_output: false,
+            },
+            port: 0,
+            retired: Vec::new(),
+            network: instance_network(),
+        }
+    }
+
+    /// A pollable that is ready when `interest` may make progress. Closes an adopted output
+    /// stream whose half-close is done (the caller dropped the stream's pollables before
+    /// subscribing again).
+    pub fn subscribe(&mut self, interest: Interest) -> Pollable {
+        self.close_done_output();
+        self.pollable_for(interest)
+    }
+
+    fn pollable_for(&self, interest: Interest) -> Pollable {
         match &self.stage {
             Stage::Lookup { stream, .. } => stream.subscribe(),
             Stage::Connecting { socket, .. } => socket.subscribe(),
-            Stage::Connected { output, .. } if interest.writable => output.subscribe(),
+            Stage::Connected {
+                output: Some(output),
+                ..
+            } if interest.writable => output.subscribe(),
             Stage::Connected { input, .. } if interest.readable => input.subscribe(),
             // Nothing to do until the application acts (e.g. reads from a full read buffer);
             // an hour-long timer stands in for "never" (spurious wake-ups are allowed).
-            Stage::Connected { .. } => monotonic_clock::subscribe_duration(IDLE_WAKE_NANOS),
+            Stage::Connected { .. } => idle(),
             Stage::Closed => ready_now(),
+        }
+    }
+
+    /// Drops an adopted output stream once its half-close is done: its end of stream is the FIN.
+    fn close_done_output(&mut self) {
+        if let Stage::Connected {
+            output,
+            close_output: close @ true,
+            ..
+        } = &mut self.stage
+        {
+            *output = None;
+            *close = false;
         }
     }
 
@@ -186,9 +242,10 @@ impl Transport for WasiTransport {
                         };
                         self.stage = Stage::Connected {
                             input,
-                            output,
-                            socket,
+                            output: Some(output),
+                            socket: Some(socket),
                             flushing_for_fin: false,
+                            close_output: false,
                         };
                         return Ok(ConnectProgress::Connected);
                     }
@@ -247,6 +304,9 @@ impl Transport for WasiTransport {
         let Stage::Connected { output, .. } = &self.stage else {
             return Err(io::Error::from(io::ErrorKind::NotConnected));
         };
+        let Some(output) = output else {
+            return Err(io::Error::from(io::ErrorKind::BrokenPipe));
+        };
         let budget = output.check_write().map_err(stream_error)?;
         let n = usize::try_from(budget).unwrap_or(usize::MAX).min(buf.len());
         if n == 0 {
@@ -259,6 +319,7 @@ impl Transport for WasiTransport {
     }
 
     fn wait(&mut self, interest: Interest, timeout: Option<Duration>) {
+        self.close_done_output();
         let mut pollables = Vec::with_capacity(2);
         match &self.stage {
             Stage::Lookup { stream, .. } => pollables.push(stream.subscribe()),
@@ -267,7 +328,7 @@ impl Transport for WasiTransport {
                 if interest.readable {
                     pollables.push(input.subscribe());
                 }
-                if interest.writable {
+                if let (true, Some(output)) = (interest.writable, output) {
                     pollables.push(output.subscribe());
                 }
             }
@@ -282,7 +343,7 @@ impl Transport for WasiTransport {
     fn pollable(&self, interest: Interest) -> Option<Pollable> {
         match &self.stage {
             Stage::Closed => None,
-            _ => Some(self.subscribe(interest)),
+            _ => Some(self.pollable_for(interest)),
         }
     }
 
@@ -296,12 +357,17 @@ impl Transport for WasiTransport {
 
     fn shutdown(&mut self, timeout: Duration) {
         if let Stage::Connected { output, socket, .. } = &self.stage {
-            if !timeout.is_zero() && output.flush().is_ok() {
+            if let Some(output) = output
+                && !timeout.is_zero()
+                && output.flush().is_ok()
+            {
                 let done = output.subscribe();
                 let timer = timer(timeout);
                 poll::poll(&[&done, &timer]);
             }
-            let _ = socket.shutdown(ShutdownType::Both);
+            if let Some(socket) = socket {
+                let _ = socket.shutdown(ShutdownType::Both);
+            }
         }
     }
 
@@ -310,10 +376,14 @@ impl Transport for WasiTransport {
             output,
             socket,
             flushing_for_fin,
+            close_output,
             ..
         } = &mut self.stage
         else {
             return Err(io::Error::from(io::ErrorKind::NotConnected));
+        };
+        let Some(output) = output else {
+            return Ok(true);
         };
         // The FIN must not overtake bytes still in the stream: flush, and while that flush runs
         // `check-write` answers 0 (wasi:io/streams), so a non-zero budget means it is done.
@@ -324,22 +394,31 @@ impl Transport for WasiTransport {
         if output.check_write().map_err(stream_error)? == 0 {
             return Ok(false);
         }
-        socket
-            .shutdown(ShutdownType::Send)
-            .map_err(|e| io::Error::other(format!("shutdown: {e:?}")))?;
+        match socket {
+            Some(socket) => socket
+                .shutdown(ShutdownType::Send)
+                .map_err(|e| io::Error::other(format!("shutdown: {e:?}")))?,
+            None => *close_output = true,
+        }
         Ok(true)
     }
 
     fn peer_addr(&self) -> Option<SocketAddr> {
         match &self.stage {
-            Stage::Connected { socket, .. } => socket.remote_address().ok().map(std_address),
+            Stage::Connected {
+                socket: Some(socket),
+                ..
+            } => socket.remote_address().ok().map(std_address),
             _ => None,
         }
     }
 
     fn local_addr(&self) -> Option<SocketAddr> {
         match &self.stage {
-            Stage::Connected { socket, .. } => socket.local_address().ok().map(std_address),
+            Stage::Connected {
+                socket: Some(socket),
+                ..
+            } => socket.local_address().ok().map(std_address),
             _ => None,
         }
     }
@@ -347,6 +426,11 @@ impl Transport for WasiTransport {
 
 /// The wake-up period of a connection that waits for nothing (an hour).
 const IDLE_WAKE_NANOS: u64 = 3_600_000_000_000;
+
+/// A pollable for "nothing to wait for": an hour-long timer (spurious wake-ups are allowed).
+pub fn idle() -> Pollable {
+    monotonic_clock::subscribe_duration(IDLE_WAKE_NANOS)
+}
 
 /// A pollable that is ready at once.
 pub fn ready_now() -> Pollable {
@@ -454,17 +538,9 @@ impl Listener for WasiListener {
     fn accept(&mut self) -> Result<Option<WasiTransport>, TransportError> {
         sweep_lingering();
         match self.socket.accept() {
-            Ok((socket, input, output)) => Ok(Some(WasiTransport {
-                stage: Stage::Connected {
-                    input,
-                    output,
-                    socket,
-                    flushing_for_fin: false,
-                },
-                port: 0,
-                retired: Vec::new(),
-                network: instance_network(),
-            })),
+            Ok((socket, input, output)) => {
+                Ok(Some(WasiTransport::connected(input, output, Some(socket))))
+            }
             Err(ErrorCode::WouldBlock) => Ok(None),
             Err(e) => Err(map_error(e)),
         }

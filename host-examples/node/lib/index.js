@@ -3,7 +3,8 @@
 // main thread. For the component's own blocking, Qt-style API see `sslsocket/raw`.
 
 import { sharedEngine, terminateSharedEngine } from './engine.js';
-import { clientConfig, normalizeConnectArgs } from './options.js';
+import { checkDuplex } from './carrier.js';
+import { clientConfig, normalizeConnectArgs, wrapConfig } from './options.js';
 import { Server } from './server.js';
 import { TLSSocket } from './tls-socket.js';
 
@@ -22,23 +23,49 @@ export { sslErrorCode } from './errors.js';
  * certificate), `minVersion` / `maxVersion` (`'TLSv1.2'`, `'TLSv1.3'`), `ciphers`, `ecdhCurve`,
  * `timeout` (as `setTimeout`), `allowHalfOpen`, `highWaterMark`.
  *
- * Not supported: `socket` / `path` (the component makes its own TCP connection),
- * `checkServerIdentity`, `session`, `SNICallback`, `pfx`.
+ * `socket`: TLS over a connection the caller already has (a `net.Socket` after an SMTP
+ * `STARTTLS` exchange, any `stream.Duplex`) instead of a TCP connection of the component's own:
+ * the component runs in memory mode and the main thread carries its bytes (lib/carrier.js).
+ * `servername`, else `host`, is then required (the name the server certificate must carry);
+ * `port` is not used. Everything else behaves as above; the Duplex is destroyed when the TLS
+ * socket closes, and its 'error' or an early 'close' destroys the TLS socket.
+ *
+ * Not supported: `path`, `checkServerIdentity`, `session`, `SNICallback`, `pfx`.
  *
  * @param {...any} args
  * @returns {TLSSocket}
  */
 export function connect(...args) {
   const { options, callback } = normalizeConnectArgs(args);
+  const socket = options.socket ? connectOver(options.socket, options) : connectDirect(options);
+  if (callback) socket.once('secureConnect', callback);
+  if (options.timeout) socket.setTimeout(options.timeout);
+  return socket;
+}
+
+/** A client whose TCP connection the component makes. */
+function connectDirect(options) {
   const { host, port, config } = clientConfig(options);
-  const socket = new TLSSocket(sharedEngine(), null, {
+  const socket = newSocket(options);
+  socket._connect(host, port, config);
+  return socket;
+}
+
+/** A client over the caller's Duplex (`options.socket`). */
+function connectOver(duplex, options) {
+  checkDuplex(duplex, 'options.socket');
+  const { config } = wrapConfig({ ...options, isServer: false }, { rejectByDefault: true });
+  const socket = newSocket(options);
+  socket._wrap(duplex, config, false);
+  return socket;
+}
+
+/** A TLSSocket of the shared engine with the stream options of `connect`. */
+function newSocket(options) {
+  return new TLSSocket(sharedEngine(), null, {
     allowHalfOpen: options.allowHalfOpen === true,
     highWaterMark: options.highWaterMark,
   });
-  if (callback) socket.once('secureConnect', callback);
-  if (options.timeout) socket.setTimeout(options.timeout);
-  socket._connect(host, port, config);
-  return socket;
 }
 
 /**

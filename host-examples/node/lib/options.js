@@ -164,8 +164,8 @@ export function normalizeConnectArgs(args) {
  * @returns {{host: string, port: number, config: TlsConfig & {servername: string | null}}}
  */
 export function clientConfig(options) {
-  if (options.socket || options.path) {
-    throw argumentError('ERR_INVALID_ARG_VALUE', 'options.socket and options.path are not supported: the component makes its own TCP connection');
+  if (options.path) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', 'options.path is not supported: the component makes its own TCP connection (or pass options.socket)');
   }
   const port = Number(options.port);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -187,14 +187,45 @@ export function clientConfig(options) {
 }
 
 /**
+ * The configuration of a socket over a Duplex the caller brings (`connect({socket})`,
+ * `new TLSSocket(duplex, options)`): a memory-mode socket (lib/worker/memory-link.js).
+ *
+ * A client needs the name the server's certificate must carry (`servername`, else `host`): the
+ * component verifies it (and sends it as SNI), and a carried connection has no host name of its
+ * own. `connect()` rejects an unverified server by default, as `tls.connect`; a client
+ * `new TLSSocket()` only reports (`authorized`, `authorizationError`), as Node's does, unless
+ * `rejectUnauthorized: true`. A server (`isServer`) takes `createServer`'s options.
+ * @param {Record<string, any>} options
+ * @param {{rejectByDefault: boolean}} defaults
+ * @returns {{isServer: boolean, config: TlsConfig & {servername: string | null}}}
+ */
+export function wrapConfig(options, { rejectByDefault }) {
+  if (options.isServer) {
+    const config = serverConfig({ ...options, handshakeTimeout: undefined }, 'new TLSSocket({isServer: true})');
+    return { isServer: true, config: { ...config, servername: null } };
+  }
+  const servername = options.servername ?? options.host;
+  if (typeof servername !== 'string' || servername === '') {
+    throw argumentError('ERR_INVALID_ARG_VALUE',
+      'options.servername (or options.host) is required over a socket the caller brings: the name the server certificate must carry');
+  }
+  const reject = rejectByDefault ? options.rejectUnauthorized !== false : options.rejectUnauthorized === true;
+  return {
+    isServer: false,
+    config: { ...commonConfig(options), servername, verifyMode: reject ? 'verify-peer' : 'query-peer' },
+  };
+}
+
+/**
  * The server side: the configuration of a `createServer`.
  * @param {Record<string, any>} options `tls.createServer` options
+ * @param {string} [caller] named in errors
  * @returns {TlsConfig & {handshakeTimeout: number | null}}
  */
-export function serverConfig(options) {
+export function serverConfig(options, caller = 'createServer') {
   const config = commonConfig(options);
   if (!config.cert || !config.key) {
-    throw argumentError('ERR_INVALID_ARG_VALUE', 'createServer: options.cert and options.key are required');
+    throw argumentError('ERR_INVALID_ARG_VALUE', `${caller}: options.cert and options.key are required`);
   }
   let verifyMode = 'verify-none';
   if (options.requestCert) verifyMode = options.rejectUnauthorized === false ? 'query-peer' : 'verify-peer';

@@ -32,6 +32,17 @@ export const Command = Object.freeze({
   LISTEN: 'listen',
   /** `{id}`: stop listening and free the server (accepted sockets stay open). */
   CLOSE_SERVER: 'close-server',
+  /**
+   * `{id, config, isServer}`: create a memory-mode socket (`open-memory`) whose bytes the main
+   * thread carries over a Duplex (lib/carrier.js), and start its client or server handshake.
+   */
+  WRAP: 'wrap',
+  /** `{id, data: Uint8Array}`: bytes the carrier received from the peer; acknowledged by `Notice.FED`. */
+  FEED: 'feed',
+  /** `{id}`: the carrier ended (the peer's FIN): `end-incoming` once every fed byte is in. */
+  FEED_END: 'feed-end',
+  /** `{id, bytes}`: the carrier wrote that many `Notice.OUTGOING` bytes out (flow-control credit). */
+  CARRIED: 'carried',
 });
 
 /** Notices, worker -> main thread. */
@@ -64,6 +75,12 @@ export const Notice = Object.freeze({
   SERVER_ERROR: 'server-error',
   /** `{id}`: the server stopped listening and is freed. */
   SERVER_CLOSED: 'server-closed',
+  /** `{id, bytes}`: the component took that many `Command.FEED` bytes (`feed-incoming`). */
+  FED: 'fed',
+  /** `{id, data: Uint8Array}`: bytes a memory-mode socket wrote (`take-outgoing`), for the carrier. */
+  OUTGOING: 'outgoing',
+  /** `{id}`: the memory-mode socket sends nothing more (`outgoing-at-end`): end the carrier. */
+  OUTGOING_END: 'outgoing-end',
   /** `{error}` (id 0): the component instance is unusable (it trapped); the worker exits. */
   FATAL: 'fatal',
 });

@@ -1,9 +1,13 @@
 // TLSSocket: a `stream.Duplex` in the shape of `node:tls`'s TLSSocket, whose connection lives in
-// the worker's component instance (lib/worker/socket-driver.js).
+// the worker's component instance (lib/worker/socket-driver.js), over the component's own TCP
+// connection or over a Duplex the caller brings (lib/carrier.js).
 
 import { Duplex } from 'node:stream';
+import { DuplexCarrier, checkDuplex } from './carrier.js';
 import { peerCertificate } from './certificate.js';
+import { Engine, sharedEngine } from './engine.js';
 import { toError } from './errors.js';
+import { wrapConfig } from './options.js';
 import { Command, Notice } from './protocol.js';
 
 /** Node's `getEphemeralKeyInfo().size` of each key exchange group. */
@@ -18,9 +22,11 @@ function withNodeCertificates(description) {
 }
 
 /**
- * A TLS connection made by `connect()` or accepted by a `Server`. Emits 'connect' (TCP
- * connected), 'secureConnect' (client; handshake done and, with `rejectUnauthorized`, verified),
- * 'secure' (both sides), 'data', 'end', 'error', 'close', 'timeout', like Node's TLSSocket.
+ * A TLS connection made by `connect()`, accepted by a `Server`, or made over a Duplex the caller
+ * brings (`new TLSSocket(duplex, options)`, `connect({socket})`). Emits 'connect' (TCP
+ * connected; not over a Duplex), 'secureConnect' (`connect()` clients; handshake done and, with
+ * `rejectUnauthorized`, verified), 'secure' (every socket), 'data', 'end', 'error', 'close',
+ * 'timeout', like Node's TLSSocket.
  *
  * `end()` half-closes, as in Node: once the queued bytes are sent the component sends
  * close_notify (`shutdown-write`), 'finish' comes, and the peer's answer is still
@@ -68,15 +74,37 @@ export class TLSSocket extends Duplex {
   #refed = false;
   #timeoutMs = 0;
   #timer = null;
+  /** @type {DuplexCarrier | null} the caller's Duplex this connection runs over, if any */
+  #carrier = null;
+  /** Whether 'secureConnect' follows 'secure' (clients of `connect()`, as in Node). */
+  #secureConnectEvent = true;
 
   /**
-   * Not for direct use: sockets come from `connect()` and from a server's 'secureConnection'.
-   * @param {import('./engine.js').Engine} engine
-   * @param {number | null} id the worker's id of an accepted socket; null to register a new one
-   * @param {{allowHalfOpen?: boolean, highWaterMark?: number}} [options]
+   * `new TLSSocket(duplex, options)`, as in `node:tls`: TLS over a Duplex the caller brings (a
+   * net.Socket after a STARTTLS exchange, any stream.Duplex); the handshake starts at once.
+   * Client (the default): `servername` (or `host`) is required, the name the server certificate
+   * must carry; `ca`, `cert` / `key`, `ALPNProtocols`, `minVersion`... as for `connect()`. As
+   * with Node, it emits 'secure' (not 'secureConnect') and does not reject an unverified server
+   * (check `authorized` / `authorizationError`) unless `rejectUnauthorized: true`. Server:
+   * `isServer: true` with `createServer`'s options (`cert`, `key`, `requestCert`...).
+   *
+   * Internally also `new TLSSocket(engine, id, options)`: sockets of `connect()` and of a
+   * server's 'secureConnection' (`id` is the worker's id of an accepted socket, or null).
+   * @param {import('node:stream').Duplex | Engine} socket
+   * @param {Record<string, any> | number | null} [options]
+   * @param {{allowHalfOpen?: boolean, highWaterMark?: number}} [internalOptions]
    */
-  constructor(engine, id, { allowHalfOpen = false, highWaterMark } = {}) {
+  constructor(socket, options, internalOptions) {
+    const internal = socket instanceof Engine;
+    let wrap = null;
+    if (!internal) {
+      checkDuplex(socket, 'new TLSSocket(socket): socket');
+      wrap = wrapConfig(options ?? {}, { rejectByDefault: false });
+    }
+    const { allowHalfOpen = false, highWaterMark } = (internal ? internalOptions : options) ?? {};
     super({ allowHalfOpen, highWaterMark, decodeStrings: true, emitClose: true, autoDestroy: true });
+    const engine = internal ? socket : sharedEngine();
+    const id = internal ? options : null;
     this.#engine = engine;
     const endpoint = { onNotice: (n) => this.#onNotice(n), onFatal: (e) => this.#onFatal(e) };
     if (id === null) this.#id = engine.register(endpoint);
@@ -85,6 +113,10 @@ export class TLSSocket extends Duplex {
       engine.adopt(id, endpoint);
     }
     this.ref();
+    if (wrap) {
+      this.#secureConnectEvent = false;
+      this._wrap(socket, wrap.config, wrap.isServer);
+    }
   }
 
   /** The worker's id of this socket (for debugging). */
@@ -96,6 +128,16 @@ export class TLSSocket extends Duplex {
   _connect(host, port, config) {
     this.servername = config.servername ?? host;
     this.#engine.send({ type: Command.CONNECT, id: this.#id, host, port, config });
+  }
+
+  /**
+   * Starts TLS over the caller's Duplex (used by `connect({socket})` and the public constructor).
+   * @internal
+   */
+  _wrap(duplex, config, isServer) {
+    this.servername = config.servername;
+    this.#engine.send({ type: Command.WRAP, id: this.#id, config, isServer });
+    this.#carrier = new DuplexCarrier(this.#engine, this.#id, duplex, this);
   }
 
   /** Marks an accepted socket as encrypted with its session (used by `Server`). @internal */
@@ -230,6 +272,8 @@ export class TLSSocket extends Duplex {
 
   _destroy(error, callback) {
     clearTimeout(this.#timer);
+    // After a clean close the carrier's last bytes (close_notify) go out before it is destroyed.
+    this.#carrier?.release(!error && this.#closedInWorker);
     if (!this.#closedInWorker) {
       this.#closedInWorker = true;
       this.#engine.send({ type: Command.DESTROY, id: this.#id });
@@ -254,7 +298,16 @@ export class TLSSocket extends Duplex {
         break;
       case Notice.SECURE:
         this.#setSession(notice.session);
-        this.emit('secureConnect');
+        if (this.#secureConnectEvent) this.emit('secureConnect');
+        break;
+      case Notice.FED:
+        this.#carrier?.onFed(notice.bytes);
+        break;
+      case Notice.OUTGOING:
+        this.#carrier?.onOutgoing(notice.data);
+        break;
+      case Notice.OUTGOING_END:
+        this.#carrier?.onOutgoingEnd();
         break;
       case Notice.DATA:
         this.#onData(notice.data);
@@ -288,6 +341,7 @@ export class TLSSocket extends Duplex {
     this.sslErrors = withNodeCertificates(session).sslErrors;
     this.alpnProtocol = session.alpnProtocol;
     for (const key of ['localAddress', 'localPort', 'remoteAddress', 'remotePort', 'remoteFamily']) this[key] = session[key];
+    if (this.#carrier) Object.assign(this, this.#carrier.addresses());
     this.#touch();
     this.emit('secure');
   }

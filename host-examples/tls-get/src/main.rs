@@ -35,6 +35,8 @@ mod bindings {
         world: "sslsocket:tls-get/tls-get",
         with: {
             "wasi:io/poll@0.2.12": wasip2::io::poll,
+            "wasi:io/streams@0.2.12": wasip2::io::streams,
+            "wasi:io/error@0.2.12": wasip2::io::error,
             "sslsocket:tls/types@0.1.0": generate,
             "sslsocket:tls/pki@0.1.0": generate,
             "sslsocket:tls/socket@0.1.0": generate,

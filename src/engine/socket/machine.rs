@@ -67,7 +67,7 @@ impl<T: Transport> SslSocket<T> {
     }
 
     /// Forgets the last connection: any phase → `Plain`.
-    fn reset_connection(&mut self) {
+    pub(super) fn reset_connection(&mut self) {
         self.phase = Phase::Plain;
         self.write_shutdown = WriteShutdown::Open;
         self.buffers.clear();
@@ -123,6 +123,11 @@ impl<T: Transport> SslSocket<T> {
             };
             let interest = self.interest();
             match (self.transport.as_mut(), interest) {
+                (Some(transport), _) if !transport.can_wait() => {
+                    return Err(SocketError::invalid_state(
+                        "a memory-mode socket cannot wait: nothing arrives until the caller feeds the peer's bytes",
+                    ));
+                }
                 (Some(transport), Some(interest)) => transport.wait(interest, remaining),
                 _ => return Err(self.closed_error()),
             }
@@ -137,6 +142,11 @@ impl<T: Transport> SslSocket<T> {
         } else {
             self.config.peer_verify_name().to_owned()
         };
+        if name.is_empty() {
+            return Err(SocketError::invalid_input(
+                "no host name to verify the server against: set the peer verify name (a connection the caller brought has none)",
+            ));
+        }
         let server_name = ServerName::try_from(name.clone()).map_err(|_| {
             SocketError::invalid_input(format!("`{name}` is not a valid host name to verify"))
         })?;
@@ -252,7 +262,12 @@ impl<T: Transport> SslSocket<T> {
         if data_arrived {
             self.events.push_back(Event::ReadyRead);
         }
+        // A connection only the caller moves (memory mode) holds nothing: its carrier decides how
+        // the bytes travel, and a held flight would be invisible to a caller that takes what
+        // was written after each call.
+        let may_hold = self.transport.as_ref().is_some_and(Transport::can_wait);
         match received.completed_now {
+            _ if !may_hold => {}
             // The client speaks next: its Finished waits for its first bytes.
             Some(Completed::ClientLast) => self.phase.hold(),
             // The client's request came with its Finished: the tickets wait for the answer.

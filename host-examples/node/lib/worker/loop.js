@@ -27,6 +27,11 @@
 // thread's `Atomics.notify` and slept forever (Node 20), so it uses plain messages now: they are
 // only dispatched once this loop awaits, so a wake-up cannot slip between the check and the wait.
 //
+// Sockets whose connection the main thread carries (memory mode, lib/worker/memory-link.js)
+// fit the same cycle: their bytes come and go as commands and notices, and their pollable is
+// ready only while events or output wait (else it is an hour-long timer), so a quiet one costs
+// the tick like any other; one whose output waits for the carrier's credit offers no pollable.
+//
 // A trap of the component (WebAssembly.RuntimeError) leaves the instance unusable: drivers
 // rethrow it, `run()` rejects, and lib/worker/main.js reports FATAL and exits.
 
@@ -157,6 +162,18 @@ export class EventLoop {
       case Command.CONNECT:
         this.#adopt(SocketDriver.connect(this.#component, command, this.#outbox));
         break;
+      case Command.WRAP:
+        this.#adopt(SocketDriver.wrap(this.#component, command, this.#outbox));
+        break;
+      case Command.FEED:
+        socket?.feed(command.data);
+        break;
+      case Command.FEED_END:
+        socket?.feedEnd();
+        break;
+      case Command.CARRIED:
+        socket?.carried(command.bytes);
+        break;
       case Command.WRITE:
         socket?.write(command.seq, command.data);
         break;
@@ -208,7 +225,9 @@ export class EventLoop {
         owners.push(driver);
       }
     }
-    if (waiting.length > 0) {
+    // With nothing due, wait for the tick even when no driver has a pollable (a carried socket
+    // waiting for credit has none): commands are only drained between turns.
+    if (waiting.length > 0 || !anyDue) {
       const busy = performance.now() - this.#lastActivity < BUSY_WINDOW_MS;
       const tickMs = anyDue ? 0 : busy ? BUSY_TICK_MS : IDLE_TICK_MS;
       const tick = this.#clock.subscribeDuration(BigInt(tickMs) * NS_PER_MS);

@@ -10,10 +10,15 @@
 // - reads: at most READ_SLICE bytes per turn are read and posted; while the main thread's
 //   readable buffer is full it sends PAUSE and nothing is read, so the component's read buffer
 //   (SOCKET_BUFFER_SIZE) fills and TCP flow control holds the peer back.
+//
+// A socket whose connection the main thread carries (`wrap`: memory mode, a Duplex on the main
+// thread) has a MemoryLink (lib/worker/memory-link.js) that feeds it and takes its output around
+// the same cycle, with the same bounds.
 
 import { describeErrorCode, describeThrown, authorizationCode } from '../errors.js';
 import { Notice } from '../protocol.js';
 import { configureSocket, step } from './configure.js';
+import { MemoryLink } from './memory-link.js';
 import { describeAddresses, describeSession, describeSslErrors } from './session.js';
 
 /** Most unsent bytes queued in the component per socket before the driver holds writes back. */
@@ -43,6 +48,8 @@ export class SocketDriver {
   #target = null;
   /** @type {{seq: number, data: Uint8Array, offset: number}[]} */
   #writes = [];
+  /** @type {MemoryLink | null} the carried connection of a `wrap`ped socket */
+  #link = null;
 
   /**
    * @param {number} id
@@ -81,6 +88,32 @@ export class SocketDriver {
   }
 
   /**
+   * Creates a memory-mode socket whose connection the main thread carries over a Duplex, and
+   * starts its client handshake (verifying `config.servername`) or its server handshake. Bad
+   * options and refused calls become an ERROR notice (and a closed driver), never an exception.
+   * @param {any} component the bindings ({socket, pki})
+   * @param {{id: number, config: object, isServer: boolean}} command
+   * @param {{post: Function}} outbox
+   */
+  static wrap(component, { id, config, isServer }, outbox) {
+    const socket = new component.socket.SslSocket();
+    const peerVerified = !isServer || config.verifyMode !== 'verify-none';
+    const driver = new SocketDriver(id, socket, outbox, { secure: false, peerVerified });
+    try {
+      configureSocket(component.pki, socket, config);
+      step('open a memory connection', () => socket.openMemory());
+      driver.#link = new MemoryLink(id, socket, outbox);
+      driver.#connected = true; // memory mode is connected at once (no `connected` event)
+      if (isServer) step('start the server handshake', () => socket.startServerHandshake());
+      else step(`start the handshake with ${config.servername}`, () => socket.startClientHandshake());
+    } catch (description) {
+      if (description instanceof WebAssembly.RuntimeError) throw description;
+      driver.#fail(description);
+    }
+    return driver;
+  }
+
+  /**
    * Wraps a socket accepted by a server (already encrypted; its handshake events are dropped).
    * @returns {{driver: SocketDriver, session: object}}
    */
@@ -90,9 +123,13 @@ export class SocketDriver {
     return { driver, session: describeSession(socket, peerVerified) };
   }
 
-  /** The pollables to wait on: the socket's own, made anew after each call into the socket. */
+  /**
+   * The pollables to wait on: the socket's own, made anew after each call into the socket. None
+   * while a carried connection's output waits for credit: that pollable would be ready at once
+   * (the loop would spin), and only a CARRIED command can change anything then.
+   */
   pollables() {
-    if (this.closed) return [];
+    if (this.closed || this.#link?.blocked) return [];
     this.#pollable ??= this.#socket.subscribe();
     return [this.#pollable];
   }
@@ -109,15 +146,34 @@ export class SocketDriver {
     this.due = true;
   }
 
+  /** Queues bytes the carrier received (`wrap`ped sockets). */
+  feed(data) {
+    this.#link?.feed(data);
+    this.due = true;
+  }
+
+  /** The carrier ended: the peer sends nothing more (`wrap`ped sockets). */
+  feedEnd() {
+    this.#link?.endIncoming();
+    this.due = true;
+  }
+
+  /** The carrier wrote `bytes` of our output out (`wrap`ped sockets). */
+  carried(bytes) {
+    this.#link?.carried(bytes);
+    this.due = true;
+  }
+
   /** Stops (true) or resumes (false) reading. */
   setPaused(paused) {
     this.#paused = paused;
     if (!paused) this.due = true;
   }
 
-  /** Drops the connection at once (`abort`) and frees the socket. */
+  /** Drops the connection at once (`abort`) and frees the socket (the main thread is gone). */
   destroy() {
     if (this.closed) return;
+    this.#link = null; // nobody carries its last bytes any more
     this.#guard(() => this.#socket.abort());
     this.#free();
   }
@@ -128,11 +184,15 @@ export class SocketDriver {
     if (this.closed) return;
     this.#dropPollable();
     try {
+      const fed = this.#link?.pushIncoming() ?? 0;
       this.#socket.process();
       this.#handleEvents(this.#socket.takeEvents());
       if (this.closed) return;
       this.#flushWrites();
-      this.#deliverData();
+      const read = this.#deliverData();
+      // Fed bytes left over wait for room the reader makes: come back while either moves.
+      if (this.#link?.queued && (fed > 0 || read > 0)) this.due = true;
+      this.#link?.pullOutgoing();
       this.#finishIfDone();
     } catch (thrown) {
       if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // fatal: see loop.js
@@ -212,21 +272,23 @@ export class SocketDriver {
     }
   }
 
+  /** Reads and posts up to READ_SLICE decrypted bytes; returns how many. */
   #deliverData() {
-    if (!this.#secure || this.#paused) return;
+    if (!this.#secure || this.#paused) return 0;
     let data;
     try {
       data = this.#socket.read(BigInt(READ_SLICE));
     } catch (thrown) {
       // After `disconnected` the device may be closed for reading: nothing is left then.
-      if (thrown?.payload?.tag === 'invalid-state') return;
+      if (thrown?.payload?.tag === 'invalid-state') return 0;
       throw thrown;
     }
-    if (data.length === 0) return;
+    if (data.length === 0) return 0;
     // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
     const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     this.#outbox.post({ type: Notice.DATA, id: this.id, data: chunk }, [chunk.buffer]);
     if (chunk.length >= READ_SLICE) this.due = true; // more may be buffered: come back next turn
+    return chunk.length;
   }
 
   /** Sends END when the peer finished and everything was delivered; frees once disconnected. */
@@ -257,6 +319,9 @@ export class SocketDriver {
       const { host, port } = this.#target;
       error = { ...description, syscall: 'connect', address: host, port, message: `connect ${description.code} ${host}:${port}: ${description.message}` };
     }
+    // A carried connection's last bytes (the alert of a failed handshake) go out before the error.
+    const link = this.#link;
+    if (link) this.#guard(() => link.pullOutgoing({ unlimited: true }));
     this.#outbox.post({ type: Notice.ERROR, id: this.id, error });
     this.#guard(() => this.#socket.abort());
     this.#free();
@@ -267,12 +332,17 @@ export class SocketDriver {
     this.#pollable = null;
   }
 
-  /** Frees the socket (its pollable first, as WASI requires) and posts CLOSE. */
+  /**
+   * Frees the socket (its pollable first, as WASI requires) and posts CLOSE; a carried
+   * connection gets the socket's last bytes and its end first.
+   */
   #free() {
     if (this.closed) return;
     this.closed = true;
     this.#writes = [];
     this.#dropPollable();
+    const link = this.#link;
+    if (link) this.#guard(() => link.finish());
     this.#guard(() => this.#socket[Symbol.dispose]());
     this.#outbox.post({ type: Notice.CLOSE, id: this.id });
   }

@@ -1,9 +1,15 @@
 //! [`SslSocket`]: the `ssl-socket` resource (`QSslSocket`), every method of the WIT and a few
 //! conveniences (`write_all`, `read_exact`, plain-data reports).
 
-use wasmtime::component::ResourceAny;
+use tokio::io::{AsyncRead, AsyncWrite};
+use wasmtime::component::{Resource, ResourceAny};
+use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use crate::*;
+
+/// How many bytes an adopted output stream takes before the guest waits (`check-write`).
+const ADOPTED_WRITE_BUDGET: usize = 64 * 1024;
 
 /// A handle to an `ssl-socket` resource in a [`Session`]. Drop it with [`SslSocket::drop`].
 #[derive(Clone, Copy, Debug)]
@@ -149,6 +155,86 @@ impl SslSocket {
         fn session_resumed => call_session_resumed() -> bool;
         /// `key-exchange-group`, e.g. `X25519`.
         fn key_exchange_group => call_key_exchange_group() -> Option<String>;
+        /// `adopt-streams`: a connection the host made, as `wasi:io` streams in the session's
+        /// table (see [`SslSocket::adopt_tcp`] and [`SslSocket::adopt_io`] for the usual ways).
+        fn adopt_streams => call_adopt_streams(input: Resource<DynInputStream>, output: Resource<DynOutputStream>) -> Result<(), ErrorCode>;
+        /// `open-memory`: memory mode, the caller carries the bytes.
+        fn open_memory => call_open_memory() -> Result<(), ErrorCode>;
+        /// `feed-incoming(data)`: memory mode, bytes from the peer; returns how many it took.
+        fn feed_incoming => call_feed_incoming(data: &[u8]) -> Result<u64, ErrorCode>;
+        /// `end-incoming`: memory mode, the peer's end of stream.
+        fn end_incoming => call_end_incoming() -> Result<(), ErrorCode>;
+        /// `take-outgoing(max-size)`: memory mode, bytes for the peer.
+        fn take_outgoing => call_take_outgoing(max_size: u64) -> Result<Vec<u8>, ErrorCode>;
+        /// `outgoing-pending`: memory mode, how many bytes wait to be taken.
+        fn outgoing_pending => call_outgoing_pending() -> u64;
+        /// `outgoing-at-end`: memory mode, the socket sends nothing more and all was taken.
+        fn outgoing_at_end => call_outgoing_at_end() -> bool;
+    }
+
+    /// Hands the socket a TCP connection the host made (accepted by its own listener, say), as
+    /// `adopt-streams` (Qt's `setSocketDescriptor`). The socket becomes `connected` in plain
+    /// mode; start TLS with `start_client_handshake` or `start_server_handshake`. Its half-close
+    /// and close shut down the stream's sending side (the peer reads its end of stream).
+    ///
+    /// ```
+    /// # fn main() -> anyhow::Result<()> {
+    /// use std::io::{Read, Write};
+    /// use std::net::{TcpListener, TcpStream};
+    /// use sslsocket_host::{NetworkPolicy, Session, SessionConfig};
+    ///
+    /// // The host accepts the connection itself (one acceptor for many instances, say)...
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let mut peer = TcpStream::connect(listener.local_addr()?)?;
+    /// let (accepted, _) = listener.accept()?;
+    ///
+    /// // ...and gives it to a socket of an instance that has no network access at all.
+    /// let mut session = Session::new(SessionConfig::new().network(NetworkPolicy::deny_all()))?;
+    /// let socket = session.new_socket()?;
+    /// socket.adopt_tcp(&mut session, accepted)??;
+    /// peer.write_all(b"EHLO")?;
+    /// assert_eq!(socket.read_exact(&mut session, 4, 5000)??, b"EHLO");
+    /// // With an identity set, `start_server_handshake` would now upgrade it (STARTTLS).
+    /// socket.write(&mut session, b"250 OK")??;
+    /// socket.shutdown_write(&mut session)??;
+    /// socket.wait_for_bytes_written(&mut session, 5000)??;
+    /// let _ = socket.wait_for_ready_read(&mut session, 100)?; // the stream's end goes here
+    /// let mut answer = String::new();
+    /// peer.read_to_string(&mut answer)?;
+    /// assert_eq!(answer, "250 OK");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// The outer error: switching the stream to non-blocking mode failed, or a trap.
+    pub fn adopt_tcp(&self, session: &mut Session, stream: std::net::TcpStream) -> CallResult<()> {
+        stream.set_nonblocking(true)?;
+        let stream = wasmtime_wasi::runtime::with_ambient_tokio_runtime(|| {
+            tokio::net::TcpStream::from_std(stream)
+        })?;
+        let (reader, writer) = stream.into_split();
+        self.adopt_io(session, reader, writer)
+    }
+
+    /// Hands the socket any byte stream as a reader and a writer (a Unix socket, a pipe, an
+    /// in-process duplex), as `adopt-streams`. The writer is dropped when the socket half-closes
+    /// or closes: use a writer whose drop ends the stream (tokio's `OwnedWriteHalf` does).
+    ///
+    /// # Errors
+    /// A trap.
+    pub fn adopt_io(
+        &self,
+        session: &mut Session,
+        reader: impl AsyncRead + Send + 'static,
+        writer: impl AsyncWrite + Send + 'static,
+    ) -> CallResult<()> {
+        let table = &mut session.store.data_mut().table;
+        let input: DynInputStream = Box::new(AsyncReadStream::new(reader));
+        let output: DynOutputStream = Box::new(AsyncWriteStream::new(ADOPTED_WRITE_BUDGET, writer));
+        let input = table.push(input)?;
+        let output = table.push(output)?;
+        self.adopt_streams(session, input, output)
     }
 
     /// `set-allowed-next-protocols`: the ALPN protocols to offer (client) or accept (server), most

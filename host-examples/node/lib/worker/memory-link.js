@@ -1,0 +1,139 @@
+// The worker's half of a connection the main thread carries (lib/carrier.js): a memory-mode
+// `ssl-socket` (`open-memory`, Python's MemoryBIO pair) whose ciphertext moves as messages.
+//
+// Incoming: FEED commands queue bytes here, in order; `feed-incoming` takes at most 256 KiB
+// beyond what the socket has not read yet, so the rest waits in the queue until the socket's
+// reader (lib/worker/socket-driver.js) makes room. Each byte the component took is acknowledged
+// with a FED notice; the main thread stops reading its Duplex while too much is unacknowledged,
+// so the queue stays bounded. FEED_END becomes `end-incoming` once the queue is empty.
+//
+// Outgoing: after each service the link takes what the socket wrote (`take-outgoing`) and posts
+// it as OUTGOING, but only while the carrier has credit: at most OUTGOING_CREDIT bytes posted and
+// not yet written out by the Duplex (CARRIED gives credit back). Without credit the bytes stay in
+// the component, whose 256 KiB outgoing pipe then stops the socket's writes, and those stop the
+// main thread's writes: backpressure all the way. `outgoing-at-end` becomes OUTGOING_END.
+//
+// A memory-mode socket's `subscribe` is ready at once while output waits to be taken; with no
+// credit to take it, the driver must not wait on that pollable (the loop would spin): `blocked`.
+
+import { Notice } from '../protocol.js';
+
+/** Most outgoing bytes posted to the main thread and not yet written out by its Duplex. */
+export const OUTGOING_CREDIT = 256 * 1024;
+/** Most bytes per OUTGOING notice. */
+const OUTGOING_SLICE = 64 * 1024;
+
+/** Whether a WIT error is `invalid-state` (the socket is closed, or the incoming side ended). */
+function isInvalidState(thrown) {
+  return thrown?.payload?.tag === 'invalid-state';
+}
+
+export class MemoryLink {
+  #id;
+  #socket;
+  #outbox;
+  /** @type {{data: Uint8Array, offset: number}[]} fed bytes the component has not taken yet */
+  #incoming = [];
+  #incomingEndRequested = false;
+  #incomingEnded = false;
+  #credit = OUTGOING_CREDIT;
+  #outgoingEnded = false;
+
+  /**
+   * @param {number} id the socket's id
+   * @param {any} socket an `ssl-socket` in memory mode (the driver owns it)
+   * @param {{post: (notice: object, transfer?: ArrayBuffer[]) => void}} outbox
+   */
+  constructor(id, socket, outbox) {
+    this.#id = id;
+    this.#socket = socket;
+    this.#outbox = outbox;
+  }
+
+  /** Queues bytes the peer sent. */
+  feed(data) {
+    if (!this.#incomingEndRequested && data.length > 0) this.#incoming.push({ data, offset: 0 });
+  }
+
+  /** The peer sends nothing more. */
+  endIncoming() {
+    this.#incomingEndRequested = true;
+  }
+
+  /** The carrier wrote `bytes` out: that much may be taken again. */
+  carried(bytes) {
+    this.#credit += bytes;
+  }
+
+  /** Whether fed bytes wait for room in the component. */
+  get queued() {
+    return this.#incoming.length > 0;
+  }
+
+  /** Whether output waits that cannot be taken for lack of credit (see the header). */
+  get blocked() {
+    return this.#credit <= 0 && Number(this.#socket.outgoingPending()) > 0;
+  }
+
+  /**
+   * Feeds the queued bytes, as many as the component takes (each `feed-incoming` runs `process`),
+   * then the end of stream when asked for and everything is in. Returns how many bytes it fed.
+   */
+  pushIncoming() {
+    let fed = 0;
+    try {
+      while (this.#incoming.length > 0) {
+        const head = this.#incoming[0];
+        const took = Number(this.#socket.feedIncoming(head.data.subarray(head.offset)));
+        fed += took;
+        head.offset += took;
+        if (head.offset < head.data.length) break; // the component is full: feed the rest later
+        this.#incoming.shift();
+      }
+      if (this.#incomingEndRequested && !this.#incomingEnded && this.#incoming.length === 0) {
+        this.#incomingEnded = true;
+        this.#socket.endIncoming();
+      }
+    } catch (thrown) {
+      // The socket closed meanwhile: nothing it would read matters any more.
+      if (!isInvalidState(thrown)) throw thrown;
+      this.#incoming = [];
+      this.#incomingEnded = true;
+    }
+    if (fed > 0) this.#outbox.post({ type: Notice.FED, id: this.#id, bytes: fed });
+    return fed;
+  }
+
+  /**
+   * Posts what the socket wrote, within the credit (all of it with `unlimited`, when the socket
+   * is about to be freed: the 256 KiB outgoing pipe bounds it), then OUTGOING_END once the socket
+   * sends nothing more and everything was taken.
+   * @param {{unlimited?: boolean}} [options]
+   */
+  pullOutgoing({ unlimited = false } = {}) {
+    for (;;) {
+      const pending = Number(this.#socket.outgoingPending());
+      const room = unlimited ? pending : Math.min(pending, this.#credit);
+      if (room <= 0) break;
+      const data = this.#socket.takeOutgoing(BigInt(Math.min(room, OUTGOING_SLICE)));
+      if (data.length === 0) break;
+      // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
+      const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+      this.#credit -= chunk.length;
+      this.#outbox.post({ type: Notice.OUTGOING, id: this.#id, data: chunk }, [chunk.buffer]);
+    }
+    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
+      this.#outgoingEnded = true;
+      this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
+    }
+  }
+
+  /** The socket is being freed: hand over its last bytes (a close_notify or an alert) and the end. */
+  finish() {
+    this.pullOutgoing({ unlimited: true });
+    if (!this.#outgoingEnded) {
+      this.#outgoingEnded = true;
+      this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
+    }
+  }
+}

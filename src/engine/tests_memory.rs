@@ -1,0 +1,190 @@
+//! The engine in memory mode: two sockets whose only connection is the test carrying bytes
+//! between their memory ends (as a host carries them for `open-memory`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use super::tests::{Pki, pki};
+use super::*;
+use crate::transport::Carrier;
+use crate::transport::memory::{MemoryEnd, memory_pair};
+use crate::transport::std::StdTransport;
+
+type MemorySocket = SslSocket<Carrier<StdTransport>>;
+
+/// A socket in memory mode and the caller's end of its connection.
+fn memory_socket() -> (MemorySocket, MemoryEnd) {
+    let (transport, end) = memory_pair();
+    let mut socket = MemorySocket::new();
+    socket.adopt(Carrier::Memory(transport)).unwrap();
+    (socket, end)
+}
+
+/// A client (trusting `pki`'s CA, or nothing) and a server with `pki`'s identity, both in memory
+/// mode, with their handshakes started.
+fn started_pair(pki: &Pki, trusting: bool) -> [(MemorySocket, MemoryEnd); 2] {
+    let (mut client, client_end) = memory_socket();
+    let roots = if trusting {
+        vec![pki.ca.clone()]
+    } else {
+        Vec::new()
+    };
+    client.config_mut().set_ca_certificates(roots);
+    client.config_mut().set_peer_verify_name("localhost".into());
+    client.start_client_handshake().unwrap();
+    let (mut server, server_end) = memory_socket();
+    server
+        .config_mut()
+        .set_local_certificate(pki.server_cert.clone());
+    server.set_private_key(pki.server_key.clone()).unwrap();
+    server.start_server_handshake().unwrap();
+    [(client, client_end), (server, server_end)]
+}
+
+/// Carries bytes (and ends of stream) both ways until neither side has anything to send.
+fn pump(pair: &mut [(MemorySocket, MemoryEnd); 2]) {
+    let [(a, a_end), (b, b_end)] = pair;
+    let mut ended = [false; 2];
+    loop {
+        a.process();
+        b.process();
+        let moved = carry(a_end, b_end, &mut ended[0]) + carry(b_end, a_end, &mut ended[1]);
+        if moved == 0 {
+            return;
+        }
+    }
+}
+
+/// Moves what `from`'s socket wrote into `to`'s socket, in pieces `to` takes whole, then its end
+/// of stream once (`ended`); returns how much moved, the end counting as one.
+fn carry(from: &MemoryEnd, to: &MemoryEnd, ended: &mut bool) -> usize {
+    let data = from.take(16 * 1024);
+    if !data.is_empty() {
+        assert_eq!(
+            to.feed(&data).unwrap(),
+            data.len(),
+            "the peer took a piece whole"
+        );
+        return data.len();
+    }
+    if from.at_end() && !*ended {
+        to.end_incoming();
+        *ended = true;
+        return 1;
+    }
+    0
+}
+
+#[test]
+fn memory_sockets_handshake_echo_and_half_close_each_other() {
+    let pki = pki(&["localhost"]);
+    let mut pair = started_pair(&pki, true);
+    pump(&mut pair);
+    {
+        let [(client, _), (server, _)] = &mut pair;
+        assert!(
+            client.is_encrypted() && server.is_encrypted(),
+            "{:?} {:?} / {:?} {:?}",
+            client.take_events(),
+            client.error(),
+            server.take_events(),
+            server.error()
+        );
+        assert_eq!(client.peer_certificate(), Some(pki.server_cert.clone()));
+        assert!(client.ssl_errors().is_empty());
+        assert_eq!(
+            (client.peer_address(), client.local_address()),
+            (None, None)
+        );
+
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        client.write(&big).unwrap();
+        let mut received = Vec::new();
+        for _ in 0..100 {
+            pump(&mut pair);
+            let [(_, _), (server, _)] = &mut pair;
+            received.extend(server.read_all().unwrap());
+            if received.len() == big.len() {
+                break;
+            }
+        }
+        assert_eq!(received, big);
+    }
+
+    // The server answers, then the client half-closes (close_notify). As over TCP, the server is
+    // Qt-like: the close_notify ends its connection with remote-host-closed, which ends ours
+    // without an error.
+    let [_, (server, _)] = &mut pair;
+    server.write(b"pong").unwrap();
+    pump(&mut pair);
+    let [(client, _), _] = &mut pair;
+    assert_eq!(client.read_all().unwrap(), b"pong");
+    client.shutdown_write().unwrap();
+    assert!(matches!(
+        client.write(b"late"),
+        Err(SocketError::InvalidState(_))
+    ));
+    pump(&mut pair);
+    let [(client, client_end), (server, server_end)] = &mut pair;
+    assert_eq!(client.state(), SocketState::Unconnected);
+    assert_eq!(client.error(), None);
+    assert_eq!(server.error(), Some(&SocketError::RemoteHostClosed));
+    assert!(client_end.at_end() && server_end.at_end());
+}
+
+#[test]
+fn a_memory_client_without_the_ca_fails_and_so_does_its_server() {
+    let pki = pki(&["localhost"]);
+    let mut pair = started_pair(&pki, false);
+    pump(&mut pair);
+    let [(client, _), (server, _)] = &mut pair;
+    assert!(!client.is_encrypted() && !server.is_encrypted());
+    assert!(matches!(
+        client.error(),
+        Some(SocketError::SslHandshakeFailed(_))
+    ));
+    assert!(
+        client
+            .ssl_errors()
+            .iter()
+            .any(|e| e.error == SslError::UnableToGetLocalIssuerCertificate),
+        "{:?}",
+        client.ssl_errors()
+    );
+    assert!(
+        server.error().is_some(),
+        "the client's alert reached the server"
+    );
+}
+
+#[test]
+fn memory_mode_waits_return_at_once_and_calls_in_the_wrong_state_fail() {
+    let pki = pki(&["localhost"]);
+    let mut pair = started_pair(&pki, true);
+    let [(client, _), _] = &mut pair;
+    // Nothing can arrive while it blocks: a minute-long wait fails at once, not by time-out.
+    assert!(matches!(
+        client.wait_for_encrypted(60_000),
+        Err(SocketError::InvalidState(_))
+    ));
+    let (again, _) = memory_pair();
+    assert!(matches!(
+        client.adopt(Carrier::Memory(again)),
+        Err(SocketError::InvalidState(_))
+    ));
+
+    let (mut nameless, _end) = memory_socket();
+    assert!(matches!(
+        nameless.start_client_handshake(),
+        Err(SocketError::InvalidInput(message)) if message.contains("peer verify name")
+    ));
+
+    pump(&mut pair);
+    let [(client, _), _] = &mut pair;
+    client.write(b"x").unwrap();
+    // Written bytes go to the memory pipe at once: nothing to wait for.
+    client.wait_for_bytes_written(60_000).unwrap();
+}
