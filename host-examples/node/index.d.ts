@@ -48,7 +48,13 @@ export interface CommonOptions {
 
 export interface ConnectOptions extends CommonOptions {
   host?: string;
-  port: number;
+  /** Required unless `socket` is given. */
+  port?: number;
+  /**
+   * TLS over a connection the caller already has (a net.Socket after STARTTLS, any Duplex)
+   * instead of a TCP connection of the component's own; `servername` or `host` is then required.
+   */
+  socket?: Duplex;
   servername?: string;
   rejectUnauthorized?: boolean;
   timeout?: number;
@@ -63,6 +69,23 @@ export interface ServerOptions extends CommonOptions {
   handshakeTimeout?: number;
 }
 
+/** `new TLSSocket(duplex, options)`: a client by default, a server with `isServer`. */
+export interface TLSSocketOptions extends CommonOptions {
+  /** Server side, with `createServer`'s options (`cert` and `key` required). */
+  isServer?: boolean;
+  /** Client: the name the server certificate must carry (required for clients; or `host`). */
+  servername?: string;
+  host?: string;
+  /**
+   * Client: false by default, as Node's constructed TLSSocket (the result is in `authorized`);
+   * true fails the handshake on a certificate error. Server: as in `createServer`.
+   */
+  rejectUnauthorized?: boolean;
+  /** Server: ask the client for a certificate. */
+  requestCert?: boolean;
+  highWaterMark?: number;
+}
+
 export interface TlsError extends Error {
   code: string;
   witCode?: string;
@@ -74,6 +97,8 @@ export interface TlsError extends Error {
 }
 
 export class TLSSocket extends Duplex {
+  /** TLS over a Duplex the caller brings (client, or server with `isServer`); see lib/tls-socket.js. */
+  constructor(socket: Duplex, options?: TLSSocketOptions);
   readonly encrypted: true;
   connecting: boolean;
   authorized: boolean;

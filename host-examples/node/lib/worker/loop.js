@@ -19,18 +19,21 @@
 // of this worker took 620-770 ms either way (10-13 MiB/s, both TLS ends in this one thread) and
 // the median echo round trip was 6-8 ms (bound by the shim's I/O thread and TCP's delayed ACK,
 // see socket.wit, not by the tick). So the cheaper choice stays: BUSY_TICK_MS while commands or
-// data flowed in the last BUSY_WINDOW_MS, IDLE_TICK_MS otherwise (about 100 turns a second,
-// ~3% of a core, while connections are open but quiet). With no socket or server at all the
-// loop does not poll: it awaits the next message on the wake port, in the thread's own event
-// loop (and the unref'd worker lets the process exit). An earlier version parked with
+// data flowed in the last BUSY_WINDOW_MS, IDLE_TICK_MS otherwise (50 turns a second while
+// connections are open but quiet). The idle tick must stay above 10 ms: the shim's I/O thread
+// waits for a shorter timer by rescheduling itself with `setImmediate`, i.e. it spins until the
+// timer is due (a 10 ms idle tick kept a core ~85% busy with one quiet connection open; 20 ms
+// measured ~9% for the whole process, most of it the shim's last-millisecond spin after its
+// setTimeout). The busy tick spins that way for its 1 ms, only while data flows. With no
+// socket or server at all the loop does not poll: it awaits the next message on the wake port,
+// in the thread's own event loop (and the unref'd worker lets the process exit). An earlier version parked with
 // `Atomics.waitAsync` on a shared counter instead; under load it sometimes missed the main
 // thread's `Atomics.notify` and slept forever (Node 20), so it uses plain messages now: they are
 // only dispatched once this loop awaits, so a wake-up cannot slip between the check and the wait.
 //
 // Sockets whose connection the main thread carries (memory mode, lib/worker/memory-link.js)
-// fit the same cycle: their bytes come and go as commands and notices, and their pollable is
-// ready only while events or output wait (else it is an hour-long timer), so a quiet one costs
-// the tick like any other; one whose output waits for the carrier's credit offers no pollable.
+// fit the same cycle with no pollable at all: their bytes come and go as commands and notices,
+// nothing happens between calls, so they are due while bytes move and when a command comes.
 //
 // A trap of the component (WebAssembly.RuntimeError) leaves the instance unusable: drivers
 // rethrow it, `run()` rejects, and lib/worker/main.js reports FATAL and exits.
@@ -45,7 +48,7 @@ import { SocketDriver } from './socket-driver.js';
 /** Tick while busy (commands or data in the last BUSY_WINDOW_MS), in ms. */
 export const BUSY_TICK_MS = 1;
 /** Tick while sockets are open but quiet, in ms. */
-export const IDLE_TICK_MS = 10;
+export const IDLE_TICK_MS = 20;
 /** How long after the last activity the loop counts as busy, in ms. */
 export const BUSY_WINDOW_MS = 50;
 /** How often the loop lets the thread's own event loop run (finalizers, timers), in ms. */
@@ -225,8 +228,8 @@ export class EventLoop {
         owners.push(driver);
       }
     }
-    // With nothing due, wait for the tick even when no driver has a pollable (a carried socket
-    // waiting for credit has none): commands are only drained between turns.
+    // With nothing due, wait for the tick even when no driver has a pollable (carried sockets
+    // have none): commands are only drained between turns.
     if (waiting.length > 0 || !anyDue) {
       const busy = performance.now() - this.#lastActivity < BUSY_WINDOW_MS;
       const tickMs = anyDue ? 0 : busy ? BUSY_TICK_MS : IDLE_TICK_MS;

@@ -13,8 +13,9 @@
 // the component, whose 256 KiB outgoing pipe then stops the socket's writes, and those stop the
 // main thread's writes: backpressure all the way. `outgoing-at-end` becomes OUTGOING_END.
 //
-// A memory-mode socket's `subscribe` is ready at once while output waits to be taken; with no
-// credit to take it, the driver must not wait on that pollable (the loop would spin): `blocked`.
+// Nothing happens in memory mode but in the calls made here and by the driver, so the driver
+// waits on no pollable for such a socket (see SocketDriver.pollables): it is serviced while
+// bytes move, and again when a command (FEED, CARRIED, WRITE...) arrives.
 
 import { Notice } from '../protocol.js';
 
@@ -65,16 +66,6 @@ export class MemoryLink {
     this.#credit += bytes;
   }
 
-  /** Whether fed bytes wait for room in the component. */
-  get queued() {
-    return this.#incoming.length > 0;
-  }
-
-  /** Whether output waits that cannot be taken for lack of credit (see the header). */
-  get blocked() {
-    return this.#credit <= 0 && Number(this.#socket.outgoingPending()) > 0;
-  }
-
   /**
    * Feeds the queued bytes, as many as the component takes (each `feed-incoming` runs `process`),
    * then the end of stream when asked for and everything is in. Returns how many bytes it fed.
@@ -107,10 +98,11 @@ export class MemoryLink {
   /**
    * Posts what the socket wrote, within the credit (all of it with `unlimited`, when the socket
    * is about to be freed: the 256 KiB outgoing pipe bounds it), then OUTGOING_END once the socket
-   * sends nothing more and everything was taken.
+   * sends nothing more and everything was taken. Returns how many bytes it posted.
    * @param {{unlimited?: boolean}} [options]
    */
   pullOutgoing({ unlimited = false } = {}) {
+    let taken = 0;
     for (;;) {
       const pending = Number(this.#socket.outgoingPending());
       const room = unlimited ? pending : Math.min(pending, this.#credit);
@@ -120,12 +112,14 @@ export class MemoryLink {
       // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
       const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
       this.#credit -= chunk.length;
+      taken += chunk.length;
       this.#outbox.post({ type: Notice.OUTGOING, id: this.#id, data: chunk }, [chunk.buffer]);
     }
     if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
       this.#outgoingEnded = true;
       this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
     }
+    return taken;
   }
 
   /** The socket is being freed: hand over its last bytes (a close_notify or an alert) and the end. */

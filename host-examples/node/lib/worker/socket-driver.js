@@ -125,11 +125,12 @@ export class SocketDriver {
 
   /**
    * The pollables to wait on: the socket's own, made anew after each call into the socket. None
-   * while a carried connection's output waits for credit: that pollable would be ready at once
-   * (the loop would spin), and only a CARRIED command can change anything then.
+   * for a carried connection: nothing happens in memory mode but in our calls, so `service`
+   * keeps it `due` while bytes move and commands make it due again (its `subscribe` would only
+   * add an hour-long timer that the preview2 shim never clears).
    */
   pollables() {
-    if (this.closed || this.#link?.blocked) return [];
+    if (this.closed || this.#link) return [];
     this.#pollable ??= this.#socket.subscribe();
     return [this.#pollable];
   }
@@ -188,11 +189,12 @@ export class SocketDriver {
       this.#socket.process();
       this.#handleEvents(this.#socket.takeEvents());
       if (this.closed) return;
-      this.#flushWrites();
+      const written = this.#flushWrites();
       const read = this.#deliverData();
-      // Fed bytes left over wait for room the reader makes: come back while either moves.
-      if (this.#link?.queued && (fed > 0 || read > 0)) this.due = true;
-      this.#link?.pullOutgoing();
+      const taken = this.#link?.pullOutgoing() ?? 0;
+      // A carried connection comes back while bytes move: the calls since `take-events` may
+      // have queued events, and fed bytes left over wait for the room the reader makes.
+      if (this.#link && fed + written + read + taken > 0) this.due = true;
       this.#finishIfDone();
     } catch (thrown) {
       if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // fatal: see loop.js
@@ -237,16 +239,19 @@ export class SocketDriver {
     return { ...description, code, message: `${messages} (${sslErrors.map((e) => e.error).join(', ')})`, sslErrors };
   }
 
+  /** Hands queued writes to the component (then `shutdown-write` when asked); returns how many bytes. */
   #flushWrites() {
-    if (!this.#connected) return; // `write` is refused before the TCP connection exists
+    if (!this.#connected) return 0; // `write` is refused before the TCP connection exists
+    let written = 0;
     while (this.#writes.length > 0) {
       const room = WRITE_HIGH_WATER - Number(this.#socket.bytesToWrite());
-      if (room <= 0) return;
+      if (room <= 0) return written;
       const head = this.#writes[0];
       const end = Math.min(head.data.length, head.offset + room);
       this.#write(head.data.subarray(head.offset, end));
+      written += end - head.offset;
       head.offset = end;
-      if (end < head.data.length) return;
+      if (end < head.data.length) return written;
       this.#writes.shift();
       this.#outbox.post({ type: Notice.WRITTEN, id: this.id, seq: head.seq });
     }
@@ -260,6 +265,7 @@ export class SocketDriver {
       }
       this.#outbox.post({ type: Notice.FINISHED, id: this.id });
     }
+    return written;
   }
 
   /** `write`, with Node's EPIPE when the connection has gone away meanwhile. */

@@ -128,6 +128,38 @@ export async function readAll(stream) {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Resolves with exactly `length` bytes read from a stream, then pauses it (bytes beyond are put
+ * back), so that a later reader misses nothing.
+ */
+export function readBytes(socket, length) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let received = 0;
+    const onData = (chunk) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received < length) return;
+      cleanup();
+      const all = Buffer.concat(chunks);
+      if (received > length) socket.unshift(all.subarray(length));
+      socket.pause();
+      resolve(all.subarray(0, length));
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(new Error(`the stream ended after ${received} of ${length} bytes`));
+    };
+    const cleanup = () => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+    };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.resume();
+  });
+}
+
 /** Resolves with the error a socket emits (rejects if it connects securely instead). */
 export function expectError(socket) {
   return new Promise((resolve, reject) => {

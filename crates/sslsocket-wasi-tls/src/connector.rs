@@ -1,0 +1,308 @@
+//! `wasi:tls/client`'s `connector` (and `wasi:tls/types`' `error`) over an engine socket in
+//! memory mode.
+//!
+//! `send` and `receive` only keep their streams; `connect` makes the socket, runs the handshake
+//! by carrying ciphertext between the socket and the two streams, then leaves two tasks running:
+//! the send pump (cleartext in, `write`, ciphertext out; the end of the cleartext stream is a
+//! `close_notify`) and the receive pump (ciphertext in, `read`, cleartext out; the peer's close
+//! ends it). Each drops its streams before it delivers its result: a caller may wait for a
+//! stream's end before it reads the result. Bytes the socket writes while receiving (a
+//! KeyUpdate's answer) leave with the next bytes the send pump carries.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use sslsocket::engine::{SocketError, SocketState, SslSocket};
+use sslsocket::transport::Carrier;
+use sslsocket::transport::memory::{MemoryEnd, memory_pair};
+use sslsocket::transport::wasi::WasiTransport;
+use wit_bindgen::{FutureReader, FutureWriter, StreamReader, StreamResult, StreamWriter};
+
+use crate::Provider;
+use crate::bindings::exports::wasi::tls::client::{self, Connector, Error, GuestConnector};
+use crate::bindings::exports::wasi::tls::types::{self, GuestError};
+use crate::bindings::{wit_future, wit_stream};
+use crate::settings::connector_settings;
+
+/// How much is read from a stream, or taken from the socket, at a time.
+const PIECE: usize = 16 * 1024;
+
+impl types::Guest for Provider {
+    type Error = ErrorResource;
+}
+
+impl client::Guest for Provider {
+    type Connector = ConnectorResource;
+}
+
+/// A `wasi:tls` error: the engine's message, with every certificate error found.
+pub struct ErrorResource(String);
+
+impl GuestError for ErrorResource {
+    fn to_debug_string(&self) -> String {
+        self.0.clone()
+    }
+}
+
+/// A connector before `connect`: the streams `send` and `receive` set up.
+pub struct ConnectorResource(RefCell<Streams>);
+
+#[derive(Default)]
+struct Streams {
+    cleartext_in: Option<StreamReader<u8>>,
+    ciphertext_out: Option<StreamWriter<u8>>,
+    send_done: Option<FutureWriter<Result<(), Error>>>,
+    ciphertext_in: Option<StreamReader<u8>>,
+    cleartext_out: Option<StreamWriter<u8>>,
+    receive_done: Option<FutureWriter<Result<(), Error>>>,
+}
+
+impl GuestConnector for ConnectorResource {
+    fn new() -> Self {
+        Self(RefCell::new(Streams::default()))
+    }
+
+    fn send(
+        &self,
+        cleartext: StreamReader<u8>,
+    ) -> (StreamReader<u8>, FutureReader<Result<(), Error>>) {
+        let (writer, reader) = wit_stream::new::<u8>();
+        let (done, result) =
+            wit_future::new::<Result<(), Error>>(|| Err(error("the connector was dropped")));
+        let mut streams = self.0.borrow_mut();
+        streams.cleartext_in = Some(cleartext);
+        streams.ciphertext_out = Some(writer);
+        streams.send_done = Some(done);
+        (reader, result)
+    }
+
+    fn receive(
+        &self,
+        ciphertext: StreamReader<u8>,
+    ) -> (StreamReader<u8>, FutureReader<Result<(), Error>>) {
+        let (writer, reader) = wit_stream::new::<u8>();
+        let (done, result) =
+            wit_future::new::<Result<(), Error>>(|| Err(error("the connector was dropped")));
+        let mut streams = self.0.borrow_mut();
+        streams.ciphertext_in = Some(ciphertext);
+        streams.cleartext_out = Some(writer);
+        streams.receive_done = Some(done);
+        (reader, result)
+    }
+
+    async fn connect(this: Connector, server_name: String) -> Result<(), Error> {
+        let streams = this.into_inner::<ConnectorResource>().0.into_inner();
+        let (
+            Some(cleartext_in),
+            Some(mut ciphertext_out),
+            Some(send_done),
+            Some(mut ciphertext_in),
+            Some(cleartext_out),
+            Some(receive_done),
+        ) = (
+            streams.cleartext_in,
+            streams.ciphertext_out,
+            streams.send_done,
+            streams.ciphertext_in,
+            streams.cleartext_out,
+            streams.receive_done,
+        )
+        else {
+            return Err(error("call send and receive before connect"));
+        };
+        let link = Link::open(&server_name).map_err(error)?;
+        if let Err(message) = handshake(&link, &mut ciphertext_out, &mut ciphertext_in).await {
+            // The alert, if the socket wrote one, still goes out.
+            let _ = send_written(&link, &mut ciphertext_out).await;
+            return Err(error(message));
+        }
+        wit_bindgen::spawn_local(send_pump(
+            Rc::clone(&link),
+            cleartext_in,
+            ciphertext_out,
+            send_done,
+        ));
+        wit_bindgen::spawn_local(receive_pump(
+            link,
+            ciphertext_in,
+            cleartext_out,
+            receive_done,
+        ));
+        Ok(())
+    }
+}
+
+/// The engine socket of one connection, in memory mode, and the end this crate carries.
+struct Link {
+    socket: SslSocket<Carrier<WasiTransport>>,
+    end: MemoryEnd,
+}
+
+type SharedLink = Rc<RefCell<Link>>;
+
+impl Link {
+    /// A client socket for `server_name` with the connector settings, its handshake started.
+    fn open(server_name: &str) -> Result<SharedLink, String> {
+        let mut socket = SslSocket::new();
+        *socket.config_mut() = connector_settings()?;
+        socket
+            .config_mut()
+            .set_peer_verify_name(server_name.to_owned());
+        let (transport, end) = memory_pair();
+        socket
+            .adopt(Carrier::Memory(transport))
+            .and_then(|()| socket.start_client_handshake())
+            .map_err(|e| e.to_string())?;
+        Ok(Rc::new(RefCell::new(Self { socket, end })))
+    }
+}
+
+/// Carries ciphertext both ways until the handshake ends.
+async fn handshake(
+    link: &SharedLink,
+    out: &mut StreamWriter<u8>,
+    input: &mut StreamReader<u8>,
+) -> Result<(), String> {
+    loop {
+        send_written(link, out).await?;
+        {
+            let link = link.borrow();
+            if link.socket.is_encrypted() {
+                return Ok(());
+            }
+            if link.socket.state() == SocketState::Unconnected {
+                return Err(describe(&link.socket));
+            }
+        }
+        if !feed_next(link, input).await? {
+            let link = link.borrow();
+            return Err(match link.socket.error() {
+                Some(_) => describe(&link.socket),
+                None => "the peer closed the connection during the handshake".into(),
+            });
+        }
+    }
+}
+
+/// Cleartext from the caller into the socket, ciphertext out; the cleartext stream's end is a
+/// `close_notify`.
+async fn send_pump(
+    link: SharedLink,
+    mut cleartext: StreamReader<u8>,
+    mut out: StreamWriter<u8>,
+    done: FutureWriter<Result<(), Error>>,
+) {
+    let result = async {
+        loop {
+            let (status, data) = cleartext.read(Vec::with_capacity(PIECE)).await;
+            if !data.is_empty() {
+                link.borrow_mut()
+                    .socket
+                    .write(&data)
+                    .map_err(|e| e.to_string())?;
+            }
+            if !matches!(status, StreamResult::Complete(_)) {
+                // A socket the peer closed already sent its close_notify.
+                let _ = link.borrow_mut().socket.shutdown_write();
+                return send_written(&link, &mut out).await;
+            }
+            send_written(&link, &mut out).await?;
+        }
+    }
+    .await;
+    drop(out);
+    drop(cleartext);
+    let _ = done.write(result.map_err(error)).await;
+}
+
+/// Ciphertext from the peer into the socket, cleartext out; ends with the connection.
+async fn receive_pump(
+    link: SharedLink,
+    mut input: StreamReader<u8>,
+    mut cleartext: StreamWriter<u8>,
+    done: FutureWriter<Result<(), Error>>,
+) {
+    let result = async {
+        loop {
+            let more = feed_next(&link, &mut input).await?;
+            let (data, closed) = {
+                let mut link = link.borrow_mut();
+                let data = link.socket.read_all().unwrap_or_default();
+                (data, link.socket.state() == SocketState::Unconnected)
+            };
+            if !data.is_empty() && !cleartext.write_all(data).await.is_empty() {
+                return Ok(()); // the caller stopped reading
+            }
+            if closed {
+                let link = link.borrow();
+                return match link.socket.error() {
+                    None | Some(SocketError::RemoteHostClosed) => Ok(()),
+                    Some(_) => Err(describe(&link.socket)),
+                };
+            }
+            if !more {
+                return Err("the ciphertext stream ended but the connection did not close".into());
+            }
+        }
+    }
+    .await;
+    drop(cleartext);
+    drop(input);
+    let _ = done.write(result.map_err(error)).await;
+}
+
+/// Sends everything the socket wrote.
+async fn send_written(link: &SharedLink, out: &mut StreamWriter<u8>) -> Result<(), String> {
+    loop {
+        let data = {
+            let mut link = link.borrow_mut();
+            let data = link.end.take(PIECE);
+            // Room was made: what waits in the socket's buffers can follow.
+            link.socket.process();
+            data
+        };
+        if data.is_empty() {
+            return Ok(());
+        }
+        if !out.write_all(data).await.is_empty() {
+            return Err("the reader of the ciphertext stream went away".into());
+        }
+    }
+}
+
+/// Reads one piece of ciphertext and gives it to the socket; at the end of the stream, gives
+/// it the end and returns false.
+async fn feed_next(link: &SharedLink, input: &mut StreamReader<u8>) -> Result<bool, String> {
+    let (status, data) = input.read(Vec::with_capacity(PIECE)).await;
+    let mut link = link.borrow_mut();
+    let mut rest = data.as_slice();
+    while !rest.is_empty() {
+        let taken = link.end.feed(rest).map_err(|e| e.to_string())?;
+        link.socket.process();
+        if taken == 0 {
+            return Err("the socket takes no more ciphertext".into());
+        }
+        rest = rest.get(taken..).unwrap_or_default();
+    }
+    let more = matches!(status, StreamResult::Complete(_));
+    if !more {
+        link.end.end_incoming();
+        link.socket.process();
+    }
+    Ok(more)
+}
+
+/// Why the socket failed: its error and every certificate error found.
+fn describe(socket: &SslSocket<Carrier<WasiTransport>>) -> String {
+    let mut text = socket
+        .error()
+        .map_or_else(|| "the connection closed".to_owned(), ToString::to_string);
+    for entry in socket.ssl_errors() {
+        text.push_str(&format!("; {:?}: {}", entry.error, entry.error.message()));
+    }
+    text
+}
+
+fn error(message: impl Into<String>) -> Error {
+    Error::new(ErrorResource(message.into()))
+}
