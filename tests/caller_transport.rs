@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use sslsocket_host::poll_set::PollSet;
-use sslsocket_host::{EncodingFormat, ErrorCode, Session, SocketState, SslError, SslSocket};
+use sslsocket_host::{ErrorCode, Session, SocketState, SslError, SslSocket};
 use sslsocket_testkit as common;
 
 /// A connected pair of loopback TCP streams made by the test (host side).
@@ -30,17 +30,16 @@ fn tcp_pair() -> (TcpStream, TcpStream) {
 /// A socket with the test PKI's server identity.
 fn server_socket(session: &mut Session, pki: &TestPki) -> SslSocket {
     let socket = session.new_socket().unwrap();
-    let cert = session
-        .certificate_from_pem(&pki.server.cert_pem)
-        .unwrap()
-        .unwrap();
-    let key = session
-        .private_key_from_data(pki.server.key_pem.as_bytes(), EncodingFormat::Pem)
-        .unwrap()
-        .unwrap();
+    let (cert, key) = load_identity(session, &pki.server);
     socket.set_local_certificate(session, &cert).unwrap();
     socket.set_private_key(session, &key).unwrap().unwrap();
     socket
+}
+
+/// Starts the client's and the server's handshakes.
+fn start_handshakes(session: &mut Session, client: SslSocket, server: SslSocket) {
+    client.start_client_handshake(session).unwrap().unwrap();
+    server.start_server_handshake(session).unwrap().unwrap();
 }
 
 /// A socket trusting the test CA (or nothing) that verifies the name `localhost`: a connection
@@ -120,14 +119,7 @@ fn adopted_host_streams_carry_a_client_and_a_server_of_one_instance() {
         Err(ErrorCode::InvalidState(_))
     ));
 
-    client
-        .start_client_handshake(&mut session)
-        .unwrap()
-        .unwrap();
-    server
-        .start_server_handshake(&mut session)
-        .unwrap()
-        .unwrap();
+    start_handshakes(&mut session, client, server);
     drive(&mut session, &[client, server], |session| {
         client.is_encrypted(session).unwrap() && server.is_encrypted(session).unwrap()
     });
@@ -224,16 +216,6 @@ fn starttls_over_adopted_streams_with_python_ssl() {
     assert!(server.wait_for_output("UPGRADED TLSv1.3", Duration::from_secs(5)));
 }
 
-fn read_line(session: &mut Session, socket: SslSocket) -> Vec<u8> {
-    while !socket.can_read_line(session).unwrap() {
-        socket
-            .wait_for_ready_read(session, WAIT_MS)
-            .unwrap()
-            .expect("a line");
-    }
-    socket.read_line(session, 1024).unwrap().unwrap()
-}
-
 /// Carries ciphertext between two memory-mode sockets of one session until nothing moves.
 fn pump_memory(session: &mut Session, a: SslSocket, b: SslSocket) {
     let mut ended = [false; 2];
@@ -275,14 +257,7 @@ fn memory_mode_sockets_handshake_echo_and_close_through_a_host_pump() {
             Err(ErrorCode::InvalidState(_))
         ));
     }
-    client
-        .start_client_handshake(&mut session)
-        .unwrap()
-        .unwrap();
-    server
-        .start_server_handshake(&mut session)
-        .unwrap()
-        .unwrap();
+    start_handshakes(&mut session, client, server);
     assert!(
         client.outgoing_pending(&mut session).unwrap() > 0,
         "the ClientHello"
@@ -331,14 +306,7 @@ fn a_memory_mode_client_reports_an_untrusted_server_and_its_alert_fails_the_serv
     for socket in [client, server] {
         socket.open_memory(&mut session).unwrap().unwrap();
     }
-    client
-        .start_client_handshake(&mut session)
-        .unwrap()
-        .unwrap();
-    server
-        .start_server_handshake(&mut session)
-        .unwrap()
-        .unwrap();
+    start_handshakes(&mut session, client, server);
     pump_memory(&mut session, client, server);
     assert!(!client.is_encrypted(&mut session).unwrap());
     assert!(matches!(

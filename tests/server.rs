@@ -781,14 +781,7 @@ fn add_sni_identity_refuses_bad_input() {
     let pki = TestPki::new("srv-sni-bad", KeyKind::EcdsaP256);
     let mut session = session();
     let server = session.new_server().unwrap();
-    let cert = session
-        .certificate_from_pem(&pki.server.cert_pem)
-        .unwrap()
-        .unwrap();
-    let key = session
-        .private_key_from_data(pki.server.key_pem.as_bytes(), EncodingFormat::Pem)
-        .unwrap()
-        .unwrap();
+    let (cert, key) = load_identity(&mut session, &pki.server);
     assert!(matches!(
         server
             .add_sni_identity(&mut session, "empty.localhost", &[], &key)
@@ -838,16 +831,6 @@ while not data.endswith(b"\n"):
     data += chunk
 print("GOT", data.decode().strip(), flush=True)
 "#;
-
-fn read_line(session: &mut Session, socket: SslSocket) -> Vec<u8> {
-    while !socket.can_read_line(session).unwrap() {
-        socket
-            .wait_for_ready_read(session, WAIT_MS)
-            .unwrap()
-            .expect("a line");
-    }
-    socket.read_line(session, 1024).unwrap().unwrap()
-}
 
 #[test]
 fn starttls_server_with_python_client() {
@@ -1178,14 +1161,7 @@ fn listen_needs_a_grant_from_the_policy() {
     let setup = |policy: NetworkPolicy| {
         let mut session = Session::new(SessionConfig::new().network(policy)).unwrap();
         let server = session.new_server().unwrap();
-        let cert = session
-            .certificate_from_pem(&pki.server.cert_pem)
-            .unwrap()
-            .unwrap();
-        let key = session
-            .private_key_from_data(pki.server.key_pem.as_bytes(), EncodingFormat::Pem)
-            .unwrap()
-            .unwrap();
+        let (cert, key) = load_identity(&mut session, &pki.server);
         server.set_local_certificate(&mut session, &cert).unwrap();
         server.set_private_key(&mut session, &key).unwrap().unwrap();
         (session, server)

@@ -11,18 +11,8 @@
 use std::time::Duration;
 
 use common::*;
-use sslsocket_host::{ErrorCode, Mode, Session, SocketState, SslSocket};
+use sslsocket_host::{ErrorCode, Mode, SocketState};
 use sslsocket_testkit as common;
-
-fn read_line(session: &mut Session, socket: SslSocket) -> Vec<u8> {
-    while !socket.can_read_line(session).unwrap() {
-        socket
-            .wait_for_ready_read(session, WAIT_MS)
-            .unwrap()
-            .expect("a line");
-    }
-    socket.read_line(session, 1024).unwrap().unwrap()
-}
 
 #[test]
 fn starttls_with_python_ssl_server() {

@@ -84,6 +84,14 @@ impl wit::GuestSslServer for ServerResource {
         self.with(|s| s.set_deferred_handshake(deferred));
     }
 
+    fn set_ticket_keys(&self, keys: Vec<u8>) -> Result<()> {
+        self.with(|s| s.set_ticket_key(&keys)).map_err(error_code)
+    }
+
+    fn ticket_keys(&self) -> Vec<u8> {
+        self.with(|s| s.ticket_key()).unwrap_or_default()
+    }
+
     fn wait_for_new_connection(&self, msecs: i32) -> Result<()> {
         self.with(|s| s.wait_for_new_connection(msecs))
             .map_err(error_code)

@@ -2,13 +2,27 @@
 //! list) and what the system and the provider offer. A socket's settings that are not set
 //! fall back to these at handshake time.
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::certificate_list::CertificateList;
 use super::cipher::{self, Cipher};
 use super::errors::SocketError;
 use crate::pki::Certificate;
 use sslsocket_crypto as crypto;
+
+/// The instance's default session ticketer: a random key, rotated every
+/// [`crypto::DEFAULT_TICKET_LIFETIME`] seconds, shared by every server and server-mode socket
+/// whose ticket key was not set. `None` if the random generator failed (no tickets then).
+pub fn default_ticketer() -> Option<Arc<crypto::Ticketer>> {
+    static TICKETER: OnceLock<Option<Arc<crypto::Ticketer>>> = OnceLock::new();
+    TICKETER
+        .get_or_init(|| {
+            crypto::Ticketer::new(crypto::DEFAULT_TICKET_LIFETIME)
+                .ok()
+                .map(Arc::new)
+        })
+        .clone()
+}
 
 /// The global CA database (`globalCaCertificates()`): the system CAs until changed.
 pub fn global_ca_certificates() -> CertificateList {

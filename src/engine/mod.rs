@@ -40,3 +40,5 @@ pub use x509::PeerVerifyMode;
 mod tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests_memory;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests_tickets;

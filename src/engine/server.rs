@@ -9,14 +9,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::ServerConfig;
-use rustls::server::{ServerSessionMemoryCache, StoresServerSessions};
+use rustls::server::{ProducesTickets, ServerSessionMemoryCache, StoresServerSessions};
 
 use super::errors::{SocketError, SslError};
 use super::events::SocketState;
+use super::globals;
 use super::settings::SslConfiguration;
 use super::socket::SslSocket;
-use super::tls_config;
+use super::tls_config::{self, ServerResumption};
 use crate::transport::{Interest, Listener, Transport};
+use sslsocket_crypto::{DEFAULT_TICKET_LIFETIME, TicketKey, Ticketer};
 
 /// The default handshake deadline of accepted connections.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,6 +61,8 @@ pub struct SslServer<T: Transport> {
     listener: Option<T::Listener>,
     config: SslConfiguration,
     sessions: Arc<dyn StoresServerSessions>,
+    /// The ticketer of this server once its ticket key was set; before, the instance's default.
+    ticketer: Option<Arc<Ticketer>>,
     handshaking: Vec<Handshaking<T>>,
     pending: VecDeque<SslSocket<T>>,
     max_pending: usize,
@@ -86,6 +90,7 @@ impl<T: Transport> SslServer<T> {
             listener: None,
             config: SslConfiguration::default(),
             sessions: ServerSessionMemoryCache::new(256),
+            ticketer: None,
             handshaking: Vec::new(),
             pending: VecDeque::new(),
             max_pending: DEFAULT_MAX_PENDING,
@@ -208,6 +213,38 @@ impl<T: Transport> SslServer<T> {
         &mut self.config
     }
 
+    /// Sets the key that seals and opens this server's session tickets (48 bytes: a 16-byte name,
+    /// then a 32-byte secret). Servers holding the same key resume each other's sessions, in any
+    /// instance, process or machine. Setting a new one rotates: tickets sealed under the one
+    /// before still open, and the server no longer rotates by itself (Node's `setTicketKeys`).
+    ///
+    /// # Errors
+    /// `InvalidInput` unless `key` is 48 bytes; `SslInternal` if the random generator failed.
+    pub fn set_ticket_key(&mut self, key: &[u8]) -> Result<(), SocketError> {
+        let key =
+            TicketKey::from_bytes(key).map_err(|e| SocketError::invalid_input(e.to_string()))?;
+        match &self.ticketer {
+            Some(ticketer) => ticketer.set_key(key),
+            None => {
+                let ticketer = Ticketer::new(DEFAULT_TICKET_LIFETIME)
+                    .map_err(|e| SocketError::SslInternal(e.to_string()))?;
+                ticketer.set_key(key);
+                self.ticketer = Some(Arc::new(ticketer));
+                // The shared configuration holds the ticketer: build it again.
+                self.shared_config = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// The key sealing this server's tickets now, to give to the servers that should resume its
+    /// sessions (Node's `getTicketKeys`); `None` when there are no tickets (the random generator
+    /// failed). Keep it as secret as a private key.
+    pub fn ticket_key(&self) -> Option<Vec<u8>> {
+        let ticketer = self.ticketer.clone().or_else(globals::default_ticketer)?;
+        Some(ticketer.current_key().to_bytes().to_vec())
+    }
+
     /// Accepts and advances handshakes without blocking; queues events.
     pub fn process(&mut self) {
         self.accept_new();
@@ -314,14 +351,22 @@ impl<T: Transport> SslServer<T> {
         self.handshaking.iter().map(|h| h.deadline).min()
     }
 
+    /// How this server's connections resume sessions.
+    fn resumption(&self) -> ServerResumption {
+        let ticketer = self.ticketer.clone().or_else(globals::default_ticketer);
+        ServerResumption {
+            sessions: Arc::clone(&self.sessions),
+            ticketer: ticketer.map(|t| t as Arc<dyn ProducesTickets>),
+        }
+    }
+
     /// The shared rustls configuration, built now if needed; `None` when the settings do not
     /// make one (each handshake then reports why).
     fn shared_config(&mut self) -> Option<Arc<ServerConfig>> {
         if self.shared_config.is_none() {
-            self.shared_config =
-                tls_config::server_config(&self.config, Some(self.sessions.clone()))
-                    .ok()
-                    .map(Arc::new);
+            self.shared_config = tls_config::server_config(&self.config, Some(&self.resumption()))
+                .ok()
+                .map(Arc::new);
         }
         self.shared_config.clone()
     }
@@ -344,7 +389,7 @@ impl<T: Transport> SslServer<T> {
             *socket.config_mut() = self.config.clone();
             socket.set_read_buffer_size(self.read_buffer_size);
             socket.set_write_buffer_size(self.write_buffer_size);
-            socket.set_server_context(self.sessions.clone(), self.shared_config());
+            socket.set_server_context(self.resumption(), self.shared_config());
             if self.deferred_handshake {
                 self.pending.push_back(socket);
                 self.events

@@ -15,7 +15,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::server::StoresServerSessions;
 use rustls::{Connection, HandshakeKind, ServerConfig, ServerConnection};
 
 use self::machine::rejected;
@@ -74,7 +73,7 @@ pub struct SslSocket<T: Transport> {
     /// error of a read or wait on an unconnected socket.
     ever_opened: bool,
     /// The session store of the server that accepted this socket, for resumption.
-    server_sessions: Option<Arc<dyn StoresServerSessions>>,
+    server_resumption: Option<tls_config::ServerResumption>,
     /// The server's ready-made rustls configuration, valid while `config` is unchanged.
     server_config: Option<Arc<ServerConfig>>,
 }
@@ -102,7 +101,7 @@ impl<T: Transport> SslSocket<T> {
             peer_name: String::new(),
             peer_port: 0,
             ever_opened: false,
-            server_sessions: None,
+            server_resumption: None,
             server_config: None,
         }
     }
@@ -650,14 +649,15 @@ impl<T: Transport> SslSocket<T> {
         ))
     }
 
-    /// Shares a server's session store with this socket's server handshakes, and its rustls
-    /// configuration (built from the same settings) while this socket's settings are unchanged.
+    /// Shares a server's session store and ticketer with this socket's server handshakes, and
+    /// its rustls configuration (built from the same settings) while this socket's settings are
+    /// unchanged.
     pub(crate) fn set_server_context(
         &mut self,
-        sessions: Arc<dyn StoresServerSessions>,
+        resumption: tls_config::ServerResumption,
         config: Option<Arc<ServerConfig>>,
     ) {
-        self.server_sessions = Some(sessions);
+        self.server_resumption = Some(resumption);
         self.server_config = config;
     }
 
@@ -806,7 +806,7 @@ impl<T: Transport> SslSocket<T> {
             Some(config) => Ok(config),
             None => Ok(Arc::new(tls_config::server_config(
                 &self.config,
-                self.server_sessions.clone(),
+                self.server_resumption.as_ref(),
             )?)),
         }
     }

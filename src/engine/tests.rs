@@ -579,7 +579,7 @@ fn verify_none_and_query_peer() {
     );
 }
 
-fn server(pki: &Pki) -> SslServer<StdTransport> {
+pub(super) fn server(pki: &Pki) -> SslServer<StdTransport> {
     let mut server = SslServer::new();
     server
         .config_mut()

@@ -11,7 +11,7 @@ use rustls::client::{
     ClientSessionMemoryCache, ClientSessionStore, Resumption, Tls12ClientSessionValue,
     Tls13ClientSessionValue,
 };
-use rustls::server::{ClientHello, ResolvesServerCert, StoresServerSessions};
+use rustls::server::{ClientHello, ProducesTickets, ResolvesServerCert, StoresServerSessions};
 use rustls::sign::{CertifiedKey, SigningKey, SingleCertAndKey};
 use rustls::{ClientConfig, NamedGroup, ServerConfig};
 use rustls_pki_types::ServerName;
@@ -19,6 +19,7 @@ use rustls_pki_types::ServerName;
 use super::certificate_list::CertificateList;
 use super::cipher::Cipher;
 use super::errors::SocketError;
+use super::globals;
 use super::settings::SslConfiguration;
 use super::x509::{self, Crl, PeerVerifier, TrustStore, VerifyPolicy};
 use crate::pki::{Certificate, Key};
@@ -52,16 +53,27 @@ pub fn client_config(settings: &SslConfiguration) -> Result<Arc<ClientConfig>, S
     Ok(config)
 }
 
+/// How a server resumes sessions: a session store (TLS 1.2 session ids) and a ticketer (session
+/// tickets, TLS 1.3 and 1.2), shared by its connections.
+#[derive(Clone)]
+pub struct ServerResumption {
+    /// Where sessions resumed by id are kept.
+    pub sessions: Arc<dyn StoresServerSessions>,
+    /// What seals and opens tickets; `None`: no tickets (only if the random generator failed).
+    pub ticketer: Option<Arc<dyn ProducesTickets>>,
+}
+
 /// A rustls server configuration presenting the local certificate and key (or the SNI
-/// identities), checking client certificates as `settings` say, and keeping sessions in
-/// `sessions` when given (a server shares one store between its connections).
+/// identities), checking client certificates as `settings` say, and resuming sessions with
+/// `resumption` when given (a server shares one between its connections), else with a store of
+/// its own and the instance's default ticketer.
 ///
 /// # Errors
 /// `InvalidState` without a local certificate and private key, otherwise as
 /// [`client_config`].
 pub fn server_config(
     settings: &SslConfiguration,
-    sessions: Option<Arc<dyn StoresServerSessions>>,
+    resumption: Option<&ServerResumption>,
 ) -> Result<ServerConfig, SocketError> {
     let default = match (settings.local_certificate(), settings.private_key()) {
         (Some(_), Some(key)) => {
@@ -98,8 +110,15 @@ pub fn server_config(
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(Arc::new(SniResolver { default, by_name }));
     config.alpn_protocols = settings.allowed_next_protocols().to_vec();
-    if let Some(sessions) = sessions {
-        config.session_storage = sessions;
+    if let Some(resumption) = resumption {
+        config.session_storage = Arc::clone(&resumption.sessions);
+    }
+    let ticketer = match resumption {
+        Some(resumption) => resumption.ticketer.clone(),
+        None => globals::default_ticketer().map(|t| t as Arc<dyn ProducesTickets>),
+    };
+    if let Some(ticketer) = ticketer {
+        config.ticketer = ticketer;
     }
     Ok(config)
 }

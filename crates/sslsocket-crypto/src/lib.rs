@@ -22,7 +22,8 @@
 //!   default, chosen by name: the pure ML-KEM groups MLKEM768 and MLKEM1024;
 //! - signatures: ECDSA P-256 / P-384 / P-521, Ed25519, RSA PKCS#1 v1.5 and RSASSA-PSS, to verify and with
 //!   our own private keys;
-//! - randomness from the operating system (`getrandom`: `wasi:random` in a component).
+//! - randomness from the operating system (`getrandom`: `wasi:random` in a component);
+//! - stateless session tickets whose keys servers can share ([`Ticketer`]).
 //!
 //! | file | what | crates |
 //! |---|---|---|
@@ -37,6 +38,7 @@
 //! | `sign.rs` | our private keys (ECDSA, Ed25519, RSA) | `p256`, `p384`, `p521`, `ed25519-dalek`, `rsa` |
 //! | `verify.rs` | certificate and handshake signatures | the same |
 //! | `rng.rs` | randomness | `getrandom`, `chacha20` |
+//! | `ticketer.rs` | stateless session tickets under named, shareable keys ([`Ticketer`]) | `chacha20poly1305` |
 //!
 //! Policy: TLS 1.2 and 1.3 with AEAD suites only; no SHA-1 or MD5 signatures; our own RSA keys
 //! have [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`] bits. Certificate, CRL and OCSP signatures verify
@@ -69,6 +71,7 @@ mod kx;
 mod rng;
 mod sign;
 mod suites;
+mod ticketer;
 mod verify;
 
 #[cfg(test)]
@@ -77,6 +80,8 @@ mod tests;
 mod tests_rsa;
 
 use std::sync::Arc;
+
+pub use ticketer::{DEFAULT_TICKET_LIFETIME, TICKET_KEY_LEN, TicketKey, TicketKeyError, Ticketer};
 
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::{CipherSuite, NamedGroup, SupportedCipherSuite};

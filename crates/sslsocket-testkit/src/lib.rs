@@ -44,7 +44,8 @@ pub use pki_files::{
     openssl_rsa_key_pem,
 };
 pub use shortcuts::{
-    assert_in_order, event_names, handshake, round_trip, session, socket_trusting,
+    assert_in_order, event_names, handshake, load_identity, read_line, round_trip, session,
+    socket_trusting,
 };
 pub use temp_dir::TempDir;
 

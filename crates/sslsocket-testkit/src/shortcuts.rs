@@ -1,9 +1,13 @@
 //! Shortcuts for driving the component in tests: a loopback-only session, a socket trusting a CA,
 //! a handshake with its events, a round trip of data.
 
-use sslsocket_host::{ErrorCode, NetworkPolicy, Session, SessionConfig, SocketEvent, SslSocket};
+use sslsocket_host::{
+    Certificate, EncodingFormat, ErrorCode, Key, NetworkPolicy, Session, SessionConfig,
+    SocketEvent, SslSocket,
+};
 
 use crate::WAIT_MS;
+use crate::testpki::Identity;
 
 /// A fresh component instance with loopback-only network.
 pub fn session() -> Session {
@@ -66,4 +70,28 @@ pub fn round_trip(session: &mut Session, socket: SslSocket, data: &[u8]) -> Vec<
         .read_exact(session, data.len(), WAIT_MS)
         .unwrap()
         .expect("read back")
+}
+
+/// An identity's certificate and private key, loaded into the session.
+pub fn load_identity(session: &mut Session, identity: &Identity) -> (Certificate, Key) {
+    let cert = session
+        .certificate_from_pem(&identity.cert_pem)
+        .unwrap()
+        .expect("the certificate parses");
+    let key = session
+        .private_key_from_data(identity.key_pem.as_bytes(), EncodingFormat::Pem)
+        .unwrap()
+        .expect("the key parses");
+    (cert, key)
+}
+
+/// Waits for a whole line and reads it.
+pub fn read_line(session: &mut Session, socket: SslSocket) -> Vec<u8> {
+    while !socket.can_read_line(session).unwrap() {
+        socket
+            .wait_for_ready_read(session, WAIT_MS)
+            .unwrap()
+            .expect("a line");
+    }
+    socket.read_line(session, 1024).unwrap().unwrap()
 }

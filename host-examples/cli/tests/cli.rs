@@ -658,6 +658,61 @@ fn cert_prints_certificate_details() {
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
 }
 
+/// `serve --ticket-key-file`: separate processes given the same key resume each other's sessions
+/// (one client instance, one session cache); another key gives a full handshake; a file holding
+/// the previous key and the current one opens tickets under both (a bad file: see
+/// `serve_refuses_bad_options`).
+#[test]
+fn serve_processes_sharing_a_ticket_key_resume_each_others_sessions() {
+    let pki = TestPki::new("cli-tickets", KeyKind::EcdsaP256);
+    let (old, new) = ([1u8; 48], [2u8; 48]);
+    let old_file = pki.dir.write("old.key", old);
+    let new_file = pki.dir.write("new.key", new);
+    let rotated_file = pki.dir.write("rotated.key", [old, new].concat());
+    let serve = |file: &std::path::Path| {
+        Serve::with_pki(
+            &pki,
+            &[
+                "--json",
+                "--echo",
+                "--ticket-key-file",
+                file.to_str().unwrap(),
+            ],
+        )
+    };
+    let (a, b, other, rotated) = (
+        serve(&old_file),
+        serve(&old_file),
+        serve(&new_file),
+        serve(&rotated_file),
+    );
+    let mut session = session();
+    let mut resumed = |port: u16| {
+        let socket = socket_trusting(&mut session, &pki.ca.cert_pem);
+        let (result, _) = handshake(&mut session, socket, "localhost", port);
+        result.expect("handshake");
+        // The echo comes after the server's tickets: once it is here, so are they.
+        assert_eq!(round_trip(&mut session, socket, b"hi\n"), b"hi\n");
+        let resumed = socket.session_resumed(&mut session).unwrap();
+        socket.disconnect_from_host(&mut session).unwrap();
+        resumed
+    };
+    assert!(!resumed(a.port), "the first connection is a full handshake");
+    assert!(
+        resumed(b.port),
+        "another process with the same key opens A's ticket"
+    );
+    assert!(!resumed(other.port), "another key cannot");
+    assert!(
+        resumed(rotated.port),
+        "a rotated server still opens tickets under the previous key"
+    );
+    assert!(
+        resumed(other.port),
+        "and its new tickets are sealed with the current key"
+    );
+}
+
 /// A running `sslsocket serve --json ...`: its port (from the first line) and its stdout lines.
 struct Serve {
     child: std::process::Child,
@@ -867,21 +922,43 @@ fn serve_echo_with_s_client_and_client_certificates() {
 #[test]
 fn serve_refuses_bad_options() {
     let pki = TestPki::new("cli-serve-bad", KeyKind::EcdsaP256);
-    // A key that is no key: an error line and exit code 1 before listening.
-    let output = sslsocket(&[
-        "serve",
-        "--port",
-        "0",
-        "--cert",
-        pki.server_cert.to_str().unwrap(),
-        "--key",
-        pki.ca_pem.to_str().unwrap(),
-        "--json",
-    ]);
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    let list = events(&output);
-    assert_eq!(list.len(), 1, "{}", describe(&output));
-    assert_eq!(list[0]["event"], "error");
+    let short_key = pki.dir.write("short.key", [0u8; 47]);
+    // A key that is no key, a ticket key file of the wrong size: an error line and exit code 1
+    // before listening.
+    let key = pki.server_key.to_str().unwrap();
+    for (key, extra, message) in [
+        (pki.ca_pem.to_str().unwrap(), None, ""),
+        (
+            key,
+            Some(short_key.to_str().unwrap()),
+            "one or two 48-byte keys",
+        ),
+    ] {
+        let mut args = vec![
+            "serve",
+            "--port",
+            "0",
+            "--cert",
+            pki.server_cert.to_str().unwrap(),
+        ];
+        args.extend(["--key", key, "--json"]);
+        if let Some(file) = extra {
+            args.extend(["--ticket-key-file", file]);
+        }
+        let output = sslsocket(&args);
+        assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+        let list = events(&output);
+        assert_eq!(list.len(), 1, "{}", describe(&output));
+        assert_eq!(list[0]["event"], "error");
+        assert!(
+            list[0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(message),
+            "{}",
+            describe(&output)
+        );
+    }
 }
 
 #[test]

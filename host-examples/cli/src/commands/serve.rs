@@ -15,6 +15,9 @@ use sslsocket_loops::serve::{self, Behaviour, Event, ServeOptions};
 use crate::commands::connect::{format_of, load_certificates};
 use crate::report::{Reporter, error_fields};
 
+/// The length of one session ticket key (`ssl-server.set-ticket-keys`).
+const TICKET_KEY_LEN: usize = 48;
+
 /// Arguments of `sslsocket serve`.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -55,6 +58,13 @@ pub struct ServeArgs {
     /// ask (`set-ocsp-response`).
     #[arg(long, value_name = "FILE")]
     ocsp_response: Option<PathBuf>,
+    /// Seal session tickets with the key in FILE (48 bytes: a 16-byte name, then a 32-byte
+    /// secret; e.g. `openssl rand 48 > FILE`), so that every server given the same file resumes
+    /// the others' sessions. To rotate, append a new key to the file (96 bytes: the previous key,
+    /// then the current one) and restart the servers one by one: tickets under either key open.
+    /// Without it, a random key of this process, rotated every 12 hours.
+    #[arg(long, value_name = "FILE")]
+    ticket_key_file: Option<PathBuf>,
     /// Drop clients that have not finished their handshake after MS milliseconds (default 10000).
     #[arg(long, value_name = "MS")]
     handshake_timeout: Option<u32>,
@@ -341,6 +351,23 @@ fn configure(session: &mut Session, server: SslServer, args: &ServeArgs) -> anyh
         server
             .set_ocsp_response(session, &der)?
             .map_err(|e| anyhow!("{}: {}", path.display(), names::error_code_text(&e)))?;
+    }
+    if let Some(path) = &args.ticket_key_file {
+        let keys =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if keys.len() != TICKET_KEY_LEN && keys.len() != 2 * TICKET_KEY_LEN {
+            bail!(
+                "{}: a ticket key file holds one or two {TICKET_KEY_LEN}-byte keys, not {} bytes",
+                path.display(),
+                keys.len()
+            );
+        }
+        // The previous key first: the last one set seals, the one before still opens.
+        for key in keys.chunks(TICKET_KEY_LEN) {
+            server
+                .set_ticket_keys(session, key)?
+                .map_err(|e| anyhow!("{}: {}", path.display(), names::error_code_text(&e)))?;
+        }
     }
     if let Some(n) = args.backlog {
         server.set_listen_backlog_size(session, n)?;

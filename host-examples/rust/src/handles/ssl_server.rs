@@ -81,6 +81,11 @@ impl SslServer {
         fn set_peer_verify_mode => call_set_peer_verify_mode(mode: PeerVerifyMode) -> ();
         /// `set-ocsp-response`: the DER OCSP response stapled for clients that ask.
         fn set_ocsp_response => call_set_ocsp_response(der: &[u8]) -> Result<(), ErrorCode>;
+        /// `set-ticket-keys(keys)`: the 48-byte session ticket key shared by the servers that
+        /// resume each other's sessions.
+        fn set_ticket_keys => call_set_ticket_keys(keys: &[u8]) -> Result<(), ErrorCode>;
+        /// `ticket-keys`: the key sealing this server's tickets now.
+        fn ticket_keys => call_ticket_keys() -> Vec<u8>;
     }
 
     /// `next-pending-connection`: the next encrypted (or, deferred, plain) connection.
