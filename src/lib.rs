@@ -10,8 +10,10 @@
 //! - [`engine`]: `QSslSocket`'s behaviour over rustls, with no WASI in it, driven through the
 //!   [`transport::Transport`] trait. It runs natively in unit tests and benchmarks and inside the
 //!   component alike; its own floors are listed in its docs.
-//! - On `wasm32`, the `component` module: the thin wit-bindgen adapter that exports the WIT
-//!   interface in `wit/` (`sslsocket:tls`), WIT types to engine types and back.
+//! - On `wasm32` with the `component` feature (the default), the `component` module: the thin
+//!   wit-bindgen adapter that exports the WIT interface in `wit/` (`sslsocket:tls`), WIT types
+//!   to engine types and back. Without the feature the crate is the engine as a library (the
+//!   `wasi:tls` provider, `crates/sslsocket-wasi-tls`, uses it so).
 //!
 //! `ARCHITECTURE.md` at the repository root draws the whole house.
 #![deny(unsafe_code)]
