@@ -49,12 +49,37 @@ pub struct ConnectorResource(RefCell<Streams>);
 
 #[derive(Default)]
 struct Streams {
-    cleartext_in: Option<StreamReader<u8>>,
-    ciphertext_out: Option<StreamWriter<u8>>,
-    send_done: Option<FutureWriter<Result<(), Error>>>,
-    ciphertext_in: Option<StreamReader<u8>>,
-    cleartext_out: Option<StreamWriter<u8>>,
-    receive_done: Option<FutureWriter<Result<(), Error>>>,
+    /// `send`'s: cleartext in, ciphertext out.
+    send: Option<Half>,
+    /// `receive`'s: ciphertext in, cleartext out.
+    receive: Option<Half>,
+}
+
+/// One direction of a connector: what comes in, what goes out, and where its result goes.
+struct Half {
+    input: StreamReader<u8>,
+    output: StreamWriter<u8>,
+    done: FutureWriter<Result<(), Error>>,
+}
+
+/// What `send` and `receive` give the caller: the output stream and the result future.
+type CallerHalf = (StreamReader<u8>, FutureReader<Result<(), Error>>);
+
+impl Half {
+    /// A direction reading `input`, and the caller's ends of its output and result.
+    fn new(input: StreamReader<u8>) -> (CallerHalf, Self) {
+        let (output, reader) = wit_stream::new::<u8>();
+        let (done, result) =
+            wit_future::new::<Result<(), Error>>(|| Err(error("the connector was dropped")));
+        (
+            (reader, result),
+            Self {
+                input,
+                output,
+                done,
+            },
+        )
+    }
 }
 
 impl GuestConnector for ConnectorResource {
@@ -62,72 +87,31 @@ impl GuestConnector for ConnectorResource {
         Self(RefCell::new(Streams::default()))
     }
 
-    fn send(
-        &self,
-        cleartext: StreamReader<u8>,
-    ) -> (StreamReader<u8>, FutureReader<Result<(), Error>>) {
-        let (writer, reader) = wit_stream::new::<u8>();
-        let (done, result) =
-            wit_future::new::<Result<(), Error>>(|| Err(error("the connector was dropped")));
-        let mut streams = self.0.borrow_mut();
-        streams.cleartext_in = Some(cleartext);
-        streams.ciphertext_out = Some(writer);
-        streams.send_done = Some(done);
-        (reader, result)
+    fn send(&self, cleartext: StreamReader<u8>) -> CallerHalf {
+        let (caller, half) = Half::new(cleartext);
+        self.0.borrow_mut().send = Some(half);
+        caller
     }
 
-    fn receive(
-        &self,
-        ciphertext: StreamReader<u8>,
-    ) -> (StreamReader<u8>, FutureReader<Result<(), Error>>) {
-        let (writer, reader) = wit_stream::new::<u8>();
-        let (done, result) =
-            wit_future::new::<Result<(), Error>>(|| Err(error("the connector was dropped")));
-        let mut streams = self.0.borrow_mut();
-        streams.ciphertext_in = Some(ciphertext);
-        streams.cleartext_out = Some(writer);
-        streams.receive_done = Some(done);
-        (reader, result)
+    fn receive(&self, ciphertext: StreamReader<u8>) -> CallerHalf {
+        let (caller, half) = Half::new(ciphertext);
+        self.0.borrow_mut().receive = Some(half);
+        caller
     }
 
     async fn connect(this: Connector, server_name: String) -> Result<(), Error> {
         let streams = this.into_inner::<ConnectorResource>().0.into_inner();
-        let (
-            Some(cleartext_in),
-            Some(mut ciphertext_out),
-            Some(send_done),
-            Some(mut ciphertext_in),
-            Some(cleartext_out),
-            Some(receive_done),
-        ) = (
-            streams.cleartext_in,
-            streams.ciphertext_out,
-            streams.send_done,
-            streams.ciphertext_in,
-            streams.cleartext_out,
-            streams.receive_done,
-        )
-        else {
+        let (Some(mut send), Some(mut receive)) = (streams.send, streams.receive) else {
             return Err(error("call send and receive before connect"));
         };
         let link = Link::open(&server_name).map_err(error)?;
-        if let Err(message) = handshake(&link, &mut ciphertext_out, &mut ciphertext_in).await {
+        if let Err(message) = handshake(&link, &mut send.output, &mut receive.input).await {
             // The alert, if the socket wrote one, still goes out.
-            let _ = send_written(&link, &mut ciphertext_out).await;
+            let _ = send_written(&link, &mut send.output).await;
             return Err(error(message));
         }
-        wit_bindgen::spawn_local(send_pump(
-            Rc::clone(&link),
-            cleartext_in,
-            ciphertext_out,
-            send_done,
-        ));
-        wit_bindgen::spawn_local(receive_pump(
-            link,
-            ciphertext_in,
-            cleartext_out,
-            receive_done,
-        ));
+        wit_bindgen::spawn_local(send_pump(Rc::clone(&link), send));
+        wit_bindgen::spawn_local(receive_pump(link, receive));
         Ok(())
     }
 }
@@ -186,12 +170,12 @@ async fn handshake(
 
 /// Cleartext from the caller into the socket, ciphertext out; the cleartext stream's end is a
 /// `close_notify`.
-async fn send_pump(
-    link: SharedLink,
-    mut cleartext: StreamReader<u8>,
-    mut out: StreamWriter<u8>,
-    done: FutureWriter<Result<(), Error>>,
-) {
+async fn send_pump(link: SharedLink, half: Half) {
+    let Half {
+        input: mut cleartext,
+        output: mut out,
+        done,
+    } = half;
     let result = async {
         loop {
             let (status, data) = cleartext.read(Vec::with_capacity(PIECE)).await;
@@ -216,12 +200,12 @@ async fn send_pump(
 }
 
 /// Ciphertext from the peer into the socket, cleartext out; ends with the connection.
-async fn receive_pump(
-    link: SharedLink,
-    mut input: StreamReader<u8>,
-    mut cleartext: StreamWriter<u8>,
-    done: FutureWriter<Result<(), Error>>,
-) {
+async fn receive_pump(link: SharedLink, half: Half) {
+    let Half {
+        mut input,
+        output: mut cleartext,
+        done,
+    } = half;
     let result = async {
         loop {
             let more = feed_next(&link, &mut input).await?;

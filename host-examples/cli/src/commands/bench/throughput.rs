@@ -46,18 +46,7 @@ pub(super) fn throughput(
         let guest_rate = mib_per_s(mib, guest);
         let native_rate = mib_per_s(mib, native);
         let case = format!("{suite}, {mib} MiB");
-        rows.push(rate_row(
-            &case,
-            "guest",
-            guest_rate,
-            "component in wasmtime",
-        ));
-        rows.push(rate_row(
-            &case,
-            "native",
-            native_rate,
-            "same engine, native",
-        ));
+        rows.extend(guest_and_native_rows(&case, guest_rate, native_rate));
         if let Some(seconds) = openssl_send(ca, sink.port(), suite, bytes)? {
             rows.push(rate_row(
                 &case,
@@ -79,18 +68,7 @@ pub(super) fn throughput(
         let native = native_receive(ca, source.port(), suite, bytes)?;
         let (guest_rate, native_rate) = (mib_per_s(mib, guest), mib_per_s(mib, native));
         let case = format!("{suite}, {mib} MiB received");
-        rows.push(rate_row(
-            &case,
-            "guest",
-            guest_rate,
-            "component in wasmtime",
-        ));
-        rows.push(rate_row(
-            &case,
-            "native",
-            native_rate,
-            "same engine, native",
-        ));
+        rows.extend(guest_and_native_rows(&case, guest_rate, native_rate));
         rows.push(ratio_row("throughput", case, guest_rate / native_rate));
     }
     Ok(())
@@ -174,6 +152,14 @@ fn native_receive(ca: &Authority, port: u16, suite: &str, bytes: usize) -> anyho
 /// MiB per second.
 fn mib_per_s(mib: usize, seconds: f64) -> f64 {
     mib as f64 / seconds
+}
+
+/// The guest's and the native engine's rows of one case.
+fn guest_and_native_rows(case: &str, guest: f64, native: f64) -> [Row; 2] {
+    [
+        rate_row(case, "guest", guest, "component in wasmtime"),
+        rate_row(case, "native", native, "same engine, native"),
+    ]
 }
 
 /// A throughput row.
