@@ -254,14 +254,19 @@ impl<T: Transport> SslSocket<T> {
         })
     }
 
-    /// Waits until the handshake has finished (`waitForEncrypted`).
+    /// Waits until the handshake has finished (`waitForEncrypted`). Succeeds too when the
+    /// handshake finished and the peer closed within the same wait (a server may answer and
+    /// close at once): like Qt, it reports that the socket became encrypted.
     ///
     /// # Errors
     /// `SocketTimeout`, `SslHandshakeFailed`, `InvalidState` without a handshake, or the
     /// connection error.
     pub fn wait_for_encrypted(&mut self, msecs: i32) -> Result<(), SocketError> {
+        if self.state == SocketState::Unconnected {
+            return Err(self.closed_error());
+        }
         self.wait_until(msecs, |s| {
-            if s.phase.is_encrypted() {
+            if s.phase.was_encrypted() {
                 Some(Ok(()))
             } else if s.state == SocketState::Unconnected {
                 Some(Err(s.closed_error()))

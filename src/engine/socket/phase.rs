@@ -86,6 +86,8 @@ pub(super) enum Phase {
     Closed {
         /// The rustls connection, no longer driven.
         conn: Connection,
+        /// The handshake had finished (`encrypted` was queued) before the connection ended.
+        encrypted: bool,
     },
 }
 
@@ -119,6 +121,19 @@ impl Phase {
         matches!(self, Self::Encrypted { .. })
     }
 
+    /// Whether this connection's handshake finished: `Encrypted`, or `Closed` after it (the
+    /// peer may close in the same read that finishes the handshake).
+    pub(super) fn was_encrypted(&self) -> bool {
+        matches!(
+            self,
+            Self::Encrypted { .. }
+                | Self::Closed {
+                    encrypted: true,
+                    ..
+                }
+        )
+    }
+
     /// Whether the handshake is stopped on certificate errors.
     pub(super) fn is_interrupted(&self) -> bool {
         matches!(
@@ -135,7 +150,7 @@ impl Phase {
         match self {
             Self::Handshaking { conn, .. }
             | Self::Encrypted { conn, .. }
-            | Self::Closed { conn } => Some(conn),
+            | Self::Closed { conn, .. } => Some(conn),
             Self::Plain | Self::ClientOnConnect => None,
         }
     }
@@ -308,9 +323,15 @@ impl Phase {
     /// forgotten (`Plain`).
     pub(super) fn end(&mut self) {
         *self = match std::mem::take(self) {
-            Self::Handshaking { conn, .. }
-            | Self::Encrypted { conn, .. }
-            | Self::Closed { conn } => Self::Closed { conn },
+            Self::Handshaking { conn, .. } => Self::Closed {
+                conn,
+                encrypted: false,
+            },
+            Self::Encrypted { conn, .. } => Self::Closed {
+                conn,
+                encrypted: true,
+            },
+            closed @ Self::Closed { .. } => closed,
             Self::Plain | Self::ClientOnConnect => Self::Plain,
         };
     }
