@@ -139,7 +139,7 @@ fn flood(configure: impl FnOnce(&mut Session, SslServer)) -> Flood {
 
     let mut options = ServeOptions::new(Behaviour::Echo);
     options.stop = Some(Arc::clone(&stop));
-    options.tick = Duration::from_millis(50);
+    options.tick = Some(Duration::from_millis(50));
     let mut peak_buffered = 0u64;
     let mut errors = Vec::new();
     serve::run(&mut session, server, &options, |session, event| {

@@ -200,7 +200,7 @@ fn one_instance_survives_attackers_while_serving_legitimate_clients() {
 
     let mut options = ServeOptions::new(Behaviour::Echo);
     options.stop = Some(Arc::clone(&stop));
-    options.tick = Duration::from_millis(50);
+    options.tick = Some(Duration::from_millis(50));
     let mut peak_buffered = 0u64;
     let (mut accepted, mut failed, mut timed_out, mut closed) = (0u64, 0u64, 0u64, 0u64);
     let started = std::time::Instant::now();

@@ -67,6 +67,13 @@ export interface ServerOptions extends CommonOptions {
   requestCert?: boolean;
   rejectUnauthorized?: boolean;
   handshakeTimeout?: number;
+  /**
+   * The session ticket key: 48 opaque bytes (for the component a 16-byte name then a 32-byte
+   * ChaCha20-Poly1305 secret, not Node's layout). Servers with the same key resume each other's
+   * sessions. Without it, the servers of one worker share a random key that rotates every 12 hours.
+   * Not a Buffer / TypedArray / DataView: `ERR_INVALID_ARG_TYPE`; not 48 bytes: `ERR_INVALID_ARG_VALUE`.
+   */
+  ticketKeys?: Buffer | ArrayBufferView;
 }
 
 /** `new TLSSocket(duplex, options)`: a client by default, a server with `isServer`. */
@@ -135,6 +142,20 @@ export class Server extends EventEmitter {
   address(): { address: string; family: string; port: number } | null;
   close(callback?: (error?: Error) => void): this;
   getConnections(callback: (error: Error | null, count: number) => void): this;
+  /**
+   * Sets the session ticket key (48 opaque bytes, as `ticketKeys`). Rotates: tickets sealed under
+   * the key before still open. Before `listen()` it applies when the server starts listening.
+   * Throws `ERR_INVALID_ARG_TYPE` (TypeError) or `ERR_INVALID_ARG_VALUE` (RangeError, not 48 bytes).
+   */
+  setTicketKeys(keys: Buffer | ArrayBufferView): void;
+  /**
+   * The key sealing session tickets now, a new 48-byte Buffer: the one set (`ticketKeys`,
+   * `setTicketKeys`), else the worker's random key as reported when the server started listening
+   * (and on its rotation). Unlike Node, a server with no key set has none before 'listening':
+   * it throws `ERR_SERVER_NOT_RUNNING` then (`ERR_SSLSOCKET_NO_TICKET_KEYS` if the component
+   * sends no tickets at all).
+   */
+  getTicketKeys(): Buffer;
   ref(): this;
   unref(): this;
 }

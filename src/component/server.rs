@@ -13,8 +13,10 @@ use crate::bindings::exports::sslsocket::tls::types::{ErrorCode, Protocol};
 use crate::engine::{self, ServerEvent};
 use crate::engine::{SniIdentity, tls_config};
 use crate::pki::{Certificate, EncodingFormat, Key};
-use crate::transport::wasi::{ready_now, timer};
+use crate::transport::Carrier;
+use crate::transport::wasi::{WasiTransport, idle, ready_now, timer};
 use wasip2::io::poll::Pollable;
+use wasip2::io::streams::{InputStream, OutputStream};
 
 /// While handshakes run, `subscribe` wakes at least this often.
 const HANDSHAKE_TICK: Duration = Duration::from_millis(10);
@@ -92,6 +94,26 @@ impl wit::GuestSslServer for ServerResource {
         self.with(|s| s.ticket_key()).unwrap_or_default()
     }
 
+    fn incoming_connection(
+        &self,
+        input: InputStream,
+        output: OutputStream,
+        peer: Option<String>,
+    ) -> Result<()> {
+        let peer = peer
+            .map(|text| {
+                text.parse().map_err(|_| {
+                    ErrorCode::InvalidInput(format!(
+                        "`{text}` is not a peer address (address:port, [v6]:port)"
+                    ))
+                })
+            })
+            .transpose()?;
+        let transport = WasiTransport::adopt(input, output, peer);
+        self.with(|s| s.incoming_connection(Carrier::Network(transport)));
+        Ok(())
+    }
+
     fn wait_for_new_connection(&self, msecs: i32) -> Result<()> {
         self.with(|s| s.wait_for_new_connection(msecs))
             .map_err(error_code)
@@ -118,7 +140,8 @@ impl wit::GuestSslServer for ServerResource {
             let mut pollables = s.pollables();
             match (pollables.len(), s.next_deadline()) {
                 (1, None) => pollables.pop().unwrap_or_else(ready_now),
-                (0, None) => ready_now(),
+                // Not listening, nothing handshaking: nothing to wait for.
+                (0, None) => idle(),
                 (_, deadline) => {
                     let left = deadline
                         .map_or(HANDSHAKE_TICK, |d| {
@@ -140,9 +163,6 @@ impl wit::GuestSslServer for ServerResource {
             if let Some(deadline) = s.next_deadline() {
                 let left = deadline.saturating_duration_since(Instant::now());
                 pollables.push(timer(left));
-            }
-            if pollables.is_empty() {
-                pollables.push(ready_now());
             }
             pollables
         })

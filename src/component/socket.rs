@@ -176,7 +176,10 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn adopt_streams(&self, input: InputStream, output: OutputStream) -> Result<()> {
-        self.adopt(Carrier::Network(WasiTransport::adopt(input, output)), None)
+        self.adopt(
+            Carrier::Network(WasiTransport::adopt(input, output, None)),
+            None,
+        )
     }
 
     fn open_memory(&self) -> Result<()> {

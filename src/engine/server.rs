@@ -245,6 +245,17 @@ impl<T: Transport> SslServer<T> {
         Some(ticketer.current_key().to_bytes().to_vec())
     }
 
+    /// Takes a connection the caller accepted (`QSslServer::incomingConnection`): it is handled
+    /// exactly like one this server accepted itself (inherited settings, the server handshake
+    /// under the deadline, then the pending queue, or the pending queue at once when deferred).
+    /// The server need not listen: a host can accept on its own listener and share the
+    /// connections out between instances. The connection is taken even past
+    /// `max_pending_connections`, which only paces the server's own listener: the caller is the
+    /// one accepting.
+    pub fn incoming_connection(&mut self, transport: T) {
+        self.admit(transport);
+    }
+
     /// Accepts and advances handshakes without blocking; queues events.
     pub fn process(&mut self) {
         self.accept_new();
@@ -289,7 +300,7 @@ impl<T: Transport> SslServer<T> {
             if !self.pending.is_empty() {
                 return Ok(());
             }
-            if self.listener.is_none() {
+            if self.listener.is_none() && self.handshaking.is_empty() {
                 return Err(SocketError::invalid_state("the server is not listening"));
             }
             let now = Instant::now();
@@ -376,39 +387,44 @@ impl<T: Transport> SslServer<T> {
             let Some(listener) = self.listener.as_mut() else {
                 return;
             };
-            let transport = match listener.accept() {
-                Ok(Some(transport)) => transport,
+            match listener.accept() {
+                Ok(Some(transport)) => self.admit(transport),
                 Ok(None) => return,
                 Err(error) => {
                     self.events
                         .push_back(ServerEvent::AcceptError(error.into()));
                     return;
                 }
-            };
-            let mut socket = SslSocket::from_transport(transport);
-            *socket.config_mut() = self.config.clone();
-            socket.set_read_buffer_size(self.read_buffer_size);
-            socket.set_write_buffer_size(self.write_buffer_size);
-            socket.set_server_context(self.resumption(), self.shared_config());
-            if self.deferred_handshake {
-                self.pending.push_back(socket);
-                self.events
-                    .push_back(ServerEvent::PendingConnectionAvailable);
-                continue;
             }
-            let peer = socket.peer_address();
-            match socket.start_server_handshake() {
-                Ok(()) => self.handshaking.push(Handshaking {
-                    peer,
-                    deadline: Instant::now() + self.handshake_timeout,
-                    socket,
-                }),
-                Err(error) => self.events.push_back(ServerEvent::HandshakeFailed {
-                    peer,
-                    error,
-                    ssl_errors: Vec::new(),
-                }),
-            }
+        }
+    }
+
+    /// Gives a new connection the server's settings and starts its handshake (or, deferred,
+    /// queues it at once).
+    fn admit(&mut self, transport: T) {
+        let mut socket = SslSocket::from_transport(transport);
+        *socket.config_mut() = self.config.clone();
+        socket.set_read_buffer_size(self.read_buffer_size);
+        socket.set_write_buffer_size(self.write_buffer_size);
+        socket.set_server_context(self.resumption(), self.shared_config());
+        if self.deferred_handshake {
+            self.pending.push_back(socket);
+            self.events
+                .push_back(ServerEvent::PendingConnectionAvailable);
+            return;
+        }
+        let peer = socket.peer_address();
+        match socket.start_server_handshake() {
+            Ok(()) => self.handshaking.push(Handshaking {
+                peer,
+                deadline: Instant::now() + self.handshake_timeout,
+                socket,
+            }),
+            Err(error) => self.events.push_back(ServerEvent::HandshakeFailed {
+                peer,
+                error,
+                ssl_errors: Vec::new(),
+            }),
         }
     }
 }

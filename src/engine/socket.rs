@@ -255,19 +255,18 @@ impl<T: Transport> SslSocket<T> {
     }
 
     /// Waits until the handshake has finished (`waitForEncrypted`). Succeeds too when the
-    /// handshake finished and the peer closed within the same wait (a server may answer and
-    /// close at once): like Qt, it reports that the socket became encrypted.
+    /// handshake of the last connection finished and the connection has ended since (a peer may
+    /// answer and close at once, even before the wait starts): the socket did become encrypted;
+    /// `state` and `error` tell the rest.
     ///
     /// # Errors
     /// `SocketTimeout`, `SslHandshakeFailed`, `InvalidState` without a handshake, or the
     /// connection error.
     pub fn wait_for_encrypted(&mut self, msecs: i32) -> Result<(), SocketError> {
-        if self.state == SocketState::Unconnected {
-            return Err(self.closed_error());
-        }
         self.wait_until(msecs, |s| {
             if s.phase.was_encrypted() {
                 Some(Ok(()))
+
             } else if s.state == SocketState::Unconnected {
                 Some(Err(s.closed_error()))
             } else if s.state == SocketState::Connected && !s.phase.uses_tls() {

@@ -31,6 +31,8 @@ pub struct WasiTransport {
     /// Resources of earlier stages, kept for the reason above.
     retired: Vec<Retired>,
     network: Network,
+    /// The peer of adopted streams, as the caller said (they have no socket to ask).
+    adopted_peer: Option<SocketAddr>,
 }
 
 enum Stage {
@@ -102,9 +104,12 @@ enum Retired {
 
 impl WasiTransport {
     /// A connection over streams the caller handed over (`setSocketDescriptor`): no TCP socket,
-    /// no addresses; a half-close closes (drops) the output stream.
-    pub fn adopt(input: InputStream, output: OutputStream) -> Self {
-        Self::connected(input, output, None)
+    /// no local address, the peer's address only when the caller gives it; a half-close closes
+    /// (drops) the output stream.
+    pub fn adopt(input: InputStream, output: OutputStream, peer: Option<SocketAddr>) -> Self {
+        let mut transport = Self::connected(input, output, None);
+        transport.adopted_peer = peer;
+        transport
     }
 
     fn connected(input: InputStream, output: OutputStream, socket: Option<TcpSocket>) -> Self {
@@ -119,6 +124,7 @@ impl WasiTransport {
             port: 0,
             retired: Vec::new(),
             network: instance_network(),
+            adopted_peer: None,
         }
     }
 
@@ -206,6 +212,7 @@ impl Transport for WasiTransport {
             port,
             retired: Vec::new(),
             network: instance_network(),
+            adopted_peer: None,
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         match host.parse::<IpAddr>() {
@@ -409,6 +416,7 @@ impl Transport for WasiTransport {
                 socket: Some(socket),
                 ..
             } => socket.remote_address().ok().map(std_address),
+            Stage::Connected { socket: None, .. } => self.adopted_peer,
             _ => None,
         }
     }

@@ -1088,8 +1088,6 @@ fn serve_holds_many_clients_from_load() {
             "--json",
             "--backlog",
             "512",
-            "--max-pending",
-            "64",
             "--memory-mib",
             "256",
             "--max-connections",

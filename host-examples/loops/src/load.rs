@@ -249,16 +249,7 @@ pub fn spawn_echo_server(
         let setup = (|| -> anyhow::Result<(Session, SslServer)> {
             let mut session = Session::new(config)?;
             let server = session.new_server()?;
-            let chain = session
-                .certificates_from_pem(&cert_pem)?
-                .map_err(|e| anyhow!("the server certificate: {e:?}"))?;
-            server.set_local_certificate_chain(&mut session, &chain.iter().collect::<Vec<_>>())?;
-            let key = session
-                .private_key_from_data(key_pem.as_bytes(), EncodingFormat::Pem)?
-                .map_err(|e| anyhow!("the server key: {e:?}"))?;
-            server
-                .set_private_key(&mut session, &key)?
-                .map_err(|e| anyhow!("the server key: {e:?}"))?;
+            set_identity(&mut session, server, &cert_pem, &key_pem)?;
             server.set_max_pending_connections(&mut session, SERVER_PENDING)?;
             let backlog = u32::try_from(connections)
                 .unwrap_or(u32::MAX)
@@ -310,6 +301,33 @@ pub fn spawn_echo_server(
         Ok(Err(e)) => Err(anyhow!("the echo server: {e}")),
         Err(_) => Err(anyhow!("the echo server thread ended before listening")),
     }
+}
+
+/// Gives `server` the chain `cert_pem` (PEM, leaf first) and the key `key_pem` (PEM).
+///
+/// # Errors
+/// Either does not parse or they do not match; a trap.
+pub fn set_identity(
+    session: &mut Session,
+    server: SslServer,
+    cert_pem: &str,
+    key_pem: &str,
+) -> anyhow::Result<()> {
+    let chain = session
+        .certificates_from_pem(cert_pem)?
+        .map_err(|e| anyhow!("the server certificate: {e:?}"))?;
+    server.set_local_certificate_chain(session, &chain.iter().collect::<Vec<_>>())?;
+    for cert in chain {
+        cert.drop(session)?;
+    }
+    let key = session
+        .private_key_from_data(key_pem.as_bytes(), EncodingFormat::Pem)?
+        .map_err(|e| anyhow!("the server key: {e:?}"))?;
+    server
+        .set_private_key(session, &key)?
+        .map_err(|e| anyhow!("the server key: {e:?}"))?;
+    key.drop(session)?;
+    Ok(())
 }
 
 /// Connections the echo server handshakes (or holds untaken) at once.

@@ -21,15 +21,17 @@
 //! ```
 
 use std::collections::HashMap;
+use std::net::TcpStream;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use sslsocket_host::poll_set::{Key, PollSet};
 use sslsocket_host::wasmtime;
 use sslsocket_host::{
-    ErrorCode, Pollable, ServerEvent, Session, SocketEvent, SocketState, SslError, SslServer,
-    SslSocket, names,
+    Doorbell, ErrorCode, Pollable, ServerEvent, Session, SocketEvent, SocketState, SslError,
+    SslServer, SslSocket, names,
 };
 
 /// What the server does with the data of each connection.
@@ -52,22 +54,48 @@ pub struct ServeOptions {
     /// Return after this many connections have ended (closed, failed or timed out); `None`
     /// serves until `stop` is set.
     pub max_connections: Option<u64>,
-    /// Return when this becomes true (checked at least every [`ServeOptions::tick`]).
+    /// Return when this becomes true: checked at every wake-up, so whoever sets it rings the
+    /// [`Inbox`]'s bell, or a [`ServeOptions::tick`] bounds the wait.
     pub stop: Option<Arc<AtomicBool>>,
-    /// The longest single wait of the loop.
-    pub tick: Duration,
+    /// The longest single wait of the loop; `None`: wait until something happens (a loop
+    /// whose stop rings its inbox's bell needs no tick).
+    pub tick: Option<Duration>,
+    /// Where connection numbers come from (each connection takes the next, from 1); loops
+    /// that share one number their connections together.
+    pub ids: Arc<AtomicU64>,
 }
 
 impl ServeOptions {
-    /// Serve forever with this behaviour.
+    /// Serve forever with this behaviour; a 200 ms tick for `stop`.
     pub fn new(behaviour: Behaviour) -> Self {
         Self {
             behaviour,
             max_connections: None,
             stop: None,
-            tick: Duration::from_millis(200),
+            tick: Some(Duration::from_millis(200)),
+            ids: Arc::new(AtomicU64::new(1)),
         }
     }
+}
+
+/// Work handed to [`run_with_inbox`] from another thread: send it, then ring the bell (which
+/// also wakes the loop to look at [`ServeOptions::stop`]).
+#[derive(Debug)]
+pub struct Inbox {
+    /// The work.
+    pub work: Receiver<Incoming>,
+    /// Rung after each send, and to stop.
+    pub bell: Doorbell,
+}
+
+/// What comes through an [`Inbox`].
+#[derive(Debug)]
+pub enum Incoming {
+    /// A connection the host accepted, for the server (`incoming-connection`).
+    Connection(TcpStream),
+    /// A new 48-byte session ticket key for the server (`set-ticket-keys`: the key before it
+    /// still opens tickets).
+    TicketKey(Vec<u8>),
 }
 
 /// What a connection looked like once its handshake finished.
@@ -150,15 +178,55 @@ pub fn run(
     session: &mut Session,
     server: SslServer,
     options: &ServeOptions,
+    report: impl FnMut(&mut Session, &Event),
+) -> wasmtime::Result<()> {
+    serve(session, server, options, None, report)
+}
+
+/// As [`run`], and serves the connections that come through `inbox` too (handed to the server
+/// with `incoming-connection`): the server need not listen. The loop sleeps until a connection,
+/// a socket, the server or the bell needs it.
+///
+/// # Errors
+/// A trap in the component.
+pub fn run_with_inbox(
+    session: &mut Session,
+    server: SslServer,
+    options: &ServeOptions,
+    inbox: &Inbox,
+    report: impl FnMut(&mut Session, &Event),
+) -> wasmtime::Result<()> {
+    let bell = session.subscribe_doorbell(&inbox.bell)?;
+    let result = serve(session, server, options, Some((inbox, &bell)), report);
+    bell.drop(session)?;
+    result
+}
+
+fn serve(
+    session: &mut Session,
+    server: SslServer,
+    options: &ServeOptions,
+    inbox: Option<(&Inbox, &Pollable)>,
     mut report: impl FnMut(&mut Session, &Event),
 ) -> wasmtime::Result<()> {
     let mut set = PollSet::new();
     let mut connections: HashMap<Key, Connection> = HashMap::new();
     // Connections to process now: new ones, and those whose pollable was ready.
     let mut due: Vec<Key> = Vec::new();
-    let mut next_id = 1u64;
     let mut ended = 0u64;
     loop {
+        if let Some((inbox, _)) = inbox {
+            // Answer first: a connection sent while the queue drains rings again.
+            inbox.bell.answer();
+            while let Ok(work) = inbox.work.try_recv() {
+                // Only a malformed peer address or a key of the wrong length is refused; the
+                // sender's are not.
+                let _ = match work {
+                    Incoming::Connection(stream) => server.incoming_tcp(session, stream)?,
+                    Incoming::TicketKey(key) => server.set_ticket_keys(session, &key)?,
+                };
+            }
+        }
         server.process(session)?;
         for event in server.take_events(session)? {
             let event = match event {
@@ -180,6 +248,7 @@ pub fn run(
             report(session, &event);
         }
         while let Some(socket) = server.next_pending_connection(session)? {
+            let next_id = options.ids.fetch_add(1, Ordering::Relaxed);
             let info = describe(session, socket, next_id)?;
             report(session, &Event::Accepted(info.clone()));
             let key = set.insert(socket);
@@ -196,7 +265,6 @@ pub fn run(
                 },
             );
             due.push(key);
-            next_id += 1;
         }
 
         for key in due.drain(..) {
@@ -238,8 +306,9 @@ pub fn run(
 
         // One wait for everything: the listener, the handshakes, and every connection.
         let server_pollables = server.subscribe_all(session)?;
-        let refs: Vec<&Pollable> = server_pollables.iter().collect();
-        let ready = set.wait(session, &refs, Some(options.tick));
+        let mut refs: Vec<&Pollable> = server_pollables.iter().collect();
+        refs.extend(inbox.map(|(_, bell)| bell));
+        let ready = set.wait(session, &refs, options.tick);
         drop(refs);
         for pollable in server_pollables {
             pollable.drop(session)?;

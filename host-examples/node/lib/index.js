@@ -76,7 +76,9 @@ function newSocket(options) {
  * (ask clients for a certificate), `rejectUnauthorized` (with `requestCert`: default true, a
  * client without a valid certificate fails its handshake and 'tlsClientError' is emitted; false
  * accepts it with `authorized = false`), `ALPNProtocols`, `minVersion` / `maxVersion`,
- * `ciphers`, `ecdhCurve`, `handshakeTimeout` (ms, default 10 s), `allowHalfOpen`.
+ * `ciphers`, `ecdhCurve`, `handshakeTimeout` (ms, default 10 s), `allowHalfOpen`, `ticketKeys`
+ * (48 bytes: the session ticket key, as `server.setTicketKeys`; servers with the same key resume
+ * each other's sessions; without it the worker's servers share a random key).
  *
  * @param {Record<string, any>} [options]
  * @param {(socket: TLSSocket) => void} [secureConnectionListener]

@@ -16,6 +16,11 @@
  */
 
 /**
+ * @typedef {TlsConfig & {handshakeTimeout: number | null, ticketKeys: Uint8Array | null}} ServerConfig
+ *   what the worker applies to a server; `ticketKeys` null keeps the instance's random key
+ */
+
+/**
  * An `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE` error, as Node throws them.
  * @param {string} code
  * @param {string} message
@@ -90,6 +95,40 @@ export function parseAlpn(value) {
     return names;
   }
   throw argumentError('ERR_INVALID_ARG_TYPE', 'options.ALPNProtocols must be an array or a Buffer');
+}
+
+/**
+ * How Node's argument errors name a wrong value (`Received type string ('abc')`, `Received null`).
+ * @param {unknown} value
+ */
+function describeReceived(value) {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'string') return `type string ('${value.length > 25 ? `${value.slice(0, 25)}...` : value}')`;
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
+  return `type ${typeof value} (${String(value)})`;
+}
+
+/** Length of a session ticket key: a 16-byte name then a 32-byte ChaCha20-Poly1305 secret. */
+export const TICKET_KEYS_LENGTH = 48;
+
+/**
+ * Session ticket keys, validated as Node validates `ticketKeys`: a Buffer, TypedArray or DataView
+ * of exactly 48 bytes. The bytes are opaque (the component's layout is a 16-byte name then a
+ * 32-byte secret, not Node's name / HMAC / AES); they are copied, so later changes to `value`
+ * do not reach the server.
+ * @param {unknown} value
+ * @param {string} what how errors name the value, e.g. `The "options.ticketKeys" property`
+ * @returns {Uint8Array} a copy of the 48 bytes
+ */
+export function parseTicketKeys(value, what) {
+  if (!ArrayBuffer.isView(value)) {
+    throw argumentError('ERR_INVALID_ARG_TYPE',
+      `${what} must be an instance of Buffer, TypedArray, or DataView. Received ${describeReceived(value)}`);
+  }
+  if (value.byteLength !== TICKET_KEYS_LENGTH) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', `${what} must be exactly ${TICKET_KEYS_LENGTH} bytes. Received ${value.byteLength}`);
+  }
+  return Uint8Array.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
 }
 
 const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -201,7 +240,8 @@ export function clientConfig(options) {
  */
 export function wrapConfig(options, { rejectByDefault }) {
   if (options.isServer) {
-    const config = serverConfig({ ...options, handshakeTimeout: undefined }, 'new TLSSocket({isServer: true})');
+    // The component's server-mode sockets use the instance's ticket key: no `ticketKeys`.
+    const config = serverConfig({ ...options, handshakeTimeout: undefined, ticketKeys: undefined }, 'new TLSSocket({isServer: true})');
     return { isServer: true, config: { ...config, servername: null } };
   }
   const servername = options.servername ?? options.host;
@@ -220,7 +260,7 @@ export function wrapConfig(options, { rejectByDefault }) {
  * The server side: the configuration of a `createServer`.
  * @param {Record<string, any>} options `tls.createServer` options
  * @param {string} [caller] named in errors
- * @returns {TlsConfig & {handshakeTimeout: number | null}}
+ * @returns {ServerConfig}
  */
 export function serverConfig(options, caller = 'createServer') {
   const config = commonConfig(options);
@@ -233,5 +273,8 @@ export function serverConfig(options, caller = 'createServer') {
   if (handshakeTimeout !== null && (!Number.isInteger(handshakeTimeout) || handshakeTimeout <= 0)) {
     throw argumentError('ERR_INVALID_ARG_VALUE', 'options.handshakeTimeout must be a positive integer (ms)');
   }
-  return { ...config, verifyMode, handshakeTimeout };
+  const ticketKeys = options.ticketKeys === undefined || options.ticketKeys === null
+    ? null
+    : parseTicketKeys(options.ticketKeys, 'The "options.ticketKeys" property');
+  return { ...config, verifyMode, handshakeTimeout, ticketKeys };
 }

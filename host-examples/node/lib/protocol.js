@@ -33,6 +33,11 @@ export const Command = Object.freeze({
   /** `{id}`: stop listening and free the server (accepted sockets stay open). */
   CLOSE_SERVER: 'close-server',
   /**
+   * `{id, keys: Uint8Array}`: `set-ticket-keys` on a listening server (48 bytes; rotates: tickets
+   * sealed under the key before still open). A failure comes back as a non-fatal `SERVER_ERROR`.
+   */
+  SET_TICKET_KEYS: 'set-ticket-keys',
+  /**
    * `{id, config, isServer}`: create a memory-mode socket (`open-memory`) whose bytes the main
    * thread carries over a Duplex (lib/carrier.js), and start its client or server handshake.
    */
@@ -65,8 +70,16 @@ export const Notice = Object.freeze({
   ERROR: 'error',
   /** `{id}`: the socket is closed and freed in the worker. */
   CLOSE: 'close',
-  /** `{id, address: {address, family, port}}`: the server listens. */
+  /**
+   * `{id, address: {address, family, port}, ticketKeys: Uint8Array}`: the server listens;
+   * `ticketKeys` is the key sealing its tickets then (`ticket-keys`; empty when it sends none).
+   */
   LISTENING: 'listening',
+  /**
+   * `{id, keys: Uint8Array}`: the key sealing a server's tickets changed by itself (the
+   * instance's random key rotates; never sent once keys were set).
+   */
+  TICKET_KEYS: 'ticket-keys',
   /** `{id, socketId, info, session}`: the server accepted a connection and finished its handshake. */
   CONNECTION: 'connection',
   /** `{id, error}`: a client's handshake failed or timed out (Node's 'tlsClientError'). */

@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import { toError } from './errors.js';
-import { serverConfig } from './options.js';
+import { parseTicketKeys, serverConfig } from './options.js';
 import { Command, Notice } from './protocol.js';
 import { TLSSocket } from './tls-socket.js';
 
@@ -21,6 +21,16 @@ function normalizeListenArgs(args) {
   const [port = 0, host, backlog] = rest;
   if (typeof host === 'number') return { port, host: undefined, backlog: host, callback };
   return { port, host, backlog, callback };
+}
+
+/** The error of `getTicketKeys()` while the main thread knows no key (see there). */
+function noTicketKeysError(listened) {
+  const error = listened
+    ? new Error('getTicketKeys: the server sends no session tickets (the component has no ticket key)')
+    : new Error('getTicketKeys: the server has no ticket key until it listens (Server is not running); '
+      + 'pass options.ticketKeys or call setTicketKeys() to choose one');
+  error.code = listened ? 'ERR_SSLSOCKET_NO_TICKET_KEYS' : 'ERR_SERVER_NOT_RUNNING';
+  return error;
 }
 
 /**
@@ -42,6 +52,12 @@ export class Server extends EventEmitter {
   /** @type {Set<TLSSocket>} */
   #connections = new Set();
   #allowHalfOpen;
+  /** @type {Uint8Array | null} the ticket key as this thread knows it (see `getTicketKeys`) */
+  #ticketKeys;
+  /** Whether the key was chosen here (option or `setTicketKeys`), not by the component. */
+  #ticketKeysSet;
+  /** Whether 'listening' came (the worker then told us the key it seals tickets with). */
+  #listened = false;
 
   /**
    * Not for direct use: see `createServer()`.
@@ -54,6 +70,8 @@ export class Server extends EventEmitter {
     this.#engine = engine;
     this.#config = serverConfig(options);
     this.#allowHalfOpen = options.allowHalfOpen === true;
+    this.#ticketKeys = this.#config.ticketKeys;
+    this.#ticketKeysSet = this.#ticketKeys !== null;
     if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
   }
 
@@ -109,6 +127,47 @@ export class Server extends EventEmitter {
     return this;
   }
 
+  /**
+   * Sets the key that seals and opens session tickets, as Node's `server.setTicketKeys`: 48
+   * bytes (Buffer, TypedArray or DataView), opaque; for the component a 16-byte name then a
+   * 32-byte ChaCha20-Poly1305 secret, not Node's name / HMAC / AES layout, so keys do not move
+   * between this package and `node:tls`. Servers with the same key resume each other's sessions.
+   * Setting a key rotates: tickets sealed under the key before still open (the one before that
+   * no longer does), and the server no longer rotates its key by itself. Before `listen()` the
+   * key applies when the server starts listening; while listening it goes to the worker at once
+   * (a failure there is an 'error' event). Keep it as secret as a private key.
+   * @param {Buffer | ArrayBufferView} keys
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` when `keys` is not a Buffer, TypedArray or DataView
+   * @throws {RangeError} `ERR_INVALID_ARG_VALUE` unless it is 48 bytes long
+   */
+  setTicketKeys(keys) {
+    const bytes = parseTicketKeys(keys, 'The "keys" argument');
+    this.#ticketKeys = bytes;
+    this.#ticketKeysSet = true;
+    if (this.#id === null) {
+      this.#config = { ...this.#config, ticketKeys: bytes };
+    } else if (!this.#closed) {
+      this.#engine.send({ type: Command.SET_TICKET_KEYS, id: this.#id, keys: bytes });
+    }
+  }
+
+  /**
+   * The key sealing session tickets now, as Node's `server.getTicketKeys`: a new 48-byte Buffer
+   * (opaque, see `setTicketKeys`). That is the key set with `options.ticketKeys` or
+   * `setTicketKeys()`; else the component's own random key, which the worker reports when the
+   * server starts listening (it is shared by the servers of one worker that set none, and
+   * rotates by itself every 12 hours: a rotation is reported within a second of the server's
+   * next activity). Unlike Node, which makes a random key with the server, a server that had no
+   * key set has none to report before 'listening': this throws then.
+   * @returns {Buffer}
+   * @throws {Error} `ERR_SERVER_NOT_RUNNING` before 'listening' when no key was set;
+   *   `ERR_SSLSOCKET_NO_TICKET_KEYS` when the component has no ticket key (it sends no tickets)
+   */
+  getTicketKeys() {
+    if (this.#ticketKeys === null || this.#ticketKeys.length === 0) throw noTicketKeysError(this.#listened);
+    return Buffer.from(this.#ticketKeys);
+  }
+
   /** Calls back with the number of open connections, as `net.Server.getConnections`. */
   getConnections(callback) {
     queueMicrotask(() => callback(null, this.#connections.size));
@@ -137,8 +196,13 @@ export class Server extends EventEmitter {
     switch (notice.type) {
       case Notice.LISTENING:
         this.#listening = true;
+        this.#listened = true;
         this.#address = notice.address;
+        this.#learnTicketKeys(notice.ticketKeys);
         this.emit('listening');
+        break;
+      case Notice.TICKET_KEYS:
+        this.#learnTicketKeys(notice.keys);
         break;
       case Notice.CONNECTION:
         this.#onConnection(notice);
@@ -159,6 +223,11 @@ export class Server extends EventEmitter {
       default:
         break;
     }
+  }
+
+  /** The worker's word on the key sealing tickets; the key chosen here, if any, wins. */
+  #learnTicketKeys(keys) {
+    if (!this.#ticketKeysSet) this.#ticketKeys = keys;
   }
 
   #onConnection({ socketId, session }) {

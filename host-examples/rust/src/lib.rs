@@ -28,6 +28,7 @@
 
 mod cache;
 pub mod command;
+mod doorbell;
 pub mod names;
 pub mod policy;
 pub mod poll_set;
@@ -38,6 +39,7 @@ mod runtime;
 mod session;
 
 pub use command::run_command;
+pub use doorbell::Doorbell;
 pub use handles::{Certificate, Key, OcspReport, Pollable, SslErrorReport, SslServer, SslSocket};
 pub use policy::NetworkPolicy;
 pub use runtime::{raise_open_file_limit, time_cold_start, warm_up};

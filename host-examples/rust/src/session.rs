@@ -133,13 +133,18 @@ impl SessionConfig {
         HostState {
             ctx,
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.memory_limit)
-                .trap_on_grow_failure(true)
-                .build(),
+            limits: memory_limits(self.memory_limit),
             memory: 0,
         }
     }
+}
+
+/// Limits capping the guest's memory at `bytes`; growing past it traps.
+fn memory_limits(bytes: usize) -> StoreLimits {
+    StoreLimitsBuilder::new()
+        .memory_size(bytes)
+        .trap_on_grow_failure(true)
+        .build()
 }
 
 /// The store data of a session: the WASI context, the resource table and the memory limits.
@@ -226,6 +231,13 @@ impl Session {
     /// high-water mark of the guest's heap, in 64 KiB pages.
     pub fn guest_memory(&self) -> usize {
         self.store.data().memory
+    }
+
+    /// Changes the cap on the guest's linear memory for the growth to come (as
+    /// [`SessionConfig::memory_limit`]). A cap below what the guest holds takes nothing away;
+    /// the guest's next growth then traps. The socket buffer budget stays as it was.
+    pub fn set_memory_limit(&mut self, bytes: usize) {
+        self.store.data_mut().limits = memory_limits(bytes);
     }
 
     /// The handshake deadline given to the servers this session makes

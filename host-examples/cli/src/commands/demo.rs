@@ -273,7 +273,7 @@ impl ComponentServer {
             let _ = port_tx.send(Ok(server.server_port(&mut session)?));
             let mut options = ServeOptions::new(Behaviour::Echo);
             options.stop = Some(stop_flag);
-            options.tick = Duration::from_millis(50);
+            options.tick = Some(Duration::from_millis(50));
             serve::run(&mut session, server, &options, |_, event| {
                 let _ = event_tx.send(event.clone());
             })?;

@@ -1,32 +1,37 @@
 //! `sslsocket serve`: a TLS server inside the component, like `openssl s_server`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
 use serde_json::json;
+use socket2::{Domain, Socket, Type};
 use sslsocket_host::{
-    Certificate, NetworkPolicy, PeerVerifyMode, Session, SessionConfig, SslServer, names,
+    Certificate, ErrorCode, NetworkPolicy, PeerVerifyMode, Session, SessionConfig, SslServer, names,
 };
-use sslsocket_loops::serve::{self, Behaviour, Event, ServeOptions};
+use sslsocket_loops::pool::{PoolEvent, PoolOptions, ServerPool, TICKET_KEY_LEN};
+use sslsocket_loops::serve::{Behaviour, Event, ServeOptions};
 
 use crate::commands::connect::{format_of, load_certificates};
 use crate::report::{Reporter, error_fields};
 
-/// The length of one session ticket key (`ssl-server.set-ticket-keys`).
-const TICKET_KEY_LEN: usize = 48;
-
 /// Arguments of `sslsocket serve`.
-#[derive(Args, Debug)]
+#[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
-    /// The IP address to listen on (the guest is granted exactly this address and port).
+    /// The IP address to listen on (the host listens; the workers have no network access).
     #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1")]
     bind: IpAddr,
     /// The TCP port; 0 picks a free one. The port is printed first.
     #[arg(long, value_name = "P")]
     port: u16,
+    /// Workers: component instances on their own threads, each serving its share of the
+    /// connections (default: one per CPU). They share one session ticket key, so a client
+    /// resumes on any of them; a worker whose instance traps is replaced.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
     /// The server certificate (PEM or DER); more certificates in the file are sent as its chain.
     #[arg(long, value_name = "FILE")]
     cert: PathBuf,
@@ -74,14 +79,12 @@ pub struct ServeArgs {
     /// Answer an HTTP request with a page describing the connection, then close.
     #[arg(long)]
     www: bool,
-    /// Connections the OS completes before they are accepted (`set-listen-backlog-size`;
-    /// default 50). Raise it when many clients connect at once.
-    #[arg(long, value_name = "N")]
-    backlog: Option<u32>,
-    /// Connections handshaking or accepted at once (`set-max-pending-connections`; default 30).
-    #[arg(long, value_name = "N")]
-    max_pending: Option<u32>,
-    /// The cap on the guest's memory, in MiB (about 7 KB per idle connection; see BENCHMARKS.md).
+    /// Connections the OS completes before they are accepted (the listen backlog; default
+    /// 50). Raise it when many clients connect at once.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    backlog: u32,
+    /// The cap on each worker's guest memory, in MiB (about 7 KB per idle connection; see
+    /// BENCHMARKS.md).
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     memory_mib: usize,
     /// Exit after N connections have ended (closed, failed or timed out); default: run forever.
@@ -96,52 +99,90 @@ pub struct ServeArgs {
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let out = Reporter::new(args.json);
     sslsocket_host::raise_open_file_limit();
-    let policy = NetworkPolicy::deny_all().allow_listen(SocketAddr::new(args.bind, args.port));
-    let config = SessionConfig::new()
-        .network(policy)
+    let fail = |code: &ErrorCode, text: String| {
+        out.emit("error", error_fields(code), &text);
+        Ok(ExitCode::FAILURE)
+    };
+    let ticket_keys = match args
+        .ticket_key_file
+        .as_deref()
+        .map(read_ticket_keys)
+        .transpose()
+    {
+        Ok(keys) => keys,
+        Err(error) => {
+            return fail(
+                &ErrorCode::InvalidInput(format!("{error:#}")),
+                format!("error: {error:#}"),
+            );
+        }
+    };
+    let listener = match listen(SocketAddr::new(args.bind, args.port), args.backlog) {
+        Ok(listener) => listener,
+        Err(error) => {
+            let code = listen_error(&error);
+            let text = format!("listen: {}", names::error_code_text(&code));
+            return fail(&code, text);
+        }
+    };
+    let address = listener.local_addr()?;
+    let workers = args.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let session = SessionConfig::new()
+        .network(NetworkPolicy::deny_all())
         .memory_limit(args.memory_mib.saturating_mul(1 << 20));
-    let mut session = Session::new(config)?;
-    let server = session.new_server()?;
-    if let Err(error) = configure(&mut session, server, args) {
-        out.emit(
-            "error",
-            json!({ "error": "invalid-input", "message": format!("{error:#}") }),
-            &format!("error: {error:#}"),
-        );
-        return Ok(ExitCode::FAILURE);
-    }
-    let address = args.bind.to_string();
-    if let Err(e) = server.listen(&mut session, &address, args.port)? {
-        out.emit(
-            "error",
-            error_fields(&e),
-            &format!("listen: {}", names::error_code_text(&e)),
-        );
-        return Ok(ExitCode::FAILURE);
-    }
-    let port = server.server_port(&mut session)?;
+    let mut serve = ServeOptions::new(behaviour(args));
+    serve.max_connections = args.max_connections;
+    let mut options = PoolOptions::new(workers, session, serve);
+    options.ticket_keys = ticket_keys;
+    let shared = Arc::new(args.clone());
+    let pool = match ServerPool::start(listener, options, move |_, session, server| {
+        configure(session, server, &shared)
+    }) {
+        Ok(pool) => pool,
+        Err(error) => {
+            return fail(
+                &ErrorCode::InvalidInput(format!("{error:#}")),
+                format!("error: {error:#}"),
+            );
+        }
+    };
     out.emit(
         "listening",
-        json!({ "address": address, "port": port }),
-        &format!("listening on {}", SocketAddr::new(args.bind, port)),
+        json!({ "address": address.ip().to_string(), "port": address.port(), "workers": workers }),
+        &format!("listening on {address} with {workers} workers"),
     );
 
-    let behaviour = if args.echo {
-        Behaviour::Echo
-    } else if args.www {
-        Behaviour::Www
-    } else {
-        Behaviour::Sink
-    };
-    let mut options = ServeOptions::new(behaviour);
-    options.max_connections = args.max_connections;
     let mut tally = Tally::default();
-    serve::run(&mut session, server, &options, |_, event| {
-        tally.count(event);
-        report(&out, event, "");
+    pool.run(|event| match event {
+        PoolEvent::Serve { event, .. } => {
+            tally.count(event);
+            report(&out, event, "");
+        }
+        PoolEvent::WorkerFailed {
+            worker,
+            error,
+            replaced,
+        } => out.emit(
+            "worker-failed",
+            json!({ "worker": worker, "message": error, "replaced": replaced }),
+            &format!(
+                "worker {worker} trapped ({error}){}",
+                if *replaced {
+                    "; a fresh instance replaced it"
+                } else {
+                    "; it could not be replaced"
+                }
+            ),
+        ),
+        PoolEvent::AcceptFailed(error) => out.emit(
+            "accept-error",
+            json!({ "error": "unknown", "message": error }),
+            &format!("accept error: {error}"),
+        ),
     })?;
-    server.close(&mut session)?;
-    server.drop(&mut session)?;
     out.emit(
         "summary",
         json!({
@@ -157,6 +198,50 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         ),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the server does with the data, from the flags.
+fn behaviour(args: &ServeArgs) -> Behaviour {
+    if args.echo {
+        Behaviour::Echo
+    } else if args.www {
+        Behaviour::Www
+    } else {
+        Behaviour::Sink
+    }
+}
+
+/// A listening socket on `address` with room for `backlog` connections not yet accepted
+/// (address reuse on, as the guest's `listen` and `std` do).
+fn listen(address: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(socket.into())
+}
+
+/// The error code a failed `bind` or `listen` means, as the guest's `listen` would report it.
+fn listen_error(error: &std::io::Error) -> ErrorCode {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => ErrorCode::AddressInUse,
+        std::io::ErrorKind::AddrNotAvailable => ErrorCode::SocketAddressNotAvailable,
+        std::io::ErrorKind::PermissionDenied => ErrorCode::SocketAccess,
+        _ => ErrorCode::Unknown(error.to_string()),
+    }
+}
+
+/// The keys of --ticket-key-file: one 48-byte key, or the previous then the current one.
+fn read_ticket_keys(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let keys = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if keys.len() != TICKET_KEY_LEN && keys.len() != 2 * TICKET_KEY_LEN {
+        bail!(
+            "{}: a ticket key file holds one or two {TICKET_KEY_LEN}-byte keys, not {} bytes",
+            path.display(),
+            keys.len()
+        );
+    }
+    Ok(keys)
 }
 
 /// What a `serve` run did, for its summary line.
@@ -351,29 +436,6 @@ fn configure(session: &mut Session, server: SslServer, args: &ServeArgs) -> anyh
         server
             .set_ocsp_response(session, &der)?
             .map_err(|e| anyhow!("{}: {}", path.display(), names::error_code_text(&e)))?;
-    }
-    if let Some(path) = &args.ticket_key_file {
-        let keys =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if keys.len() != TICKET_KEY_LEN && keys.len() != 2 * TICKET_KEY_LEN {
-            bail!(
-                "{}: a ticket key file holds one or two {TICKET_KEY_LEN}-byte keys, not {} bytes",
-                path.display(),
-                keys.len()
-            );
-        }
-        // The previous key first: the last one set seals, the one before still opens.
-        for key in keys.chunks(TICKET_KEY_LEN) {
-            server
-                .set_ticket_keys(session, key)?
-                .map_err(|e| anyhow!("{}: {}", path.display(), names::error_code_text(&e)))?;
-        }
-    }
-    if let Some(n) = args.backlog {
-        server.set_listen_backlog_size(session, n)?;
-    }
-    if let Some(n) = args.max_pending {
-        server.set_max_pending_connections(session, n)?;
     }
     if let Some(ms) = args.handshake_timeout {
         server.set_handshake_timeout(session, ms)?;

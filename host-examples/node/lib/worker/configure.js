@@ -105,12 +105,13 @@ export function configureSocket(pki, socket, config) {
  * Configures a server before `listen`.
  * @param {any} pki
  * @param {any} server an `ssl-server`
- * @param {import('../options.js').TlsConfig & {handshakeTimeout: number | null}} config
+ * @param {import('../options.js').ServerConfig} config
  * @param {number} backlog the listen backlog
  */
 export function configureServer(pki, server, config, backlog) {
   configureCommon(pki, server, config);
   if (config.handshakeTimeout !== null) server.setHandshakeTimeout(config.handshakeTimeout);
+  if (config.ticketKeys !== null) step('options.ticketKeys', () => server.setTicketKeys(config.ticketKeys));
   server.setListenBacklogSize(backlog);
   server.setMaxPendingConnections(backlog);
 }

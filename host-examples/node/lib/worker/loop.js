@@ -202,6 +202,9 @@ export class EventLoop {
         this.#servers.get(command.id)?.close();
         this.#servers.delete(command.id);
         break;
+      case Command.SET_TICKET_KEYS:
+        this.#servers.get(command.id)?.setTicketKeys(command.keys);
+        break;
       default:
         throw new Error(`unknown command ${command.type}`);
     }

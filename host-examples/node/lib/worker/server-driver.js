@@ -21,6 +21,17 @@ function splitPeer(peer) {
 /** Ids of accepted sockets are negative, so that they never collide with the main thread's. */
 let lastAcceptedId = 0;
 
+/**
+ * How often a server keeping the instance's random ticket key (which rotates by itself, every
+ * 12 hours) checks, while it works, whether the key changed, in ms.
+ */
+const TICKET_KEYS_CHECK_MS = 1000;
+
+/** Whether two byte arrays hold the same bytes. */
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
 export class ServerDriver {
   /** @type {number} */ id;
   due = true;
@@ -32,20 +43,30 @@ export class ServerDriver {
   #peerVerified;
   /** @type {any[] | null} the pollables of `subscribe-all`, kept until the server is called */
   #pollables = null;
+  /** Whether the server seals tickets with the instance's random key (no key was set). */
+  #ownTicketKeys;
+  /** @type {Uint8Array} the ticket key the main thread was last told of */
+  #ticketKeys;
+  #ticketKeysCheckedAt = performance.now();
 
   /**
    * @param {number} id
    * @param {any} server a listening `ssl-server`
    * @param {{post: Function}} outbox
    * @param {(driver: SocketDriver) => void} adopt registers an accepted socket with the loop
-   * @param {boolean} peerVerified whether client certificates are asked for
+   * @param {object} state
+   * @param {boolean} state.peerVerified whether client certificates are asked for
+   * @param {Uint8Array} state.ticketKeys the key sealing tickets at listen (`ticket-keys`)
+   * @param {boolean} state.ownTicketKeys whether that is the instance's random key (none was set)
    */
-  constructor(id, server, outbox, adopt, peerVerified) {
+  constructor(id, server, outbox, adopt, { peerVerified, ticketKeys, ownTicketKeys }) {
     this.id = id;
     this.#server = server;
     this.#outbox = outbox;
     this.#adopt = adopt;
     this.#peerVerified = peerVerified;
+    this.#ticketKeys = ticketKeys;
+    this.#ownTicketKeys = ownTicketKeys;
   }
 
   /**
@@ -68,12 +89,36 @@ export class ServerDriver {
       return null;
     }
     const address = server.serverAddress();
+    const ticketKeys = server.ticketKeys();
     outbox.post({
       type: Notice.LISTENING,
       id,
       address: { address, family: address?.includes(':') ? 'IPv6' : 'IPv4', port: server.serverPort() },
+      ticketKeys,
     });
-    return new ServerDriver(id, server, outbox, adopt, config.verifyMode !== 'verify-none');
+    return new ServerDriver(id, server, outbox, adopt, {
+      peerVerified: config.verifyMode !== 'verify-none',
+      ticketKeys,
+      ownTicketKeys: config.ticketKeys === null,
+    });
+  }
+
+  /**
+   * `set-ticket-keys` (Node's `server.setTicketKeys`): seals tickets under `keys` from now on;
+   * tickets sealed under the key before still open. A failure is reported as a non-fatal
+   * SERVER_ERROR (the server goes on with its key).
+   * @param {Uint8Array} keys 48 bytes (lib/options.js `parseTicketKeys`)
+   */
+  setTicketKeys(keys) {
+    if (this.closed) return;
+    try {
+      step('setTicketKeys', () => this.#server.setTicketKeys(keys));
+    } catch (description) {
+      if (description instanceof WebAssembly.RuntimeError) throw description;
+      this.#outbox.post({ type: Notice.SERVER_ERROR, id: this.id, error: description, fatal: false });
+      return;
+    }
+    this.#ownTicketKeys = false;
   }
 
   /** The pollables of `subscribe-all`: the listener, each handshake, the handshake deadline. */
@@ -91,6 +136,7 @@ export class ServerDriver {
     try {
       this.#server.process();
       for (const event of this.#server.takeEvents()) this.#handleEvent(event);
+      this.#checkTicketKeys();
     } catch (thrown) {
       if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // fatal: see loop.js
       this.#outbox.post({ type: Notice.SERVER_ERROR, id: this.id, error: describeThrown(thrown) });
@@ -129,6 +175,21 @@ export class ServerDriver {
       default:
         break;
     }
+  }
+
+  /**
+   * Tells the main thread when the instance's random ticket key rotated (at most once per
+   * TICKET_KEYS_CHECK_MS, on turns where the server works), so that `getTicketKeys()` stays true.
+   */
+  #checkTicketKeys() {
+    if (!this.#ownTicketKeys) return;
+    const now = performance.now();
+    if (now - this.#ticketKeysCheckedAt < TICKET_KEYS_CHECK_MS) return;
+    this.#ticketKeysCheckedAt = now;
+    const keys = this.#server.ticketKeys();
+    if (sameBytes(keys, this.#ticketKeys)) return;
+    this.#ticketKeys = keys;
+    this.#outbox.post({ type: Notice.TICKET_KEYS, id: this.id, keys });
   }
 
   #takePending() {

@@ -28,6 +28,8 @@ mod pollable;
 mod reports;
 mod ssl_server;
 mod ssl_socket;
+mod streams;
+mod tcp_streams;
 
 pub use certificate::Certificate;
 pub use key::Key;

@@ -1,7 +1,12 @@
 //! [`SslServer`]: the `ssl-server` resource (`QSslServer`), every method of the WIT.
 
-use wasmtime::component::ResourceAny;
+use std::net::SocketAddr;
 
+use tokio::io::{AsyncRead, AsyncWrite};
+use wasmtime::component::{Resource, ResourceAny};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
+
+use super::streams::{streams, tcp_streams};
 use crate::*;
 
 /// A handle to an `ssl-server` resource in a [`Session`] (`QSslServer`). Drop it with
@@ -86,6 +91,47 @@ impl SslServer {
         fn set_ticket_keys => call_set_ticket_keys(keys: &[u8]) -> Result<(), ErrorCode>;
         /// `ticket-keys`: the key sealing this server's tickets now.
         fn ticket_keys => call_ticket_keys() -> Vec<u8>;
+        /// `incoming-connection`: a connection the host accepted, as `wasi:io` streams in the
+        /// session's table, and the client's `address:port` (see [`SslServer::incoming_tcp`]
+        /// and [`SslServer::incoming_io`] for the usual ways).
+        fn incoming_connection => call_incoming_connection(input: Resource<DynInputStream>, output: Resource<DynOutputStream>, peer: Option<&str>) -> Result<(), ErrorCode>;
+    }
+
+    /// Hands the server a TCP connection the host accepted, as `incoming-connection`
+    /// (`QSslServer::incomingConnection`): the server runs its handshake under the deadline and
+    /// queues it, exactly as if it had accepted it. The server need not listen, so one host
+    /// listener can feed the servers of many sessions, one per thread
+    /// (`sslsocket_loops::pool` does). The client's address comes from the stream.
+    ///
+    /// # Errors
+    /// The outer error: switching the stream to non-blocking mode failed, or a trap.
+    pub fn incoming_tcp(
+        &self,
+        session: &mut Session,
+        stream: std::net::TcpStream,
+    ) -> CallResult<()> {
+        let peer = stream.peer_addr().ok();
+        let (input, output) = tcp_streams(session, stream)?;
+        let peer = peer.map(|a| a.to_string());
+        self.incoming_connection(session, input, output, peer.as_deref())
+    }
+
+    /// Hands the server any byte stream as a reader and a writer (a Unix socket, an in-process
+    /// duplex), as `incoming-connection`, with the client's address if there is one. The writer is
+    /// dropped when the connection closes: use one whose drop ends the stream.
+    ///
+    /// # Errors
+    /// A trap.
+    pub fn incoming_io(
+        &self,
+        session: &mut Session,
+        reader: impl AsyncRead + Send + 'static,
+        writer: impl AsyncWrite + Send + 'static,
+        peer: Option<SocketAddr>,
+    ) -> CallResult<()> {
+        let (input, output) = streams(session, reader, writer)?;
+        let peer = peer.map(|a| a.to_string());
+        self.incoming_connection(session, input, output, peer.as_deref())
     }
 
     /// `next-pending-connection`: the next encrypted (or, deferred, plain) connection.

@@ -3,13 +3,10 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use wasmtime::component::{Resource, ResourceAny};
-use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
+use super::streams::{streams, tcp_streams};
 use crate::*;
-
-/// How many bytes an adopted output stream takes before the guest waits (`check-write`).
-const ADOPTED_WRITE_BUDGET: usize = 64 * 1024;
 
 /// A handle to an `ssl-socket` resource in a [`Session`]. Drop it with [`SslSocket::drop`].
 #[derive(Clone, Copy, Debug)]
@@ -209,12 +206,8 @@ impl SslSocket {
     /// # Errors
     /// The outer error: switching the stream to non-blocking mode failed, or a trap.
     pub fn adopt_tcp(&self, session: &mut Session, stream: std::net::TcpStream) -> CallResult<()> {
-        stream.set_nonblocking(true)?;
-        let stream = wasmtime_wasi::runtime::with_ambient_tokio_runtime(|| {
-            tokio::net::TcpStream::from_std(stream)
-        })?;
-        let (reader, writer) = stream.into_split();
-        self.adopt_io(session, reader, writer)
+        let (input, output) = tcp_streams(session, stream)?;
+        self.adopt_streams(session, input, output)
     }
 
     /// Hands the socket any byte stream as a reader and a writer (a Unix socket, a pipe, an
@@ -229,11 +222,7 @@ impl SslSocket {
         reader: impl AsyncRead + Send + 'static,
         writer: impl AsyncWrite + Send + 'static,
     ) -> CallResult<()> {
-        let table = &mut session.store.data_mut().table;
-        let input: DynInputStream = Box::new(AsyncReadStream::new(reader));
-        let output: DynOutputStream = Box::new(AsyncWriteStream::new(ADOPTED_WRITE_BUDGET, writer));
-        let input = table.push(input)?;
-        let output = table.push(output)?;
+        let (input, output) = streams(session, reader, writer)?;
         self.adopt_streams(session, input, output)
     }
 

@@ -77,7 +77,7 @@ pub(super) fn server_handshakes(
     key: &str,
     leaf: &Identity,
 ) -> anyhow::Result<()> {
-    let client = ring_client_config(ca)?;
+    let client = ring_client_config(ca, false)?;
     let (port, guest_server) =
         load::spawn_echo_server(&leaf.cert_pem, &leaf.key_pem, count, SessionConfig::new())?;
     let guest = Samples::collect(count, || ring_handshake(&client, port))?;
@@ -200,8 +200,12 @@ fn native_handshake(
     })
 }
 
-/// A rustls/ring client configuration trusting `ca`, with resumption off.
-fn ring_client_config(ca: &Authority) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+/// A rustls/ring client configuration trusting `ca`, resuming sessions (TLS 1.3 tickets, kept
+/// by the configuration for all its connections) or not.
+pub(super) fn ring_client_config(
+    ca: &Authority,
+    resumption: bool,
+) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls::pki_types::CertificateDer::from(ca.cert_der.clone()))?;
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -210,12 +214,17 @@ fn ring_client_config(ca: &Authority) -> anyhow::Result<Arc<rustls::ClientConfig
     .with_safe_default_protocol_versions()?
     .with_root_certificates(roots)
     .with_no_client_auth();
-    config.resumption = rustls::client::Resumption::disabled();
+    if !resumption {
+        config.resumption = rustls::client::Resumption::disabled();
+    }
     Ok(Arc::new(config))
 }
 
-/// One full handshake and a 1-byte echo by a rustls/ring client.
-fn ring_handshake(config: &Arc<rustls::ClientConfig>, port: u16) -> anyhow::Result<Sample> {
+/// One handshake and a 1-byte echo by a rustls/ring client.
+pub(super) fn ring_handshake(
+    config: &Arc<rustls::ClientConfig>,
+    port: u16,
+) -> anyhow::Result<Sample> {
     let name = rustls::pki_types::ServerName::try_from("localhost")?;
     let mut conn = rustls::ClientConnection::new(Arc::clone(config), name)?;
     let started = Instant::now();
@@ -229,6 +238,7 @@ fn ring_handshake(config: &Arc<rustls::ClientConfig>, port: u16) -> anyhow::Resu
     let group = conn
         .negotiated_key_exchange_group()
         .map(|g| sslsocket_crypto::group_name(g.name()));
+    let resumed = conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
     let mut tls = rustls::StreamOwned::new(conn, tcp);
     tls.write_all(b"x")?;
     tls.flush()?;
@@ -240,7 +250,7 @@ fn ring_handshake(config: &Arc<rustls::ClientConfig>, port: u16) -> anyhow::Resu
     Ok(Sample {
         handshake,
         echo,
-        resumed: false,
+        resumed,
         group,
     })
 }

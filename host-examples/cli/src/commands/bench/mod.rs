@@ -12,11 +12,14 @@
 //!   full with classical groups only, full with X25519MLKEM768 negotiated (a rustls server on
 //!   sslsocket's provider) and resumed, component vs the same engine natively; as a server, the
 //!   component's `ssl-server` vs a rustls/ring server, with the same rustls/ring client;
+//! - workers: server full handshakes/s from a pool of instances behind one host listener, with 1
+//!   worker and with one per CPU, many native clients at once; resumed handshakes across workers;
 //! - scale: N connections held open at once between two component instances (clients in a child
-//!   `sslsocket load` process), with the guest memory per connection.
+//!   `sslsocket load` process), with the guest memory per connection, and the same opened
+//!   against a pool with a worker per CPU.
 //!
 //! One module per kind of benchmark (`cold_start`, `primitives`, `throughput`, `handshakes`,
-//! `scale`), beside the clients they drive, the servers' identities, the handshake samples and
+//! `workers`, `scale`), beside the clients they drive, the servers' identities, the handshake samples and
 //! the report.
 
 mod clients;
@@ -28,6 +31,7 @@ mod report;
 mod samples;
 mod scale;
 mod throughput;
+mod workers;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -44,6 +48,7 @@ use primitives::primitives;
 use report::print;
 use scale::scale;
 use throughput::throughput;
+use workers::worker_handshakes;
 
 use crate::progress::Progress;
 
@@ -84,7 +89,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
 
     let mut identities = vec![("ECDSA P-256", ecdsa.clone())];
     let rsa = rsa_identity(&ca)?;
-    let steps = 2
+    let steps = 3
         + 2 * (1 + u64::from(rsa.is_some()))
         + u64::from(args.connections > 0)
         + u64::from(args.primitives_ms > 0);
@@ -111,6 +116,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         bar.step("handshakes");
     }
     drop(session);
+    bar.step("workers");
+    worker_handshakes(&mut rows, args.handshakes, &ca, "ECDSA P-256", &ecdsa)?;
 
     if args.connections > 0 {
         bar.set("scale", steps - 1, steps);
