@@ -9,18 +9,15 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 
-use rustls::{Connection, ServerConnection};
-
 use super::budget;
 use super::errors::SocketError;
 use super::events::Event;
+use super::tls_connection::TlsConnection;
 use crate::transport::Transport;
 
-/// Plaintext handed to rustls per step (rustls itself caps its buffer at 64 KiB).
+/// Plaintext handed to the TLS connection per step (it queues at most 64 KiB of records).
 const WRITE_CHUNK: usize = 64 * 1024;
-/// The most bytes of queued TLS records joined into one transport write.
-const COALESCE: usize = 64 * 1024;
-/// Plaintext moved out of rustls per step (one TLS record), on the stack.
+/// Plain bytes read from the transport per step, on the stack.
 const READ_CHUNK: usize = 16 * 1024;
 /// The most bytes one `process` takes from the network, and gives to it: a busy connection gets
 /// a bounded slice of each turn of an event loop, so it cannot starve the others.
@@ -90,15 +87,11 @@ impl Buffers {
 
     /// Gives what was received but not read to a server handshake starting on this connection:
     /// a STARTTLS client may send its hello right behind the command.
-    pub(super) fn hand_unread_to(&mut self, conn: &mut ServerConnection) {
-        let buffered: Vec<u8> = self.read.drain(..).collect();
-        let mut rest = buffered.as_slice();
-        while !rest.is_empty() {
-            match conn.read_tls(&mut rest) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
+    pub(super) fn hand_unread_to(&mut self, conn: &mut TlsConnection) {
+        let (front, back) = self.read.as_slices();
+        conn.feed(front);
+        conn.feed(back);
+        self.read = VecDeque::new();
     }
 
     // ----- limits and the memory budget -----
@@ -245,7 +238,7 @@ impl Buffers {
     /// rustls is all on the network.
     pub(super) fn flush_tls<T: Transport>(
         &mut self,
-        conn: &mut Connection,
+        conn: &mut TlsConnection,
         transport: &mut T,
         feed: bool,
         events: &mut VecDeque<Event>,
@@ -256,8 +249,7 @@ impl Buffers {
                 let (chunk, _) = self.tls_out.as_slices();
                 let chunk = chunk.get(..chunk.len().min(WRITE_CHUNK)).unwrap_or(chunk);
                 let n = conn
-                    .writer()
-                    .write(chunk)
+                    .write_plaintext(chunk)
                     .map_err(|e| SocketError::SslInternal(e.to_string()))?;
                 if n == 0 {
                     break;
@@ -316,38 +308,22 @@ impl Buffers {
         }
     }
 
-    /// Moves up to `remaining` bytes of decrypted application data out of rustls into the read
-    /// buffer.
-    pub(super) fn take_plaintext(&mut self, conn: &mut Connection, mut remaining: usize) {
-        if remaining == 0 {
-            return;
-        }
-        let mut buf = [0u8; READ_CHUNK];
-        while remaining > 0 {
-            let want = remaining.min(buf.len());
-            let slot = buf.get_mut(..want).unwrap_or_default();
-            match conn.reader().read(slot) {
-                Ok(0) => break,
-                Ok(n) => {
-                    self.read.extend(slot.get(..n).unwrap_or_default());
-                    remaining -= n;
-                }
-                Err(_) => break,
-            }
-        }
+    /// Moves the decrypted application data out of the TLS connection into the read buffer.
+    pub(super) fn take_plaintext(&mut self, conn: &mut TlsConnection) {
+        conn.take_plaintext(&mut self.read);
     }
 }
 
 /// Reads TLS records from the transport into rustls.
 pub(super) fn read_tls<T: Transport>(
-    conn: &mut Connection,
+    conn: &mut TlsConnection,
     transport: &mut T,
 ) -> io::Result<usize> {
     conn.read_tls(&mut TransportIo(transport))
 }
 
 /// Sends what rustls queued after a fatal error, ending with its alert; best effort.
-pub(super) fn send_alert<T: Transport>(conn: &mut Connection, transport: &mut T) {
+pub(super) fn send_alert<T: Transport>(conn: &mut TlsConnection, transport: &mut T) {
     for _ in 0..8 {
         if !conn.wants_write()
             || !matches!(conn.write_tls(&mut TransportIo(&mut *transport)), Ok(n) if n > 0)
@@ -389,30 +365,6 @@ impl<T: Transport> Read for TransportIo<'_, T> {
 impl<T: Transport> Write for TransportIo<'_, T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.write(buf)
-    }
-
-    /// rustls hands over its queued records together: they go out in one transport write (up
-    /// to [`COALESCE`] bytes), so a handshake flight is one TCP segment train rather than several
-    /// small writes that Nagle's algorithm would hold back (`wasi:sockets` cannot turn it off).
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        let mut pieces = bufs.iter().filter(|b| !b.is_empty());
-        let Some(first) = pieces.next() else {
-            return Ok(0);
-        };
-        if first.len() >= COALESCE || bufs.len() == 1 {
-            return self.0.write(first);
-        }
-        let total: usize = bufs.iter().map(|b| b.len()).sum();
-        let mut joined = Vec::with_capacity(total.min(COALESCE));
-        joined.extend_from_slice(first);
-        for piece in pieces {
-            let room = COALESCE - joined.len();
-            joined.extend_from_slice(piece.get(..room.min(piece.len())).unwrap_or_default());
-            if joined.len() >= COALESCE {
-                break;
-            }
-        }
-        self.0.write(&joined)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -24,6 +24,7 @@ pub mod server;
 pub mod settings;
 pub mod socket;
 pub mod tls_config;
+mod tls_connection;
 pub mod x509;
 
 pub use certificate_list::CertificateList;

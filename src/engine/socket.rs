@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::{Connection, HandshakeKind, ServerConfig, ServerConnection};
+use rustls::{HandshakeKind, ServerConfig};
 
 use self::machine::rejected;
 use self::phase::Phase;
@@ -28,6 +28,7 @@ use super::settings::SslConfiguration;
 use super::tls_config;
 use super::x509::OcspStatus;
 use super::x509::SharedVerifyLog;
+use crate::engine::tls_connection::TlsConnection;
 use crate::pki::{Certificate, Key};
 use crate::transport::{Interest, Transport};
 use sslsocket_crypto as crypto;
@@ -180,11 +181,11 @@ impl<T: Transport> SslSocket<T> {
         self.check_can_start_handshake()?;
         let config = self.server_config()?;
         let mut conn =
-            ServerConnection::new(config).map_err(|e| SocketError::SslInternal(e.to_string()))?;
+            TlsConnection::server(config).map_err(|e| SocketError::SslInternal(e.to_string()))?;
         // A STARTTLS client may send its hello right behind the command: whatever was read but
         // not consumed by the application belongs to the handshake.
         self.buffers.hand_unread_to(&mut conn);
-        self.begin_tls(Connection::Server(conn));
+        self.begin_tls(conn);
         self.step();
         Ok(())
     }
@@ -549,6 +550,12 @@ impl<T: Transport> SslSocket<T> {
     /// Whether encrypted (`isEncrypted`).
     pub fn is_encrypted(&self) -> bool {
         self.phase.is_encrypted()
+    }
+
+    /// The memory the TLS connection's buffers hold (`None` without one).
+    #[cfg(test)]
+    pub(crate) fn tls_buffer_capacity(&self) -> Option<usize> {
+        self.phase.connection().map(TlsConnection::buffer_capacity)
     }
 
     /// The last error (`error`).

@@ -120,8 +120,13 @@ fn memory_sockets_handshake_echo_and_half_close_each_other() {
     let [_, (server, _)] = &mut pair;
     server.write(b"pong").unwrap();
     pump(&mut pair);
-    let [(client, _), _] = &mut pair;
+    let [(client, _), server] = &mut pair;
     assert_eq!(client.read_all().unwrap(), b"pong");
+    // Idle, neither holds buffers for TLS records or decrypted data (rustls' buffered API kept
+    // 4 KiB for the connection's life).
+    assert_eq!(client.tls_buffer_capacity(), Some(0));
+    assert_eq!(server.0.tls_buffer_capacity(), Some(0));
+    let [(client, _), _] = &mut pair;
     client.shutdown_write().unwrap();
     assert!(matches!(
         client.write(b"late"),

@@ -1024,6 +1024,10 @@ fn bench_smoke_reports_every_benchmark() {
             assert!(value("primitives", client, case) > 0.0, "{client} {case}");
         }
     }
+    assert!(value("workers", "guest", "full, 1 worker(s)") > 0.0);
+    assert!(value("workers", "guest", "resumed across") > 0.0);
+    assert!(value("workers", "ratio", "workers / 1") > 0.0);
+    assert!(value("workers", "guest", "1 worker(s), workers' CPU") >= 0.0);
     assert!(value("cold-start", "guest", "instantiate") > 0.0);
     assert!(value("cold-start", "guest", "first encrypted byte") > 0.0);
     let per_connection = list

@@ -4,14 +4,15 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+use rustls::ProtocolVersion;
 use rustls::pki_types::ServerName;
-use rustls::{ClientConnection, Connection, ProtocolVersion};
 
 use super::phase::Phase;
 use super::{SslSocket, WriteShutdown};
 use crate::engine::buffers::{self, PROCESS_BUDGET, io_error};
 use crate::engine::errors::{SocketError, SslErrorEntry};
 use crate::engine::events::{Event, Mode, SocketState};
+use crate::engine::tls_connection::TlsConnection;
 use crate::transport::{ConnectProgress, Interest, Transport};
 
 /// How long a failing connection may spend sending its alert.
@@ -150,14 +151,14 @@ impl<T: Transport> SslSocket<T> {
         let server_name = ServerName::try_from(name.clone()).map_err(|_| {
             SocketError::invalid_input(format!("`{name}` is not a valid host name to verify"))
         })?;
-        let conn = ClientConnection::new(config, server_name)
+        let conn = TlsConnection::client(config, server_name)
             .map_err(|e| SocketError::SslInternal(e.to_string()))?;
-        self.begin_tls(Connection::Client(conn));
+        self.begin_tls(conn);
         Ok(())
     }
 
     /// `Plain` → `Handshaking`.
-    pub(super) fn begin_tls(&mut self, conn: Connection) {
+    pub(super) fn begin_tls(&mut self, conn: TlsConnection) {
         self.log.start_handshake();
         self.phase = Phase::Handshaking {
             conn,
@@ -207,6 +208,9 @@ impl<T: Transport> SslSocket<T> {
         }
         self.flush()?;
         self.buffers.release_idle_output();
+        if let Some(conn) = self.phase.live_mut() {
+            conn.release_idle();
+        }
         if self.state == SocketState::Closing {
             self.continue_close()?;
         } else if self.state == SocketState::Connected
@@ -313,8 +317,8 @@ impl<T: Transport> SslSocket<T> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(io_error(&e)),
             }
-            let io_state = match self.log.run(|| conn.process_new_packets()) {
-                Ok(io_state) => io_state,
+            match self.log.run(|| conn.process_new_packets()) {
+                Ok(()) => {}
                 Err(e) => {
                     // Send what rustls queued, ending with its alert; best effort.
                     buffers::send_alert(conn, transport);
@@ -337,11 +341,8 @@ impl<T: Transport> SslSocket<T> {
                 self.events.push_back(Event::Encrypted);
             }
             if let Some(conn) = self.phase.live_mut() {
-                self.buffers
-                    .take_plaintext(conn, io_state.plaintext_bytes_to_read());
-            }
-            if io_state.peer_has_closed() {
-                received.peer_closed = true;
+                self.buffers.take_plaintext(conn);
+                received.peer_closed |= conn.peer_closed();
             }
             if blocked || received.peer_closed || taken >= PROCESS_BUDGET {
                 return Ok(Some(received));
@@ -500,12 +501,12 @@ enum Completed {
 impl Completed {
     /// How `conn`'s handshake ended; `None` when its last flight is one the peer waits for (a
     /// TLS 1.2 server's Finished, say).
-    fn of(conn: &Connection) -> Option<Self> {
+    fn of(conn: &TlsConnection) -> Option<Self> {
         let tls13 = conn.protocol_version() == Some(ProtocolVersion::TLSv1_3);
-        match conn {
-            Connection::Client(_) => Some(Self::ClientLast),
-            Connection::Server(_) if tls13 => Some(Self::Tls13Server),
-            Connection::Server(_) => None,
+        match conn.is_server() {
+            false => Some(Self::ClientLast),
+            true if tls13 => Some(Self::Tls13Server),
+            true => None,
         }
     }
 }

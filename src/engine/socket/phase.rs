@@ -4,7 +4,7 @@
 //! The socket's state machine ([`super::machine`]) decides when to move from one phase to the
 //! next; this file says what each phase holds and moves the rustls connection between them.
 
-use rustls::Connection;
+use crate::engine::tls_connection::TlsConnection;
 
 use crate::engine::events::Mode;
 
@@ -54,7 +54,7 @@ pub(super) enum Phase {
     /// The handshake runs; application data waits for it.
     Handshaking {
         /// The rustls connection.
-        conn: Connection,
+        conn: TlsConnection,
         /// `sslErrors` was queued for this handshake.
         errors_reported: bool,
         /// The handshake stopped on certificate errors: nothing moves (rustls' next flight
@@ -66,7 +66,7 @@ pub(super) enum Phase {
     /// The handshake finished and `encrypted` was queued.
     Encrypted {
         /// The rustls connection.
-        conn: Connection,
+        conn: TlsConnection,
         /// `sslErrors` was queued for this connection's handshake.
         errors_reported: bool,
         /// `close_notify` was queued: no more application data goes into rustls.
@@ -85,7 +85,7 @@ pub(super) enum Phase {
     /// connection for what it learnt (the peer's certificates, the mode).
     Closed {
         /// The rustls connection, no longer driven.
-        conn: Connection,
+        conn: TlsConnection,
         /// The handshake had finished (`encrypted` was queued) before the connection ended.
         encrypted: bool,
     },
@@ -96,8 +96,8 @@ impl Phase {
     pub(super) fn mode(&self) -> Mode {
         match self.connection() {
             None => Mode::Plain,
-            Some(Connection::Client(_)) => Mode::SslClient,
-            Some(Connection::Server(_)) => Mode::SslServer,
+            Some(conn) if conn.is_server() => Mode::SslServer,
+            Some(_) => Mode::SslClient,
         }
     }
 
@@ -146,7 +146,7 @@ impl Phase {
     }
 
     /// The rustls connection, driven or not (`Handshaking`, `Encrypted`, `Closed`).
-    pub(super) fn connection(&self) -> Option<&Connection> {
+    pub(super) fn connection(&self) -> Option<&TlsConnection> {
         match self {
             Self::Handshaking { conn, .. }
             | Self::Encrypted { conn, .. }
@@ -156,7 +156,7 @@ impl Phase {
     }
 
     /// The rustls connection while it is driven (`Handshaking`, `Encrypted`).
-    pub(super) fn live_mut(&mut self) -> Option<&mut Connection> {
+    pub(super) fn live_mut(&mut self) -> Option<&mut TlsConnection> {
         match self {
             Self::Handshaking { conn, .. } | Self::Encrypted { conn, .. } => Some(conn),
             Self::Plain | Self::ClientOnConnect | Self::Closed { .. } => None,
@@ -164,7 +164,7 @@ impl Phase {
     }
 
     /// The rustls connection once encrypted.
-    pub(super) fn encrypted(&self) -> Option<&Connection> {
+    pub(super) fn encrypted(&self) -> Option<&TlsConnection> {
         match self {
             Self::Encrypted { conn, .. } => Some(conn),
             _ => None,
@@ -188,7 +188,7 @@ impl Phase {
         &mut self,
         data_waiting: bool,
         closing: bool,
-    ) -> Option<(&mut Connection, bool)> {
+    ) -> Option<(&mut TlsConnection, bool)> {
         match self {
             Self::Handshaking { conn, .. } => Some((conn, false)),
             Self::Encrypted {
@@ -319,18 +319,24 @@ impl Phase {
         }
     }
 
-    /// The connection dropped: a rustls connection is kept (`Closed`), a pending handshake is
-    /// forgotten (`Plain`).
+    /// The connection dropped: a rustls connection is kept (`Closed`) without its buffers, a
+    /// pending handshake is forgotten (`Plain`).
     pub(super) fn end(&mut self) {
         *self = match std::mem::take(self) {
-            Self::Handshaking { conn, .. } => Self::Closed {
-                conn,
-                encrypted: false,
-            },
-            Self::Encrypted { conn, .. } => Self::Closed {
-                conn,
-                encrypted: true,
-            },
+            Self::Handshaking { mut conn, .. } => {
+                conn.discard_buffers();
+                Self::Closed {
+                    conn,
+                    encrypted: false,
+                }
+            }
+            Self::Encrypted { mut conn, .. } => {
+                conn.discard_buffers();
+                Self::Closed {
+                    conn,
+                    encrypted: true,
+                }
+            }
             closed @ Self::Closed { .. } => closed,
             Self::Plain | Self::ClientOnConnect => Self::Plain,
         };

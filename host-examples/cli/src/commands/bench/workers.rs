@@ -18,6 +18,9 @@ use sslsocket_testkit::testpki::{Authority, Identity};
 use super::handshakes::{ring_client_config, ring_handshake};
 use super::report::Row;
 
+/// Client threads per CPU: each makes one handshake at a time.
+const CLIENTS_PER_CPU: usize = 8;
+
 /// Full handshakes/s with 1 worker and with one per CPU (at least 2), the ratio, and resumed
 /// handshakes/s across that many workers; `count` handshakes per client thread.
 pub(super) fn worker_handshakes(
@@ -28,12 +31,17 @@ pub(super) fn worker_handshakes(
     leaf: &Identity,
 ) -> anyhow::Result<()> {
     let cpus = thread::available_parallelism().map_or(2, |n| n.get().max(2));
-    let clients = 2 * cpus;
+    // Enough handshakes in flight that no worker waits for a client's next message.
+    let clients = CLIENTS_PER_CPU * cpus;
     let full = ring_client_config(ca, false)?;
     let mut rates = Vec::new();
     for workers in [1, cpus] {
         let pool = Pool::start(leaf, workers, Dispatch::LeastConnections)?;
+        let before = CpuTimes::now();
         let (rate, _) = pool.load(&full, clients, count)?;
+        let used = CpuTimes::now()
+            .zip(before)
+            .map(|(now, before)| now.minus(&before));
         pool.stop()?;
         rows.push(row(
             format!("server, {key}, full, {workers} worker(s)"),
@@ -41,6 +49,30 @@ pub(super) fn worker_handshakes(
             format!("{clients} rustls/ring clients at once, {count} handshakes each"),
         ));
         rates.push(rate);
+        if let Some(used) = used {
+            let handshakes = (clients * count) as f64;
+            for (what, seconds, note) in [
+                (
+                    "workers' CPU",
+                    used.workers,
+                    "the worker threads (guest and host)",
+                ),
+                (
+                    "other CPU",
+                    used.others,
+                    "load clients, acceptor, the runtime's threads",
+                ),
+            ] {
+                rows.push(Row {
+                    bench: "workers",
+                    case: format!("server, {key}, full, {workers} worker(s), {what}"),
+                    client: "guest",
+                    value: seconds * 1000.0 / handshakes,
+                    unit: "ms/handshake",
+                    note: note.to_owned(),
+                });
+            }
+        }
     }
     if let [one, many] = rates[..] {
         rows.push(Row {
@@ -127,22 +159,25 @@ impl Pool {
             .map(|_| {
                 let (config, port) = (Arc::clone(config), self.port);
                 let (resumed, failure) = (Arc::clone(&resumed), Arc::clone(&failure));
-                thread::spawn(move || {
-                    for _ in 0..count {
-                        match ring_handshake(&config, port) {
-                            Ok(sample) if sample.resumed => {
-                                resumed.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Ok(_) => {}
-                            Err(error) => {
-                                *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
-                                return;
+                thread::Builder::new()
+                    .name("bench-client".into())
+                    .spawn(move || {
+                        for _ in 0..count {
+                            match ring_handshake(&config, port) {
+                                Ok(sample) if sample.resumed => {
+                                    resumed.fetch_add(1, Ordering::Relaxed);
+                                }
+                                Ok(_) => {}
+                                Err(error) => {
+                                    *failure.lock().unwrap_or_else(|e| e.into_inner()) =
+                                        Some(error);
+                                    return;
+                                }
                             }
                         }
-                    }
-                })
+                    })
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         for thread in threads {
             thread
                 .join()
@@ -164,4 +199,54 @@ impl Pool {
             .join()
             .map_err(|_| anyhow!("the pool thread panicked"))?
     }
+}
+
+/// CPU time this process has used: in its worker threads (`sslsocket-worker-N`) and in all the
+/// others (threads that have ended included), from /proc (Linux).
+struct CpuTimes {
+    workers: f64,
+    others: f64,
+}
+
+impl CpuTimes {
+    /// Now; `None` where /proc cannot be read.
+    fn now() -> Option<Self> {
+        let ticks = rustix::param::clock_ticks_per_second() as f64;
+        let total = busy_ticks(&std::fs::read_to_string("/proc/self/stat").ok()?)?;
+        let mut workers = 0;
+        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let path = task.path();
+            let named = std::fs::read_to_string(path.join("comm"))
+                .is_ok_and(|comm| comm.starts_with("sslsocket-worke"));
+            if named {
+                // A thread that ended between the listing and the read counts as nothing.
+                workers += std::fs::read_to_string(path.join("stat"))
+                    .ok()
+                    .and_then(|stat| busy_ticks(&stat))
+                    .unwrap_or(0);
+            }
+        }
+        Some(Self {
+            workers: workers as f64 / ticks,
+            others: total.saturating_sub(workers) as f64 / ticks,
+        })
+    }
+
+    /// The CPU seconds used from `before` to `self`.
+    fn minus(&self, before: &Self) -> Self {
+        Self {
+            workers: self.workers - before.workers,
+            others: self.others - before.others,
+        }
+    }
+}
+
+/// User plus system time, in clock ticks, from a /proc `stat` line (fields 14 and 15; the
+/// command name before them is in parentheses and may hold spaces).
+fn busy_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
 }
