@@ -99,6 +99,29 @@ fn trusting(pki: &Pki) -> Socket {
     client
 }
 
+/// A port on 127.0.0.1 where nothing listens (bound, then released).
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A client trusting `ca` that connects to `port`, sends `hi\n` and waits until a line comes
+/// back (unread).
+pub(super) fn line_client(ca: Certificate, port: u16) -> Socket {
+    let mut client = Socket::new();
+    client.config_mut().set_ca_certificates(vec![ca]);
+    client.connect_to_host_encrypted("localhost", port).unwrap();
+    client.wait_for_encrypted(5000).unwrap();
+    client.write(b"hi\n").unwrap();
+    while !client.can_read_line() {
+        client.wait_for_ready_read(5000).unwrap();
+    }
+    client
+}
+
 #[test]
 fn client_and_server_handshake_and_echo() {
     let pki = pki(&["localhost", "127.0.0.1"]);
@@ -373,13 +396,8 @@ fn wrong_state_and_bad_input_are_errors() {
     assert_eq!(socket.config().protocol(), Protocol::SecureProtocols);
 
     // A closed port: connection refused, reported and queued.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let result = socket
-        .connect_to_host("127.0.0.1", port)
+        .connect_to_host("127.0.0.1", closed_port())
         .and_then(|()| socket.wait_for_connected(2000));
     assert_eq!(result, Err(SocketError::ConnectionRefused));
     assert_eq!(socket.state(), SocketState::Unconnected);
@@ -698,17 +716,7 @@ fn a_server_that_does_not_listen_serves_connections_the_caller_accepted() {
     let port = listener.local_addr().unwrap().port();
     let client = thread::spawn({
         let ca = pki.ca.clone();
-        move || {
-            let mut client = Socket::new();
-            client.config_mut().set_ca_certificates(vec![ca]);
-            client.connect_to_host_encrypted("localhost", port).unwrap();
-            client.wait_for_encrypted(5000).unwrap();
-            client.write(b"hi\n").unwrap();
-            while !client.can_read_line() {
-                client.wait_for_ready_read(5000).unwrap();
-            }
-            client.read_line(0).unwrap()
-        }
+        move || line_client(ca, port).read_line(0).unwrap()
     });
     let (stream, peer) = listener.accept().unwrap();
     server.incoming_connection(StdTransport::from_stream(stream).unwrap());
@@ -1151,13 +1159,8 @@ fn a_handshake_that_ends_in_the_same_read_as_the_connection_still_reports_encryp
     );
     // It stays so until the next connection.
     assert_eq!(client.wait_for_encrypted(0), Ok(()));
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let result = client
-        .connect_to_host_encrypted("127.0.0.1", closed)
+        .connect_to_host_encrypted("127.0.0.1", closed_port())
         .and_then(|()| client.wait_for_encrypted(5000));
     assert_eq!(result, Err(SocketError::ConnectionRefused));
     server.join().unwrap();

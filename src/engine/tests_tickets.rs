@@ -10,7 +10,7 @@
 
 use std::thread;
 
-use super::tests::{Pki, pki, server};
+use super::tests::{Pki, line_client, pki, server};
 use super::*;
 use crate::transport::std::StdTransport;
 
@@ -27,15 +27,8 @@ fn connect_once(pki: &Pki, server: &mut SslServer<StdTransport>) -> bool {
     let port = server.server_address().unwrap().port();
     let ca = pki.ca.clone();
     let client = thread::spawn(move || {
-        let mut client = SslSocket::<StdTransport>::new();
-        client.config_mut().set_ca_certificates(vec![ca]);
-        client.connect_to_host_encrypted("localhost", port).unwrap();
-        client.wait_for_encrypted(5000).unwrap();
-        client.write(b"hi\n").unwrap();
         // The answer comes after the server's tickets: once it is here, so are they.
-        while !client.can_read_line() {
-            client.wait_for_ready_read(5000).unwrap();
-        }
+        let mut client = line_client(ca, port);
         let resumed = client.session_resumed();
         client.disconnect_from_host();
         resumed
