@@ -410,10 +410,12 @@ impl<T: Transport> SslSocket<T> {
 
     // ----- data -----
 
-    /// Reads up to `max_size` bytes (`read`), after doing pending non-blocking work.
+    /// Reads up to `max_size` bytes (`read`), after doing pending non-blocking work; empty when
+    /// nothing is buffered, also at the end of the stream (the connection closed and everything
+    /// read: [`Self::at_end`]), as Qt returns an empty array there.
     ///
     /// # Errors
-    /// `InvalidState` when unconnected with nothing buffered.
+    /// `InvalidState` when the socket was never connected.
     pub fn read(&mut self, max_size: usize) -> Result<Vec<u8>, SocketError> {
         self.check_readable()?;
         Ok(self.buffers.take(max_size))
@@ -786,12 +788,8 @@ impl<T: Transport> SslSocket<T> {
 
     fn check_readable(&mut self) -> Result<(), SocketError> {
         self.step();
-        if self.state == SocketState::Unconnected && self.buffers.available() == 0 {
-            return Err(SocketError::invalid_state(if self.ever_opened {
-                "the connection is closed and no data is left to read"
-            } else {
-                "the socket is not connected"
-            }));
+        if self.state == SocketState::Unconnected && !self.ever_opened {
+            return Err(SocketError::invalid_state("the socket is not connected"));
         }
         Ok(())
     }

@@ -137,6 +137,10 @@ fn memory_sockets_handshake_echo_and_half_close_each_other() {
     assert_eq!(client.state(), SocketState::Unconnected);
     assert_eq!(client.error(), None);
     assert_eq!(server.error(), Some(&SocketError::RemoteHostClosed));
+    // The end of the stream reads as empty, as in Qt (not an error).
+    assert!(server.at_end());
+    assert_eq!(server.read_all(), Ok(Vec::new()));
+    assert_eq!(server.read_line(0), Ok(Vec::new()));
     assert!(client_end.at_end() && server_end.at_end());
 }
 

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use serde_json::{Map, Value, json};
-use sslsocket_host::{Session, SocketEvent, SslSocket, names};
+use sslsocket_host::{ErrorCode, Session, SocketEvent, SslSocket, names};
 
 /// `println!` that ignores write errors (a closed pipe, as in `sslsocket ... | head`) instead of
 /// panicking.
@@ -65,7 +65,7 @@ impl Reporter {
 
     /// Drains the socket's queued events and prints each; returns them. `encrypted` and
     /// `ssl-errors` events are printed with details (protocol, cipher, peer chain; errors with the
-    /// certificate each concerns).
+    /// certificate each concerns); the `remote-host-closed` error as `end-of-stream`.
     pub fn drain(
         &self,
         session: &mut Session,
@@ -78,6 +78,13 @@ impl Reporter {
                 SocketEvent::SslErrors(_) => {
                     self.ssl_errors(session, socket)?;
                 }
+                // Qt reports the peer's close as an error (`RemoteHostClosedError`); here it is
+                // the normal end of the stream.
+                SocketEvent::Error(ErrorCode::RemoteHostClosed) => self.emit(
+                    "end-of-stream",
+                    json!({}),
+                    "event end-of-stream (the peer closed the connection)",
+                ),
                 other => {
                     let fields = match other {
                         SocketEvent::ModeChanged(m) => json!({ "mode": names::mode(*m) }),

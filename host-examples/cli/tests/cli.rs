@@ -81,6 +81,40 @@ fn connect_json_prints_encrypted_event() {
 }
 
 #[test]
+fn connect_reads_to_the_end_of_the_stream_without_an_error() {
+    // `openssl s_server -www` answers one request and closes: the normal end of a stream.
+    let pki = TestPki::new("cli-www", KeyKind::EcdsaP256);
+    let server = openssl_s_server(&pki.server_cert, &pki.server_key, &["-www"]);
+    let port = server.port.to_string();
+    let ca = pki.ca_pem.to_str().unwrap();
+    let output = sslsocket(&[
+        "connect",
+        "localhost",
+        &port,
+        "--ca",
+        ca,
+        "--json",
+        "--send",
+        "GET / HTTP/1.0\\r\\n\\r\\n",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let list = events(&output);
+    let text: String = list
+        .iter()
+        .filter(|e| e["event"] == "data")
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    assert!(text.starts_with("HTTP/1.0 200 ok"), "{}", describe(&output));
+    assert!(find(&list, "error").is_none(), "{}", describe(&output));
+    let position = |name: &str| list.iter().position(|e| e["event"] == name);
+    assert!(
+        position("end-of-stream").is_some() && position("end-of-stream") < position("disconnected"),
+        "{}",
+        describe(&output)
+    );
+}
+
+#[test]
 fn connect_json_self_signed_fails_unless_ignored() {
     let dir = TempDir::new("cli-self-signed");
     let rogue = testpki::self_signed("rogue.localhost", &["localhost", "127.0.0.1"]).unwrap();

@@ -165,10 +165,6 @@ fn read_response(socket: &SslSocket) -> Result<Vec<u8>, String> {
     loop {
         match socket.read_all() {
             Ok(chunk) => response.extend_from_slice(&chunk),
-            // `read-all` on a closed socket with nothing left: the whole response is in.
-            Err(ErrorCode::InvalidState(_)) if socket.state() == SocketState::Unconnected => {
-                return Ok(response);
-            }
             Err(e) => return Err(describe(&e)),
         }
         if response.len() > MAX_RESPONSE {
