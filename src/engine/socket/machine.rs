@@ -317,14 +317,11 @@ impl<T: Transport> SslSocket<T> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(io_error(&e)),
             }
-            match self.log.run(|| conn.process_new_packets()) {
-                Ok(()) => {}
-                Err(e) => {
-                    // Send what rustls queued, ending with its alert; best effort.
-                    buffers::send_alert(conn, transport);
-                    return Err(self.tls_failure(&e));
-                }
-            };
+            if let Err(e) = self.log.run(|| conn.process_new_packets()) {
+                // Send what rustls queued, ending with its alert; best effort.
+                buffers::send_alert(conn, transport);
+                return Err(self.tls_failure(&e));
+            }
             let handshake_done = !conn.is_handshaking();
             if !self.phase.errors_reported() {
                 let (errors, interrupted) = self.log.verdict();
