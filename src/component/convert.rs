@@ -201,7 +201,10 @@ pub fn event(e: Event) -> wit::SocketEvent {
     use wit::SocketEvent as W;
     match e {
         Event::HostFound => W::HostFound,
-        Event::Connected => W::Connected,
+        Event::Connected(peer) => W::Connected(peer.map(|a| wit::Endpoint {
+            address: a.ip().to_string(),
+            port: a.port(),
+        })),
         Event::Encrypted => W::Encrypted,
         Event::ModeChanged(m) => W::ModeChanged(mode(m)),
         Event::SslErrors(list) => W::SslErrors(list.into_iter().map(ssl_error).collect()),

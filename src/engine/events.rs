@@ -33,8 +33,9 @@ pub enum SocketState {
 pub enum Event {
     /// `hostFound()`
     HostFound,
-    /// `connected()`
-    Connected,
+    /// `connected()`, with the peer's address as it was then (`None` when the transport has
+    /// none: memory mode, streams the caller brought without one).
+    Connected(Option<std::net::SocketAddr>),
     /// `encrypted()`
     Encrypted,
     /// `modeChanged(mode)`

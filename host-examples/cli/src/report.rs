@@ -91,9 +91,11 @@ impl Reporter {
                         SocketEvent::StateChanged(s) => json!({ "state": names::socket_state(*s) }),
                         SocketEvent::BytesWritten(n) => json!({ "bytes": n }),
                         SocketEvent::Error(code) => error_fields(code),
-                        SocketEvent::Connected => json!({
-                            "peer-address": socket.peer_address(session)?,
-                            "peer-port": socket.peer_port(session)?,
+                        // The peer as it was when the event happened (a handshake that failed
+                        // since has dropped the connection).
+                        SocketEvent::Connected(peer) => json!({
+                            "peer-address": peer.as_ref().map(|p| &p.address),
+                            "peer-port": peer.as_ref().map(|p| p.port),
                         }),
                         _ => json!({}),
                     };

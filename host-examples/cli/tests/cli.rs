@@ -138,6 +138,15 @@ fn connect_json_self_signed_fails_unless_ignored() {
         "CN=rogue.localhost, O=sslsocket test"
     );
     assert!(find(&list, "encrypted").is_none());
+    // The connection the handshake failed on is gone, but the event keeps its peer.
+    let connected = find(&list, "connected").unwrap_or_else(|| panic!("{}", describe(&output)));
+    assert_eq!(
+        connected["peer-address"],
+        "127.0.0.1",
+        "{}",
+        describe(&output)
+    );
+    assert_eq!(connected["peer-port"], server.port);
     let position = |name: &str| list.iter().position(|e| e["event"] == name);
     assert!(
         position("error") > position("ssl-errors"),

@@ -69,7 +69,7 @@ pub use bindings::exports::sslsocket::tls::socket::{
     OcspRevocationReason, PeerVerifyMode, ServerEvent, SslErrorEntry,
 };
 pub use bindings::exports::sslsocket::tls::types::{
-    Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
+    Cipher, Endpoint, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
 };
 /// The wasmtime version this host is built on, for callers of the raw bindings.
 pub use wasmtime;

@@ -275,7 +275,7 @@ pub fn error_code_text(code: &ErrorCode) -> String {
 pub fn event(event: &SocketEvent) -> &'static str {
     match event {
         SocketEvent::HostFound => "host-found",
-        SocketEvent::Connected => "connected",
+        SocketEvent::Connected(_) => "connected",
         SocketEvent::Encrypted => "encrypted",
         SocketEvent::ModeChanged(_) => "mode-changed",
         SocketEvent::SslErrors(_) => "ssl-errors",

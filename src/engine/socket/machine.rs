@@ -189,7 +189,7 @@ impl<T: Transport> SslSocket<T> {
                 return Ok(());
             }
             self.set_state(SocketState::Connected);
-            self.events.push_back(Event::Connected);
+            self.events.push_back(Event::Connected(self.peer_address()));
             if matches!(self.phase, Phase::ClientOnConnect) {
                 self.phase = Phase::Plain;
                 self.begin_client_handshake()?;
