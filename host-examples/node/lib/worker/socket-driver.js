@@ -281,14 +281,8 @@ export class SocketDriver {
   /** Reads and posts up to READ_SLICE decrypted bytes; returns how many. */
   #deliverData() {
     if (!this.#secure || this.#paused) return 0;
-    let data;
-    try {
-      data = this.#socket.read(BigInt(READ_SLICE));
-    } catch (thrown) {
-      // After `disconnected` the device may be closed for reading: nothing is left then.
-      if (thrown?.payload?.tag === 'invalid-state') return 0;
-      throw thrown;
-    }
+    // At the end of the stream (after `disconnected`) the read is empty, as in Qt.
+    const data = this.#socket.read(BigInt(READ_SLICE));
     if (data.length === 0) return 0;
     // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
     const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
