@@ -253,7 +253,30 @@ impl<T: Transport> SslServer<T> {
     /// `max_pending_connections`, which only paces the server's own listener: the caller is the
     /// one accepting.
     pub fn incoming_connection(&mut self, transport: T) {
-        self.admit(transport);
+        let mut socket = SslSocket::from_transport(transport);
+        *socket.config_mut() = self.config.clone();
+        socket.set_read_buffer_size(self.read_buffer_size);
+        socket.set_write_buffer_size(self.write_buffer_size);
+        socket.set_server_context(self.resumption(), self.shared_config());
+        if self.deferred_handshake {
+            self.pending.push_back(socket);
+            self.events
+                .push_back(ServerEvent::PendingConnectionAvailable);
+            return;
+        }
+        let peer = socket.peer_address();
+        match socket.start_server_handshake() {
+            Ok(()) => self.handshaking.push(Handshaking {
+                peer,
+                deadline: Instant::now() + self.handshake_timeout,
+                socket,
+            }),
+            Err(error) => self.events.push_back(ServerEvent::HandshakeFailed {
+                peer,
+                error,
+                ssl_errors: Vec::new(),
+            }),
+        }
     }
 
     /// Accepts and advances handshakes without blocking; queues events.
@@ -388,7 +411,7 @@ impl<T: Transport> SslServer<T> {
                 return;
             };
             match listener.accept() {
-                Ok(Some(transport)) => self.admit(transport),
+                Ok(Some(transport)) => self.incoming_connection(transport),
                 Ok(None) => return,
                 Err(error) => {
                     self.events
@@ -396,35 +419,6 @@ impl<T: Transport> SslServer<T> {
                     return;
                 }
             }
-        }
-    }
-
-    /// Gives a new connection the server's settings and starts its handshake (or, deferred,
-    /// queues it at once).
-    fn admit(&mut self, transport: T) {
-        let mut socket = SslSocket::from_transport(transport);
-        *socket.config_mut() = self.config.clone();
-        socket.set_read_buffer_size(self.read_buffer_size);
-        socket.set_write_buffer_size(self.write_buffer_size);
-        socket.set_server_context(self.resumption(), self.shared_config());
-        if self.deferred_handshake {
-            self.pending.push_back(socket);
-            self.events
-                .push_back(ServerEvent::PendingConnectionAvailable);
-            return;
-        }
-        let peer = socket.peer_address();
-        match socket.start_server_handshake() {
-            Ok(()) => self.handshaking.push(Handshaking {
-                peer,
-                deadline: Instant::now() + self.handshake_timeout,
-                socket,
-            }),
-            Err(error) => self.events.push_back(ServerEvent::HandshakeFailed {
-                peer,
-                error,
-                ssl_errors: Vec::new(),
-            }),
         }
     }
 }

@@ -267,7 +267,6 @@ impl<T: Transport> SslSocket<T> {
         self.wait_until(msecs, |s| {
             if s.phase.was_encrypted() {
                 Some(Ok(()))
-
             } else if s.state == SocketState::Unconnected {
                 Some(Err(s.closed_error()))
             } else if s.state == SocketState::Connected && !s.phase.uses_tls() {

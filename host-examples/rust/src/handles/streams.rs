@@ -6,11 +6,8 @@ use wasmtime::component::Resource;
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
-use super::tcp_streams;
+use super::tcp_streams::{self, WRITE_BUDGET};
 use crate::Session;
-
-/// How many bytes a host output stream takes before the guest waits (`check-write`).
-const HOST_WRITE_BUDGET: usize = 64 * 1024;
 
 /// The two halves of a host connection as streams in `session`'s table.
 pub(crate) type StreamPair = (Resource<DynInputStream>, Resource<DynOutputStream>);
@@ -26,7 +23,7 @@ pub(crate) fn streams(
 ) -> wasmtime::Result<StreamPair> {
     let table = &mut session.store.data_mut().table;
     let input: DynInputStream = Box::new(AsyncReadStream::new(reader));
-    let output: DynOutputStream = Box::new(AsyncWriteStream::new(HOST_WRITE_BUDGET, writer));
+    let output: DynOutputStream = Box::new(AsyncWriteStream::new(WRITE_BUDGET, writer));
     Ok((table.push(input)?, table.push(output)?))
 }
 

@@ -13,8 +13,9 @@ use bytes::{Bytes, BytesMut};
 use tokio::net::TcpStream;
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
-/// The most an output stream takes beyond what the kernel took (`check-write`).
-const WRITE_BUDGET: usize = 64 * 1024;
+/// How many bytes a host output stream takes before the guest waits (`check-write`), beyond
+/// what the kernel took; the generic streams of `streams.rs` take as many.
+pub(super) const WRITE_BUDGET: usize = 64 * 1024;
 /// The most one read returns.
 const READ_LIMIT: usize = 64 * 1024;
 
