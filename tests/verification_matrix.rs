@@ -9,6 +9,10 @@
 //! as Qt maps them, must be the expected list without the host name (which Qt checks itself,
 //! first).
 //!
+//! Every scenario without CRLs is also verified without a connection (`verify-certificate-chain`,
+//! `QSslCertificate::verify`, the chain the server sends against the same CAs), which must give
+//! the same list.
+//!
 //! Every failing scenario is also run with `ignore-ssl-errors` (passes, the `ssl-errors` event is
 //! still queued before `encrypted`), with `ignore-ssl-errors-list` holding exactly the reported
 //! (error, certificate) pairs (passes), and with two near-miss lists (one pair missing; the right
@@ -44,6 +48,8 @@ struct Scenario {
     expected: Vec<(SslError, String)>,
     /// Every certificate of the scenario (for ignore lists), plus one unrelated certificate.
     certs: Vec<Cert>,
+    /// The chain the server sends, leaf first, as PEM.
+    chain: Vec<String>,
 }
 
 impl Scenario {
@@ -307,6 +313,14 @@ fn check(sc: &Scenario) {
         "{}: OpenSSL's own verdict differs from the expected list",
         sc.name
     );
+    if sc.crls.is_empty() {
+        assert_eq!(
+            verify_without_connection(sc),
+            expected_report(sc),
+            "{}: verify-certificate-chain differs from the connection's list",
+            sc.name
+        );
+    }
     let mut session = session();
     let out = attempt(&mut session, sc, &Ignore::Nothing);
     if sc.expected.is_empty() {
@@ -341,6 +355,30 @@ fn check(sc: &Scenario) {
         "ignore list with the first error for another certificate",
         &out,
     );
+}
+
+/// `verify-certificate-chain` (`QSslCertificate::verify`) of the chain the server sends, in a
+/// fresh instance whose global CA database is what the client trusts (it consults no CRLs:
+/// scenarios with CRLs are not compared).
+fn verify_without_connection(sc: &Scenario) -> Vec<(SslError, Option<String>)> {
+    fn load(session: &mut Session, pems: &[String]) -> Vec<sslsocket_host::Certificate> {
+        pems.iter()
+            .flat_map(|pem| session.certificates_from_pem(pem).unwrap().unwrap())
+            .collect()
+    }
+    let mut session = session();
+    let trusted = load(&mut session, &sc.trusted);
+    session
+        .set_global_ca_certificates(&trusted.iter().collect::<Vec<_>>())
+        .unwrap();
+    let chain = load(&mut session, &sc.chain);
+    let host = sc.verify_name.unwrap_or(sc.host);
+    session
+        .verify_certificate_chain_report(&chain.iter().collect::<Vec<_>>(), Some(host))
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.error, r.certificate))
+        .collect()
 }
 
 // ----- building scenarios -----
@@ -384,6 +422,10 @@ impl Builder {
         expected: Vec<(SslError, String)>,
     ) -> Scenario {
         let server = scenarios::serve(&self.dir, leaf, chain, self.server_args);
+        let sent = std::iter::once(leaf)
+            .chain(chain.iter().copied())
+            .map(|c| c.cert_pem.clone())
+            .collect();
         let mut certs = vec![leaf.clone(), self.root1.cert.clone()];
         certs.extend(chain.iter().map(|c| (*c).clone()));
         certs.extend(others.iter().map(|c| (*c).clone()));
@@ -397,6 +439,7 @@ impl Builder {
             crls: Vec::new(),
             expected,
             certs,
+            chain: sent,
             _dir: self.dir,
         }
     }

@@ -216,3 +216,40 @@ pub fn event(e: Event) -> wit::SocketEvent {
         Event::Error(e) => W::Error(error_code(e)),
     }
 }
+
+/// Verification errors as their WIT records (`QSslError`), each with its certificate.
+pub fn ssl_error_entries(entries: Vec<engine::SslErrorEntry>) -> Vec<wit_socket::SslErrorEntry> {
+    entries
+        .into_iter()
+        .map(|entry| wit_socket::SslErrorEntry {
+            error: ssl_error(entry.error),
+            message: entry.error.message().to_string(),
+            certificate: entry.certificate.map(WitCertificate::new),
+        })
+        .collect()
+}
+
+/// A PKCS#12 bundle as its WIT record, its certificates and key as new resources.
+pub fn pkcs12_bundle(bundle: crate::pki::Pkcs12Bundle) -> wit_pki::Pkcs12Bundle {
+    wit_pki::Pkcs12Bundle {
+        certificate: WitCertificate::new(bundle.certificate),
+        private_key: wit_pki::Key::new(bundle.private_key),
+        ca_certificates: bundle
+            .ca_certificates
+            .into_iter()
+            .map(WitCertificate::new)
+            .collect(),
+    }
+}
+
+/// A certificate extension as its WIT record (`QSslCertificateExtension`).
+pub fn certificate_extension(
+    extension: crate::pki::CertificateExtension,
+) -> wit_pki::CertificateExtension {
+    wit_pki::CertificateExtension {
+        oid: extension.oid,
+        name: extension.name,
+        critical: extension.critical,
+        value: extension.value,
+    }
+}

@@ -1,11 +1,12 @@
 //! The `certificate` and `key` resources.
 
 use super::Component;
-use super::convert::{encoding, pki_error};
+use super::convert::{self, encoding, pki_error};
 use crate::bindings::exports::sslsocket::tls::pki as wit;
 use crate::bindings::exports::sslsocket::tls::types::ErrorCode;
 use crate::pki::{
-    AlternativeName, Certificate, DigestAlgorithm, Key, KeyAlgorithm, KeyType, SubjectInfo,
+    AlternativeName, Certificate, DigestAlgorithm, Key, KeyAlgorithm, KeyType, Pkcs12Bundle,
+    SubjectInfo,
 };
 
 impl wit::Guest for Component {
@@ -48,6 +49,12 @@ impl wit::GuestCertificate for Certificate {
     fn from_path(path: String) -> Result<Vec<wit::Certificate>, ErrorCode> {
         Certificate::from_path(&path)
             .map(certificates)
+            .map_err(pki_error)
+    }
+
+    fn import_pkcs12(data: Vec<u8>, passphrase: String) -> Result<wit::Pkcs12Bundle, ErrorCode> {
+        Pkcs12Bundle::import(&data, &passphrase)
+            .map(convert::pkcs12_bundle)
             .map_err(pki_error)
     }
 
@@ -146,6 +153,13 @@ impl wit::GuestCertificate for Certificate {
 
     fn equals(&self, other: wit::CertificateBorrow<'_>) -> bool {
         self == other.get::<Certificate>()
+    }
+
+    fn extensions(&self) -> Vec<wit::CertificateExtension> {
+        Certificate::extensions(self)
+            .into_iter()
+            .map(convert::certificate_extension)
+            .collect()
     }
 }
 

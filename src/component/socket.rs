@@ -154,6 +154,17 @@ impl wit::Guest for Component {
     fn ssl_error_string(error: SslError) -> String {
         convert::ssl_error_from_wit(error).message().to_string()
     }
+
+    fn verify_certificate_chain(
+        chain: Vec<CertificateBorrow<'_>>,
+        host_name: Option<String>,
+    ) -> Vec<wit::SslErrorEntry> {
+        let chain: Vec<Certificate> = chain.iter().map(borrowed).collect();
+        convert::ssl_error_entries(engine::verify_certificate_chain(
+            &chain,
+            host_name.as_deref(),
+        ))
+    }
 }
 
 impl wit::GuestSslSocket for SocketResource {

@@ -10,11 +10,14 @@
 //! - [`cipher`] (`QSslCipher`), [`globals`] (`QSslSocket`'s static members);
 //! - [`settings`] (`QSslConfiguration` as plain data), then [`tls_config`] (settings to rustls
 //!   configurations, cached by the settings value);
-//! - [`socket`] (`QSslSocket`), then [`server`] (`QTcpServer` + `QSslServer`).
+//! - [`socket`] (`QSslSocket`), then [`server`] (`QTcpServer` + `QSslServer`);
+//!   [`chain_verification`] (`QSslCertificate::verify`: a chain checked as a connection checks
+//!   it, against the global CA database) beside them.
 
 pub mod budget;
 mod buffers;
 pub mod certificate_list;
+pub mod chain_verification;
 pub mod cipher;
 pub mod errors;
 pub mod events;
@@ -28,6 +31,7 @@ mod tls_connection;
 pub mod x509;
 
 pub use certificate_list::CertificateList;
+pub use chain_verification::verify_certificate_chain;
 pub use cipher::Cipher;
 pub use errors::{SocketError, SslError, SslErrorEntry};
 pub use events::{Event, Mode, SocketState};

@@ -159,7 +159,7 @@ fn verify_policy(settings: &SslConfiguration) -> VerifyPolicy {
 }
 
 /// The CA database `list` as a [`TrustStore`] (each certificate parsed once), cached by the list.
-fn trust_store(list: &CertificateList) -> Arc<TrustStore> {
+pub(crate) fn trust_store(list: &CertificateList) -> Arc<TrustStore> {
     static CACHE: Mutex<Vec<(CertificateList, Arc<TrustStore>)>> = Mutex::new(Vec::new());
     let mut cache = CACHE
         .lock()

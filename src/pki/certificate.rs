@@ -11,7 +11,7 @@ use sslsocket_crypto as crypto;
 use x509_parser::oid_registry;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate, X509Name};
 
-use super::{EncodingFormat, Key, PkiError, pem_encode};
+use super::{CertificateExtension, EncodingFormat, Key, PkiError, pem_encode};
 
 /// A digest algorithm for fingerprints. Mirrors `QCryptographicHash::Algorithm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,6 +274,18 @@ impl Certificate {
             .collect()
     }
 
+    /// The X.509v3 extensions, in the certificate's order (`extensions()`).
+    pub fn extensions(&self) -> Vec<CertificateExtension> {
+        self.parsed()
+            .map(|c| {
+                c.extensions()
+                    .iter()
+                    .map(CertificateExtension::of)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether the certificate is a CA (basicConstraints `CA:TRUE`).
     pub fn is_ca(&self) -> bool {
         self.parsed()
@@ -417,8 +429,17 @@ impl Certificate {
             .public_key()
             .map(|k| format!("{:?} ({} bit)", k.algorithm(), k.length()))
             .unwrap_or_else(|e| e.to_string());
+        let extensions: String = self
+            .extensions()
+            .iter()
+            .map(|e| {
+                let name = if e.name.is_empty() { &e.oid } else { &e.name };
+                let critical = if e.critical { ": critical" } else { "" };
+                format!("        {name}{critical}\n")
+            })
+            .collect();
         format!(
-            "Certificate:\n    Version: {}\n    Serial Number: {}\n    Issuer: {}\n    Validity\n        Not Before: {}\n        Not After : {}\n    Subject: {}\n    Public Key: {}\n    CA: {}\n    Subject Alternative Names: {}\n    SHA256 Fingerprint: {}\n    SHA1 Fingerprint: {}\n",
+            "Certificate:\n    Version: {}\n    Serial Number: {}\n    Issuer: {}\n    Validity\n        Not Before: {}\n        Not After : {}\n    Subject: {}\n    Public Key: {}\n    CA: {}\n    Subject Alternative Names: {}\n    X509v3 extensions:\n{}    SHA256 Fingerprint: {}\n    SHA1 Fingerprint: {}\n",
             self.version(),
             self.serial_number(),
             self.issuer(),
@@ -432,6 +453,7 @@ impl Certificate {
             key,
             if self.is_ca() { "TRUE" } else { "FALSE" },
             sans,
+            extensions,
             hex(&self.digest(DigestAlgorithm::Sha256), ":").to_uppercase(),
             hex(&self.digest(DigestAlgorithm::Sha1), ":").to_uppercase(),
         )
@@ -586,6 +608,41 @@ mod tests {
         assert_eq!(first.digest(DigestAlgorithm::Sha256).len(), 32);
         assert!(first.is_ca());
         assert!(!first.subject().is_empty());
+    }
+
+    #[test]
+    #[allow(clippy::panic)]
+    fn extensions_in_the_certificates_order_with_their_der() {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap_or_default();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(1));
+        params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+        let key = rcgen::KeyPair::generate();
+        let cert = key
+            .and_then(|key| params.self_signed(&key))
+            .map(|c| Certificate::from_der(c.der()));
+        let Ok(Ok(cert)) = cert else {
+            panic!("rcgen could not make the certificate");
+        };
+        let extensions = cert.extensions();
+        let names: Vec<&str> = extensions.iter().map(|e| e.name.as_str()).collect();
+        assert!(names.contains(&"subjectAltName"), "{names:?}");
+        assert!(names.contains(&"keyUsage"), "{names:?}");
+        let basic = extensions
+            .iter()
+            .find(|e| e.oid == "2.5.29.19")
+            .unwrap_or_else(|| panic!("no basicConstraints in {extensions:?}"));
+        assert_eq!(basic.name, "basicConstraints");
+        assert!(basic.critical);
+        // SEQUENCE { BOOLEAN TRUE, INTEGER 1 }
+        assert_eq!(
+            basic.value,
+            [0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x01]
+        );
+        assert!(
+            cert.to_text()
+                .contains("        basicConstraints: critical\n")
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::hash::{Hash, Hasher};
 
+use pkcs5::der::Decode as _;
+use pkcs12::pbe_params::EncryptedPrivateKeyInfo;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 use sslsocket_crypto as crypto;
@@ -9,7 +11,7 @@ use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 use zeroize::Zeroizing;
 
-use super::{EncodingFormat, PkiError, pem_encode};
+use super::{EncodingFormat, PkiError, password_based, pem_encode};
 
 /// The algorithm of a key. Mirrors `QSsl::KeyAlgorithm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,11 +90,13 @@ impl Key {
     }
 
     /// Parses a private key that may be encrypted with `passphrase` (PKCS#8
-    /// `ENCRYPTED PRIVATE KEY`, PBES2); unencrypted keys are parsed as by
-    /// [`Key::private_from_data`].
+    /// `ENCRYPTED PRIVATE KEY`: PBES2 with PBKDF2 or scrypt and AES-CBC, or PKCS#12's SHA-1
+    /// 3DES / RC2 PBE); unencrypted keys are parsed as by [`Key::private_from_data`].
     ///
     /// # Errors
-    /// [`PkiError::Malformed`] for a wrong passphrase or malformed data, and the errors of
+    /// [`PkiError::Malformed`] for a wrong passphrase or malformed data,
+    /// [`PkiError::Unsupported`] for other schemes and key derivations beyond the limits
+    /// (ten million iterations, scrypt within 32 MiB), and the errors of
     /// [`Key::private_from_data`].
     pub fn private_from_data_with_passphrase(
         data: &[u8],
@@ -105,18 +109,25 @@ impl Key {
                     .map_err(|e| PkiError::Malformed(format!("bad PEM: {e}")))?;
                 der
             }
-            EncodingFormat::Der if pkcs8::EncryptedPrivateKeyInfo::try_from(data).is_ok() => {
-                data.to_vec()
-            }
+            EncodingFormat::Der if EncryptedPrivateKeyInfo::from_der(data).is_ok() => data.to_vec(),
             _ => return Self::private_from_data(data, format),
         };
-        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(encrypted.as_slice())
+        let info = EncryptedPrivateKeyInfo::from_der(&encrypted)
             .map_err(|e| PkiError::Malformed(format!("bad encrypted PKCS#8 key: {e}")))?;
-        let decrypted = info.decrypt(passphrase).map_err(|_| {
-            PkiError::Malformed("wrong passphrase, or an unsupported encryption scheme".into())
+        let decrypted = password_based::decrypt(
+            &info.encryption_algorithm,
+            info.encrypted_data.as_bytes(),
+            passphrase,
+            &mut password_based::WorkBudget::new(),
+        )
+        .map_err(|e| match e {
+            PkiError::WrongPassphrase(_) => {
+                PkiError::Malformed("wrong passphrase, or an unsupported encryption scheme".into())
+            }
+            other => other,
         })?;
         let key: Zeroizing<PrivateKeyDer<'static>> =
-            Zeroizing::new(PrivatePkcs8KeyDer::from(decrypted.as_bytes().to_vec()).into());
+            Zeroizing::new(PrivatePkcs8KeyDer::from(decrypted.to_vec()).into());
         Self::from_private_key_der(&key)
     }
 
@@ -211,6 +222,20 @@ impl Key {
         match self.key_type {
             KeyType::PublicKey => None,
             KeyType::PrivateKey => Some(PrivatePkcs8KeyDer::from(self.der.to_vec()).into()),
+        }
+    }
+
+    /// The DER SubjectPublicKeyInfo of the key: its own encoding for a public key, derived by
+    /// the crypto provider for a private key (`None` if it cannot).
+    pub(crate) fn public_key_info(&self) -> Option<Vec<u8>> {
+        match self.key_type {
+            KeyType::PublicKey => Some(self.der.to_vec()),
+            KeyType::PrivateKey => crypto::provider()
+                .key_provider
+                .load_private_key(self.private_key_der()?)
+                .ok()?
+                .public_key()
+                .map(|spki| spki.as_ref().to_vec()),
         }
     }
 

@@ -1,13 +1,20 @@
-//! Certificates and keys: [`Certificate`] (`QSslCertificate`) and [`Key`] (`QSslKey`).
+//! Certificates and keys: [`Certificate`] (`QSslCertificate`) with its [`CertificateExtension`]s,
+//! [`Key`] (`QSslKey`), and PKCS#12 bundles of both ([`Pkcs12Bundle`],
+//! `QSslCertificate::importPkcs12`).
 
 mod certificate;
+mod extension;
 mod key;
+mod password_based;
+mod pkcs12;
 
 use std::fmt;
 
 pub(crate) use certificate::algorithm_der;
 pub use certificate::{AlternativeName, Certificate, DigestAlgorithm, SubjectInfo};
+pub use extension::CertificateExtension;
 pub use key::{Key, KeyAlgorithm, KeyType};
+pub use pkcs12::Pkcs12Bundle;
 
 /// How certificates and keys are encoded. Mirrors `QSsl::EncodingFormat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +36,8 @@ pub enum PkiError {
     WeakKey(String),
     /// A file could not be read.
     Io(String),
+    /// The passphrase does not open the data (a PKCS#12 bundle's MAC or encryption).
+    WrongPassphrase(String),
 }
 
 impl fmt::Display for PkiError {
@@ -38,6 +47,7 @@ impl fmt::Display for PkiError {
             Self::Unsupported(m) => write!(f, "unsupported: {m}"),
             Self::WeakKey(m) => write!(f, "key too weak: {m}"),
             Self::Io(m) => write!(f, "cannot read: {m}"),
+            Self::WrongPassphrase(m) => write!(f, "wrong passphrase: {m}"),
         }
     }
 }

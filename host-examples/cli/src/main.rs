@@ -1,7 +1,10 @@
 //! `sslsocket`: runs the sslsocket WebAssembly component in wasmtime, like `openssl s_client`.
 //!
 //! - `sslsocket connect HOST PORT ...` connects to a TLS server and prints what happens.
-//! - `sslsocket cert FILE` prints certificate details, like `openssl x509 -noout -text`.
+//! - `sslsocket cert FILE` prints certificate details, like `openssl x509 -noout -text` (also the
+//!   contents of a PKCS#12 bundle, like `openssl pkcs12 -info`).
+//! - `sslsocket verify CHAIN --ca FILE --host NAME` verifies a chain without a connection, like
+//!   `openssl verify`, with the ssl-errors a connection would report.
 //! - `sslsocket serve --port P --cert FILE --key FILE ...` runs a TLS server inside the component,
 //!   like `openssl s_server`.
 //! - `sslsocket load --port P --ca-file FILE` holds many TLS connections open from one instance.
@@ -17,7 +20,7 @@ mod commands;
 mod progress;
 mod report;
 
-use commands::{bench, cert, component, connect, demo, load, plug, run, serve};
+use commands::{bench, cert, component, connect, demo, load, plug, run, serve, verify};
 
 use std::process::ExitCode;
 
@@ -37,8 +40,10 @@ enum Command {
     Connect(Box<connect::ConnectArgs>),
     /// Runs a TLS server inside the component, like `openssl s_server`; prints one line per event.
     Serve(Box<serve::ServeArgs>),
-    /// Prints every certificate in FILE (PEM or DER), like `openssl x509 -noout -text`.
+    /// Prints every certificate in FILE (PEM, DER, or a PKCS#12 bundle), like `openssl x509 -noout -text`.
     Cert(cert::CertArgs),
+    /// Verifies a certificate chain without connecting; prints the ssl-errors a connection would.
+    Verify(verify::VerifyArgs),
     /// Shows the component at work against a throwaway TLS server on 127.0.0.1.
     Demo(demo::DemoArgs),
     /// Many TLS clients in one instance against an echo server: open time, echo time, memory.
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Connect(args) => connect::run(&args),
         Command::Cert(args) => cert::run(&args),
+        Command::Verify(args) => verify::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Load(args) => load::run(&args),

@@ -15,7 +15,7 @@ use common::*;
 use serde_json::Value;
 use sslsocket_testkit as common;
 use sslsocket_testkit::testpki;
-use support::{describe, sslsocket};
+use support::{describe, sslsocket, text};
 
 /// The JSON lines of stdout; panics on a line that is not a JSON object with an `event`.
 fn events(output: &Output) -> Vec<Value> {
@@ -1162,4 +1162,224 @@ fn serve_holds_many_clients_from_load() {
     assert!(status.success());
     let accepted = served.iter().filter(|e| e["event"] == "accepted").count();
     assert_eq!(accepted, 300);
+}
+
+/// `cert` opens PKCS#12 bundles written by `openssl pkcs12 -export` (modern and `-legacy`):
+/// the certificate with its private key, then the CA; a wrong passphrase is `invalid-input`.
+#[test]
+fn cert_reads_pkcs12_bundles() {
+    let pki = TestPki::new("cli-p12", KeyKind::EcdsaP256);
+    let (key, cert, ca) = (
+        pki.server_key.to_str().unwrap(),
+        pki.server_cert.to_str().unwrap(),
+        pki.ca_pem.to_str().unwrap(),
+    );
+    let pass_file = pki.dir.write("pass.txt", "s3cret\n");
+    for (flags, name) in [(&[][..], "modern.p12"), (&["-legacy"][..], "legacy.pfx")] {
+        let mut args = vec!["pkcs12", "-export"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&[
+            "-inkey",
+            key,
+            "-in",
+            cert,
+            "-certfile",
+            ca,
+            "-passout",
+            "pass:s3cret",
+            "-out",
+            name,
+        ]);
+        common::scenarios::openssl_bytes(&pki.dir, &args);
+        let bundle = pki.dir.path().join(name);
+        let bundle = bundle.to_str().unwrap();
+
+        let output = sslsocket(&["cert", bundle, "--passphrase", "s3cret", "--json"]);
+        assert!(output.status.success(), "{}", describe(&output));
+        let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{}", describe(&output));
+        assert_eq!(lines[0]["subject"], SERVER_SUBJECT);
+        assert_eq!(lines[0]["pkcs12-role"], "certificate");
+        assert_eq!(lines[0]["private-key-algorithm"], "ec");
+        assert_eq!(lines[0]["private-key-bits"], 256);
+        let extensions = lines[0]["extensions"].as_array().unwrap();
+        assert!(
+            extensions.iter().any(|e| e["name"] == "subjectAltName"
+                && e["oid"] == "2.5.29.17"
+                && e["critical"] == false),
+            "{extensions:?}"
+        );
+        assert_eq!(lines[1]["subject"], CA_SUBJECT);
+        assert_eq!(lines[1]["pkcs12-role"], "ca-certificate");
+
+        let output = sslsocket(&["cert", bundle, "--passphrase-file", text(&pass_file)]);
+        assert!(output.status.success(), "{}", describe(&output));
+        let printed = String::from_utf8_lossy(&output.stdout);
+        for needle in [
+            "PKCS#12 bundle: a certificate, its private key (ec, 256 bit) and 1 CA certificate",
+            "Certificate 1 of 2 (certificate):",
+            "Certificate 2 of 2 (ca-certificate):",
+            "Subject: CN=localhost, O=sslsocket test",
+            "X509v3 extensions:",
+            "subjectAltName: ",
+        ] {
+            assert!(printed.contains(needle), "{needle:?} in {printed}");
+        }
+
+        // A .p12 / .pfx name alone means a bundle (with an empty passphrase): wrong here.
+        for args in [
+            &["cert", bundle, "--json"][..],
+            &["cert", bundle, "--passphrase", "wrong", "--json"],
+        ] {
+            let output = sslsocket(args);
+            assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+            let error: Value =
+                serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+            assert_eq!(error["error"], "invalid-input", "{}", describe(&output));
+            assert!(
+                error["message"].as_str().unwrap().contains("passphrase"),
+                "{}",
+                describe(&output)
+            );
+        }
+    }
+}
+
+/// `verify CHAIN --ca FILE --host NAME` lists the errors `connect` reports for a server sending
+/// that chain, in the same order: expired leaf, wrong host, unknown CA, and a good chain.
+#[test]
+fn verify_lists_the_same_errors_as_a_connection() {
+    use common::scenarios::{self, Cert, ca_params, leaf_params, root, sub_ca};
+
+    let dir = TempDir::new("cli-verify");
+    let names = ["localhost", "127.0.0.1"];
+    let root1 = root("root1");
+    let root_file = dir.write("root1.pem", root1.pem());
+    let int = sub_ca(
+        "int",
+        ca_params(
+            "int",
+            rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained),
+        ),
+        &root1,
+    );
+    let good = scenarios::issue("leaf", &leaf_params("leaf", &names), &int);
+    let mut params = leaf_params("leaf", &names);
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let expired = scenarios::issue("leaf", &params, &int);
+    let stranger = scenarios::issue("leaf", &leaf_params("leaf", &names), &root("stranger"));
+
+    // (what, leaf, what the server sends after it, host to check, expected errors; empty:
+    // verifies)
+    let with_int: &[&Cert] = &[&int.cert];
+    type Case<'a> = (&'a str, &'a Cert, &'a [&'a Cert], &'a str, &'a [&'a str]);
+    let cases: [Case<'_>; 4] = [
+        ("good", &good, with_int, "localhost", &[]),
+        (
+            "expired",
+            &expired,
+            with_int,
+            "localhost",
+            &["certificate-expired"],
+        ),
+        (
+            "wrong host",
+            &good,
+            with_int,
+            "wrong.example",
+            &["host-name-mismatch"],
+        ),
+        (
+            "unknown CA",
+            &stranger,
+            &[],
+            "localhost",
+            &[
+                "unable-to-get-local-issuer-certificate",
+                "unable-to-verify-first-certificate",
+            ],
+        ),
+    ];
+    for (what, leaf, sent, host, expected) in cases {
+        let pems: String = std::iter::once(leaf)
+            .chain(sent.iter().copied())
+            .map(|c| c.cert_pem.as_str())
+            .collect();
+        let chain = dir.write("chain.pem", pems);
+        let output = sslsocket(&[
+            "verify",
+            text(&chain),
+            "--ca",
+            text(&root_file),
+            "--host",
+            host,
+            "--json",
+        ]);
+        assert_eq!(
+            output.status.success(),
+            expected.is_empty(),
+            "{what}: {}",
+            describe(&output)
+        );
+        let verdict: Value =
+            serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+        let verified: Vec<(String, String)> = verdict["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["error"].as_str().unwrap().to_owned(),
+                    e["certificate"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        let names: Vec<&str> = verified.iter().map(|(e, _)| e.as_str()).collect();
+        assert_eq!(names, expected, "{what}: {}", describe(&output));
+
+        // The same chain sent by a server: connect reports the same list.
+        let server = scenarios::serve(&dir, leaf, sent, &[]);
+        let port = server.port.to_string();
+        let output = sslsocket(&[
+            "connect",
+            "localhost",
+            &port,
+            "--ca",
+            text(&root_file),
+            "--peer-verify-name",
+            host,
+            "--json",
+            "--timeout",
+            "2000",
+        ]);
+        if expected.is_empty() {
+            assert!(output.status.success(), "{what}: {}", describe(&output));
+        } else {
+            assert_eq!(
+                cli_errors(&output),
+                verified,
+                "{what}: {}",
+                describe(&output)
+            );
+        }
+    }
+
+    // Text output names the errors; a missing chain file is a usage error (2).
+    let chain = dir.write("chain.pem", format!("{}{}", expired.cert_pem, int.pem()));
+    let output = sslsocket(&["verify", text(&chain), "--ca", text(&root_file)]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains(
+            "certificate-expired: The certificate has expired [CN=leaf, O=sslsocket test]"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("verification failed: 1 error"), "{out}");
+    let output = sslsocket(&["verify", "/nonexistent/chain.pem"]);
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
 }

@@ -40,7 +40,9 @@ mod session;
 
 pub use command::run_command;
 pub use doorbell::Doorbell;
-pub use handles::{Certificate, Key, OcspReport, Pollable, SslErrorReport, SslServer, SslSocket};
+pub use handles::{
+    Certificate, Key, OcspReport, Pkcs12Bundle, Pollable, SslErrorReport, SslServer, SslSocket,
+};
 pub use policy::NetworkPolicy;
 pub use runtime::{raise_open_file_limit, time_cold_start, warm_up};
 pub use session::{
@@ -62,7 +64,8 @@ pub mod bindings {
 
 pub use bindings::Sslsocket;
 pub use bindings::exports::sslsocket::tls::pki::{
-    AlternativeName, DigestAlgorithm, EncodingFormat, KeyAlgorithm, KeyType, SubjectInfoAttribute,
+    AlternativeName, CertificateExtension, DigestAlgorithm, EncodingFormat, KeyAlgorithm, KeyType,
+    SubjectInfoAttribute,
 };
 pub use bindings::exports::sslsocket::tls::socket::{
     HandshakeFailure, NextProtocolNegotiationStatus, OcspCertificateStatus, OcspResponse,

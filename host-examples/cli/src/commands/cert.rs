@@ -1,16 +1,18 @@
 //! `sslsocket cert FILE`: prints what the component's `certificate` resource says about every
 //! certificate in a file, like `openssl x509 -noout -text` (or one JSON object per certificate).
+//! A PKCS#12 bundle (`.p12`, `.pfx`, or any file with `--passphrase`) is opened with
+//! `certificate.import-pkcs12`: its certificate, then its CA certificates, and its private key.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
 use serde_json::{Value, json};
 use sslsocket_host::{
-    Certificate, DigestAlgorithm, NetworkPolicy, Session, SessionConfig, SubjectInfoAttribute,
-    names,
+    Certificate, DigestAlgorithm, ErrorCode, NetworkPolicy, Session, SessionConfig,
+    SubjectInfoAttribute, names,
 };
 
 use crate::commands::connect::format_of;
@@ -25,8 +27,16 @@ macro_rules! say {
 /// Arguments of `sslsocket cert`.
 #[derive(Args, Debug)]
 pub struct CertArgs {
-    /// A certificate file: PEM (one or many certificates) or DER (one).
+    /// A certificate file: PEM (one or many certificates), DER (one), or a PKCS#12 bundle
+    /// (`.p12` / `.pfx`).
     file: PathBuf,
+    /// The passphrase of a PKCS#12 bundle (empty by default); implies that FILE is one.
+    #[arg(long, value_name = "PASS", conflicts_with = "passphrase_file")]
+    passphrase: Option<String>,
+    /// Read the PKCS#12 passphrase from the first line of FILE (kept off the command line);
+    /// implies that the certificate file is a bundle.
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
     /// One JSON object per certificate, one per line, instead of text.
     #[arg(long)]
     json: bool,
@@ -46,18 +56,47 @@ struct Info {
     is_ca: bool,
     self_signed: bool,
     key: Result<(&'static str, u32), String>,
+    extensions: Vec<Extension>,
     sha256: String,
     sha1: String,
+    /// In a PKCS#12 bundle: `certificate` or `ca-certificate`.
+    role: Option<&'static str>,
+    /// The bundle's private key (algorithm, bits), with its certificate.
+    private_key: Option<(&'static str, u32)>,
 }
 
-/// Runs `cert`: exit code 0 when every certificate was read, 1 when the file holds none or is
-/// malformed.
+/// One X.509v3 extension as printed.
+struct Extension {
+    oid: String,
+    name: String,
+    critical: bool,
+    value: String,
+}
+
+/// What a file held: its certificates and, for a PKCS#12 bundle, its private key (algorithm,
+/// bits).
+struct Loaded {
+    certificates: Vec<Certificate>,
+    private_key: Option<(&'static str, u32)>,
+}
+
+/// Runs `cert`: exit code 0 when every certificate was read, 1 when the file holds none, is
+/// malformed, or the bundle's passphrase is wrong.
 pub fn run(args: &CertArgs) -> anyhow::Result<ExitCode> {
     let data = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let mut session = Session::new(SessionConfig::new().network(NetworkPolicy::deny_all()))?;
-    let certs = match session.certificates_from_data(&data, format_of(&data))? {
-        Ok(certs) => certs,
+    let loaded = match passphrase(args)? {
+        Some(passphrase) => load_pkcs12(&mut session, &data, &passphrase)?,
+        None => session
+            .certificates_from_data(&data, format_of(&data))?
+            .map(|certificates| Loaded {
+                certificates,
+                private_key: None,
+            }),
+    };
+    let loaded = match loaded {
+        Ok(loaded) => loaded,
         Err(code) => {
             if args.json {
                 let (name, message) = names::error_code(&code);
@@ -75,10 +114,29 @@ pub fn run(args: &CertArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let count = certs.len();
-    for (index, cert) in certs.into_iter().enumerate() {
-        let info = info(&mut session, cert)?;
+    let count = loaded.certificates.len();
+    let bundle = loaded.private_key.is_some();
+    if let (Some((algorithm, bits)), false) = (loaded.private_key, args.json) {
+        say!(
+            "PKCS#12 bundle: a certificate, its private key ({algorithm}, {bits} bit) and {} CA certificate{}",
+            count.saturating_sub(1),
+            if count == 2 { "" } else { "s" }
+        );
+        say!();
+    }
+    for (index, cert) in loaded.certificates.into_iter().enumerate() {
+        let mut info = info(&mut session, cert)?;
         cert.drop(&mut session)?;
+        if bundle {
+            info.role = Some(if index == 0 {
+                "certificate"
+            } else {
+                "ca-certificate"
+            });
+        }
+        if index == 0 {
+            info.private_key = loaded.private_key;
+        }
         if args.json {
             say!("{}", to_json(&info, index, count));
         } else {
@@ -86,6 +144,52 @@ pub fn run(args: &CertArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The passphrase when the file is to be read as a PKCS#12 bundle: `--passphrase`, the first
+/// line of `--passphrase-file`, or empty for a `.p12` / `.pfx` file.
+fn passphrase(args: &CertArgs) -> anyhow::Result<Option<String>> {
+    if let Some(passphrase) = &args.passphrase {
+        return Ok(Some(passphrase.clone()));
+    }
+    if let Some(file) = &args.passphrase_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        return Ok(Some(text.lines().next().unwrap_or_default().to_owned()));
+    }
+    Ok(is_pkcs12_name(&args.file).then(String::new))
+}
+
+/// Whether the file name ends in `.p12` or `.pfx`.
+fn is_pkcs12_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("p12") || e.eq_ignore_ascii_case("pfx"))
+}
+
+/// Opens a PKCS#12 bundle: its certificate first, then its CA certificates, and what its
+/// private key is.
+fn load_pkcs12(
+    session: &mut Session,
+    data: &[u8],
+    passphrase: &str,
+) -> anyhow::Result<Result<Loaded, ErrorCode>> {
+    let bundle = match session.import_pkcs12(data, passphrase)? {
+        Ok(bundle) => bundle,
+        Err(code) => return Ok(Err(code)),
+    };
+    let key = bundle.private_key;
+    let private_key = (
+        names::key_algorithm(key.algorithm(session)?),
+        key.length(session)?,
+    );
+    key.drop(session)?;
+    let mut certificates = vec![bundle.certificate];
+    certificates.extend(bundle.ca_certificates);
+    Ok(Ok(Loaded {
+        certificates,
+        private_key: Some(private_key),
+    }))
 }
 
 fn info(session: &mut Session, cert: Certificate) -> anyhow::Result<Info> {
@@ -115,8 +219,20 @@ fn info(session: &mut Session, cert: Certificate) -> anyhow::Result<Info> {
         is_ca: cert.is_ca(session)?,
         self_signed: cert.is_self_signed(session)?,
         key,
+        extensions: cert
+            .extensions(session)?
+            .into_iter()
+            .map(|e| Extension {
+                oid: e.oid,
+                name: e.name,
+                critical: e.critical,
+                value: e.value.iter().map(|b| format!("{b:02x}")).collect(),
+            })
+            .collect(),
         sha256: fingerprint(&cert.digest(session, DigestAlgorithm::Sha256)?),
         sha1: fingerprint(&cert.digest(session, DigestAlgorithm::Sha1)?),
+        role: None,
+        private_key: None,
     })
 }
 
@@ -146,11 +262,25 @@ fn to_json(info: &Info, index: usize, count: usize) -> Value {
         "public-key-error": key_error,
         "sha256-fingerprint": info.sha256,
         "sha1-fingerprint": info.sha1,
+        "extensions": info.extensions.iter().map(|e| json!({
+            "oid": e.oid,
+            "name": e.name,
+            "critical": e.critical,
+            "value": e.value,
+        })).collect::<Vec<_>>(),
+        "pkcs12-role": info.role,
+        "private-key-algorithm": info.private_key.map(|(algorithm, _)| algorithm),
+        "private-key-bits": info.private_key.map(|(_, bits)| bits),
     })
 }
 
 fn print_text(info: &Info, index: usize, count: usize) {
-    if count > 1 {
+    if let Some(role) = info.role {
+        if index > 0 {
+            say!();
+        }
+        say!("Certificate {} of {count} ({role}):", index + 1);
+    } else if count > 1 {
         if index > 0 {
             say!();
         }
@@ -182,6 +312,17 @@ fn print_text(info: &Info, index: usize, count: usize) {
     if !info.sans.is_empty() {
         say!("    X509v3 Subject Alternative Name:");
         say!("        {}", info.sans.join(", "));
+    }
+    if !info.extensions.is_empty() {
+        say!("    X509v3 extensions:");
+        for e in &info.extensions {
+            let name = if e.name.is_empty() { &e.oid } else { &e.name };
+            say!(
+                "        {name}{}: {}",
+                if e.critical { " (critical)" } else { "" },
+                e.value
+            );
+        }
     }
     say!(
         "    Self-signed: {}",

@@ -9,3 +9,4 @@ pub mod load;
 pub mod plug;
 pub mod run;
 pub mod serve;
+pub mod verify;

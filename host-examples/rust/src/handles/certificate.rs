@@ -61,6 +61,12 @@ impl Certificate {
         Ok(api.call_public_key(store, self.0)?.map(Key))
     }
 
+    /// `extensions`: the X.509v3 extensions, in the certificate's order.
+    pub fn extensions(&self, session: &mut Session) -> wasmtime::Result<Vec<CertificateExtension>> {
+        let (api, store) = session.certificate_api();
+        api.call_extensions(store, self.0)
+    }
+
     /// `equals`: same DER encoding.
     pub fn equals(&self, session: &mut Session, other: &Certificate) -> wasmtime::Result<bool> {
         let (api, store) = session.certificate_api();

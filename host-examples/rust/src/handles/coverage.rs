@@ -40,6 +40,7 @@ const SESSION_NAMES: &[(&str, &str)] = &[
     ("[static]certificate.from-pem", "certificate_from_pem"),
     ("[static]certificate.from-der", "certificate_from_der"),
     ("[static]certificate.from-path", "certificates_from_path"),
+    ("[static]certificate.import-pkcs12", "import_pkcs12"),
     ("[static]key.private-from-data", "private_key_from_data"),
     (
         "[static]key.private-from-data-with-passphrase",

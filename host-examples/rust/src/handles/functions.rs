@@ -68,6 +68,16 @@ impl Session {
             .map(|certs| certs.into_iter().map(Certificate).collect()))
     }
 
+    /// Decodes a DER PKCS#12 bundle (`.p12`, `.pfx`) protected by `passphrase`
+    /// (`certificate.import-pkcs12`, `QSslCertificate::importPkcs12`). The handles are the
+    /// caller's to drop ([`Pkcs12Bundle::drop`]).
+    pub fn import_pkcs12(&mut self, data: &[u8], passphrase: &str) -> CallResult<Pkcs12Bundle> {
+        let (api, store) = self.certificate_api();
+        Ok(api
+            .call_import_pkcs12(store, data, passphrase)?
+            .map(Pkcs12Bundle::from_wit))
+    }
+
     /// Parses a private key, PEM or DER (`key.private-from-data`).
     pub fn private_key_from_data(
         &mut self,
@@ -223,5 +233,42 @@ impl Session {
     pub fn ssl_error_string(&mut self, error: SslError) -> wasmtime::Result<String> {
         let (api, store) = self.socket_interface();
         api.call_ssl_error_string(store, error)
+    }
+
+    /// Verifies `chain` (leaf first) against the global CA database as a client connection to
+    /// `host_name` would, without connecting (`verify-certificate-chain`,
+    /// `QSslCertificate::verify`): the errors in the connection's order. The certificates in
+    /// the entries are the caller's; [`Session::verify_certificate_chain_report`] is the
+    /// convenient form.
+    pub fn verify_certificate_chain(
+        &mut self,
+        chain: &[&Certificate],
+        host_name: Option<&str>,
+    ) -> wasmtime::Result<Vec<SslErrorEntry>> {
+        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
+        let (api, store) = self.socket_interface();
+        api.call_verify_certificate_chain(store, &list, host_name)
+    }
+
+    /// [`Session::verify_certificate_chain`] as plain data: each error with the subject of its
+    /// certificate (the certificate handles are dropped).
+    pub fn verify_certificate_chain_report(
+        &mut self,
+        chain: &[&Certificate],
+        host_name: Option<&str>,
+    ) -> wasmtime::Result<Vec<SslErrorReport>> {
+        let entries = self.verify_certificate_chain(chain, host_name)?;
+        let mut report = Vec::with_capacity(entries.len());
+        for entry in entries {
+            report.push(SslErrorReport {
+                error: entry.error,
+                message: entry.message,
+                certificate: entry
+                    .certificate
+                    .map(|handle| Certificate(handle).into_subject(self))
+                    .transpose()?,
+            });
+        }
+        Ok(report)
     }
 }

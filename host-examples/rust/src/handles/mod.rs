@@ -24,6 +24,7 @@ mod certificate;
 mod coverage;
 mod functions;
 mod key;
+mod pkcs12_bundle;
 mod pollable;
 mod reports;
 mod ssl_server;
@@ -33,6 +34,7 @@ mod tcp_streams;
 
 pub use certificate::Certificate;
 pub use key::Key;
+pub use pkcs12_bundle::Pkcs12Bundle;
 pub use pollable::Pollable;
 pub use reports::{OcspReport, SslErrorReport};
 pub use ssl_server::SslServer;
