@@ -188,3 +188,78 @@ const SHA_3DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.
 const SHA_2DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.4");
 const SHA_RC2_128: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.5");
 const SHA_RC2_40: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.6");
+
+#[cfg(test)]
+mod tests {
+    use pkcs5::der::asn1::OctetString;
+    use pkcs5::der::{Any, Decode as _};
+
+    use super::*;
+
+    /// `algorithm` with `parameters` (DER) as an AlgorithmIdentifier.
+    fn identifier(algorithm: ObjectIdentifier, parameters: &[u8]) -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned {
+            oid: algorithm,
+            parameters: Any::from_der(parameters).ok(),
+        }
+    }
+
+    fn pbes2(parameters: &pbes2::Parameters) -> AlgorithmIdentifierOwned {
+        identifier(PBES2, &parameters.to_der().unwrap_or_default())
+    }
+
+    fn refused(algorithm: &AlgorithmIdentifierOwned, what: &str) {
+        let result = decrypt(algorithm, &[0; 32], b"secret", &mut WorkBudget::new());
+        assert!(
+            matches!(&result, Err(PkiError::Unsupported(m)) if m.contains(what)),
+            "{what}: {result:?}"
+        );
+    }
+
+    #[test]
+    fn key_derivations_beyond_the_limits_are_refused_before_any_work() {
+        // scrypt needing 1 GiB (N = 2^20, r = 8), and 64 MiB through parallelism.
+        for (log_n, r, p) in [(20, 8, 1), (15, 8, 2)] {
+            let params = pkcs5::scrypt::Params::new(log_n, r, p)
+                .map_err(|_| ())
+                .and_then(|params| {
+                    pbes2::Parameters::generate_scrypt_aes256cbc(params, b"saltsalt", [0; 16])
+                        .map_err(|_| ())
+                });
+            let Ok(params) = params else {
+                return assert!(params.is_ok(), "scrypt parameters");
+            };
+            refused(&pbes2(&params), "scrypt");
+        }
+        // PBKDF2 beyond the budget.
+        let params =
+            pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(20_000_000, b"saltsalt", [0; 16]);
+        let Ok(params) = params else {
+            return assert!(params.is_ok(), "PBKDF2 parameters");
+        };
+        refused(&pbes2(&params), "iterations");
+        // PKCS#12 PBE with a negative, a zero and a huge iteration count.
+        for iterations in [-1, 0, i32::MAX] {
+            let der = OctetString::new(b"saltsalt".to_vec())
+                .and_then(|salt| Pkcs12PbeParams { salt, iterations }.to_der())
+                .unwrap_or_default();
+            refused(&identifier(SHA_3DES, &der), "iterations");
+        }
+        refused(
+            &identifier(
+                ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.1"),
+                &[0x05, 0x00],
+            ),
+            "encryption scheme",
+        );
+    }
+
+    #[test]
+    fn the_budget_is_shared_by_the_derivations_of_one_import() {
+        let mut budget = WorkBudget::new();
+        assert!(budget.charge(6_000_000).is_ok());
+        assert!(budget.charge(6_000_000).is_err());
+        assert!(budget.charge(4_000_000).is_ok());
+        assert!(budget.charge(1).is_err());
+    }
+}
