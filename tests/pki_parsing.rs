@@ -43,7 +43,8 @@ struct KeyFiles {
     /// SubjectPublicKeyInfo PEM and DER.
     public_pem: Vec<u8>,
     public_der: Vec<u8>,
-    /// PKCS#8 encrypted with the passphrase `secret`: AES-256-CBC (PBKDF2) PEM and DER, scrypt PEM.
+    /// PKCS#8 encrypted with the passphrase `secret`: AES-256-CBC (PBKDF2) PEM and DER, scrypt PEM,
+    /// PKCS#12's SHA-1 3DES PBE DER.
     encrypted: Vec<(String, Vec<u8>, EncodingFormat)>,
 }
 
@@ -163,6 +164,25 @@ fn key_files(
                 ],
             ),
             Pem,
+        ),
+        (
+            "encrypted PKCS#8 DER (PKCS#12 PBE, SHA-1 and 3DES)".to_owned(),
+            openssl_bytes(
+                dir,
+                &[
+                    "pkcs8",
+                    "-topk8",
+                    "-v1",
+                    "PBE-SHA1-3DES",
+                    "-passout",
+                    "pass:secret",
+                    "-in",
+                    &pem,
+                    "-outform",
+                    "DER",
+                ],
+            ),
+            Der,
         ),
     ];
     KeyFiles {
