@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use serde_json::{Map, Value, json};
-use sslsocket_host::{ErrorCode, Session, SocketEvent, SslSocket, names};
+use sslsocket_host::{ErrorCode, Session, SocketEvent, SslErrorReport, SslSocket, names};
 
 /// `println!` that ignores write errors (a closed pipe, as in `sslsocket ... | head`) instead of
 /// panicking.
@@ -149,29 +149,14 @@ impl Reporter {
     ) -> anyhow::Result<Vec<&'static str>> {
         let report = socket.ssl_error_report(session)?;
         let names: Vec<&'static str> = report.iter().map(|r| names::ssl_error(r.error)).collect();
-        let errors: Vec<Value> = report
-            .iter()
-            .map(|r| {
-                json!({
-                    "error": names::ssl_error(r.error),
-                    "message": r.message,
-                    "certificate": r.certificate,
-                })
-            })
-            .collect();
         self.emit(
             "ssl-errors",
-            json!({ "errors": errors }),
+            json!({ "errors": ssl_error_values(&report) }),
             &format!("ssl-errors: {}", names.join(", ")),
         );
         if !self.json {
             for r in &report {
-                say!(
-                    "     {}: {} [{}]",
-                    names::ssl_error(r.error),
-                    r.message,
-                    r.certificate.as_deref().unwrap_or("no certificate")
-                );
+                say!("     {}", ssl_error_line(r));
             }
         }
         Ok(names)
@@ -214,4 +199,29 @@ impl Reporter {
 pub fn error_fields(code: &sslsocket_host::ErrorCode) -> Value {
     let (name, message) = names::error_code(code);
     json!({ "error": name, "message": message })
+}
+
+/// `ssl-errors` entries as JSON objects: `error` (the WIT name), `message`, `certificate` (its
+/// subject, or null).
+pub fn ssl_error_values(report: &[SslErrorReport]) -> Vec<Value> {
+    report
+        .iter()
+        .map(|r| {
+            json!({
+                "error": names::ssl_error(r.error),
+                "message": r.message,
+                "certificate": r.certificate,
+            })
+        })
+        .collect()
+}
+
+/// One `ssl-errors` entry as text: `name: message [certificate subject]`.
+pub fn ssl_error_line(r: &SslErrorReport) -> String {
+    format!(
+        "{}: {} [{}]",
+        names::ssl_error(r.error),
+        r.message,
+        r.certificate.as_deref().unwrap_or("no certificate")
+    )
 }

@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use serde_json::{Value, json};
-use sslsocket_host::{NetworkPolicy, Session, SessionConfig, names};
+use serde_json::json;
+use sslsocket_host::{NetworkPolicy, Session, SessionConfig};
 
 use crate::commands::connect::load_certificates;
+use crate::report::{ssl_error_line, ssl_error_values};
 
 /// `println!` that ignores write errors (a closed pipe).
 macro_rules! say {
@@ -60,16 +61,6 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         certificate.drop(&mut session)?;
     }
     if args.json {
-        let errors: Vec<Value> = report
-            .iter()
-            .map(|r| {
-                json!({
-                    "error": names::ssl_error(r.error),
-                    "message": r.message,
-                    "certificate": r.certificate,
-                })
-            })
-            .collect();
         say!(
             "{}",
             json!({
@@ -77,19 +68,14 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                 "length": length,
                 "host": args.host,
                 "ok": report.is_empty(),
-                "errors": errors,
+                "errors": ssl_error_values(&report),
             })
         );
     } else if report.is_empty() {
         say!("{}: OK", args.chain.display());
     } else {
         for r in &report {
-            say!(
-                "{}: {} [{}]",
-                names::ssl_error(r.error),
-                r.message,
-                r.certificate.as_deref().unwrap_or("no certificate")
-            );
+            say!("{}", ssl_error_line(r));
         }
         say!(
             "{}: verification failed: {} error{}",
