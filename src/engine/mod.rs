@@ -12,6 +12,7 @@
 //!   configurations, cached by the settings value);
 //! - [`socket`] (`QSslSocket`), then [`server`] (`QTcpServer` + `QSslServer`).
 
+pub mod alerts;
 pub mod budget;
 mod buffers;
 pub mod certificate_list;
@@ -19,6 +20,7 @@ pub mod cipher;
 pub mod errors;
 pub mod events;
 pub mod globals;
+mod keying_material;
 pub mod protocol;
 pub mod server;
 pub mod settings;
@@ -27,6 +29,8 @@ pub mod tls_config;
 mod tls_connection;
 pub mod x509;
 
+pub use crate::transport::SocketOption;
+pub use alerts::{Alert, AlertLevel, AlertType};
 pub use certificate_list::CertificateList;
 pub use cipher::Cipher;
 pub use errors::{SocketError, SslError, SslErrorEntry};
@@ -41,5 +45,7 @@ pub use x509::PeerVerifyMode;
 mod tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests_memory;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests_qt6;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests_tickets;

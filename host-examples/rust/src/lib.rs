@@ -40,7 +40,9 @@ mod session;
 
 pub use command::run_command;
 pub use doorbell::Doorbell;
-pub use handles::{Certificate, Key, OcspReport, Pollable, SslErrorReport, SslServer, SslSocket};
+pub use handles::{
+    Certificate, Key, OcspReport, Pollable, SslConfiguration, SslErrorReport, SslServer, SslSocket,
+};
 pub use policy::NetworkPolicy;
 pub use runtime::{raise_open_file_limit, time_cold_start, warm_up};
 pub use session::{
@@ -65,11 +67,12 @@ pub use bindings::exports::sslsocket::tls::pki::{
     AlternativeName, DigestAlgorithm, EncodingFormat, KeyAlgorithm, KeyType, SubjectInfoAttribute,
 };
 pub use bindings::exports::sslsocket::tls::socket::{
-    HandshakeFailure, NextProtocolNegotiationStatus, OcspCertificateStatus, OcspResponse,
-    OcspRevocationReason, PeerVerifyMode, ServerEvent, SslErrorEntry,
+    Alert, AlertLevel, AlertType, HandshakeFailure, NextProtocolNegotiationStatus,
+    OcspCertificateStatus, OcspResponse, OcspRevocationReason, PeerVerifyMode, ServerEvent,
+    SocketEvent, SocketOption, SslErrorEntry, SupportedFeature,
 };
 pub use bindings::exports::sslsocket::tls::types::{
-    Cipher, Endpoint, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
+    Cipher, Endpoint, ErrorCode, Mode, Protocol, SocketState, SslError,
 };
 /// The wasmtime version this host is built on, for callers of the raw bindings.
 pub use wasmtime;
