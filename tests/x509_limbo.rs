@@ -112,6 +112,7 @@ fn x509_limbo_server_cases() {
             crls: &crls,
             algorithms: &algorithms,
             purpose: Purpose::ServerAuth,
+            depth: 0,
         };
         let errors = verify_chain(&chain, &context, name.as_ref(), now);
         let found: Vec<String> = errors.iter().map(|e| format!("{:?}", e.error)).collect();

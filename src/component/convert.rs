@@ -197,8 +197,8 @@ pub fn ciphers_from_wit(list: &[wit::Cipher]) -> Result<Vec<Cipher>, wit::ErrorC
     engine::cipher::parse_cipher_list(&names.join(":")).map_err(wit::ErrorCode::InvalidInput)
 }
 
-pub fn event(e: Event) -> wit::SocketEvent {
-    use wit::SocketEvent as W;
+pub fn event(e: Event) -> wit_socket::SocketEvent {
+    use wit_socket::SocketEvent as W;
     match e {
         Event::HostFound => W::HostFound,
         Event::Connected(peer) => W::Connected(peer.map(|a| wit::Endpoint {
@@ -214,18 +214,137 @@ pub fn event(e: Event) -> wit::SocketEvent {
         Event::StateChanged(s) => W::StateChanged(state(s)),
         Event::Disconnected => W::Disconnected,
         Event::Error(e) => W::Error(error_code(e)),
+        Event::PeerVerifyError(entry) => W::PeerVerifyError(ssl_error_entry(entry)),
+        Event::EncryptedBytesWritten(n) => W::EncryptedBytesWritten(n),
+        Event::NewSessionTicketReceived => W::NewSessionTicketReceived,
+        Event::AlertSent(a) => W::AlertSent(alert(a)),
+        Event::AlertReceived(a) => W::AlertReceived(alert(a)),
+        Event::KeyLogLine(line) => W::KeyLogLine(line),
     }
 }
 
-/// Verification errors as their WIT records (`QSslError`), each with its certificate.
-pub fn ssl_error_entries(entries: Vec<engine::SslErrorEntry>) -> Vec<wit_socket::SslErrorEntry> {
-    entries
+/// A certificate error with its certificate (`QSslError`).
+pub fn ssl_error_entry(entry: engine::SslErrorEntry) -> wit_socket::SslErrorEntry {
+    wit_socket::SslErrorEntry {
+        error: ssl_error(entry.error),
+        message: entry.error.message().to_string(),
+        certificate: entry.certificate.map(WitCertificate::new),
+    }
+}
+
+/// A TLS alert (Qt 6's `alertSent` / `alertReceived` arguments).
+pub fn alert(a: engine::Alert) -> wit_socket::Alert {
+    wit_socket::Alert {
+        level: match a.level {
+            engine::AlertLevel::Warning => wit_socket::AlertLevel::Warning,
+            engine::AlertLevel::Fatal => wit_socket::AlertLevel::Fatal,
+        },
+        kind: alert_type(a.kind),
+        description: a.description().to_string(),
+    }
+}
+
+/// Maps one enum to another with the same case names, one way.
+macro_rules! same_cases_to {
+    ($to:ident, $engine:ty, $wit:ty, [$($case:ident),* $(,)?]) => {
+        fn $to(value: $engine) -> $wit {
+            match value {
+                $(<$engine>::$case => <$wit>::$case,)*
+            }
+        }
+    };
+}
+
+same_cases_to!(
+    alert_type,
+    engine::AlertType,
+    wit_socket::AlertType,
+    [
+        CloseNotify,
+        UnexpectedMessage,
+        BadRecordMac,
+        RecordOverflow,
+        DecompressionFailure,
+        HandshakeFailure,
+        NoCertificate,
+        BadCertificate,
+        UnsupportedCertificate,
+        CertificateRevoked,
+        CertificateExpired,
+        CertificateUnknown,
+        IllegalParameter,
+        UnknownCa,
+        AccessDenied,
+        DecodeError,
+        DecryptError,
+        ExportRestriction,
+        ProtocolVersion,
+        InsufficientSecurity,
+        InternalError,
+        InappropriateFallback,
+        UserCancelled,
+        NoRenegotiation,
+        MissingExtension,
+        UnsupportedExtension,
+        CertificateUnobtainable,
+        UnrecognizedName,
+        BadCertificateStatusResponse,
+        BadCertificateHashValue,
+        UnknownPskIdentity,
+        CertificateRequired,
+        NoApplicationProtocol,
+        UnknownAlertMessage,
+    ]
+);
+
+same_cases_to!(
+    supported_feature,
+    engine::globals::SupportedFeature,
+    wit_socket::SupportedFeature,
+    [
+        CertificateVerification,
+        ClientSideAlpn,
+        ServerSideAlpn,
+        Ocsp,
+        Psk,
+        SessionTicket,
+        Alerts,
+    ]
+);
+
+/// A WIT socket option as the engine's (the same cases).
+pub fn socket_option(option: wit_socket::SocketOption) -> engine::SocketOption {
+    use engine::SocketOption as E;
+    use wit_socket::SocketOption as W;
+    match option {
+        W::LowDelay => E::LowDelay,
+        W::KeepAlive => E::KeepAlive,
+        W::MulticastTtl => E::MulticastTtl,
+        W::MulticastLoopback => E::MulticastLoopback,
+        W::TypeOfService => E::TypeOfService,
+        W::SendBufferSize => E::SendBufferSize,
+        W::ReceiveBufferSize => E::ReceiveBufferSize,
+        W::PathMtu => E::PathMtu,
+        W::KeepAliveIdleTime => E::KeepAliveIdleTime,
+        W::KeepAliveInterval => E::KeepAliveInterval,
+        W::KeepAliveCount => E::KeepAliveCount,
+        W::HopLimit => E::HopLimit,
+    }
+}
+
+/// The features this build implements, as WIT values.
+pub fn implemented_features() -> Vec<wit_socket::SupportedFeature> {
+    engine::globals::implemented_features()
         .into_iter()
-        .map(|entry| wit_socket::SslErrorEntry {
-            error: ssl_error(entry.error),
-            message: entry.error.message().to_string(),
-            certificate: entry.certificate.map(WitCertificate::new),
-        })
+        .map(supported_feature)
+        .collect()
+}
+
+/// ALPN protocol names as WIT strings (a name that is not UTF-8 is shown lossily).
+pub fn protocol_names(protocols: &[Vec<u8>]) -> Vec<String> {
+    protocols
+        .iter()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
         .collect()
 }
 

@@ -1,5 +1,6 @@
 //! The wit-bindgen adapter: WIT types to engine types and back, nothing else.
 
+mod configuration;
 mod convert;
 mod pki;
 mod server;

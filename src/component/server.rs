@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
+use super::configuration::ConfigurationResource;
 use super::convert::{self, error_code};
 use super::pki::borrowed;
 use super::socket::ComponentTransport;
@@ -94,6 +95,21 @@ impl wit::GuestSslServer for ServerResource {
         self.with(|s| s.ticket_key()).unwrap_or_default()
     }
 
+    fn set_dangerous_key_logging(&self, enabled: bool) {
+        self.with(|s| s.config_mut().set_dangerous_key_logging(enabled));
+    }
+
+    fn ssl_configuration(&self) -> wit::SslConfiguration {
+        wit::SslConfiguration::new(ConfigurationResource::wrap(
+            self.with(|s| s.ssl_configuration()),
+        ))
+    }
+
+    fn set_ssl_configuration(&self, configuration: wit::SslConfigurationBorrow<'_>) {
+        let config = configuration.get::<ConfigurationResource>().shared();
+        self.with(|s| s.set_ssl_configuration(config));
+    }
+
     fn incoming_connection(
         &self,
         input: InputStream,
@@ -179,10 +195,14 @@ impl wit::GuestSslServer for ServerResource {
                     peer,
                     error,
                     ssl_errors,
+                    alert_sent,
+                    alert_received,
                 } => wit::ServerEvent::HandshakeFailed(wit::HandshakeFailure {
                     peer_address: peer.map(|a| a.to_string()),
                     error: error_code(error),
                     ssl_errors: ssl_errors.into_iter().map(convert::ssl_error).collect(),
+                    alert_sent: alert_sent.map(convert::alert),
+                    alert_received: alert_received.map(convert::alert),
                 }),
                 ServerEvent::HandshakeTimedOut { peer } => {
                     wit::ServerEvent::HandshakeTimedOut(peer.map(|a| a.to_string()))

@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 
 use super::Component;
+use super::configuration::ConfigurationResource;
 use super::convert::{self, error_code};
 use super::pki::{borrowed, certificates};
 use crate::bindings::exports::sslsocket::tls::pki::{
@@ -10,7 +11,7 @@ use crate::bindings::exports::sslsocket::tls::pki::{
 };
 use crate::bindings::exports::sslsocket::tls::socket as wit;
 use crate::bindings::exports::sslsocket::tls::types::{
-    Cipher, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
+    Cipher, ErrorCode, Mode, Protocol, SocketState, SslError,
 };
 use crate::engine::{self, globals, x509};
 use crate::pki::{Certificate, Key};
@@ -77,6 +78,23 @@ impl SocketResource {
 impl wit::Guest for Component {
     type SslSocket = SocketResource;
     type SslServer = super::server::ServerResource;
+    type SslConfiguration = ConfigurationResource;
+
+    fn implemented_features() -> Vec<wit::SupportedFeature> {
+        convert::implemented_features()
+    }
+
+    fn default_configuration() -> wit::SslConfiguration {
+        wit::SslConfiguration::new(ConfigurationResource::wrap(
+            engine::SslConfiguration::default_configuration(),
+        ))
+    }
+
+    fn set_default_configuration(configuration: wit::SslConfigurationBorrow<'_>) {
+        engine::SslConfiguration::set_default_configuration(
+            configuration.get::<ConfigurationResource>().shared(),
+        );
+    }
 
     fn supports_ssl() -> bool {
         true
@@ -160,10 +178,10 @@ impl wit::Guest for Component {
         host_name: Option<String>,
     ) -> Vec<wit::SslErrorEntry> {
         let chain: Vec<Certificate> = chain.iter().map(borrowed).collect();
-        convert::ssl_error_entries(engine::verify_certificate_chain(
-            &chain,
-            host_name.as_deref(),
-        ))
+        engine::verify_certificate_chain(&chain, host_name.as_deref())
+            .into_iter()
+            .map(convert::ssl_error_entry)
+            .collect()
     }
 }
 
@@ -304,7 +322,7 @@ impl wit::GuestSslSocket for SocketResource {
         })
     }
 
-    fn take_events(&self) -> Vec<SocketEvent> {
+    fn take_events(&self) -> Vec<wit::SocketEvent> {
         self.with(|s| s.take_events())
             .into_iter()
             .map(convert::event)
@@ -525,12 +543,37 @@ impl wit::GuestSslSocket for SocketResource {
     fn ssl_errors(&self) -> Vec<wit::SslErrorEntry> {
         self.with(|s| s.ssl_errors())
             .into_iter()
-            .map(|entry| wit::SslErrorEntry {
-                error: convert::ssl_error(entry.error),
-                message: entry.error.message().to_string(),
-                certificate: entry.certificate.map(WitCertificate::new),
-            })
+            .map(convert::ssl_error_entry)
             .collect()
+    }
+
+    fn export_keying_material(
+        &self,
+        label: String,
+        context: Option<Vec<u8>>,
+        length: u32,
+    ) -> Result<Vec<u8>> {
+        let length = usize::try_from(length).unwrap_or(usize::MAX);
+        self.with(|s| s.export_keying_material(label.as_bytes(), context.as_deref(), length))
+            .map_err(error_code)
+    }
+
+    fn set_socket_option(&self, option: wit::SocketOption, value: u64) -> Result<()> {
+        self.with(|s| s.set_socket_option(convert::socket_option(option), value))
+            .map_err(error_code)
+    }
+
+    fn socket_option(&self, option: wit::SocketOption) -> Result<u64> {
+        self.with(|s| s.socket_option(convert::socket_option(option)))
+            .map_err(error_code)
+    }
+
+    fn dangerous_key_logging(&self) -> bool {
+        self.with(|s| s.config().dangerous_key_logging())
+    }
+
+    fn set_dangerous_key_logging(&self, enabled: bool) {
+        self.with(|s| s.config_mut().set_dangerous_key_logging(enabled));
     }
 
     fn ignore_ssl_errors(&self) {
@@ -610,10 +653,18 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn allowed_next_protocols(&self) -> Vec<String> {
-        self.with(|s| s.config().allowed_next_protocols().to_vec())
-            .into_iter()
-            .map(|p| String::from_utf8_lossy(&p).into_owned())
-            .collect()
+        self.with(|s| convert::protocol_names(s.config().allowed_next_protocols()))
+    }
+
+    fn ssl_configuration(&self) -> wit::SslConfiguration {
+        wit::SslConfiguration::new(ConfigurationResource::wrap(
+            self.with(|s| s.ssl_configuration()),
+        ))
+    }
+
+    fn set_ssl_configuration(&self, configuration: wit::SslConfigurationBorrow<'_>) {
+        let config = configuration.get::<ConfigurationResource>().shared();
+        self.with(|s| s.set_ssl_configuration(config));
     }
 
     fn next_negotiated_protocol(&self) -> Option<String> {

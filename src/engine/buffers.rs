@@ -266,7 +266,10 @@ impl Buffers {
                 }
                 match conn.write_tls(&mut TransportIo(&mut *transport)) {
                     Ok(0) => return Ok(()),
-                    Ok(n) => sent += n,
+                    Ok(n) => {
+                        sent += n;
+                        events.push_back(Event::EncryptedBytesWritten(n as u64));
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(io_error(&e)),

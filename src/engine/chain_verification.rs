@@ -1,18 +1,20 @@
 //! Verifying a certificate chain without a connection (`QSslCertificate::verify`): the checks a
-//! client's connection makes of a server's chain, against the instance's global CA database.
+//! client's connection makes of a server's chain, against the default configuration's CA
+//! database (the global one unless the default configuration has its own), as in Qt.
 
 use rustls_pki_types::{ServerName, UnixTime};
 
 use super::errors::{SslError, SslErrorEntry};
-use super::globals;
+use super::settings::SslConfiguration;
 use super::tls_config::trust_store;
 use super::x509::{Context, Purpose, verify_chain};
 use crate::pki::Certificate;
 use sslsocket_crypto as crypto;
 
-/// Verifies `chain` (leaf first, as a server sends it) as a client connection to `host_name`
-/// would, against the global CA database (`QSslCertificate::verify(chain, hostName)`), and
-/// returns every error found in the order the connection's `ssl-errors` would list them.
+/// Verifies `chain` (leaf first, as a server sends it) as a new client socket connecting to
+/// `host_name` would, with the default configuration's CA database and verify depth
+/// (`QSslCertificate::verify(chain, hostName)`), and returns every error found in the order the
+/// connection's `ssl-errors` would list them.
 ///
 /// The leaf is checked for the serverAuth purpose, as by a connection (Qt's OpenSSL backend
 /// sets no purpose here); there are no CRLs and no OCSP, which a connection only has when asked
@@ -22,13 +24,15 @@ pub fn verify_certificate_chain(
     chain: &[Certificate],
     host_name: Option<&str>,
 ) -> Vec<SslErrorEntry> {
-    let store = trust_store(&globals::global_ca_certificates());
+    let configuration = SslConfiguration::default_configuration();
+    let store = trust_store(&configuration.ca_certificates());
     let algorithms = crypto::provider().signature_verification_algorithms;
     let context = Context {
         store: &store,
         crls: &[],
         algorithms: &algorithms,
         purpose: Purpose::ServerAuth,
+        depth: configuration.peer_verify_depth(),
     };
     let host_name = host_name.filter(|name| !name.is_empty());
     let server_name = host_name.map(|name| ServerName::try_from(name.to_owned()));
@@ -51,8 +55,8 @@ pub fn verify_certificate_chain(
 mod tests {
     use super::*;
 
-    /// Against the default global CA database (the system roots: the tests of this process
-    /// share it, so it is not changed here).
+    /// Against the default configuration (the system roots: the tests of this process share
+    /// it, so it is not changed here).
     #[test]
     fn errors_in_the_connections_order() {
         let key = rcgen::KeyPair::generate();

@@ -1,6 +1,7 @@
 //! The queued Qt signals of a socket, and the `Mode` / `SocketState` enums they carry.
 
-use super::errors::{SocketError, SslError};
+use super::alerts::Alert;
+use super::errors::{SocketError, SslError, SslErrorEntry};
 
 /// The connection mode. Mirrors `QSslSocket::Mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,4 +55,18 @@ pub enum Event {
     Disconnected,
     /// `errorOccurred(error)`
     Error(SocketError),
+    /// One NSS key-log line of the handshake (Node's `'keylog'`), only with the dangerous
+    /// key-logging setting on.
+    KeyLogLine(String),
+    /// `alertSent(level, type, description)` (Qt 6).
+    AlertSent(Alert),
+    /// `alertReceived(level, type, description)` (Qt 6).
+    AlertReceived(Alert),
+    /// `peerVerifyError(error)`: one certificate error found during the handshake, before
+    /// `sslErrors` lists them all.
+    PeerVerifyError(SslErrorEntry),
+    /// `encryptedBytesWritten(n)`: TLS record bytes handed to the network.
+    EncryptedBytesWritten(u64),
+    /// `newSessionTicketReceived()`: the server sent a TLS 1.3 session ticket.
+    NewSessionTicketReceived,
 }

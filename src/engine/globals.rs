@@ -97,6 +97,38 @@ pub fn supported_group_names() -> Vec<String> {
         .collect()
 }
 
+/// An optional feature of a TLS backend. Mirrors `QSsl::SupportedFeature` (Qt 6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupportedFeature {
+    /// Certificates are verified with Qt's error list.
+    CertificateVerification,
+    /// ALPN as a client.
+    ClientSideAlpn,
+    /// ALPN as a server.
+    ServerSideAlpn,
+    /// OCSP stapling.
+    Ocsp,
+    /// External pre-shared keys: not implemented (rustls has none).
+    Psk,
+    /// Session tickets.
+    SessionTicket,
+    /// Alerts as signals.
+    Alerts,
+}
+
+/// What this build implements (`QSslSocket::implementedFeatures`): everything but PSK.
+pub fn implemented_features() -> Vec<SupportedFeature> {
+    use SupportedFeature as F;
+    vec![
+        F::CertificateVerification,
+        F::ClientSideAlpn,
+        F::ServerSideAlpn,
+        F::Ocsp,
+        F::SessionTicket,
+        F::Alerts,
+    ]
+}
+
 /// The instance's defaults; `None` until the application changes them.
 struct Globals {
     ca_certificates: Option<CertificateList>,

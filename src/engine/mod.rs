@@ -14,6 +14,7 @@
 //!   [`chain_verification`] (`QSslCertificate::verify`: a chain checked as a connection checks
 //!   it, against the global CA database) beside them.
 
+pub mod alerts;
 pub mod budget;
 mod buffers;
 pub mod certificate_list;
@@ -22,6 +23,7 @@ pub mod cipher;
 pub mod errors;
 pub mod events;
 pub mod globals;
+mod keying_material;
 pub mod protocol;
 pub mod server;
 pub mod settings;
@@ -30,6 +32,8 @@ pub mod tls_config;
 mod tls_connection;
 pub mod x509;
 
+pub use crate::transport::SocketOption;
+pub use alerts::{Alert, AlertLevel, AlertType};
 pub use certificate_list::CertificateList;
 pub use chain_verification::verify_certificate_chain;
 pub use cipher::Cipher;
@@ -45,5 +49,7 @@ pub use x509::PeerVerifyMode;
 mod tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests_memory;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests_qt6;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests_tickets;

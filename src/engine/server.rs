@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use rustls::ServerConfig;
 use rustls::server::{ProducesTickets, ServerSessionMemoryCache, StoresServerSessions};
 
+use super::alerts::Alert;
 use super::errors::{SocketError, SslError};
-use super::events::SocketState;
+use super::events::{Event, SocketState};
 use super::globals;
 use super::settings::SslConfiguration;
 use super::socket::SslSocket;
@@ -46,6 +47,10 @@ pub enum ServerEvent {
         error: SocketError,
         /// The certificate errors found in the client's certificate, if any.
         ssl_errors: Vec<SslError>,
+        /// The fatal alert this server sent for it, if any (`alertSent`).
+        alert_sent: Option<Alert>,
+        /// The alert the client sent, if any (`alertReceived`): why the client refused.
+        alert_received: Option<Alert>,
     },
     /// A connection did not finish its handshake before the deadline and was dropped.
     HandshakeTimedOut {
@@ -59,7 +64,9 @@ pub enum ServerEvent {
 /// A TLS server. Mirrors `QSslServer`.
 pub struct SslServer<T: Transport> {
     listener: Option<T::Listener>,
-    config: SslConfiguration,
+    /// Shared with the accepted sockets (and the configuration object it came from) until
+    /// changed.
+    config: Arc<SslConfiguration>,
     sessions: Arc<dyn StoresServerSessions>,
     /// The ticketer of this server once its ticket key was set; before, the instance's default.
     ticketer: Option<Arc<Ticketer>>,
@@ -88,7 +95,7 @@ impl<T: Transport> SslServer<T> {
     pub fn new() -> Self {
         Self {
             listener: None,
-            config: SslConfiguration::default(),
+            config: SslConfiguration::default_configuration(),
             sessions: ServerSessionMemoryCache::new(256),
             ticketer: None,
             handshaking: Vec::new(),
@@ -207,10 +214,23 @@ impl<T: Transport> SslServer<T> {
         &self.config
     }
 
-    /// The settings, to change them for connections accepted from now on.
+    /// The settings, to change them for connections accepted from now on; copied first if they
+    /// are shared.
     pub fn config_mut(&mut self) -> &mut SslConfiguration {
         self.shared_config = None;
-        &mut self.config
+        Arc::make_mut(&mut self.config)
+    }
+
+    /// The settings as a shared value (`QSslServer::sslConfiguration`): no copy is made.
+    pub fn ssl_configuration(&self) -> Arc<SslConfiguration> {
+        Arc::clone(&self.config)
+    }
+
+    /// Uses `config` for connections accepted from now on (`QSslServer::setSslConfiguration`),
+    /// shared with them, not copied.
+    pub fn set_ssl_configuration(&mut self, config: Arc<SslConfiguration>) {
+        self.shared_config = None;
+        self.config = config;
     }
 
     /// Sets the key that seals and opens this server's session tickets (48 bytes: a 16-byte name,
@@ -254,7 +274,7 @@ impl<T: Transport> SslServer<T> {
     /// one accepting.
     pub fn incoming_connection(&mut self, transport: T) {
         let mut socket = SslSocket::from_transport(transport);
-        *socket.config_mut() = self.config.clone();
+        socket.set_ssl_configuration(Arc::clone(&self.config));
         socket.set_read_buffer_size(self.read_buffer_size);
         socket.set_write_buffer_size(self.write_buffer_size);
         socket.set_server_context(self.resumption(), self.shared_config());
@@ -275,6 +295,8 @@ impl<T: Transport> SslServer<T> {
                 peer,
                 error,
                 ssl_errors: Vec::new(),
+                alert_sent: None,
+                alert_received: None,
             }),
         }
     }
@@ -292,12 +314,22 @@ impl<T: Transport> SslServer<T> {
                 self.events
                     .push_back(ServerEvent::PendingConnectionAvailable);
             } else if socket.state() == SocketState::Unconnected {
+                let events = socket.take_events();
+                let alert = |sent: bool| {
+                    events.iter().find_map(|e| match e {
+                        Event::AlertSent(a) if sent => Some(*a),
+                        Event::AlertReceived(a) if !sent => Some(*a),
+                        _ => None,
+                    })
+                };
                 self.events.push_back(ServerEvent::HandshakeFailed {
                     peer: entry.peer,
                     error: socket.error().cloned().unwrap_or_else(|| {
                         SocketError::SslHandshakeFailed("connection lost".into())
                     }),
                     ssl_errors: socket.ssl_errors().iter().map(|e| e.error).collect(),
+                    alert_sent: alert(true),
+                    alert_received: alert(false),
                 });
             } else if now >= entry.deadline {
                 socket.abort();

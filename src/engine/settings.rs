@@ -5,6 +5,8 @@
 //! The value is `Hash + Eq` (derived, so no field can be left out): the rustls configurations
 //! built from it are cached by it ([`super::tls_config`]).
 
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use rustls_pki_types::CertificateRevocationListDer;
 
 use super::certificate_list::CertificateList;
@@ -32,12 +34,17 @@ pub struct SslConfiguration {
     private_key: Option<Key>,
     peer_verify_name: String,
     peer_verify_mode: PeerVerifyMode,
+    /// 0: no limit set.
+    peer_verify_depth: u32,
     crls: Vec<CertificateRevocationListDer<'static>>,
     handshake_must_interrupt_on_error: bool,
     allowed_next_protocols: Vec<Vec<u8>>,
     sni_identities: Vec<SniIdentity>,
     ocsp_stapling: bool,
     ocsp_response: Option<Vec<u8>>,
+    /// Qt's `SslOptionDisableSessionTickets` (off by default, so tickets are on).
+    session_tickets_disabled: bool,
+    dangerous_key_logging: bool,
 }
 
 /// A server identity for one SNI host name.
@@ -52,6 +59,22 @@ pub struct SniIdentity {
 }
 
 impl SslConfiguration {
+    /// The configuration new sockets and servers start with
+    /// (`QSslConfiguration::defaultConfiguration`), shared, not copied, until one of them
+    /// changes its own. Its unset CA database and cipher list follow the global ones
+    /// ([`globals::global_ca_certificates`], [`globals::global_ciphers`]) at handshake time.
+    pub fn default_configuration() -> Arc<Self> {
+        lock_default()
+            .get_or_insert_with(|| Arc::new(Self::default()))
+            .clone()
+    }
+
+    /// Sets the configuration new sockets and servers start with
+    /// (`QSslConfiguration::setDefaultConfiguration`); those made before keep theirs.
+    pub fn set_default_configuration(config: Arc<Self>) {
+        *lock_default() = Some(config);
+    }
+
     /// The allowed versions (`protocol`).
     pub fn protocol(&self) -> Protocol {
         self.protocol
@@ -229,6 +252,46 @@ impl SslConfiguration {
         self.peer_verify_mode = mode;
     }
 
+    /// The most certificates checked in the peer's chain below the trust anchor, 0 for no limit
+    /// (`peerVerifyDepth`).
+    pub fn peer_verify_depth(&self) -> u32 {
+        self.peer_verify_depth
+    }
+
+    /// Sets the verify depth (`setPeerVerifyDepth`): with depth `d`, a chain needing more than
+    /// `d` intermediates below its trust anchor is not trusted (OpenSSL's `-verify_depth`,
+    /// reported as Qt reports OpenSSL's "certificate chain too long": `unspecified-error` on the
+    /// certificate where the count ran out). 0 sets no limit of our own (OpenSSL's 100 applies).
+    pub fn set_peer_verify_depth(&mut self, depth: u32) {
+        self.peer_verify_depth = depth;
+    }
+
+    /// Whether session tickets are used: a server issues them, a client asks for them and
+    /// resumes with them (Qt's `SslOptionDisableSessionTickets` unset; Node's `ticketKeys`,
+    /// Python's `OP_NO_TICKET` unset). On by default.
+    pub fn session_tickets(&self) -> bool {
+        !self.session_tickets_disabled
+    }
+
+    /// Turns session tickets on or off (`setSslOption(SslOptionDisableSessionTickets, !on)`).
+    /// Off: a server issues none (TLS 1.3 and 1.2), a client sends no ticket extension and
+    /// keeps no TLS 1.3 ticket; TLS 1.2 resumption by session id still works.
+    pub fn set_session_tickets(&mut self, enabled: bool) {
+        self.session_tickets_disabled = !enabled;
+    }
+
+    /// Whether each handshake's secrets are handed out as NSS key-log lines.
+    pub fn dangerous_key_logging(&self) -> bool {
+        self.dangerous_key_logging
+    }
+
+    /// Hands each handshake's secrets out as NSS key-log lines (`SSLKEYLOGFILE`; Node's
+    /// `'keylog'` event, Python's `SSLContext.keylog_filename`), for Wireshark. Dangerous: anyone
+    /// with the lines decrypts the connections. Off by default.
+    pub fn set_dangerous_key_logging(&mut self, enabled: bool) {
+        self.dangerous_key_logging = enabled;
+    }
+
     /// The certificate revocation lists checked for the peer's chain.
     pub fn crls(&self) -> &[CertificateRevocationListDer<'static>] {
         &self.crls
@@ -333,4 +396,12 @@ impl SslConfiguration {
             ..self.clone()
         }
     }
+}
+
+/// The instance's default configuration; `None` until first asked for or set.
+fn lock_default() -> MutexGuard<'static, Option<Arc<SslConfiguration>>> {
+    static DEFAULT: Mutex<Option<Arc<SslConfiguration>>> = Mutex::new(None);
+    DEFAULT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -28,9 +28,10 @@ use super::settings::SslConfiguration;
 use super::tls_config;
 use super::x509::OcspStatus;
 use super::x509::SharedVerifyLog;
+use crate::engine::keying_material::ExportError;
 use crate::engine::tls_connection::TlsConnection;
 use crate::pki::{Certificate, Key};
-use crate::transport::{Interest, Transport};
+use crate::transport::{Interest, SocketOption, Transport};
 use sslsocket_crypto as crypto;
 
 /// Whether ALPN agreed on a protocol. Mirrors `QSslConfiguration::NextProtocolNegotiationStatus`.
@@ -46,7 +47,9 @@ pub enum NextProtocolNegotiationStatus {
 
 /// A TLS-capable TCP socket. Mirrors `QSslSocket`.
 pub struct SslSocket<T: Transport> {
-    config: SslConfiguration,
+    /// Shared with the configuration object it came from and with other sockets until one of
+    /// them changes it (copy on write, as Qt's implicitly shared `QSslConfiguration`).
+    config: Arc<SslConfiguration>,
     /// Where the TCP connection is.
     state: SocketState,
     /// Where TLS is, with the rustls connection; the legal combinations with `state` are
@@ -77,6 +80,8 @@ pub struct SslSocket<T: Transport> {
     server_resumption: Option<tls_config::ServerResumption>,
     /// The server's ready-made rustls configuration, valid while `config` is unchanged.
     server_config: Option<Arc<ServerConfig>>,
+    /// Socket options set by the caller, applied to each new connection.
+    socket_options: Vec<(SocketOption, u64)>,
 }
 
 impl<T: Transport> Default for SslSocket<T> {
@@ -89,7 +94,7 @@ impl<T: Transport> SslSocket<T> {
     /// A new unconnected socket in plain mode with the global defaults (`QSslSocket()`).
     pub fn new() -> Self {
         Self {
-            config: SslConfiguration::default(),
+            config: SslConfiguration::default_configuration(),
             state: SocketState::Unconnected,
             phase: Phase::Plain,
             transport: None,
@@ -104,6 +109,7 @@ impl<T: Transport> SslSocket<T> {
             ever_opened: false,
             server_resumption: None,
             server_config: None,
+            socket_options: Vec::new(),
         }
     }
 
@@ -136,6 +142,62 @@ impl<T: Transport> SslSocket<T> {
         self.peer_port = transport.peer_addr().map_or(0, |a| a.port());
         self.transport = Some(transport);
         self.ever_opened = true;
+        self.apply_socket_options();
+    }
+
+    // ----- socket options -----
+
+    /// Sets a TCP socket option (`setSocketOption`): now if connected, else when the next
+    /// connection is made. Values: see [`SocketOption`].
+    ///
+    /// # Errors
+    /// `UnsupportedSocketOperation` for `LowDelay` (`wasi:sockets` 0.2 has no TCP_NODELAY, so
+    /// Nagle's algorithm stays on), for options TCP or `wasi:sockets` lack, and on a connection
+    /// without a socket (memory mode, streams the caller brought); `InvalidInput` for a value
+    /// out of range. The option is then left as it was.
+    pub fn set_socket_option(
+        &mut self,
+        option: SocketOption,
+        value: u64,
+    ) -> Result<(), SocketError> {
+        option.check(value)?;
+        if let Some(transport) = self.transport.as_mut() {
+            transport.set_option(option, value)?;
+        }
+        self.socket_options.retain(|(o, _)| *o != option);
+        self.socket_options.push((option, value));
+        Ok(())
+    }
+
+    /// A TCP socket option (`socketOption`): the connection's value when connected (the
+    /// system's, which may differ from the one set: Linux doubles buffer sizes), else the value
+    /// set for the next connection.
+    ///
+    /// # Errors
+    /// As [`Self::set_socket_option`]; `InvalidState` when not connected and never set.
+    pub fn socket_option(&self, option: SocketOption) -> Result<u64, SocketError> {
+        if let Some(transport) = self.transport.as_ref() {
+            return Ok(transport.option(option)?);
+        }
+        option.check(1)?;
+        self.socket_options
+            .iter()
+            .find(|(o, _)| *o == option)
+            .map(|(_, value)| *value)
+            .ok_or_else(|| SocketError::invalid_state("not connected, and the option was not set"))
+    }
+
+    /// Applies the options set before the connection existed; one the connection refuses is an
+    /// `error` event (the socket stays usable).
+    pub(super) fn apply_socket_options(&mut self) {
+        let Some(transport) = self.transport.as_mut() else {
+            return;
+        };
+        for &(option, value) in &self.socket_options {
+            if let Err(e) = transport.set_option(option, value) {
+                self.events.push_back(Event::Error(e.into()));
+            }
+        }
     }
 
     // ----- connecting -----
@@ -595,10 +657,28 @@ impl<T: Transport> SslSocket<T> {
         &self.config
     }
 
-    /// The TLS settings, to change them for the next handshake (`setSslConfiguration`).
+    /// The TLS settings, to change them for the next handshake; copied first if they are
+    /// shared.
     pub fn config_mut(&mut self) -> &mut SslConfiguration {
         self.server_config = None;
-        &mut self.config
+        Arc::make_mut(&mut self.config)
+    }
+
+    /// The TLS settings as a shared value (`sslConfiguration`): no copy is made.
+    pub fn ssl_configuration(&self) -> Arc<SslConfiguration> {
+        Arc::clone(&self.config)
+    }
+
+    /// Uses `config` for the next handshake (`setSslConfiguration`), shared, not copied: many
+    /// sockets can hold one configuration for the cost of a pointer each.
+    /// The peer verify name is the socket's own, as in Qt (`QSslSocket::peerVerifyName`, not
+    /// part of `QSslConfiguration`): a name set on the socket is kept.
+    pub fn set_ssl_configuration(&mut self, config: Arc<SslConfiguration>) {
+        let name = self.config.peer_verify_name().to_owned();
+        self.config = config;
+        if !name.is_empty() && name != self.config.peer_verify_name() {
+            self.config_mut().set_peer_verify_name(name);
+        }
     }
 
     /// Sets the protocol (`setProtocol`).
@@ -646,6 +726,39 @@ impl<T: Transport> SslSocket<T> {
             }
             _ => NextProtocolNegotiationStatus::None,
         }
+    }
+
+    /// Keying material derived from the session (`exportKeyingMaterial` in Node, OpenSSL's
+    /// `SSL_export_keying_material`): RFC 8446 §7.5 under TLS 1.3, RFC 5705 under TLS 1.2 (where
+    /// no context differs from an empty one). Both ends of a connection get the same bytes.
+    ///
+    /// # Errors
+    /// `InvalidState` unless encrypted; `InvalidInput` for a length of 0 or over 65535, a label
+    /// TLS reserves for itself, or a context over 65535 bytes; `SslInternal` when the
+    /// handshake's secret was not kept (more than 4,096 handshakes in progress at once).
+    pub fn export_keying_material(
+        &self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        length: usize,
+    ) -> Result<Vec<u8>, SocketError> {
+        let conn = self.phase.encrypted().ok_or_else(|| {
+            SocketError::invalid_state("keying material is exported once the socket is encrypted")
+        })?;
+        if length == 0 || length > usize::from(u16::MAX) {
+            return Err(SocketError::invalid_input(
+                "the length of exported keying material is 1 to 65535 bytes",
+            ));
+        }
+        let mut out = vec![0; length];
+        conn.export_keying_material(label, context, &mut out)
+            .map_err(|e| match e {
+                ExportError::Unavailable => SocketError::SslInternal(
+                    "the handshake's secret was not kept (too many handshakes at once)".into(),
+                ),
+                ExportError::Invalid(why) => SocketError::invalid_input(why),
+            })?;
+        Ok(out)
     }
 
     /// Whether the handshake resumed an earlier session (`isSessionResumed`-like).
@@ -807,15 +920,16 @@ impl<T: Transport> SslSocket<T> {
         tls_config::client_config(&self.config)
     }
 
-    /// The rustls server configuration: the accepting server's ready-made one, or one built
-    /// for these settings.
+    /// The rustls server configuration: the accepting server's ready-made one, one built with
+    /// its session store, or the one shared by sockets with these settings.
     fn server_config(&mut self) -> Result<Arc<ServerConfig>, SocketError> {
-        match self.server_config.take() {
-            Some(config) => Ok(config),
-            None => Ok(Arc::new(tls_config::server_config(
+        match (self.server_config.take(), &self.server_resumption) {
+            (Some(config), _) => Ok(config),
+            (None, Some(resumption)) => Ok(Arc::new(tls_config::server_config(
                 &self.config,
-                self.server_resumption.as_ref(),
+                Some(resumption),
             )?)),
+            (None, None) => tls_config::socket_server_config(&self.config),
         }
     }
 }

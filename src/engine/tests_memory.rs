@@ -13,10 +13,10 @@ use crate::transport::Carrier;
 use crate::transport::memory::{MemoryEnd, memory_pair};
 use crate::transport::std::StdTransport;
 
-type MemorySocket = SslSocket<Carrier<StdTransport>>;
+pub(super) type MemorySocket = SslSocket<Carrier<StdTransport>>;
 
 /// A socket in memory mode and the caller's end of its connection.
-fn memory_socket() -> (MemorySocket, MemoryEnd) {
+pub(super) fn memory_socket() -> (MemorySocket, MemoryEnd) {
     let (transport, end) = memory_pair();
     let mut socket = MemorySocket::new();
     socket.adopt(Carrier::Memory(transport)).unwrap();
@@ -26,7 +26,17 @@ fn memory_socket() -> (MemorySocket, MemoryEnd) {
 /// A client (trusting `pki`'s CA, or nothing) and a server with `pki`'s identity, both in memory
 /// mode, with their handshakes started.
 fn started_pair(pki: &Pki, trusting: bool) -> [(MemorySocket, MemoryEnd); 2] {
+    started_pair_with(pki, trusting, |_| {})
+}
+
+/// [`started_pair`] with `configure` applied to both sockets' settings first.
+pub(super) fn started_pair_with(
+    pki: &Pki,
+    trusting: bool,
+    configure: impl Fn(&mut SslConfiguration),
+) -> [(MemorySocket, MemoryEnd); 2] {
     let (mut client, client_end) = memory_socket();
+    configure(client.config_mut());
     let roots = if trusting {
         vec![pki.ca.clone()]
     } else {
@@ -36,6 +46,7 @@ fn started_pair(pki: &Pki, trusting: bool) -> [(MemorySocket, MemoryEnd); 2] {
     client.config_mut().set_peer_verify_name("localhost".into());
     client.start_client_handshake().unwrap();
     let (mut server, server_end) = memory_socket();
+    configure(server.config_mut());
     server
         .config_mut()
         .set_local_certificate(pki.server_cert.clone());
@@ -45,7 +56,7 @@ fn started_pair(pki: &Pki, trusting: bool) -> [(MemorySocket, MemoryEnd); 2] {
 }
 
 /// Carries bytes (and ends of stream) both ways until neither side has anything to send.
-fn pump(pair: &mut [(MemorySocket, MemoryEnd); 2]) {
+pub(super) fn pump(pair: &mut [(MemorySocket, MemoryEnd); 2]) {
     let [(a, a_end), (b, b_end)] = pair;
     let mut ended = [false; 2];
     loop {

@@ -1,15 +1,16 @@
 //! Settings to rustls: the client and server configurations built from an [`SslConfiguration`],
 //! with the verifier, identity, ALPN, session stores and crypto provider they need.
 //!
-//! Client configurations are cached by the settings they are built from (resolved, so the
-//! instance defaults in effect count too): sockets with equal settings share one configuration,
-//! so their sessions resume, and a configuration is not rebuilt per connection.
+//! Client configurations, and the server configurations of sockets that run their own server
+//! handshake, are cached by the settings they are built from (resolved, so the instance
+//! defaults in effect count too): sockets with equal settings share one configuration, so their
+//! sessions resume, and a configuration is not rebuilt per connection.
 
 use std::sync::{Arc, Mutex};
 
 use rustls::client::{
     ClientSessionMemoryCache, ClientSessionStore, Resumption, Tls12ClientSessionValue,
-    Tls13ClientSessionValue,
+    Tls12Resumption, Tls13ClientSessionValue,
 };
 use rustls::server::{ClientHello, ProducesTickets, ResolvesServerCert, StoresServerSessions};
 use rustls::sign::{CertifiedKey, SigningKey, SingleCertAndKey};
@@ -20,13 +21,15 @@ use super::certificate_list::CertificateList;
 use super::cipher::Cipher;
 use super::errors::SocketError;
 use super::globals;
+use super::keying_material;
 use super::settings::SslConfiguration;
 use super::x509::{self, Crl, PeerVerifier, TrustStore, VerifyPolicy};
 use crate::pki::{Certificate, Key};
 use sslsocket_crypto as crypto;
 
-/// How many client configurations the cache keeps (the oldest goes first).
-const CLIENT_CACHE: usize = 32;
+/// How many client (and, apart, socket server) configurations a cache keeps (the oldest goes
+/// first).
+const CONFIG_CACHE: usize = 32;
 /// How many trust stores the cache keeps.
 const TRUST_CACHE: usize = 8;
 
@@ -37,16 +40,41 @@ const TRUST_CACHE: usize = 8;
 /// `UnsupportedProtocol` when the protocol, ciphers or groups leave nothing to negotiate,
 /// `InvalidInput` when the local certificate and key do not fit together.
 pub fn client_config(settings: &SslConfiguration) -> Result<Arc<ClientConfig>, SocketError> {
-    static CACHE: Mutex<Vec<(SslConfiguration, Arc<ClientConfig>)>> = Mutex::new(Vec::new());
+    static CACHE: ConfigCache<ClientConfig> = Mutex::new(Vec::new());
+    cached(&CACHE, settings, build_client_config)
+}
+
+/// The rustls server configuration for a socket's own server handshake (STARTTLS, adopted or
+/// memory connections; not one a server accepted, which shares its server's), shared by every
+/// such socket whose resolved settings are equal, with one session store between them (as
+/// OpenSSL keeps sessions per `SSL_CTX`) and the instance's default ticketer.
+///
+/// # Errors
+/// As [`server_config`].
+pub fn socket_server_config(settings: &SslConfiguration) -> Result<Arc<ServerConfig>, SocketError> {
+    static CACHE: ConfigCache<ServerConfig> = Mutex::new(Vec::new());
+    cached(&CACHE, settings, |key| server_config(key, None))
+}
+
+/// Built configurations by the resolved settings they were built from, oldest first.
+type ConfigCache<C> = Mutex<Vec<(SslConfiguration, Arc<C>)>>;
+
+/// The configuration `cache` holds for `settings` (resolved), else one `build` makes and the
+/// cache keeps (dropping its oldest past [`CONFIG_CACHE`]).
+fn cached<C>(
+    cache: &ConfigCache<C>,
+    settings: &SslConfiguration,
+    build: impl FnOnce(&SslConfiguration) -> Result<C, SocketError>,
+) -> Result<Arc<C>, SocketError> {
     let key = settings.resolved();
-    let mut cache = CACHE
+    let mut cache = cache
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, config)) = cache.iter().find(|(k, _)| *k == key) {
         return Ok(config.clone());
     }
-    let config = Arc::new(build_client_config(&key)?);
-    if cache.len() >= CLIENT_CACHE {
+    let config = Arc::new(build(&key)?);
+    if cache.len() >= CONFIG_CACHE {
         cache.remove(0);
     }
     cache.push((key, config.clone()));
@@ -110,6 +138,7 @@ pub fn server_config(
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(Arc::new(SniResolver { default, by_name }));
     config.alpn_protocols = settings.allowed_next_protocols().to_vec();
+    config.key_log = keying_material::capture(settings.dangerous_key_logging());
     if let Some(resumption) = resumption {
         config.session_storage = Arc::clone(&resumption.sessions);
     }
@@ -117,7 +146,9 @@ pub fn server_config(
         Some(resumption) => resumption.ticketer.clone(),
         None => globals::default_ticketer().map(|t| t as Arc<dyn ProducesTickets>),
     };
-    if let Some(ticketer) = ticketer {
+    if !settings.session_tickets() {
+        config.send_tls13_tickets = 0;
+    } else if let Some(ticketer) = ticketer {
         config.ticketer = ticketer;
     }
     Ok(config)
@@ -155,6 +186,7 @@ fn verify_policy(settings: &SslConfiguration) -> VerifyPolicy {
         mode: settings.peer_verify_mode(),
         interrupt_on_error: settings.handshake_must_interrupt_on_error(),
         ocsp_stapling: settings.ocsp_stapling(),
+        depth: settings.peer_verify_depth(),
     }
 }
 
@@ -192,7 +224,14 @@ fn build_client_config(settings: &SslConfiguration) -> Result<ClientConfig, Sock
         _ => builder.with_no_client_auth(),
     };
     config.alpn_protocols = settings.allowed_next_protocols().to_vec();
-    config.resumption = Resumption::store(client_session_cache());
+    config.key_log = keying_material::capture(settings.dangerous_key_logging());
+    let tickets = settings.session_tickets();
+    config.resumption =
+        Resumption::store(client_session_cache(tickets)).tls12_resumption(if tickets {
+            Tls12Resumption::SessionIdOrTickets
+        } else {
+            Tls12Resumption::SessionIdOnly
+        });
     Ok(config)
 }
 
@@ -289,16 +328,16 @@ fn identity_error(e: rustls::Error) -> SocketError {
 
 /// The client session store of one configuration. Each configuration has its own, so a
 /// session is only resumed under the settings (CA database, verify mode, CRLs...) that verified
-/// it, as OpenSSL keeps sessions per `SSL_CTX`.
-fn client_session_cache() -> Arc<dyn ClientSessionStore> {
-    Arc::new(VerifiedSessions(ClientSessionMemoryCache::new(64)))
+/// it, as OpenSSL keeps sessions per `SSL_CTX`. Without `tickets` it keeps no TLS 1.3 ticket.
+fn client_session_cache(tickets: bool) -> Arc<dyn ClientSessionStore> {
+    Arc::new(VerifiedSessions(ClientSessionMemoryCache::new(64), tickets))
 }
 
 /// A client session store that keeps only sessions whose handshake verified cleanly. A session
 /// accepted by ignoring certificate errors must not let a later socket, which ignores nothing,
-/// skip verification by resuming it.
+/// skip verification by resuming it. The flag: whether TLS 1.3 tickets are kept at all.
 #[derive(Debug)]
-struct VerifiedSessions(ClientSessionMemoryCache);
+struct VerifiedSessions(ClientSessionMemoryCache, bool);
 
 impl ClientSessionStore for VerifiedSessions {
     fn set_kx_hint(&self, server_name: ServerName<'static>, group: NamedGroup) {
@@ -328,7 +367,7 @@ impl ClientSessionStore for VerifiedSessions {
         server_name: ServerName<'static>,
         value: Tls13ClientSessionValue,
     ) {
-        if !x509::verifier::current_handshake_had_errors() {
+        if self.1 && !x509::verifier::current_handshake_had_errors() {
             self.0.insert_tls13_ticket(server_name, value);
         }
     }

@@ -20,6 +20,10 @@ use rustls::server::UnbufferedServerConnection;
 use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, UnbufferedStatus};
 use rustls::{ClientConfig, CommonState, Error, ServerConfig};
 
+use super::alerts::{self, Alert};
+use super::events::Event;
+use super::keying_material::{self, ExportError, ExporterKeys, Random};
+
 /// What one read from the network asks for at least (rustls' own read size).
 const READ_SIZE: usize = 4096;
 /// The most received bytes held: a handshake message rustls joins from several records (it
@@ -43,6 +47,25 @@ pub(crate) struct TlsConnection {
     out: Output,
     /// The error that ended the connection; every later call returns it again.
     failed: Option<Error>,
+    /// The hello randoms, looked for in the first records each way while handshaking; `None`
+    /// once the handshake is over.
+    hellos: Option<Box<Hellos>>,
+    /// What the exporter needs, once the handshake gave it.
+    exporter: Option<Box<ExporterKeys>>,
+    /// Whether the handshake's secrets are kept as NSS key-log lines (the dangerous setting).
+    log_keys: bool,
+    /// TLS 1.3 session tickets reported so far.
+    tickets_reported: u32,
+}
+
+/// The hello randoms of a handshake in progress.
+#[derive(Default)]
+struct Hellos {
+    client: Option<Random>,
+    server: Option<Random>,
+    /// The first record each way was looked at (incoming, outgoing): no need to look again.
+    incoming_seen: bool,
+    outgoing_seen: bool,
 }
 
 /// The two kinds of connection.
@@ -64,6 +87,8 @@ struct Output {
     close_notify_wanted: bool,
     /// Whether it was queued.
     close_notify_queued: bool,
+    /// Signals not yet taken ([`TlsConnection::take_events`]): alerts, key-log lines, tickets.
+    events: Vec<Event>,
 }
 
 impl TlsConnection {
@@ -88,6 +113,49 @@ impl TlsConnection {
         Ok(Self::new(Side::Server(UnbufferedServerConnection::new(
             config,
         )?)))
+    }
+
+    /// Keeps the handshake's secrets as NSS key-log lines (`SSLKEYLOGFILE`): dangerous, anyone
+    /// with them decrypts the connection. The configuration must capture every label
+    /// ([`keying_material::capture`] with `all`).
+    pub(crate) fn dangerous_log_keys(&mut self) {
+        self.log_keys = true;
+    }
+
+    /// Takes the signals of the connection since the last call, oldest first: alerts sent and
+    /// received, key-log lines, TLS 1.3 session tickets received.
+    pub(crate) fn take_events(&mut self) -> Vec<Event> {
+        if let Side::Client(conn) = &self.side {
+            let tickets = conn.tls13_tickets_received();
+            for _ in self.tickets_reported..tickets {
+                self.out.events.push(Event::NewSessionTicketReceived);
+            }
+            self.tickets_reported = tickets;
+        }
+        std::mem::take(&mut self.out.events)
+    }
+
+    /// Fills `out` with keying material for `label` and `context` (RFC 5705, RFC 8446 §7.5).
+    ///
+    /// # Errors
+    /// `Unavailable` before the handshake is done (or when its secret was not captured),
+    /// `Invalid` for a reserved label or a length the hash cannot give.
+    pub(crate) fn export_keying_material(
+        &self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        out: &mut [u8],
+    ) -> Result<(), ExportError> {
+        if self.is_handshaking() {
+            return Err(ExportError::Unavailable);
+        }
+        let suite = self
+            .negotiated_cipher_suite()
+            .ok_or(ExportError::Unavailable)?;
+        self.exporter
+            .as_ref()
+            .ok_or(ExportError::Unavailable)?
+            .export(suite, label, context, out)
     }
 
     /// Whether this is the server side.
@@ -226,12 +294,81 @@ impl TlsConnection {
             incoming: Vec::new(),
             out: Output::default(),
             failed: None,
+            hellos: Some(Box::default()),
+            exporter: None,
+            log_keys: false,
+            tickets_reported: 0,
+        }
+    }
+
+    /// [`Self::step_rustls`], watching the handshake's hellos and collecting its secrets.
+    fn pump(&mut self, data: &[u8]) -> Result<usize, Error> {
+        if self.hellos.is_none() {
+            return self.step_rustls(data);
+        }
+        let sent_before = self.out.outgoing.len();
+        self.watch_hello(true, 0);
+        let result = self.step_rustls(data);
+        self.watch_hello(false, sent_before);
+        self.collect_secrets();
+        result
+    }
+
+    /// Notes the random of the first record received (`incoming`) or sent, from byte `from`.
+    fn watch_hello(&mut self, incoming: bool, from: usize) {
+        let server = self.is_server();
+        let Some(hellos) = self.hellos.as_deref_mut() else {
+            return;
+        };
+        let (seen, records) = if incoming {
+            (&mut hellos.incoming_seen, self.incoming.as_slice())
+        } else {
+            let sent = self.out.outgoing.get(from..).unwrap_or_default();
+            (&mut hellos.outgoing_seen, sent)
+        };
+        if *seen {
+            return;
+        }
+        // Received by a server or sent by a client: the ClientHello.
+        let client_hello = incoming == server;
+        let found = keying_material::hello_random(records, if client_hello { 1 } else { 2 });
+        match found {
+            Ok(None) => return,
+            Ok(Some(random)) if client_hello => hellos.client = Some(random),
+            Ok(Some(random)) => hellos.server = Some(random),
+            Err(()) => {}
+        }
+        *seen = true;
+    }
+
+    /// Takes the secrets rustls logged for this handshake: the exporter's, and every line when
+    /// keys are logged. Once the handshake is over, the hellos are forgotten.
+    fn collect_secrets(&mut self) {
+        let Some(hellos) = self.hellos.as_deref() else {
+            return;
+        };
+        if let Some(client) = hellos.client {
+            let secrets = keying_material::take(&client);
+            if self.log_keys {
+                self.out.events.extend(
+                    secrets
+                        .iter()
+                        .map(|s| Event::KeyLogLine(s.key_log_line(&client))),
+                );
+            }
+            let randoms = [client, hellos.server.unwrap_or_default()];
+            if let Some(keys) = ExporterKeys::from_secrets(&secrets, randoms) {
+                self.exporter = Some(Box::new(keys));
+            }
+        }
+        if !self.is_handshaking() || self.failed.is_some() {
+            self.hellos = None;
         }
     }
 
     /// Steps rustls until it waits for the network or the application, encrypting `data` when
     /// it may; returns how much of `data` it took.
-    fn pump(&mut self, data: &[u8]) -> Result<usize, Error> {
+    fn step_rustls(&mut self, data: &[u8]) -> Result<usize, Error> {
         if let Some(error) = &self.failed {
             return Err(error.clone());
         }
@@ -253,11 +390,33 @@ impl TlsConnection {
                 Ok(Step::Wrote(n)) => written += n,
                 Ok(Step::Wait) => return Ok(written),
                 Err(error) => {
+                    let queued_before = self.out.outgoing.len();
                     self.queue_alert();
+                    self.note_failure_alert(&error, queued_before);
                     self.failed = Some(error.clone());
                     return Err(error);
                 }
             }
+        }
+    }
+
+    /// Reports the alert a failure brought: the one received, or the one rustls queued from
+    /// byte `from` on, read from its record when it is not encrypted, else the one rustls sends
+    /// for such an error.
+    fn note_failure_alert(&mut self, error: &Error, from: usize) {
+        if let Error::AlertReceived(description) = error {
+            self.out
+                .events
+                .push(Event::AlertReceived(Alert::fatal(*description)));
+            return;
+        }
+        let queued = self.out.outgoing.get(from..).unwrap_or_default();
+        if queued.is_empty() {
+            return;
+        }
+        let alert = plaintext_alert(queued).or_else(|| alerts::sent_for(error));
+        if let Some(alert) = alert {
+            self.out.events.push(Event::AlertSent(alert));
         }
     }
 
@@ -284,6 +443,15 @@ impl TlsConnection {
             if step.is_err() {
                 return;
             }
+        }
+    }
+}
+
+impl Drop for TlsConnection {
+    fn drop(&mut self) {
+        // A handshake that never finished leaves no secrets waiting for it.
+        if let Some(client) = self.hellos.as_ref().and_then(|h| h.client) {
+            drop(keying_material::take(&client));
         }
     }
 }
@@ -343,6 +511,7 @@ impl Output {
                         .map(|()| Step::Wrote(data.len()))
                 } else if self.close_notify_wanted && !self.close_notify_queued {
                     self.close_notify_queued = true;
+                    self.events.push(Event::AlertSent(Alert::CLOSE_NOTIFY));
                     append(&mut self.outgoing, |out| traffic.queue_close_notify(out))
                         .map(|()| Step::Wait)
                 } else {
@@ -351,6 +520,7 @@ impl Output {
             }
             Ok(ConnectionState::PeerClosed) => {
                 self.peer_closed = true;
+                self.events.push(Event::AlertReceived(Alert::CLOSE_NOTIFY));
                 Ok(Step::Continue)
             }
             Ok(ConnectionState::ReadEarlyData(_)) => Err(Error::General(
@@ -380,6 +550,18 @@ impl Output {
             Err(error) => Err(error),
         }
     }
+}
+
+/// The first unencrypted alert record in `records` (content type 21 with a two-byte body).
+fn plaintext_alert(mut records: &[u8]) -> Option<Alert> {
+    while let Some(&[kind, _, _, high, low]) = records.get(..HEADER) {
+        let len = usize::from(u16::from_be_bytes([high, low]));
+        if let (21, 2, Some(&[level, description])) = (kind, len, records.get(HEADER..HEADER + 2)) {
+            return Some(Alert::from_wire(level, description));
+        }
+        records = records.get(HEADER + len..)?;
+    }
+    None
 }
 
 /// The size an encoder says it needs.

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::memory::MemoryTransport;
-use super::{ConnectProgress, Interest, Listener, Transport, TransportError};
+use super::{ConnectProgress, Interest, Listener, SocketOption, Transport, TransportError};
 
 /// A network transport `T`, or a memory connection.
 #[derive(Debug)]
@@ -94,6 +94,20 @@ impl<T: Transport> Transport for Carrier<T> {
         match self {
             Self::Network(t) => t.local_addr(),
             Self::Memory(m) => m.addr(),
+        }
+    }
+
+    fn set_option(&mut self, option: SocketOption, value: u64) -> Result<(), TransportError> {
+        match self {
+            Self::Network(t) => t.set_option(option, value),
+            Self::Memory(_) => Err(TransportError::Unsupported),
+        }
+    }
+
+    fn option(&self, option: SocketOption) -> Result<u64, TransportError> {
+        match self {
+            Self::Network(t) => t.option(option),
+            Self::Memory(_) => Err(TransportError::Unsupported),
         }
     }
 }

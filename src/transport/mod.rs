@@ -6,6 +6,7 @@
 mod carrier;
 mod error;
 pub mod memory;
+mod options;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod std;
 #[cfg(target_arch = "wasm32")]
@@ -13,6 +14,7 @@ pub mod wasi;
 
 pub use carrier::{Carrier, CarrierListener};
 pub use error::TransportError;
+pub use options::SocketOption;
 
 use ::std::io;
 use ::std::net::SocketAddr;
@@ -102,6 +104,25 @@ pub trait Transport: Sized {
 
     /// The local address, once connected.
     fn local_addr(&self) -> Option<SocketAddr>;
+
+    /// Sets a socket option (`value` checked by [`SocketOption::check`] first).
+    ///
+    /// # Errors
+    /// `Unsupported` where the connection has no socket to set it on (memory mode, streams the
+    /// caller brought) or the platform lacks it; `InvalidInput` for a value it refuses.
+    fn set_option(&mut self, option: SocketOption, value: u64) -> Result<(), TransportError> {
+        let _ = (option, value);
+        Err(TransportError::Unsupported)
+    }
+
+    /// A socket option's value now.
+    ///
+    /// # Errors
+    /// As [`Transport::set_option`].
+    fn option(&self, option: SocketOption) -> Result<u64, TransportError> {
+        let _ = option;
+        Err(TransportError::Unsupported)
+    }
 }
 
 /// A non-blocking listening TCP socket.

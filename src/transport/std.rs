@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rustix::event::{self, PollFd, PollFlags, Timespec};
 
-use super::{ConnectProgress, Interest, Listener, Transport, TransportError};
+use super::{ConnectProgress, Interest, Listener, SocketOption, Transport, TransportError};
 
 /// How long a wait with nothing to wait on sleeps.
 const TICK: Duration = Duration::from_millis(1);
@@ -103,6 +103,29 @@ impl Transport for StdTransport {
 
     fn local_addr(&self) -> Option<SocketAddr> {
         self.stream.local_addr().ok()
+    }
+
+    /// `std::net` sets only the hop limit (TTL); the rest is `Unsupported` natively.
+    fn set_option(&mut self, option: SocketOption, value: u64) -> Result<(), TransportError> {
+        option.check(value)?;
+        match option {
+            SocketOption::HopLimit => self
+                .stream
+                .set_ttl(u32::try_from(value).unwrap_or(u32::MAX))
+                .map_err(|e| TransportError::Other(e.to_string())),
+            _ => Err(TransportError::Unsupported),
+        }
+    }
+
+    fn option(&self, option: SocketOption) -> Result<u64, TransportError> {
+        match option {
+            SocketOption::HopLimit => self
+                .stream
+                .ttl()
+                .map(u64::from)
+                .map_err(|e| TransportError::Other(e.to_string())),
+            _ => Err(TransportError::Unsupported),
+        }
     }
 }
 

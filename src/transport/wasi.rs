@@ -19,7 +19,7 @@ use wasip2::sockets::network::{
 use wasip2::sockets::tcp::{ShutdownType, TcpSocket};
 use wasip2::sockets::tcp_create_socket::create_tcp_socket;
 
-use super::{ConnectProgress, Interest, Listener, Transport, TransportError};
+use super::{ConnectProgress, Interest, Listener, SocketOption, Transport, TransportError};
 
 /// An outgoing TCP connection over `wasi:sockets`.
 ///
@@ -428,6 +428,58 @@ impl Transport for WasiTransport {
                 ..
             } => socket.local_address().ok().map(std_address),
             _ => None,
+        }
+    }
+
+    fn set_option(&mut self, option: SocketOption, value: u64) -> Result<(), TransportError> {
+        option.check(value)?;
+        let socket = self.tcp_socket()?;
+        let millis = || value.saturating_mul(1_000_000);
+        let result = match option {
+            SocketOption::KeepAlive => socket.set_keep_alive_enabled(value == 1),
+            SocketOption::KeepAliveIdleTime => socket.set_keep_alive_idle_time(millis()),
+            SocketOption::KeepAliveInterval => socket.set_keep_alive_interval(millis()),
+            SocketOption::KeepAliveCount => {
+                socket.set_keep_alive_count(u32::try_from(value).unwrap_or(u32::MAX))
+            }
+            SocketOption::HopLimit => socket.set_hop_limit(u8::try_from(value).unwrap_or(u8::MAX)),
+            SocketOption::SendBufferSize => socket.set_send_buffer_size(value),
+            SocketOption::ReceiveBufferSize => socket.set_receive_buffer_size(value),
+            _ => return Err(TransportError::Unsupported),
+        };
+        result.map_err(map_error)
+    }
+
+    fn option(&self, option: SocketOption) -> Result<u64, TransportError> {
+        let socket = self.tcp_socket()?;
+        let result = match option {
+            SocketOption::KeepAlive => socket.keep_alive_enabled().map(u64::from),
+            SocketOption::KeepAliveIdleTime => {
+                socket.keep_alive_idle_time().map(|ns| ns / 1_000_000)
+            }
+            SocketOption::KeepAliveInterval => {
+                socket.keep_alive_interval().map(|ns| ns / 1_000_000)
+            }
+            SocketOption::KeepAliveCount => socket.keep_alive_count().map(u64::from),
+            SocketOption::HopLimit => socket.hop_limit().map(u64::from),
+            SocketOption::SendBufferSize => socket.send_buffer_size(),
+            SocketOption::ReceiveBufferSize => socket.receive_buffer_size(),
+            _ => return Err(TransportError::Unsupported),
+        };
+        result.map_err(map_error)
+    }
+}
+
+impl WasiTransport {
+    /// The TCP socket under a connection; `Unsupported` for streams the caller brought.
+    fn tcp_socket(&self) -> Result<&TcpSocket, TransportError> {
+        match &self.stage {
+            Stage::Connected {
+                socket: Some(socket),
+                ..
+            }
+            | Stage::Connecting { socket, .. } => Ok(socket),
+            _ => Err(TransportError::Unsupported),
         }
     }
 }

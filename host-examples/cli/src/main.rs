@@ -17,6 +17,7 @@
 #![warn(unused_crate_dependencies)]
 
 mod commands;
+mod key_log;
 mod progress;
 mod report;
 

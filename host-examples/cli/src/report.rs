@@ -5,6 +5,8 @@ use std::io::Write as _;
 use serde_json::{Map, Value, json};
 use sslsocket_host::{ErrorCode, Session, SocketEvent, SslErrorReport, SslSocket, names};
 
+use crate::key_log::KeyLogFile;
+
 /// `println!` that ignores write errors (a closed pipe, as in `sslsocket ... | head`) instead of
 /// panicking.
 macro_rules! say {
@@ -17,12 +19,24 @@ macro_rules! say {
 pub struct Reporter {
     json: bool,
     step: Option<String>,
+    key_log: Option<KeyLogFile>,
 }
 
 impl Reporter {
     /// A reporter; `json` selects JSON lines.
     pub fn new(json: bool) -> Self {
-        Self { json, step: None }
+        Self {
+            json,
+            step: None,
+            key_log: None,
+        }
+    }
+
+    /// Appends the `key-log-line` events [`Reporter::drain`] sees to `file` instead of printing
+    /// them (they are secrets).
+    pub fn with_key_log(mut self, file: Option<KeyLogFile>) -> Self {
+        self.key_log = file;
+        self
     }
 
     /// Whether output is JSON.
@@ -77,6 +91,11 @@ impl Reporter {
                 SocketEvent::Encrypted => self.encrypted(session, socket)?,
                 SocketEvent::SslErrors(_) => {
                     self.ssl_errors(session, socket)?;
+                }
+                SocketEvent::KeyLogLine(line) => {
+                    if let Some(file) = &self.key_log {
+                        file.append([line.as_str()])?;
+                    }
                 }
                 // Qt reports the peer's close as an error (`RemoteHostClosedError`); here it is
                 // the normal end of the stream.

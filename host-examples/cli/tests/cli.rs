@@ -778,8 +778,14 @@ impl Serve {
     }
 
     fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// [`Serve::start`] with environment variables set for the process.
+    fn start_with_env(args: &[&str], env: &[(&str, &std::path::Path)]) -> Self {
         use std::io::BufRead as _;
         let mut child = Command::new(env!("CARGO_BIN_EXE_sslsocket"))
+            .envs(env.iter().copied())
             .arg("serve")
             .args(args)
             .stdin(Stdio::null())
@@ -1382,4 +1388,117 @@ fn verify_lists_the_same_errors_as_a_connection() {
     assert!(out.contains("verification failed: 1 error"), "{out}");
     let output = sslsocket(&["verify", "/nonexistent/chain.pem"]);
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+}
+
+/// The non-comment lines of a key-log file, as a set (the two sides may log in another order).
+fn key_log_lines(path: &std::path::Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+#[test]
+fn connect_honours_sslkeylogfile_and_exports_keying_material_as_openssl_does() {
+    let pki = TestPki::new("cli-keylog", KeyKind::EcdsaP256);
+    let theirs = pki.dir.path().join("openssl.keys");
+    let server = openssl_s_server(
+        &pki.server_cert,
+        &pki.server_key,
+        &[
+            "-keylogfile",
+            theirs.to_str().unwrap(),
+            "-keymatexport",
+            "EXPERIMENTAL-cli",
+            "-keymatexportlen",
+            "24",
+        ],
+    );
+    let ours = pki.dir.path().join("ours.keys");
+    let output = Command::new(env!("CARGO_BIN_EXE_sslsocket"))
+        .env("SSLKEYLOGFILE", &ours)
+        .args([
+            "connect",
+            "localhost",
+            &server.port.to_string(),
+            "--ca",
+            pki.ca_pem.to_str().unwrap(),
+            "--json",
+            "--timeout",
+            "1000",
+            "--keymatexport",
+            "EXPERIMENTAL-cli",
+            "--keymatexportlen",
+            "24",
+            "--send",
+            "hi\\n",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stdout.contains("TRAFFIC_SECRET"),
+        "secrets stay out of stdout: {stdout}"
+    );
+    let events = events(&output);
+    let exported = find(&events, "keying-material").unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        server.wait_for_output("Keying material: ", std::time::Duration::from_secs(5)),
+        "{:?}",
+        server.output()
+    );
+    let openssl = server
+        .output()
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Keying material: ")
+                .map(str::to_owned)
+        })
+        .unwrap();
+    assert_eq!(exported["keying-material"], openssl.as_str());
+    assert_eq!(key_log_lines(&ours), key_log_lines(&theirs));
+    assert_eq!(key_log_lines(&ours).len(), 5, "the five TLS 1.3 secrets");
+}
+
+#[test]
+fn serve_honours_sslkeylogfile() {
+    let pki = TestPki::new("cli-serve-keylog", KeyKind::EcdsaP256);
+    let ours = pki.dir.path().join("serve.keys");
+    let identity = [
+        "--port",
+        "0",
+        "--cert",
+        pki.server_cert.to_str().unwrap(),
+        "--key",
+        pki.server_key.to_str().unwrap(),
+    ];
+    let args = [
+        &identity[..],
+        &["--echo", "--json", "--max-connections", "1"],
+    ]
+    .concat();
+    let server = Serve::start_with_env(&args, &[("SSLKEYLOGFILE", &ours)]);
+    let theirs = pki.dir.path().join("s_client.keys");
+    let output = s_client(
+        server.port,
+        &[
+            "-CAfile",
+            pki.ca_pem.to_str().unwrap(),
+            "-tls1_2",
+            "-keylogfile",
+            theirs.to_str().unwrap(),
+        ],
+        b"hello\n",
+        "hello",
+    );
+    assert!(output.contains("Verify return code: 0 (ok)"), "{output}");
+    let (status, events) = server.finish();
+    assert!(status.success(), "{events:?}");
+    assert_eq!(key_log_lines(&ours), key_log_lines(&theirs));
+    assert_eq!(key_log_lines(&ours).len(), 1, "TLS 1.2: the master secret");
 }

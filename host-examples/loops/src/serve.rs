@@ -30,7 +30,7 @@ use std::time::Duration;
 use sslsocket_host::poll_set::{Key, PollSet};
 use sslsocket_host::wasmtime;
 use sslsocket_host::{
-    Doorbell, ErrorCode, Pollable, ServerEvent, Session, SocketEvent, SocketState, SslError,
+    Alert, Doorbell, ErrorCode, Pollable, ServerEvent, Session, SocketEvent, SocketState, SslError,
     SslServer, SslSocket, names,
 };
 
@@ -117,6 +117,9 @@ pub struct Accepted {
     pub group: Option<String>,
     /// The subject of the client's certificate.
     pub client_certificate: Option<String>,
+    /// The handshake's NSS key-log lines, when the server was set to log them
+    /// (`set-dangerous-key-logging`): secrets, for `SSLKEYLOGFILE` only.
+    pub key_log: Vec<String>,
 }
 
 /// What happened, as reported to the callback of [`run`].
@@ -132,6 +135,10 @@ pub enum Event {
         error: ErrorCode,
         /// Certificate errors in the client's certificate.
         ssl_errors: Vec<SslError>,
+        /// The fatal alert the server sent, if any.
+        alert_sent: Option<Alert>,
+        /// The alert the client sent, if any.
+        alert_received: Option<Alert>,
     },
     /// A connection did not finish its handshake in time; it was dropped.
     HandshakeTimedOut {
@@ -237,6 +244,8 @@ fn serve(
                         peer: failure.peer_address,
                         error: failure.error,
                         ssl_errors: failure.ssl_errors,
+                        alert_sent: failure.alert_sent,
+                        alert_received: failure.alert_received,
                     }
                 }
                 ServerEvent::HandshakeTimedOut(peer) => {
@@ -399,9 +408,19 @@ fn describe(session: &mut Session, socket: SslSocket, id: u64) -> wasmtime::Resu
         }
         None => None,
     };
+    // The handshake's events: only its key-log lines matter now (it succeeded).
+    let key_log = socket
+        .take_events(session)?
+        .into_iter()
+        .filter_map(|event| match event {
+            SocketEvent::KeyLogLine(line) => Some(line),
+            _ => None,
+        })
+        .collect();
     Ok(Accepted {
         id,
         peer,
+        key_log,
         protocol: socket
             .session_protocol(session)?
             .map(|p| names::protocol_display(p).to_owned()),

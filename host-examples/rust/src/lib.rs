@@ -41,7 +41,8 @@ mod session;
 pub use command::run_command;
 pub use doorbell::Doorbell;
 pub use handles::{
-    Certificate, Key, OcspReport, Pkcs12Bundle, Pollable, SslErrorReport, SslServer, SslSocket,
+    Certificate, Key, OcspReport, Pkcs12Bundle, Pollable, SslConfiguration, SslErrorReport,
+    SslServer, SslSocket,
 };
 pub use policy::NetworkPolicy;
 pub use runtime::{raise_open_file_limit, time_cold_start, warm_up};
@@ -68,11 +69,12 @@ pub use bindings::exports::sslsocket::tls::pki::{
     SubjectInfoAttribute,
 };
 pub use bindings::exports::sslsocket::tls::socket::{
-    HandshakeFailure, NextProtocolNegotiationStatus, OcspCertificateStatus, OcspResponse,
-    OcspRevocationReason, PeerVerifyMode, ServerEvent, SslErrorEntry,
+    Alert, AlertLevel, AlertType, HandshakeFailure, NextProtocolNegotiationStatus,
+    OcspCertificateStatus, OcspResponse, OcspRevocationReason, PeerVerifyMode, ServerEvent,
+    SocketEvent, SocketOption, SslErrorEntry, SupportedFeature,
 };
 pub use bindings::exports::sslsocket::tls::types::{
-    Cipher, Endpoint, ErrorCode, Mode, Protocol, SocketEvent, SocketState, SslError,
+    Cipher, Endpoint, ErrorCode, Mode, Protocol, SocketState, SslError,
 };
 /// The wasmtime version this host is built on, for callers of the raw bindings.
 pub use wasmtime;

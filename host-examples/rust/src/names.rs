@@ -1,9 +1,9 @@
 //! WIT (kebab-case) names of the component's enums, and conversions back from names.
 
 use crate::{
-    AlternativeName, ErrorCode, KeyAlgorithm, KeyType, Mode, NextProtocolNegotiationStatus,
-    OcspCertificateStatus, OcspRevocationReason, PeerVerifyMode, Protocol, ServerEvent,
-    SocketEvent, SocketState, SslError,
+    Alert, AlertLevel, AlternativeName, ErrorCode, KeyAlgorithm, KeyType, Mode,
+    NextProtocolNegotiationStatus, OcspCertificateStatus, OcspRevocationReason, PeerVerifyMode,
+    Protocol, ServerEvent, SocketEvent, SocketState, SslError,
 };
 
 /// Every `ssl-error` case with its WIT name, in WIT order.
@@ -285,7 +285,22 @@ pub fn event(event: &SocketEvent) -> &'static str {
         SocketEvent::StateChanged(_) => "state-changed",
         SocketEvent::Disconnected => "disconnected",
         SocketEvent::Error(_) => "error",
+        SocketEvent::PeerVerifyError(_) => "peer-verify-error",
+        SocketEvent::EncryptedBytesWritten(_) => "encrypted-bytes-written",
+        SocketEvent::NewSessionTicketReceived => "new-session-ticket-received",
+        SocketEvent::AlertSent(_) => "alert-sent",
+        SocketEvent::AlertReceived(_) => "alert-received",
+        SocketEvent::KeyLogLine(_) => "key-log-line",
     }
+}
+
+/// An alert as text, e.g. `fatal unknown_ca`.
+pub fn alert_text(alert: &Alert) -> String {
+    let level = match alert.level {
+        AlertLevel::Warning => "warning",
+        AlertLevel::Fatal => "fatal",
+    };
+    format!("{level} {}", alert.description)
 }
 
 /// A `socket-event` as one line of text, e.g. `state-changed(connected)`.
@@ -300,6 +315,12 @@ pub fn event_text(e: &SocketEvent) -> String {
         SocketEvent::BytesWritten(n) => format!("{name}({n})"),
         SocketEvent::StateChanged(s) => format!("{name}({})", socket_state(*s)),
         SocketEvent::Error(code) => format!("{name}({})", error_code_text(code)),
+        SocketEvent::PeerVerifyError(entry) => format!("{name}({})", ssl_error(entry.error)),
+        SocketEvent::EncryptedBytesWritten(n) => format!("{name}({n})"),
+        SocketEvent::AlertSent(alert) | SocketEvent::AlertReceived(alert) => {
+            format!("{name}({})", alert_text(alert))
+        }
+        SocketEvent::KeyLogLine(line) => format!("{name}({line})"),
         _ => name.to_owned(),
     }
 }

@@ -302,6 +302,19 @@ impl Session {
         (self.bindings.sslsocket_tls_pki().key(), &mut self.store)
     }
 
+    /// The `ssl-configuration` resource's functions and the store.
+    pub fn ssl_configuration_api(
+        &mut self,
+    ) -> (
+        bindings::exports::sslsocket::tls::socket::GuestSslConfiguration<'_>,
+        &mut Store<HostState>,
+    ) {
+        (
+            self.bindings.sslsocket_tls_socket().ssl_configuration(),
+            &mut self.store,
+        )
+    }
+
     /// The `ssl-server` resource's functions and the store.
     pub fn ssl_server_api(
         &mut self,

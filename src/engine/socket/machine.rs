@@ -158,7 +158,10 @@ impl<T: Transport> SslSocket<T> {
     }
 
     /// `Plain` → `Handshaking`.
-    pub(super) fn begin_tls(&mut self, conn: TlsConnection) {
+    pub(super) fn begin_tls(&mut self, mut conn: TlsConnection) {
+        if self.config.dangerous_key_logging() {
+            conn.dangerous_log_keys();
+        }
         self.log.start_handshake();
         self.phase = Phase::Handshaking {
             conn,
@@ -190,6 +193,7 @@ impl<T: Transport> SslSocket<T> {
             }
             self.set_state(SocketState::Connected);
             self.events.push_back(Event::Connected(self.peer_address()));
+            self.apply_socket_options();
             if matches!(self.phase, Phase::ClientOnConnect) {
                 self.phase = Phase::Plain;
                 self.begin_client_handshake()?;
@@ -238,8 +242,11 @@ impl<T: Transport> SslSocket<T> {
         let Some((conn, feed)) = self.phase.sending(self.buffers.tls_pending(), closing) else {
             return Ok(());
         };
-        self.buffers
-            .flush_tls(conn, transport, feed, &mut self.events)
+        let flushed = self
+            .buffers
+            .flush_tls(conn, transport, feed, &mut self.events);
+        self.events.extend(conn.take_events());
+        flushed
     }
 
     /// Reads what has arrived, runs it through TLS, and buffers the application data.
@@ -317,7 +324,9 @@ impl<T: Transport> SslSocket<T> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(io_error(&e)),
             }
-            if let Err(e) = self.log.run(|| conn.process_new_packets()) {
+            let processed = self.log.run(|| conn.process_new_packets());
+            self.events.extend(conn.take_events());
+            if let Err(e) = processed {
                 // Send what rustls queued, ending with its alert; best effort.
                 buffers::send_alert(conn, transport);
                 return Err(self.tls_failure(&e));
@@ -350,6 +359,8 @@ impl<T: Transport> SslSocket<T> {
     /// Queues `sslErrors` for the handshake's errors (once per handshake).
     fn report_ssl_errors(&mut self, errors: &[SslErrorEntry]) {
         self.phase.mark_errors_reported();
+        self.events
+            .extend(errors.iter().cloned().map(Event::PeerVerifyError));
         self.events
             .push_back(Event::SslErrors(errors.iter().map(|e| e.error).collect()));
     }
@@ -459,6 +470,9 @@ impl<T: Transport> SslSocket<T> {
         if let Some(mut transport) = self.transport.take() {
             transport.shutdown(flush);
             self.retired.push(transport);
+        }
+        if let Some(conn) = self.phase.live_mut() {
+            self.events.extend(conn.take_events());
         }
         self.phase.end();
         self.set_state(SocketState::Unconnected);

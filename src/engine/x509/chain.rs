@@ -38,6 +38,7 @@ pub fn openssl_errors(
     purpose: Purpose,
     now: UnixTime,
     verified: &[VerifiedSignature],
+    depth: u32,
 ) -> Vec<SslErrorEntry> {
     let now = unix_seconds(now);
     let Some(leaf) = chain.first() else {
@@ -49,7 +50,9 @@ pub fn openssl_errors(
     if leaf_facts.weak_key() {
         errors.push(SslErrorEntry::new(SslError::UnspecifiedError, Some(leaf)));
     }
-    let path = build(leaf, chain, leaf_facts, store, now, &mut errors);
+    let max_links = usize::try_from(if depth == 0 { DEFAULT_DEPTH } else { depth })
+        .map_or(usize::MAX, |d| d.saturating_add(1));
+    let path = build(leaf, chain, leaf_facts, store, now, max_links, &mut errors);
     check_extensions(&path, purpose, &mut errors);
     check_auth_level(&path, &mut errors);
     check_revocation(&path, crls, &mut errors);
@@ -71,18 +74,25 @@ struct Path<'a> {
     partial: bool,
 }
 
-/// OpenSSL's chain-building depth limit (`X509_VERIFY_PARAM` default depth 100).
-const MAX_DEPTH: usize = 100;
+/// OpenSSL's verify depth when none is set (`X509_VERIFY_PARAM`'s default, 100): at most this
+/// many intermediates between the leaf and the trust anchor. Qt's `peerVerifyDepth` 0 means
+/// "no limit set", which is this default (Qt then leaves OpenSSL's depth alone).
+pub const DEFAULT_DEPTH: u32 = 100;
 
 /// `build_chain`, trusted first: at each step the issuer is looked for in the store, then among
 /// the certificates the peer sent; the first store certificate ends the chain. Errors about an
-/// untrusted chain are OpenSSL's without `X509_V_FLAG_PARTIAL_CHAIN`, as Qt reports them.
+/// untrusted chain are OpenSSL's without `X509_V_FLAG_PARTIAL_CHAIN`, as Qt reports them. With
+/// verify depth `d`, `max_links` is `d + 1`: OpenSSL builds at most `d + 2` certificates, and an
+/// untrusted chain longer than `d + 1` is `X509_V_ERR_CERT_CHAIN_TOO_LONG` at its top
+/// (Qt's `UnspecifiedError`).
+#[allow(clippy::too_many_arguments)]
 fn build<'a>(
     leaf: &'a Certificate,
     chain: &'a [Certificate],
     leaf_facts: Facts,
     store: &'a TrustStore,
     now: i64,
+    max_links: usize,
     errors: &mut Vec<SslErrorEntry>,
 ) -> Path<'a> {
     let mut links = vec![Link {
@@ -95,7 +105,7 @@ fn build<'a>(
     let mut trusted = false;
     let mut partial = false;
     let mut in_store = false;
-    while links.len() <= MAX_DEPTH {
+    while links.len() <= max_links {
         let Some(current) = links.last() else { break };
         if let Some((issuer, facts)) = find_issuer(store.candidates(), current, &links, now) {
             if current.facts.self_signed() {
@@ -145,7 +155,7 @@ fn build<'a>(
     }
     if !trusted {
         let top = links.last().map(|l| l.cert);
-        let error = if links.len() > MAX_DEPTH {
+        let error = if links.len() > max_links {
             SslError::UnspecifiedError
         } else if links.last().is_some_and(|l| l.facts.self_signed()) {
             if links.len() == 1 {

@@ -269,6 +269,7 @@ fn trusted_signature(
             Purpose::OcspResponder,
             now,
             &[],
+            chain::DEFAULT_DEPTH,
         )
         .is_empty()
 }

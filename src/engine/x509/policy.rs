@@ -21,6 +21,8 @@ pub struct VerifyPolicy {
     pub interrupt_on_error: bool,
     /// Check the OCSP response a server staples (`ocspStaplingEnabled`).
     pub ocsp_stapling: bool,
+    /// The verify depth (`peerVerifyDepth`); 0: no limit set (OpenSSL's default, 100).
+    pub depth: u32,
 }
 
 /// What a certificate is checked for.

@@ -210,6 +210,7 @@ impl PeerVerifier {
                 crls: &self.policy.crls,
                 algorithms: &self.algorithms,
                 purpose,
+                depth: self.policy.depth,
             };
             verify_chain(&chain, &context, name, now)
         };

@@ -30,6 +30,9 @@ pub struct Context<'a> {
     pub algorithms: &'a WebPkiSupportedAlgorithms,
     /// What the leaf must be good for.
     pub purpose: Purpose,
+    /// The most intermediates allowed between the leaf and the trust anchor (OpenSSL's verify
+    /// depth, Qt's `peerVerifyDepth`); 0: OpenSSL's default, 100.
+    pub depth: u32,
 }
 
 /// Verifies `chain` (leaf first, as the peer sent it) for `context.purpose` and returns every
@@ -66,6 +69,7 @@ pub fn verify_chain(
         context.purpose,
         now,
         verified,
+        context.depth,
     ));
     if let Err(refusal) = &webpki
         && let Some(reason) = unexplained(refusal, chain, &errors)

@@ -12,6 +12,7 @@ use sslsocket_host::{
     SslSocket, names,
 };
 
+use crate::key_log::KeyLogFile;
 use crate::report::{Reporter, error_fields};
 
 /// Arguments of `sslsocket connect`.
@@ -65,6 +66,18 @@ pub struct ConnectArgs {
     /// Deadline for connecting and the handshake, and how long to wait for more data, in ms.
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     timeout: i32,
+    /// After the handshake, export keying material for LABEL and print it as a
+    /// `keying-material` event (RFC 5705 / RFC 8446 §7.5, as `openssl s_client -keymatexport`).
+    #[arg(long, value_name = "LABEL")]
+    keymatexport: Option<String>,
+    /// How many bytes --keymatexport exports.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 20,
+        requires = "keymatexport"
+    )]
+    keymatexportlen: u32,
     /// One JSON object per line instead of text.
     #[arg(long)]
     json: bool,
@@ -86,7 +99,10 @@ pub fn run(args: &ConnectArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot resolve {}", args.host))?;
     let mut session = Session::new(SessionConfig::new().network(policy))?;
     let socket = session.new_socket()?;
-    let out = Reporter::new(args.json);
+    // SSLKEYLOGFILE, as curl and OpenSSL-based tools honour it: the secrets go to that file.
+    let key_log = KeyLogFile::from_env()?;
+    socket.set_dangerous_key_logging(&mut session, key_log.is_some())?;
+    let out = Reporter::new(args.json).with_key_log(key_log);
 
     if let Err(error) = configure(&mut session, socket, args, &tolerance) {
         out.emit(
@@ -134,6 +150,26 @@ pub fn run(args: &ConnectArgs) -> anyhow::Result<ExitCode> {
         out.ssl_errors(&mut session, socket)?;
     }
 
+    if let Some(label) = &args.keymatexport {
+        match socket.export_keying_material(&mut session, label, None, args.keymatexportlen)? {
+            Ok(bytes) => {
+                let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+                out.emit(
+                    "keying-material",
+                    json!({ "label": label, "length": bytes.len(), "keying-material": hex }),
+                    &format!(
+                        "keying material for {label:?} ({} bytes): {hex}",
+                        bytes.len()
+                    ),
+                );
+            }
+            Err(code) => out.emit(
+                "error",
+                error_fields(&code),
+                &format!("error: --keymatexport: {}", names::error_code_text(&code)),
+            ),
+        }
+    }
     exchange(&mut session, socket, args, &out)?;
     socket.disconnect_from_host(&mut session)?;
     if socket.state(&mut session)? != sslsocket_host::SocketState::Unconnected {

@@ -16,6 +16,7 @@ use sslsocket_loops::pool::{PoolEvent, PoolOptions, ServerPool, TICKET_KEY_LEN};
 use sslsocket_loops::serve::{Behaviour, Event, ServeOptions};
 
 use crate::commands::connect::{format_of, load_certificates};
+use crate::key_log::KeyLogFile;
 use crate::report::{Reporter, error_fields};
 
 /// Arguments of `sslsocket serve`.
@@ -137,9 +138,22 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     serve.max_connections = args.max_connections;
     let mut options = PoolOptions::new(workers, session, serve);
     options.ticket_keys = ticket_keys;
+    // SSLKEYLOGFILE: every worker's server logs its handshakes' secrets, written here.
+    let key_log = match KeyLogFile::from_env() {
+        Ok(file) => file,
+        Err(error) => {
+            return fail(
+                &ErrorCode::InvalidInput(format!("{error:#}")),
+                format!("error: {error:#}"),
+            );
+        }
+    };
     let shared = Arc::new(args.clone());
+    let log_keys = key_log.is_some();
     let pool = match ServerPool::start(listener, options, move |_, session, server| {
-        configure(session, server, &shared)
+        configure(session, server, &shared)?;
+        server.set_dangerous_key_logging(session, log_keys)?;
+        Ok(())
     }) {
         Ok(pool) => pool,
         Err(error) => {
@@ -156,9 +170,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     );
 
     let mut tally = Tally::default();
+    let mut key_log_failed = None;
     pool.run(|event| match event {
         PoolEvent::Serve { event, .. } => {
             tally.count(event);
+            if let (Some(file), Event::Accepted(accepted)) = (&key_log, event)
+                && let Err(error) = file.append(accepted.key_log.iter().map(String::as_str))
+            {
+                key_log_failed.get_or_insert(error);
+            }
             report(&out, event, "");
         }
         PoolEvent::WorkerFailed {
@@ -183,6 +203,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             &format!("accept error: {error}"),
         ),
     })?;
+    if let Some(error) = key_log_failed {
+        out.emit(
+            "error",
+            json!({ "error": "unknown", "message": format!("{error:#}") }),
+            &format!("error: {error:#}"),
+        );
+    }
     out.emit(
         "summary",
         json!({
@@ -310,14 +337,28 @@ pub fn report(out: &Reporter, event: &Event, prefix: &str) {
             peer,
             error,
             ssl_errors,
+            alert_sent,
+            alert_received,
         } => {
             let (name, message) = names::error_code(error);
             let list: Vec<&str> = ssl_errors.iter().map(|e| names::ssl_error(*e)).collect();
+            let sent = alert_sent.as_ref().map(names::alert_text);
+            let received = alert_received.as_ref().map(names::alert_text);
+            let mut alerts = String::new();
+            if let Some(sent) = &sent {
+                alerts.push_str(&format!(", sent alert {sent}"));
+            }
+            if let Some(received) = &received {
+                alerts.push_str(&format!(", received alert {received}"));
+            }
             out.emit(
                 "handshake-failed",
-                json!({ "peer": peer, "error": name, "message": message, "ssl-errors": list }),
+                json!({
+                    "peer": peer, "error": name, "message": message, "ssl-errors": list,
+                    "alert-sent": sent, "alert-received": received,
+                }),
                 &format!(
-                    "{prefix}handshake failed from {}: {}{}",
+                    "{prefix}handshake failed from {}: {}{}{alerts}",
                     peer.as_deref().unwrap_or("unknown peer"),
                     names::error_code_text(error),
                     if list.is_empty() {

@@ -27,6 +27,11 @@ const RESOURCES: &[(&str, &str, &str)] = &[
     ("ssl-server", "SslServer", include_str!("ssl_server.rs")),
     ("certificate", "Certificate", include_str!("certificate.rs")),
     ("key", "Key", include_str!("key.rs")),
+    (
+        "ssl-configuration",
+        "SslConfiguration",
+        include_str!("ssl_configuration.rs"),
+    ),
 ];
 
 /// The source of the `impl Session` blocks holding constructors, static and free functions.
@@ -36,6 +41,7 @@ const FUNCTIONS: &str = include_str!("functions.rs");
 const SESSION_NAMES: &[(&str, &str)] = &[
     ("[constructor]ssl-socket", "new_socket"),
     ("[constructor]ssl-server", "new_server"),
+    ("[constructor]ssl-configuration", "new_ssl_configuration"),
     ("[static]certificate.from-data", "certificates_from_data"),
     ("[static]certificate.from-pem", "certificate_from_pem"),
     ("[static]certificate.from-der", "certificate_from_der"),

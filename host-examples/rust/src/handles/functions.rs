@@ -16,6 +16,12 @@ impl Session {
         api.call_constructor(store).map(SslSocket)
     }
 
+    /// Creates a configuration with the library defaults (`ssl-configuration` constructor).
+    pub fn new_ssl_configuration(&mut self) -> wasmtime::Result<SslConfiguration> {
+        let (api, store) = self.ssl_configuration_api();
+        api.call_constructor(store).map(SslConfiguration)
+    }
+
     /// Creates a new server that does not listen yet (`ssl-server` constructor), with the
     /// session's handshake deadline ([`SessionConfig::handshake_timeout`]).
     pub fn new_server(&mut self) -> wasmtime::Result<SslServer> {
@@ -111,10 +117,32 @@ impl Session {
 
 /// Free functions of the `socket` interface.
 impl Session {
+    /// The features this build implements (`implemented-features`).
+    pub fn implemented_features(&mut self) -> wasmtime::Result<Vec<SupportedFeature>> {
+        let (api, store) = self.socket_interface();
+        api.call_implemented_features(store)
+    }
+
     /// Whether TLS is available (`supports-ssl`).
     pub fn supports_ssl(&mut self) -> wasmtime::Result<bool> {
         let (api, store) = self.socket_interface();
         api.call_supports_ssl(store)
+    }
+
+    /// The configuration new sockets and servers start with (`default-configuration`).
+    pub fn default_configuration(&mut self) -> wasmtime::Result<SslConfiguration> {
+        let (api, store) = self.socket_interface();
+        api.call_default_configuration(store).map(SslConfiguration)
+    }
+
+    /// Sets the configuration new sockets and servers start with
+    /// (`set-default-configuration`); those made before keep theirs.
+    pub fn set_default_configuration(
+        &mut self,
+        configuration: &SslConfiguration,
+    ) -> wasmtime::Result<()> {
+        let (api, store) = self.socket_interface();
+        api.call_set_default_configuration(store, configuration.0)
     }
 
     /// The TLS library version string (`ssl-library-version-string`).
@@ -235,11 +263,11 @@ impl Session {
         api.call_ssl_error_string(store, error)
     }
 
-    /// Verifies `chain` (leaf first) against the global CA database as a client connection to
-    /// `host_name` would, without connecting (`verify-certificate-chain`,
-    /// `QSslCertificate::verify`): the errors in the connection's order. The certificates in
-    /// the entries are the caller's; [`Session::verify_certificate_chain_report`] is the
-    /// convenient form.
+    /// Verifies `chain` (leaf first) with the default configuration's CA database (the global one
+    /// unless set otherwise) as a client connection to `host_name` would, without connecting
+    /// (`verify-certificate-chain`, `QSslCertificate::verify`): the errors in the connection's
+    /// order. The certificates in the entries are the caller's;
+    /// [`Session::verify_certificate_chain_report`] is the convenient form.
     pub fn verify_certificate_chain(
         &mut self,
         chain: &[&Certificate],

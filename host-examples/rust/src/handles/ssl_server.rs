@@ -40,6 +40,8 @@ impl SslServer {
         via ssl_server_api;
         /// `listen(address, port)`: port 0 picks a free port (see [`SslServer::server_port`]).
         fn listen => call_listen(address: &str, port: u16) -> Result<(), ErrorCode>;
+        /// `set-dangerous-key-logging`: accepted sockets report NSS key-log lines. Dangerous.
+        fn set_dangerous_key_logging => call_set_dangerous_key_logging(enabled: bool) -> ();
         /// `is-listening`.
         fn is_listening => call_is_listening() -> bool;
         /// `close`: stops listening and drops connections still handshaking.
@@ -229,5 +231,23 @@ impl SslServer {
     /// Drops the server resource (pending connections not taken are dropped with it).
     pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
         session.drop_resource(self.0)
+    }
+
+    /// `ssl-configuration`: the TLS settings as a configuration, shared. The handle is the
+    /// caller's to drop.
+    pub fn ssl_configuration(&self, session: &mut Session) -> wasmtime::Result<SslConfiguration> {
+        let (api, store) = session.ssl_server_api();
+        api.call_ssl_configuration(store, self.0)
+            .map(SslConfiguration)
+    }
+
+    /// `set-ssl-configuration`: uses `configuration`, shared, not copied.
+    pub fn set_ssl_configuration(
+        &self,
+        session: &mut Session,
+        configuration: &SslConfiguration,
+    ) -> wasmtime::Result<()> {
+        let (api, store) = session.ssl_server_api();
+        api.call_set_ssl_configuration(store, self.0, configuration.0)
     }
 }

@@ -126,6 +126,16 @@ impl SslSocket {
         fn continue_interrupted_handshake => call_continue_interrupted_handshake() -> Result<(), ErrorCode>;
         /// `peer-verify-mode`.
         fn peer_verify_mode => call_peer_verify_mode() -> PeerVerifyMode;
+        /// `export-keying-material(label, context, length)`: RFC 5705 / RFC 8446 §7.5.
+        fn export_keying_material => call_export_keying_material(label: &str, context: Option<&[u8]>, length: u32) -> Result<Vec<u8>, ErrorCode>;
+        /// `set-socket-option(option, value)`.
+        fn set_socket_option => call_set_socket_option(option: SocketOption, value: u64) -> Result<(), ErrorCode>;
+        /// `socket-option(option)`.
+        fn socket_option => call_socket_option(option: SocketOption) -> Result<u64, ErrorCode>;
+        /// `dangerous-key-logging`.
+        fn dangerous_key_logging => call_dangerous_key_logging() -> bool;
+        /// `set-dangerous-key-logging`: NSS key-log lines as `key-log-line` events. Dangerous.
+        fn set_dangerous_key_logging => call_set_dangerous_key_logging(enabled: bool) -> ();
         /// `set-peer-verify-mode`.
         fn set_peer_verify_mode => call_set_peer_verify_mode(mode: PeerVerifyMode) -> ();
         /// `add-crls(data, format)`: returns how many CRLs were added.
@@ -461,6 +471,24 @@ impl SslSocket {
     /// Drops the socket resource.
     pub fn drop(self, session: &mut Session) -> wasmtime::Result<()> {
         session.drop_resource(self.0)
+    }
+
+    /// `ssl-configuration`: the TLS settings as a configuration, shared. The handle is the
+    /// caller's to drop.
+    pub fn ssl_configuration(&self, session: &mut Session) -> wasmtime::Result<SslConfiguration> {
+        let (api, store) = session.ssl_socket_api();
+        api.call_ssl_configuration(store, self.0)
+            .map(SslConfiguration)
+    }
+
+    /// `set-ssl-configuration`: uses `configuration`, shared, not copied.
+    pub fn set_ssl_configuration(
+        &self,
+        session: &mut Session,
+        configuration: &SslConfiguration,
+    ) -> wasmtime::Result<()> {
+        let (api, store) = session.ssl_socket_api();
+        api.call_set_ssl_configuration(store, self.0, configuration.0)
     }
 }
 
