@@ -766,6 +766,11 @@ struct Serve {
 impl Serve {
     /// `sslsocket serve --port 0 --cert <server cert> --key <server key>`, then `args`.
     fn with_pki(pki: &TestPki, args: &[&str]) -> Self {
+        Self::with_pki_and_env(pki, args, &[])
+    }
+
+    /// [`Serve::with_pki`] with environment variables set for the process.
+    fn with_pki_and_env(pki: &TestPki, args: &[&str], env: &[(&str, &std::path::Path)]) -> Self {
         let identity = [
             "--port",
             "0",
@@ -774,7 +779,7 @@ impl Serve {
             "--key",
             pki.server_key.to_str().unwrap(),
         ];
-        Self::start(&[&identity[..], args].concat())
+        Self::start_with_env(&[&identity[..], args].concat(), env)
     }
 
     fn start(args: &[&str]) -> Self {
@@ -1469,20 +1474,11 @@ fn connect_honours_sslkeylogfile_and_exports_keying_material_as_openssl_does() {
 fn serve_honours_sslkeylogfile() {
     let pki = TestPki::new("cli-serve-keylog", KeyKind::EcdsaP256);
     let ours = pki.dir.path().join("serve.keys");
-    let identity = [
-        "--port",
-        "0",
-        "--cert",
-        pki.server_cert.to_str().unwrap(),
-        "--key",
-        pki.server_key.to_str().unwrap(),
-    ];
-    let args = [
-        &identity[..],
+    let server = Serve::with_pki_and_env(
+        &pki,
         &["--echo", "--json", "--max-connections", "1"],
-    ]
-    .concat();
-    let server = Serve::start_with_env(&args, &[("SSLKEYLOGFILE", &ours)]);
+        &[("SSLKEYLOGFILE", &ours)],
+    );
     let theirs = pki.dir.path().join("s_client.keys");
     let output = s_client(
         server.port,
