@@ -1,7 +1,9 @@
 //! `wasi:tls/client`'s `connector` (and `wasi:tls/types`' `error`) over an engine socket in
-//! memory mode.
+//! memory mode; and what the draft lacks on the same machinery: `details.connect` (the
+//! connection's protocol, cipher, ALPN and peer certificates) and `server.acceptor` (the server
+//! side, a connector that answers).
 //!
-//! `send` and `receive` only keep their streams; `connect` makes the socket, runs the handshake
+//! `send` and `receive` only keep their streams; `connect` (or `accept`) makes the socket, runs the handshake
 //! by carrying ciphertext between the socket and the two streams, then leaves two tasks running:
 //! the send pump (cleartext in, `write`, ciphertext out; the end of the cleartext stream is a
 //! `close_notify`) and the receive pump (ciphertext in, `read`, cleartext out; the peer's close
@@ -11,18 +13,21 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
-use sslsocket::engine::{SocketError, SocketState, SslSocket};
+use sslsocket::engine::{SocketError, SocketState, SslConfiguration, SslSocket};
 use sslsocket::transport::Carrier;
 use sslsocket::transport::memory::{MemoryEnd, memory_pair};
 use sslsocket::transport::wasi::WasiTransport;
 use wit_bindgen::{FutureReader, FutureWriter, StreamReader, StreamResult, StreamWriter};
 
 use crate::Provider;
+use crate::bindings::exports::sslsocket::wasi_tls::details::{self, Connection};
+use crate::bindings::exports::sslsocket::wasi_tls::server::{self, Acceptor, GuestAcceptor};
 use crate::bindings::exports::wasi::tls::client::{self, Connector, Error, GuestConnector};
 use crate::bindings::exports::wasi::tls::types::{self, GuestError};
 use crate::bindings::{wit_future, wit_stream};
-use crate::settings::connector_settings;
+use crate::settings::{acceptor_settings, connector_settings};
 
 /// How much is read from a stream, or taken from the socket, at a time.
 const PIECE: usize = 16 * 1024;
@@ -35,6 +40,17 @@ impl client::Guest for Provider {
     type Connector = ConnectorResource;
 }
 
+impl server::Guest for Provider {
+    type Acceptor = ConnectorResource;
+}
+
+impl details::Guest for Provider {
+    async fn connect(this: Connector, server_name: String) -> Result<Connection, Error> {
+        let streams = this.into_inner::<ConnectorResource>().0.into_inner();
+        establish(streams, || Link::client(&server_name)).await
+    }
+}
+
 /// A `wasi:tls` error: the engine's message, with every certificate error found.
 pub struct ErrorResource(String);
 
@@ -44,7 +60,8 @@ impl GuestError for ErrorResource {
     }
 }
 
-/// A connector before `connect`: the streams `send` and `receive` set up.
+/// A connector (or an acceptor) before `connect` (`accept`): the streams `send` and `receive`
+/// set up.
 pub struct ConnectorResource(RefCell<Streams>);
 
 #[derive(Default)]
@@ -101,18 +118,71 @@ impl GuestConnector for ConnectorResource {
 
     async fn connect(this: Connector, server_name: String) -> Result<(), Error> {
         let streams = this.into_inner::<ConnectorResource>().0.into_inner();
-        let (Some(mut send), Some(mut receive)) = (streams.send, streams.receive) else {
-            return Err(error("call send and receive before connect"));
-        };
-        let link = Link::open(&server_name).map_err(error)?;
-        if let Err(message) = handshake(&link, &mut send.output, &mut receive.input).await {
-            // The alert, if the socket wrote one, still goes out.
-            let _ = send_written(&link, &mut send.output).await;
-            return Err(error(message));
-        }
-        wit_bindgen::spawn_local(send_pump(Rc::clone(&link), send));
-        wit_bindgen::spawn_local(receive_pump(link, receive));
-        Ok(())
+        establish(streams, || Link::client(&server_name))
+            .await
+            .map(|_| ())
+    }
+}
+
+impl GuestAcceptor for ConnectorResource {
+    fn new() -> Self {
+        Self(RefCell::new(Streams::default()))
+    }
+
+    fn send(&self, cleartext: StreamReader<u8>) -> CallerHalf {
+        GuestConnector::send(self, cleartext)
+    }
+
+    fn receive(&self, ciphertext: StreamReader<u8>) -> CallerHalf {
+        GuestConnector::receive(self, ciphertext)
+    }
+
+    async fn accept(this: Acceptor) -> Result<Connection, Error> {
+        let streams = this.into_inner::<ConnectorResource>().0.into_inner();
+        establish(streams, Link::server).await
+    }
+}
+
+/// Opens the link `open` makes over `streams`, runs its handshake, then leaves both directions
+/// running; returns the connection's details.
+async fn establish(
+    streams: Streams,
+    open: impl FnOnce() -> Result<SharedLink, String>,
+) -> Result<Connection, Error> {
+    let (Some(mut send), Some(mut receive)) = (streams.send, streams.receive) else {
+        return Err(error("call send and receive before the handshake"));
+    };
+    let link = open().map_err(error)?;
+    if let Err(message) = handshake(&link, &mut send.output, &mut receive.input).await {
+        // The alert, if the socket wrote one, still goes out.
+        let _ = send_written(&link, &mut send.output).await;
+        return Err(error(message));
+    }
+    let connection = connection(&link.borrow().socket);
+    wit_bindgen::spawn_local(send_pump(Rc::clone(&link), send));
+    wit_bindgen::spawn_local(receive_pump(link, receive));
+    Ok(connection)
+}
+
+/// What an encrypted socket negotiated, and the peer's certificates as PEM.
+fn connection(socket: &SslSocket<Carrier<WasiTransport>>) -> Connection {
+    Connection {
+        protocol: socket
+            .session_protocol()
+            .map(|p| p.version_string().to_owned())
+            .unwrap_or_default(),
+        cipher: socket
+            .current_cipher()
+            .map(|c| c.name.to_owned())
+            .unwrap_or_default(),
+        alpn: socket
+            .next_negotiated_protocol()
+            .map(|p| String::from_utf8_lossy(&p).into_owned()),
+        peer_certificate_chain: socket
+            .peer_certificate_chain()
+            .iter()
+            .map(|c| c.to_pem())
+            .collect(),
     }
 }
 
@@ -126,16 +196,28 @@ type SharedLink = Rc<RefCell<Link>>;
 
 impl Link {
     /// A client socket for `server_name` with the connector settings, its handshake started.
-    fn open(server_name: &str) -> Result<SharedLink, String> {
+    fn client(server_name: &str) -> Result<SharedLink, String> {
+        let mut settings = connector_settings()?;
+        settings.set_peer_verify_name(server_name.to_owned());
+        Self::start(settings, SslSocket::start_client_handshake)
+    }
+
+    /// A server socket with the acceptor settings, its handshake started.
+    fn server() -> Result<SharedLink, String> {
+        Self::start(acceptor_settings()?, SslSocket::start_server_handshake)
+    }
+
+    /// A socket in memory mode with `settings`, its handshake started by `begin`.
+    fn start(
+        settings: SslConfiguration,
+        begin: impl FnOnce(&mut SslSocket<Carrier<WasiTransport>>) -> Result<(), SocketError>,
+    ) -> Result<SharedLink, String> {
         let mut socket = SslSocket::new();
-        *socket.config_mut() = connector_settings()?;
-        socket
-            .config_mut()
-            .set_peer_verify_name(server_name.to_owned());
+        socket.set_ssl_configuration(Arc::new(settings));
         let (transport, end) = memory_pair();
         socket
             .adopt(Carrier::Memory(transport))
-            .and_then(|()| socket.start_client_handshake())
+            .and_then(|()| begin(&mut socket))
             .map_err(|e| e.to_string())?;
         Ok(Rc::new(RefCell::new(Self { socket, end })))
     }

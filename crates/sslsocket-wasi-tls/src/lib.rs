@@ -9,6 +9,10 @@
 //! socket writes goes out on `send`'s stream. After `connect` returns, two tasks
 //! (`wit_bindgen::spawn_local`) keep both directions going until their streams end.
 //!
+//! Beside the draft, `sslsocket:wasi-tls/details` connects and says what was agreed (protocol,
+//! cipher, ALPN, the peer's chain), and `sslsocket:wasi-tls/server` is the server side: an
+//! `acceptor` is the same machinery with a server socket.
+//!
 //! Roots: Mozilla's, plus the PEM file `SSL_CERT_FILE` names (OpenSSL's variable; the host must
 //! preopen its directory), plus what `sslsocket:wasi-tls/settings` adds. Errors carry the
 //! engine's message and, for a rejected certificate, every Qt `SslError` found (their

@@ -1,9 +1,9 @@
-//! `sslsocket:wasi-tls/settings`: the settings later connectors start from, and the roots of
-//! `SSL_CERT_FILE`.
+//! `sslsocket:wasi-tls/settings`: the settings later connectors and acceptors start from, and
+//! the roots of `SSL_CERT_FILE`.
 
 use std::cell::RefCell;
 
-use sslsocket::engine::{SslConfiguration, globals};
+use sslsocket::engine::{SslConfiguration, globals, tls_config};
 use sslsocket::pki::{Certificate, EncodingFormat, Key};
 
 use crate::Provider;
@@ -12,6 +12,8 @@ use crate::bindings::exports::sslsocket::wasi_tls::settings::Guest;
 thread_local! {
     /// What every new connector's socket starts from.
     static TEMPLATE: RefCell<SslConfiguration> = RefCell::new(SslConfiguration::default());
+    /// The chain and key acceptors present.
+    static SERVER_IDENTITY: RefCell<Option<(Vec<Certificate>, Key)>> = const { RefCell::new(None) };
 }
 
 impl Guest for Provider {
@@ -33,6 +35,15 @@ impl Guest for Provider {
         })
     }
 
+    fn set_server_identity(chain_pem: String, key_pem: String) -> Result<(), String> {
+        let chain = certificates(chain_pem.as_bytes())?;
+        let key = Key::private_from_data(key_pem.as_bytes(), EncodingFormat::Pem)
+            .map_err(|e| format!("the private key: {e}"))?;
+        tls_config::certified_key(&chain, &key).map_err(|e| e.to_string())?;
+        SERVER_IDENTITY.with(|identity| *identity.borrow_mut() = Some((chain, key)));
+        Ok(())
+    }
+
     fn set_alpn_protocols(protocols: Vec<String>) -> Result<(), String> {
         let protocols = protocols.into_iter().map(String::into_bytes).collect();
         TEMPLATE
@@ -50,6 +61,21 @@ impl Guest for Provider {
 pub(crate) fn connector_settings() -> Result<SslConfiguration, String> {
     load_cert_file_once()?;
     Ok(TEMPLATE.with(|t| t.borrow().clone()))
+}
+
+/// The settings a new acceptor starts from: the connector settings (CA database, ALPN) with
+/// the server identity in place of the client's.
+///
+/// # Errors
+/// No server identity was set, or as [`connector_settings`].
+pub(crate) fn acceptor_settings() -> Result<SslConfiguration, String> {
+    let mut settings = connector_settings()?;
+    let (chain, key) = SERVER_IDENTITY
+        .with(|identity| identity.borrow().clone())
+        .ok_or("no server identity: call settings.set-server-identity first")?;
+    settings.set_local_certificate_chain(chain);
+    settings.set_private_key(key).map_err(|e| e.to_string())?;
+    Ok(settings)
 }
 
 thread_local! {

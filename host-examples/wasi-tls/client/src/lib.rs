@@ -4,7 +4,9 @@
 //! the name `$TLS_NAME`, sends `GET / HTTP/1.0`, and prints the handshake's result, the
 //! response's first line and how each of the four streams ended. With the `settings` feature it
 //! first sets up the connector through `sslsocket:wasi-tls/settings` (only sslsocket's provider
-//! has it). The crate is empty natively.
+//! has it), connects through `sslsocket:wasi-tls/details` when `DETAILS` is set (printing the
+//! connection's details), and with `LOOPBACK` set runs a client against a `server.acceptor`
+//! instead of the network request. The crate is empty natively.
 
 #![deny(unsafe_code)]
 #![cfg(target_arch = "wasm32")]
@@ -48,7 +50,15 @@ mod export {
 
 impl bindings::exports::wasi::cli::run::Guest for Command {
     async fn run() -> Result<(), ()> {
-        match request().await {
+        #[cfg(feature = "settings")]
+        let outcome = if std::env::var_os("LOOPBACK").is_some() {
+            loopback().await
+        } else {
+            request().await
+        };
+        #[cfg(not(feature = "settings"))]
+        let outcome = request().await;
+        match outcome {
             Ok(()) => Ok(()),
             Err(message) => {
                 println!("failed: {message}");
@@ -83,9 +93,7 @@ async fn request() -> Result<(), String> {
     let (to_network, send_done) = connector.send(request_reader);
     let network_sent = socket.send(to_network);
 
-    Connector::connect(connector, name.clone())
-        .await
-        .map_err(|e| format!("handshake: {}", e.to_debug_string()))?;
+    connect(connector, &name).await?;
     println!("handshake: ok");
 
     let request = format!("GET / HTTP/1.0\r\nHost: {name}\r\n\r\n");
@@ -114,6 +122,123 @@ async fn request() -> Result<(), String> {
     );
     println!("network receive: {:?}", network_done.await.is_ok());
     println!("network send: {:?}", network_sent.await.is_ok());
+    Ok(())
+}
+
+/// The draft's `connect`; with `DETAILS` set (and the `settings` feature), sslsocket's
+/// `details.connect`, printing what it says.
+async fn connect(connector: Connector, name: &str) -> Result<(), String> {
+    #[cfg(feature = "settings")]
+    if std::env::var_os("DETAILS").is_some() {
+        let connection =
+            bindings::sslsocket::wasi_tls::details::connect(connector, name.to_owned())
+                .await
+                .map_err(|e| format!("handshake: {}", e.to_debug_string()))?;
+        print_details("client", &connection);
+        return Ok(());
+    }
+    Connector::connect(connector, name.to_owned())
+        .await
+        .map_err(|e| format!("handshake: {}", e.to_debug_string()))
+}
+
+/// One line of a connection's details.
+#[cfg(feature = "settings")]
+fn print_details(who: &str, c: &bindings::sslsocket::wasi_tls::details::Connection) {
+    println!(
+        "{who} details: {} {} alpn={} peer certificates: {}",
+        c.protocol,
+        c.cipher,
+        c.alpn.as_deref().unwrap_or("none"),
+        c.peer_certificate_chain.len()
+    );
+    if let (Ok(expected), Some(leaf)) = (
+        std::env::var("EXPECT_PEER_PEM"),
+        c.peer_certificate_chain.first(),
+    ) {
+        println!(
+            "{who} peer leaf as expected: {}",
+            leaf.trim() == expected.trim()
+        );
+    }
+}
+
+/// A client (`connector`) against a server (`server.acceptor`) of the same provider, their
+/// ciphertext streams crossed inside this command: the server side of sslsocket's extension.
+/// The client sends `ping`, the server answers `pong` and closes.
+#[cfg(feature = "settings")]
+async fn loopback() -> Result<(), String> {
+    use bindings::sslsocket::wasi_tls::{details, server::Acceptor, settings};
+    apply_settings()?;
+    let (cert, key) = (
+        std::env::var("SERVER_CERT_PEM").map_err(|_| "SERVER_CERT_PEM is not set")?,
+        std::env::var("SERVER_KEY_PEM").map_err(|_| "SERVER_KEY_PEM is not set")?,
+    );
+    settings::set_server_identity(&cert, &key).map_err(|e| format!("server identity: {e}"))?;
+
+    let connector = Connector::new();
+    let acceptor = Acceptor::new();
+    let (mut client_writer, client_reader) = wit_stream::new();
+    let (to_server, client_send_done) = connector.send(client_reader);
+    let (mut server_in, server_receive_done) = acceptor.receive(to_server);
+    let (mut server_writer, server_reader) = wit_stream::new();
+    let (to_client, server_send_done) = acceptor.send(server_reader);
+    let (client_in, client_receive_done) = connector.receive(to_client);
+
+    wit_bindgen::spawn_local(async move {
+        let connection = match Acceptor::accept(acceptor).await {
+            Ok(connection) => connection,
+            Err(e) => {
+                println!("server: handshake: {}", e.to_debug_string());
+                return;
+            }
+        };
+        print_details("server", &connection);
+        let (_, request) = server_in.read(Vec::with_capacity(64)).await;
+        println!(
+            "server got: {}",
+            String::from_utf8_lossy(&request).trim_end()
+        );
+        let _ = server_writer.write_all(b"pong\n".to_vec()).await;
+        drop(server_writer);
+        println!(
+            "server send: {:?}",
+            server_send_done
+                .await
+                .map_err(|e| e.to_debug_string())
+                .is_ok()
+        );
+        drop(server_in);
+        let _ = server_receive_done.await;
+    });
+
+    let connection = details::connect(connector, "localhost".to_owned())
+        .await
+        .map_err(|e| format!("client: handshake: {}", e.to_debug_string()))?;
+    print_details("client", &connection);
+    if !client_writer.write_all(b"ping\n".to_vec()).await.is_empty() {
+        return Err("the ping was not taken whole".into());
+    }
+    let answer = client_in.collect().await;
+    println!(
+        "client got: {}",
+        String::from_utf8_lossy(&answer).trim_end()
+    );
+    println!(
+        "client receive: {:?}",
+        client_receive_done
+            .await
+            .map_err(|e| e.to_debug_string())
+            .is_ok()
+    );
+    drop(client_writer);
+    println!(
+        "client send: {:?}",
+        client_send_done
+            .await
+            .map_err(|e| e.to_debug_string())
+            .is_ok()
+    );
     Ok(())
 }
 
