@@ -38,6 +38,8 @@ export interface CommonOptions {
   cert?: string | Buffer;
   key?: string | Buffer;
   passphrase?: string;
+  /** A PKCS#12 bundle as the identity (instead of `cert` / `key`), with `passphrase`. */
+  pfx?: Buffer | Uint8Array | Array<{ buf: Buffer | Uint8Array; passphrase?: string }>;
   ALPNProtocols?: Array<string | Buffer> | Buffer | Uint8Array;
   minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
   maxVersion?: 'TLSv1.2' | 'TLSv1.3';

@@ -30,7 +30,9 @@ export { sslErrorCode } from './errors.js';
  * `port` is not used. Everything else behaves as above; the Duplex is destroyed when the TLS
  * socket closes, and its 'error' or an early 'close' destroys the TLS socket.
  *
- * Not supported: `path`, `checkServerIdentity`, `session`, `SNICallback`, `pfx`.
+ * `pfx` (with `passphrase`): a PKCS#12 bundle as the identity, its other certificates as the
+ * chain (not added to the trusted CAs). Not supported: `path`, `checkServerIdentity`, `session`,
+ * `SNICallback`.
  *
  * @param {...any} args
  * @returns {TLSSocket}

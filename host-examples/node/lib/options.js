@@ -8,11 +8,15 @@
  * @property {{pem?: string, der?: Uint8Array} | null} cert local certificate (chain, leaf first)
  * @property {{pem?: string, der?: Uint8Array} | null} key private key of `cert`
  * @property {string | null} passphrase for an encrypted PKCS#8 key
+ * @property {{der: Uint8Array, passphrase: string} | null} pfx a PKCS#12 bundle (`import-pkcs12`):
+ *   its certificate, the other certificates as the chain, its key
  * @property {string[]} alpn ALPN protocols, most preferred first
  * @property {string | null} protocol the WIT `protocol` value from minVersion / maxVersion
  * @property {string | null} ciphers colon-separated cipher names (OpenSSL or IANA)
  * @property {string[] | null} groups key exchange groups (Node `ecdhCurve`)
  * @property {string} verifyMode the WIT `peer-verify-mode`
+ * @property {boolean} keylog hand out NSS key-log lines (`set-dangerous-key-logging`): on when a
+ *   'keylog' listener is added before the command leaves for the worker
  */
 
 /**
@@ -64,6 +68,34 @@ function onePemOrDer(value, name) {
     throw argumentError('ERR_INVALID_ARG_VALUE', `options.${name}: only one ${name} is supported (put a chain in one PEM)`);
   }
   return values[0];
+}
+
+/**
+ * `pfx`: one PKCS#12 bundle, a Buffer or typed array (or Node's `[{buf, passphrase}]` with one
+ * entry), with its passphrase (the entry's, else `options.passphrase`, else empty).
+ * @param {unknown} value
+ * @param {string | undefined} passphrase
+ * @returns {{der: Uint8Array, passphrase: string} | null}
+ */
+function onePfx(value, passphrase) {
+  if (value === undefined || value === null) return null;
+  let entry = value;
+  if (Array.isArray(value)) {
+    if (value.length !== 1) {
+      throw argumentError('ERR_INVALID_ARG_VALUE', 'options.pfx: only one PKCS#12 bundle is supported');
+    }
+    entry = value[0];
+  }
+  let buf = entry;
+  if (entry !== null && typeof entry === 'object' && !ArrayBuffer.isView(entry)) {
+    buf = entry.buf;
+    passphrase = entry.passphrase ?? passphrase;
+  }
+  if (!ArrayBuffer.isView(buf)) {
+    throw argumentError('ERR_INVALID_ARG_TYPE', 'The "options.pfx" property must be a Buffer or Uint8Array');
+  }
+  const der = Uint8Array.from(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+  return { der, passphrase: passphrase ?? '' };
 }
 
 /**
@@ -159,7 +191,12 @@ function protocolFor(minVersion, maxVersion) {
 function commonConfig(options) {
   const protocol = protocolFor(options.minVersion, options.maxVersion);
   const ecdhCurve = options.ecdhCurve;
+  const pfx = onePfx(options.pfx, options.passphrase);
+  if (pfx !== null && (options.cert || options.key)) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', 'options.pfx and options.cert / options.key: give one identity');
+  }
   return {
+    pfx,
     ca: manyPemOrDer(options.ca, 'ca'),
     cert: onePemOrDer(options.cert, 'cert'),
     key: onePemOrDer(options.key, 'key'),
@@ -168,6 +205,8 @@ function commonConfig(options) {
     protocol,
     ciphers: options.ciphers ?? null,
     groups: typeof ecdhCurve === 'string' && ecdhCurve !== 'auto' ? ecdhCurve.split(':') : null,
+    // Set by a 'keylog' listener (lib/tls-socket.js, lib/server.js), never by an option.
+    keylog: false,
   };
 }
 
@@ -264,8 +303,8 @@ export function wrapConfig(options, { rejectByDefault }) {
  */
 export function serverConfig(options, caller = 'createServer') {
   const config = commonConfig(options);
-  if (!config.cert || !config.key) {
-    throw argumentError('ERR_INVALID_ARG_VALUE', `${caller}: options.cert and options.key are required`);
+  if ((!config.cert || !config.key) && !config.pfx) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', `${caller}: options.cert and options.key (or options.pfx) are required`);
   }
   let verifyMode = 'verify-none';
   if (options.requestCert) verifyMode = options.rejectUnauthorized === false ? 'query-peer' : 'verify-peer';

@@ -80,7 +80,10 @@ export const Notice = Object.freeze({
    * instance's random key rotates; never sent once keys were set).
    */
   TICKET_KEYS: 'ticket-keys',
-  /** `{id, socketId, info, session}`: the server accepted a connection and finished its handshake. */
+  /**
+   * `{id, socketId, info, session, keylog}`: the server accepted a connection and finished its
+   * handshake; `keylog` holds its NSS key-log lines when the server logs them.
+   */
   CONNECTION: 'connection',
   /** `{id, error}`: a client's handshake failed or timed out (Node's 'tlsClientError'). */
   CLIENT_ERROR: 'client-error',
@@ -94,6 +97,8 @@ export const Notice = Object.freeze({
   OUTGOING: 'outgoing',
   /** `{id}`: the memory-mode socket sends nothing more (`outgoing-at-end`): end the carrier. */
   OUTGOING_END: 'outgoing-end',
+  /** `{id, line}`: one NSS key-log line of the socket's handshake (Node's 'keylog'). */
+  KEYLOG: 'keylog',
   /** `{error}` (id 0): the component instance is unusable (it trapped); the worker exits. */
   FATAL: 'fatal',
 });

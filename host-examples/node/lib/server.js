@@ -97,7 +97,8 @@ export class Server extends EventEmitter {
     this.#id = this.#engine.register({ onNotice: (n) => this.#onNotice(n), onFatal: (e) => this.#onFatal(e) });
     if (this.#refed) this.#engine.ref();
     const address = host === 'localhost' ? '127.0.0.1' : host;
-    this.#engine.send({ type: Command.LISTEN, id: this.#id, host: address, port: Number(port), backlog, config: this.#config });
+    const config = { ...this.#config, keylog: this.listenerCount('keylog') > 0 };
+    this.#engine.send({ type: Command.LISTEN, id: this.#id, host: address, port: Number(port), backlog, config });
     return this;
   }
 
@@ -230,8 +231,9 @@ export class Server extends EventEmitter {
     if (!this.#ticketKeysSet) this.#ticketKeys = keys;
   }
 
-  #onConnection({ socketId, session }) {
+  #onConnection({ socketId, session, keylog }) {
     const socket = new TLSSocket(this.#engine, socketId, { allowHalfOpen: this.#allowHalfOpen });
+    for (const line of keylog) this.emit('keylog', Buffer.from(`${line}\n`), socket);
     this.#connections.add(socket);
     socket.once('close', () => {
       this.#connections.delete(socket);

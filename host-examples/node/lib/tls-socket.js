@@ -78,6 +78,8 @@ export class TLSSocket extends Duplex {
   #carrier = null;
   /** Whether 'secureConnect' follows 'secure' (clients of `connect()`, as in Node). */
   #secureConnectEvent = true;
+  /** The config of the command not yet posted to the worker ('keylog' can still turn on). */
+  #pendingConfig = null;
 
   /**
    * `new TLSSocket(duplex, options)`, as in `node:tls`: TLS over a Duplex the caller brings (a
@@ -113,6 +115,11 @@ export class TLSSocket extends Duplex {
       engine.adopt(id, endpoint);
     }
     this.ref();
+    // Node turns key logging on when a 'keylog' listener comes: here it must come before the
+    // connect (or wrap) command leaves for the worker, i.e. in the same tick as connect().
+    this.on('newListener', (event) => {
+      if (event === 'keylog' && this.#pendingConfig) this.#pendingConfig.keylog = true;
+    });
     if (wrap) {
       this.#secureConnectEvent = false;
       this._wrap(socket, wrap.config, wrap.isServer);
@@ -127,7 +134,16 @@ export class TLSSocket extends Duplex {
   /** Starts the client connection (used by `connect()`). @internal */
   _connect(host, port, config) {
     this.servername = config.servername ?? host;
+    this.#holdConfig(config);
     this.#engine.send({ type: Command.CONNECT, id: this.#id, host, port, config });
+  }
+
+  /** Keeps `config` changeable by a 'keylog' listener until the command is posted. */
+  #holdConfig(config) {
+    this.#pendingConfig = config;
+    queueMicrotask(() => {
+      this.#pendingConfig = null;
+    });
   }
 
   /**
@@ -136,6 +152,7 @@ export class TLSSocket extends Duplex {
    */
   _wrap(duplex, config, isServer) {
     this.servername = config.servername;
+    this.#holdConfig(config);
     this.#engine.send({ type: Command.WRAP, id: this.#id, config, isServer });
     this.#carrier = new DuplexCarrier(this.#engine, this.#id, duplex, this);
   }
@@ -327,6 +344,10 @@ export class TLSSocket extends Duplex {
         break;
       case Notice.CLOSE:
         this.#onClose();
+        break;
+      case Notice.KEYLOG:
+        // Node's line ends with a newline, ready to append to an SSLKEYLOGFILE.
+        this.emit('keylog', Buffer.from(`${notice.line}\n`));
         break;
       default:
         break;

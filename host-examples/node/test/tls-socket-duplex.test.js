@@ -125,7 +125,7 @@ test('new TLSSocket argument errors are thrown at once, clearly', () => {
   assert.throws(() => new TLSSocket(a), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.servername \(or options\.host\) is required/ });
   assert.throws(() => new TLSSocket(a, { isServer: true }), {
     code: 'ERR_INVALID_ARG_VALUE',
-    message: /new TLSSocket\(\{isServer: true\}\): options\.cert and options\.key are required/,
+    message: /new TLSSocket\(\{isServer: true\}\): options\.cert and options\.key \(or options\.pfx\) are required/,
   });
   a.destroy();
 });

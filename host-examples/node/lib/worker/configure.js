@@ -57,6 +57,19 @@ function loadKey(pki, value, passphrase) {
  * @param {import('../options.js').TlsConfig} config
  */
 function configureCommon(pki, target, config) {
+  if (config.keylog) target.setDangerousKeyLogging(true);
+  if (config.pfx !== null) {
+    const { der, passphrase } = config.pfx;
+    const bundle = step('options.pfx', () => pki.Certificate.importPkcs12(der, passphrase));
+    try {
+      target.setLocalCertificateChain([bundle.certificate, ...bundle.caCertificates]);
+      step('options.pfx', () => target.setPrivateKey(bundle.privateKey));
+    } finally {
+      dropOne(bundle.certificate);
+      dropList(bundle.caCertificates);
+      dropOne(bundle.privateKey);
+    }
+  }
   if (config.ca !== null) {
     const lists = config.ca.map((value) => loadCertificates(pki, value, 'options.ca'));
     try {

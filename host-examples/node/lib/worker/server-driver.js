@@ -195,8 +195,8 @@ export class ServerDriver {
   #takePending() {
     for (let socket = this.#server.nextPendingConnection(); socket; socket = this.#server.nextPendingConnection()) {
       lastAcceptedId -= 1;
-      const { driver, session } = SocketDriver.accepted(lastAcceptedId, socket, this.#outbox, this.#peerVerified);
-      this.#outbox.post({ type: Notice.CONNECTION, id: this.id, socketId: driver.id, session });
+      const { driver, session, keylog } = SocketDriver.accepted(lastAcceptedId, socket, this.#outbox, this.#peerVerified);
+      this.#outbox.post({ type: Notice.CONNECTION, id: this.id, socketId: driver.id, session, keylog });
       this.#adopt(driver);
     }
   }

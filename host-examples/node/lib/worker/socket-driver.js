@@ -114,13 +114,17 @@ export class SocketDriver {
   }
 
   /**
-   * Wraps a socket accepted by a server (already encrypted; its handshake events are dropped).
-   * @returns {{driver: SocketDriver, session: object}}
+   * Wraps a socket accepted by a server (already encrypted; of its handshake events only the
+   * key-log lines are kept, for the server's 'keylog').
+   * @returns {{driver: SocketDriver, session: object, keylog: string[]}}
    */
   static accepted(id, socket, outbox, peerVerified) {
-    socket.takeEvents();
+    const keylog = socket
+      .takeEvents()
+      .filter((event) => event.tag === 'key-log-line')
+      .map((event) => event.val);
     const driver = new SocketDriver(id, socket, outbox, { secure: true, peerVerified });
-    return { driver, session: describeSession(socket, peerVerified) };
+    return { driver, session: describeSession(socket, peerVerified), keylog };
   }
 
   /**
@@ -220,6 +224,9 @@ export class SocketDriver {
           break;
         case 'disconnected':
           this.#disconnected = true;
+          break;
+        case 'key-log-line':
+          this.#outbox.post({ type: Notice.KEYLOG, id: this.id, line: event.val });
           break;
         default:
           break;
