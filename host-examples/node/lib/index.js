@@ -31,8 +31,10 @@ export { sslErrorCode } from './errors.js';
  * socket closes, and its 'error' or an early 'close' destroys the TLS socket.
  *
  * `pfx` (with `passphrase`): a PKCS#12 bundle as the identity, its other certificates as the
- * chain (not added to the trusted CAs). Not supported: `path`, `checkServerIdentity`, `session`,
- * `SNICallback`.
+ * chain (not added to the trusted CAs). Options this package does not implement
+ * (`checkServerIdentity`, `session`, `SNICallback`, `crl`, ...: `UNSUPPORTED_OPTIONS` in
+ * lib/options.js) throw `ERR_SSLSOCKET_UNSUPPORTED` naming the option; `path` is an
+ * `ERR_INVALID_ARG_VALUE`.
  *
  * @param {...any} args
  * @returns {TLSSocket}

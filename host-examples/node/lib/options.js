@@ -187,8 +187,41 @@ function protocolFor(minVersion, maxVersion) {
   return null;
 }
 
+/**
+ * The documented options of `tls.connect`, `tls.createServer`, `new tls.TLSSocket` and
+ * `tls.createSecureContext` (and the `net` options they pass on) that this package does not
+ * implement. Passing one (with any value but `undefined`) throws `ERR_SSLSOCKET_UNSUPPORTED`
+ * naming it: an option is never silently ignored. (`path` has its own error, in
+ * `clientConfig`.)
+ */
+export const UNSUPPORTED_OPTIONS = Object.freeze([
+  // tls.connect / new tls.TLSSocket
+  'checkServerIdentity', 'session', 'requestOCSP', 'pskCallback', 'minDHSize', 'secureContext',
+  'enableTrace', 'onread',
+  // net.connect, passed on by tls.connect
+  'family', 'hints', 'lookup', 'localAddress', 'localPort', 'autoSelectFamily',
+  'autoSelectFamilyAttemptTimeout', 'noDelay', 'keepAlive', 'keepAliveInitialDelay', 'signal', 'fd',
+  // tls.createServer (and net.createServer)
+  'SNICallback', 'ALPNCallback', 'pskIdentityHint', 'sessionTimeout', 'clientCertEngine',
+  'pauseOnConnect',
+  // tls.createSecureContext
+  'crl', 'dhparam', 'honorCipherOrder', 'privateKeyEngine', 'privateKeyIdentifier', 'secureOptions',
+  'secureProtocol', 'sessionIdContext', 'sigalgs',
+]);
+
+/** Throws `ERR_SSLSOCKET_UNSUPPORTED` for the first unsupported option present. */
+function rejectUnsupported(options) {
+  const name = UNSUPPORTED_OPTIONS.find((option) => options[option] !== undefined);
+  if (name !== undefined) {
+    const error = new Error(`options.${name} is not supported by sslsocket (the option would be ignored)`);
+    error.code = 'ERR_SSLSOCKET_UNSUPPORTED';
+    throw error;
+  }
+}
+
 /** The options shared by clients and servers. */
 function commonConfig(options) {
+  rejectUnsupported(options);
   const protocol = protocolFor(options.minVersion, options.maxVersion);
   const ecdhCurve = options.ecdhCurve;
   const pfx = onePfx(options.pfx, options.passphrase);

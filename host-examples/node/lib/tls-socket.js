@@ -2,6 +2,7 @@
 // the worker's component instance (lib/worker/socket-driver.js), over the component's own TCP
 // connection or over a Duplex the caller brings (lib/carrier.js).
 
+import { X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { DuplexCarrier, checkDuplex } from './carrier.js';
 import { peerCertificate } from './certificate.js';
@@ -173,6 +174,24 @@ export class TLSSocket extends Duplex {
   getPeerCertificate(detailed = false) {
     if (this.#session === null) return null;
     return peerCertificate(this.#session.peerChain, detailed);
+  }
+
+  /**
+   * The peer's certificate as a `node:crypto` `X509Certificate`; undefined when it sent none or
+   * before the handshake (Node's `getPeerX509Certificate`).
+   */
+  getPeerX509Certificate() {
+    const leaf = this.#session?.peerChain?.[0];
+    return leaf ? new X509Certificate(Buffer.from(leaf.raw)) : undefined;
+  }
+
+  /**
+   * This side's certificate as a `node:crypto` `X509Certificate`; undefined without one or
+   * before the handshake (Node's `getX509Certificate`).
+   */
+  getX509Certificate() {
+    const raw = this.#session?.localRaw;
+    return raw ? new X509Certificate(Buffer.from(raw)) : undefined;
   }
 
   /** The negotiated protocol, `'TLSv1.3'` or `'TLSv1.2'`; null before the handshake. */

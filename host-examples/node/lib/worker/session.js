@@ -66,6 +66,9 @@ export function describeSession(socket, peerVerified) {
     authorizationError = authorizationCode(['no-peer-certificate']);
   }
   const protocol = socket.sessionProtocol();
+  const local = socket.localCertificate();
+  const localRaw = local ? local.toDer() : null;
+  local?.[Symbol.dispose]?.();
   return {
     protocol: PROTOCOL_NAMES[protocol] ?? protocol ?? null,
     cipher: cipher ? { name: cipher.name, standardName: cipher.ianaName, version: cipher.protocolString } : null,
@@ -73,6 +76,7 @@ export function describeSession(socket, peerVerified) {
     sessionReused: socket.sessionResumed(),
     keyExchangeGroup: socket.keyExchangeGroup() ?? null,
     peerChain,
+    localRaw,
     sslErrors,
     authorized: peerVerified && authorizationError === null,
     authorizationError,
