@@ -12,7 +12,6 @@
     clippy::indexing_slicing
 )]
 
-use common::scenarios::openssl_bytes;
 use common::server::{Srv, c2c_connect};
 use common::*;
 use sslsocket_host::{EncodingFormat, ErrorCode, KeyAlgorithm, Session};
@@ -20,27 +19,7 @@ use sslsocket_testkit as common;
 
 /// `openssl pkcs12 -export` of the test PKI's server identity with the CA, with `flags`.
 fn export(pki: &TestPki, flags: &[&str], passout: &str) -> Vec<u8> {
-    let mut args = vec!["pkcs12", "-export"];
-    args.extend_from_slice(flags);
-    let (key, cert, ca) = (
-        pki.server_key.to_str().unwrap(),
-        pki.server_cert.to_str().unwrap(),
-        pki.ca_pem.to_str().unwrap(),
-    );
-    args.extend_from_slice(&[
-        "-inkey",
-        key,
-        "-in",
-        cert,
-        "-certfile",
-        ca,
-        "-passout",
-        passout,
-        "-out",
-        "bundle.p12",
-    ]);
-    openssl_bytes(&pki.dir, &args);
-    std::fs::read(pki.dir.path().join("bundle.p12")).unwrap()
+    std::fs::read(pki.pkcs12(flags, passout, "bundle.p12")).unwrap()
 }
 
 /// What `openssl pkcs12 -info` says of the bundle's encryption (to be sure what was tested).

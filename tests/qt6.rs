@@ -128,12 +128,7 @@ fn the_key_log_holds_the_secrets_openssl_logs_for_the_same_connection() {
             .collect();
         assert!(client.wait_for_output("Verify return code"));
         client.finish();
-        let theirs: BTreeSet<String> = std::fs::read_to_string(&file)
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .map(str::to_ascii_lowercase)
-            .collect();
+        let theirs = key_log_lines(&std::fs::read_to_string(&file).unwrap());
         assert!(!ours.is_empty(), "{version}");
         assert_eq!(ours, theirs, "{version}");
     }

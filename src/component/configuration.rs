@@ -4,14 +4,14 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::convert::{self, error_code};
-use super::pki::{borrowed, certificates};
+use super::pki::{add_pem_certificates, borrowed, certificates};
 use crate::bindings::exports::sslsocket::tls::pki::{
     Certificate as WitCertificate, CertificateBorrow, Key as WitKey, KeyBorrow,
 };
 use crate::bindings::exports::sslsocket::tls::socket as wit;
 use crate::bindings::exports::sslsocket::tls::types::{Cipher, ErrorCode, Protocol};
 use crate::engine::{self, SslConfiguration};
-use crate::pki::{Certificate, Key};
+use crate::pki::Key;
 
 type Result<T> = std::result::Result<T, ErrorCode>;
 
@@ -93,11 +93,7 @@ impl wit::GuestSslConfiguration for ConfigurationResource {
     }
 
     fn add_ca_certificates_pem(&self, pem: String) -> Result<u32> {
-        let certs = Certificate::from_data(pem.as_bytes(), crate::pki::EncodingFormat::Pem)
-            .map_err(convert::pki_error)?;
-        let count = u32::try_from(certs.len()).unwrap_or(u32::MAX);
-        self.set(|c| c.add_ca_certificates(certs));
-        Ok(count)
+        add_pem_certificates(&pem, |certs| self.set(|c| c.add_ca_certificates(certs)))
     }
 
     fn local_certificate_chain(&self) -> Vec<WitCertificate> {

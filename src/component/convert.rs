@@ -244,12 +244,13 @@ pub fn alert(a: engine::Alert) -> wit_socket::Alert {
     }
 }
 
-/// Maps one enum to another with the same case names, one way.
+/// Maps one enum to another with the same case names, one way (`pub` first to export the
+/// function).
 macro_rules! same_cases_to {
-    ($to:ident, $engine:ty, $wit:ty, [$($case:ident),* $(,)?]) => {
-        fn $to(value: $engine) -> $wit {
+    ($vis:vis $to:ident, $from:ty, $into:ty, [$($case:ident),* $(,)?]) => {
+        $vis fn $to(value: $from) -> $into {
             match value {
-                $(<$engine>::$case => <$wit>::$case,)*
+                $(<$from>::$case => <$into>::$case,)*
             }
         }
     };
@@ -312,25 +313,25 @@ same_cases_to!(
     ]
 );
 
-/// A WIT socket option as the engine's (the same cases).
-pub fn socket_option(option: wit_socket::SocketOption) -> engine::SocketOption {
-    use engine::SocketOption as E;
-    use wit_socket::SocketOption as W;
-    match option {
-        W::LowDelay => E::LowDelay,
-        W::KeepAlive => E::KeepAlive,
-        W::MulticastTtl => E::MulticastTtl,
-        W::MulticastLoopback => E::MulticastLoopback,
-        W::TypeOfService => E::TypeOfService,
-        W::SendBufferSize => E::SendBufferSize,
-        W::ReceiveBufferSize => E::ReceiveBufferSize,
-        W::PathMtu => E::PathMtu,
-        W::KeepAliveIdleTime => E::KeepAliveIdleTime,
-        W::KeepAliveInterval => E::KeepAliveInterval,
-        W::KeepAliveCount => E::KeepAliveCount,
-        W::HopLimit => E::HopLimit,
-    }
-}
+same_cases_to!(
+    pub socket_option,
+    wit_socket::SocketOption,
+    engine::SocketOption,
+    [
+        LowDelay,
+        KeepAlive,
+        MulticastTtl,
+        MulticastLoopback,
+        TypeOfService,
+        SendBufferSize,
+        ReceiveBufferSize,
+        PathMtu,
+        KeepAliveIdleTime,
+        KeepAliveInterval,
+        KeepAliveCount,
+        HopLimit,
+    ]
+);
 
 /// The features this build implements, as WIT values.
 pub fn implemented_features() -> Vec<wit_socket::SupportedFeature> {

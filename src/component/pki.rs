@@ -5,8 +5,8 @@ use super::convert::{self, encoding, pki_error};
 use crate::bindings::exports::sslsocket::tls::pki as wit;
 use crate::bindings::exports::sslsocket::tls::types::ErrorCode;
 use crate::pki::{
-    AlternativeName, Certificate, DigestAlgorithm, Key, KeyAlgorithm, KeyType, Pkcs12Bundle,
-    SubjectInfo,
+    AlternativeName, Certificate, DigestAlgorithm, EncodingFormat, Key, KeyAlgorithm, KeyType,
+    Pkcs12Bundle, SubjectInfo,
 };
 
 impl wit::Guest for Component {
@@ -17,6 +17,18 @@ impl wit::Guest for Component {
 /// Wraps certificates as WIT resources.
 pub fn certificates(list: impl IntoIterator<Item = Certificate>) -> Vec<wit::Certificate> {
     list.into_iter().map(wit::Certificate::new).collect()
+}
+
+/// Parses every certificate of a PEM text and gives them to `add` (the `add-ca-certificates-pem`
+/// of sockets, servers and configurations); returns how many.
+pub fn add_pem_certificates(
+    pem: &str,
+    add: impl FnOnce(Vec<Certificate>),
+) -> Result<u32, ErrorCode> {
+    let certs = Certificate::from_data(pem.as_bytes(), EncodingFormat::Pem).map_err(pki_error)?;
+    let count = u32::try_from(certs.len()).unwrap_or(u32::MAX);
+    add(certs);
+    Ok(count)
 }
 
 /// The engine certificate behind a borrowed handle.

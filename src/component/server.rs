@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::configuration::ConfigurationResource;
 use super::convert::{self, error_code};
-use super::pki::borrowed;
+use super::pki::{add_pem_certificates, borrowed};
 use super::socket::ComponentTransport;
 use super::socket::SocketResource;
 use crate::bindings::exports::sslsocket::tls::pki::{CertificateBorrow, KeyBorrow};
@@ -13,7 +13,7 @@ use crate::bindings::exports::sslsocket::tls::socket as wit;
 use crate::bindings::exports::sslsocket::tls::types::{ErrorCode, Protocol};
 use crate::engine::{self, ServerEvent};
 use crate::engine::{SniIdentity, tls_config};
-use crate::pki::{Certificate, EncodingFormat, Key};
+use crate::pki::Key;
 use crate::transport::Carrier;
 use crate::transport::wasi::{WasiTransport, idle, ready_now, timer};
 use wasip2::io::poll::Pollable;
@@ -250,11 +250,9 @@ impl wit::GuestSslServer for ServerResource {
     }
 
     fn add_ca_certificates_pem(&self, pem: String) -> Result<u32> {
-        let certs = Certificate::from_data(pem.as_bytes(), EncodingFormat::Pem)
-            .map_err(convert::pki_error)?;
-        let count = u32::try_from(certs.len()).unwrap_or(u32::MAX);
-        self.with(|s| s.config_mut().add_ca_certificates(certs));
-        Ok(count)
+        add_pem_certificates(&pem, |certs| {
+            self.with(|s| s.config_mut().add_ca_certificates(certs));
+        })
     }
 
     fn set_protocol(&self, protocol: Protocol) -> Result<()> {

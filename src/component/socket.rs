@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use super::Component;
 use super::configuration::ConfigurationResource;
 use super::convert::{self, error_code};
-use super::pki::{borrowed, certificates};
+use super::pki::{add_pem_certificates, borrowed, certificates};
 use crate::bindings::exports::sslsocket::tls::pki::{
     Certificate as WitCertificate, CertificateBorrow, EncodingFormat, Key as WitKey, KeyBorrow,
 };
@@ -485,11 +485,7 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn add_ca_certificates_pem(&self, pem: String) -> Result<u32> {
-        let certs = Certificate::from_data(pem.as_bytes(), crate::pki::EncodingFormat::Pem)
-            .map_err(convert::pki_error)?;
-        let count = certs.len() as u32;
-        self.add_ca(certs);
-        Ok(count)
+        add_pem_certificates(&pem, |certs| self.add_ca(certs))
     }
 
     fn add_ca_certificates_from_path(&self, path: String) -> Result<u32> {

@@ -179,7 +179,7 @@ impl<T: Transport> SslSocket<T> {
         if let Some(transport) = self.transport.as_ref() {
             return Ok(transport.option(option)?);
         }
-        option.check(1)?;
+        option.supported()?;
         self.socket_options
             .iter()
             .find(|(o, _)| *o == option)

@@ -40,12 +40,8 @@ impl SocketOption {
     /// `wasi:sockets` lack; `InvalidInput` for a zero time, count, size or hop limit, a hop
     /// limit over 255, or a keep-alive value other than 0 and 1.
     pub fn check(self, value: u64) -> Result<(), TransportError> {
+        self.supported()?;
         match self {
-            Self::LowDelay
-            | Self::MulticastTtl
-            | Self::MulticastLoopback
-            | Self::TypeOfService
-            | Self::PathMtu => Err(TransportError::Unsupported),
             Self::KeepAlive if value > 1 => Err(TransportError::InvalidInput(
                 "keep-alive is 1 (on) or 0 (off)".into(),
             )),
@@ -56,6 +52,22 @@ impl SocketOption {
             _ if value == 0 => Err(TransportError::InvalidInput(format!(
                 "{self:?} must be above 0"
             ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses the options no transport here can set or read.
+    ///
+    /// # Errors
+    /// `Unsupported` for `LowDelay` (WASI 0.2 has no TCP_NODELAY) and the options TCP or
+    /// `wasi:sockets` lack.
+    pub fn supported(self) -> Result<(), TransportError> {
+        match self {
+            Self::LowDelay
+            | Self::MulticastTtl
+            | Self::MulticastLoopback
+            | Self::TypeOfService
+            | Self::PathMtu => Err(TransportError::Unsupported),
             _ => Ok(()),
         }
     }

@@ -40,7 +40,7 @@ pub use peer::{
     spawn_port_printing_peer,
 };
 pub use pki_files::{
-    CA_SUBJECT, CLIENT_SUBJECT, KeyKind, SERVER_SUBJECT, TestPki, openssl_rsa_key,
+    CA_SUBJECT, CLIENT_SUBJECT, KeyKind, SERVER_SUBJECT, TestPki, key_log_lines, openssl_rsa_key,
     openssl_rsa_key_pem,
 };
 pub use shortcuts::{

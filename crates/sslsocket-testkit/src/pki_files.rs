@@ -2,7 +2,8 @@
 //! client identity, as PEM files for peer processes (`openssl`, Python) and as PEM text for the
 //! component.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::TempDir;
@@ -72,6 +73,50 @@ impl TestPki {
             client,
         }
     }
+}
+
+impl TestPki {
+    /// `openssl pkcs12 -export` (with `flags`, e.g. `-legacy`) of the server identity with the
+    /// CA certificate, encrypted with `passout` (`pass:...`), written as `name` in the PKI's
+    /// directory; returns its path.
+    pub fn pkcs12(&self, flags: &[&str], passout: &str, name: &str) -> PathBuf {
+        let mut args = vec!["pkcs12", "-export"];
+        args.extend_from_slice(flags);
+        let (key, cert, ca) = (
+            text(&self.server_key),
+            text(&self.server_cert),
+            text(&self.ca_pem),
+        );
+        args.extend_from_slice(&[
+            "-inkey",
+            key,
+            "-in",
+            cert,
+            "-certfile",
+            ca,
+            "-passout",
+            passout,
+            "-out",
+            name,
+        ]);
+        crate::scenarios::openssl_bytes(&self.dir, &args);
+        self.dir.path().join(name)
+    }
+}
+
+/// The NSS key-log lines of a file (`SSLKEYLOGFILE`, `openssl -keylogfile`), lower case, as a
+/// set: two ends of a connection may log them in another order. Comments and blank lines are
+/// left out.
+pub fn key_log_lines(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// A path as a command-line argument (the tests' temporary paths are UTF-8).
+fn text(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
 }
 
 /// An RSA key made by `openssl genpkey` (ring cannot generate RSA keys), loaded into rcgen.

@@ -1180,29 +1180,9 @@ fn serve_holds_many_clients_from_load() {
 #[test]
 fn cert_reads_pkcs12_bundles() {
     let pki = TestPki::new("cli-p12", KeyKind::EcdsaP256);
-    let (key, cert, ca) = (
-        pki.server_key.to_str().unwrap(),
-        pki.server_cert.to_str().unwrap(),
-        pki.ca_pem.to_str().unwrap(),
-    );
     let pass_file = pki.dir.write("pass.txt", "s3cret\n");
     for (flags, name) in [(&[][..], "modern.p12"), (&["-legacy"][..], "legacy.pfx")] {
-        let mut args = vec!["pkcs12", "-export"];
-        args.extend_from_slice(flags);
-        args.extend_from_slice(&[
-            "-inkey",
-            key,
-            "-in",
-            cert,
-            "-certfile",
-            ca,
-            "-passout",
-            "pass:s3cret",
-            "-out",
-            name,
-        ]);
-        common::scenarios::openssl_bytes(&pki.dir, &args);
-        let bundle = pki.dir.path().join(name);
+        let bundle = pki.pkcs12(flags, "pass:s3cret", name);
         let bundle = bundle.to_str().unwrap();
 
         let output = sslsocket(&["cert", bundle, "--passphrase", "s3cret", "--json"]);
@@ -1395,14 +1375,11 @@ fn verify_lists_the_same_errors_as_a_connection() {
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
 }
 
-/// The non-comment lines of a key-log file, as a set (the two sides may log in another order).
+/// The key-log lines of a file, as a set.
 fn key_log_lines(path: &std::path::Path) -> std::collections::BTreeSet<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect()
+    common::key_log_lines(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
 }
 
 #[test]

@@ -10,6 +10,16 @@ use crate::*;
 pub struct Certificate(pub ResourceAny);
 
 impl Certificate {
+    /// The handles of `certificates`, as a WIT `list<borrow<certificate>>` takes them.
+    pub(crate) fn handles(certificates: &[&Certificate]) -> Vec<ResourceAny> {
+        certificates.iter().map(|c| c.0).collect()
+    }
+
+    /// Typed handles for a WIT `list<certificate>` the component returned.
+    pub(crate) fn typed(handles: Vec<ResourceAny>) -> Vec<Certificate> {
+        handles.into_iter().map(Certificate).collect()
+    }
+
     /// `subject`, then drops the handle (for certificates the caller got only to read).
     pub fn into_subject(self, session: &mut Session) -> wasmtime::Result<String> {
         let subject = self.subject(session)?;

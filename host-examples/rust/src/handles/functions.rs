@@ -4,8 +4,6 @@
 //! [`Session::private_key_from_data`], ...) and the free functions of the `socket` interface
 //! (Qt's static members: `supported-ciphers`, `global-ca-certificates`, ...).
 
-use wasmtime::component::ResourceAny;
-
 use crate::*;
 
 /// Constructors.
@@ -44,7 +42,7 @@ impl Session {
         let (api, store) = self.certificate_api();
         Ok(api
             .call_from_data(store, data, format)?
-            .map(|certs| certs.into_iter().map(Certificate).collect()))
+            .map(Certificate::typed))
     }
 
     /// Parses every certificate in PEM text (`certificate.from-data`, PEM).
@@ -69,9 +67,7 @@ impl Session {
     /// (`certificate.from-path`).
     pub fn certificates_from_path(&mut self, path: &str) -> CallResult<Vec<Certificate>> {
         let (api, store) = self.certificate_api();
-        Ok(api
-            .call_from_path(store, path)?
-            .map(|certs| certs.into_iter().map(Certificate).collect()))
+        Ok(api.call_from_path(store, path)?.map(Certificate::typed))
     }
 
     /// Decodes a DER PKCS#12 bundle (`.p12`, `.pfx`) protected by `passphrase`
@@ -193,7 +189,7 @@ impl Session {
         &mut self,
         certificates: &[&Certificate],
     ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(certificates);
         let (api, store) = self.socket_interface();
         api.call_add_global_ca_certificates(store, &list)
     }
@@ -211,7 +207,7 @@ impl Session {
         &mut self,
         certificates: &[&Certificate],
     ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(certificates);
         let (api, store) = self.socket_interface();
         api.call_set_global_ca_certificates(store, &list)
     }
@@ -220,22 +216,14 @@ impl Session {
     /// (`global-ca-certificates`). The handles are the caller's to drop.
     pub fn global_ca_certificates(&mut self) -> wasmtime::Result<Vec<Certificate>> {
         let (api, store) = self.socket_interface();
-        Ok(api
-            .call_global_ca_certificates(store)?
-            .into_iter()
-            .map(Certificate)
-            .collect())
+        Ok(Certificate::typed(api.call_global_ca_certificates(store)?))
     }
 
     /// The system CA database: Mozilla's roots, built into the guest (`system-ca-certificates`).
     /// The handles are the caller's to drop.
     pub fn system_ca_certificates(&mut self) -> wasmtime::Result<Vec<Certificate>> {
         let (api, store) = self.socket_interface();
-        Ok(api
-            .call_system_ca_certificates(store)?
-            .into_iter()
-            .map(Certificate)
-            .collect())
+        Ok(Certificate::typed(api.call_system_ca_certificates(store)?))
     }
 
     /// Sets the guest's memory budget for socket buffers (`set-memory-budget`); a new session
@@ -273,7 +261,7 @@ impl Session {
         chain: &[&Certificate],
         host_name: Option<&str>,
     ) -> wasmtime::Result<Vec<SslErrorEntry>> {
-        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(chain);
         let (api, store) = self.socket_interface();
         api.call_verify_certificate_chain(store, &list, host_name)
     }

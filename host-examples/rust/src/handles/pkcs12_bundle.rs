@@ -20,11 +20,7 @@ impl Pkcs12Bundle {
         Self {
             certificate: Certificate(bundle.certificate),
             private_key: Key(bundle.private_key),
-            ca_certificates: bundle
-                .ca_certificates
-                .into_iter()
-                .map(Certificate)
-                .collect(),
+            ca_certificates: Certificate::typed(bundle.ca_certificates),
         }
     }
 

@@ -70,11 +70,7 @@ impl SslConfiguration {
     /// caller's to drop.
     pub fn ca_certificates(&self, session: &mut Session) -> wasmtime::Result<Vec<Certificate>> {
         let (api, store) = session.ssl_configuration_api();
-        Ok(api
-            .call_ca_certificates(store, self.0)?
-            .into_iter()
-            .map(Certificate)
-            .collect())
+        Ok(Certificate::typed(api.call_ca_certificates(store, self.0)?))
     }
 
     /// `set-ca-certificates`: replaces the CA database.
@@ -83,7 +79,7 @@ impl SslConfiguration {
         session: &mut Session,
         certificates: &[&Certificate],
     ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(certificates);
         let (api, store) = session.ssl_configuration_api();
         api.call_set_ca_certificates(store, self.0, &list)
     }
@@ -94,11 +90,9 @@ impl SslConfiguration {
         session: &mut Session,
     ) -> wasmtime::Result<Vec<Certificate>> {
         let (api, store) = session.ssl_configuration_api();
-        Ok(api
-            .call_local_certificate_chain(store, self.0)?
-            .into_iter()
-            .map(Certificate)
-            .collect())
+        Ok(Certificate::typed(
+            api.call_local_certificate_chain(store, self.0)?,
+        ))
     }
 
     /// `set-local-certificate-chain`: leaf first; empty clears it.
@@ -107,7 +101,7 @@ impl SslConfiguration {
         session: &mut Session,
         chain: &[&Certificate],
     ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(chain);
         let (api, store) = session.ssl_configuration_api();
         api.call_set_local_certificate_chain(store, self.0, &list)
     }

@@ -182,7 +182,7 @@ impl SslServer {
         session: &mut Session,
         chain: &[&Certificate],
     ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(chain);
         let (api, store) = session.ssl_server_api();
         api.call_set_local_certificate_chain(store, self.0, &list)
     }
@@ -201,7 +201,7 @@ impl SslServer {
         chain: &[&Certificate],
         key: &Key,
     ) -> CallResult<()> {
-        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(chain);
         let (api, store) = session.ssl_server_api();
         api.call_add_sni_identity(store, self.0, host_name, &list, key.0)
     }
@@ -212,7 +212,7 @@ impl SslServer {
         session: &mut Session,
         certificates: &[&Certificate],
     ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(certificates);
         let (api, store) = session.ssl_server_api();
         api.call_set_ca_certificates(store, self.0, &list)
     }

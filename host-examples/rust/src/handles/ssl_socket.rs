@@ -254,7 +254,7 @@ impl SslSocket {
         session: &mut Session,
         chain: &[&Certificate],
     ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = chain.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(chain);
         let (api, store) = session.ssl_socket_api();
         api.call_set_local_certificate_chain(store, self.0, &list)
     }
@@ -297,7 +297,7 @@ impl SslSocket {
         session: &mut Session,
         certificates: &[&Certificate],
     ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(certificates);
         let (api, store) = session.ssl_socket_api();
         api.call_add_ca_certificates(store, self.0, &list)
     }
@@ -308,7 +308,7 @@ impl SslSocket {
         session: &mut Session,
         certificates: &[&Certificate],
     ) -> wasmtime::Result<()> {
-        let list: Vec<ResourceAny> = certificates.iter().map(|c| c.0).collect();
+        let list = Certificate::handles(certificates);
         let (api, store) = session.ssl_socket_api();
         api.call_set_ca_certificates(store, self.0, &list)
     }
@@ -317,11 +317,7 @@ impl SslSocket {
     /// are the caller's to drop.
     pub fn ca_certificates(&self, session: &mut Session) -> wasmtime::Result<Vec<Certificate>> {
         let (api, store) = session.ssl_socket_api();
-        Ok(api
-            .call_ca_certificates(store, self.0)?
-            .into_iter()
-            .map(Certificate)
-            .collect())
+        Ok(Certificate::typed(api.call_ca_certificates(store, self.0)?))
     }
 
     /// `set-local-certificate`.
@@ -367,11 +363,9 @@ impl SslSocket {
         session: &mut Session,
     ) -> wasmtime::Result<Vec<Certificate>> {
         let (api, store) = session.ssl_socket_api();
-        Ok(api
-            .call_peer_certificate_chain(store, self.0)?
-            .into_iter()
-            .map(Certificate)
-            .collect())
+        Ok(Certificate::typed(
+            api.call_peer_certificate_chain(store, self.0)?,
+        ))
     }
 
     /// `ssl-errors` of the last handshake. The certificates in the entries are owned by the caller;
