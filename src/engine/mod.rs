@@ -2,9 +2,10 @@
 //!
 //! One Qt concept per file, in floors that import only downwards:
 //!
-//! - [`errors`] (socket errors, `QSslError`), [`events`] (the queued signals and their enums),
-//!   [`budget`] (the instance's memory budget), [`protocol`] (`QSsl::SslProtocol`),
-//!   [`certificate_list`] (shared CA lists);
+//! - [`errors`] (socket errors, `QSslError`), [`alerts`] (Qt 6's alert levels and types),
+//!   [`events`] (the queued signals and their enums), [`budget`] (the instance's memory budget),
+//!   [`protocol`] (`QSsl::SslProtocol`), [`certificate_list`] (shared CA lists),
+//!   `keying_material` (the exporter and key-log capture);
 //! - [`x509`]: certificate verification as Qt does it with OpenSSL, below everything that
 //!   follows; it takes a narrow policy and returns its findings;
 //! - [`cipher`] (`QSslCipher`), [`globals`] (`QSslSocket`'s static members);
@@ -12,7 +13,7 @@
 //!   configurations, cached by the settings value);
 //! - [`socket`] (`QSslSocket`), then [`server`] (`QTcpServer` + `QSslServer`);
 //!   [`chain_verification`] (`QSslCertificate::verify`: a chain checked as a connection checks
-//!   it, against the global CA database) beside them.
+//!   it, against the default configuration's CA database) beside them.
 
 pub mod alerts;
 pub mod budget;
