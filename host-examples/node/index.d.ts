@@ -166,4 +166,13 @@ export function connect(options: ConnectOptions, secureConnectListener?: () => v
 export function connect(port: number, host?: string, options?: Omit<ConnectOptions, 'port' | 'host'>, secureConnectListener?: () => void): TLSSocket;
 export function createServer(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void): Server;
 export function shutdown(): Promise<void>;
+/**
+ * How sockets and servers opened from now on run: `workers`, how many worker threads (component
+ * instances) they may be spread over (1 to 64, default 1; a new one starts only when every
+ * running one has work; a server's connections stay on its worker); `heartbeatMs` /
+ * `heartbeatTimeoutMs`, how often a worker is asked whether it is alive and how long it may take
+ * to answer before it is terminated as hung (defaults 2,000 and 15,000 ms). Throws
+ * `ERR_OUT_OF_RANGE` (RangeError) for a value outside its range.
+ */
+export function configure(options: { workers?: number; heartbeatMs?: number; heartbeatTimeoutMs?: number }): void;
 export function sslErrorCode(sslError: string): string;

@@ -1,24 +1,39 @@
 // The main thread's end of the worker that hosts the component (lib/worker/main.js).
 //
-// One Engine is one worker thread and one component instance; `sharedEngine()` gives the one
-// every socket and server uses by default. The engine never blocks: commands are batched per
-// microtask, posted on a MessageChannel, and announced by a message on a second channel that
-// wakes an idle worker (lib/protocol.js);
+// One Engine is one worker thread and one component instance; lib/engine-pool.js chooses the one
+// each new socket or server uses. The engine never blocks: commands are batched per
+// microtask, posted on a MessageChannel, and announced by a message on a BroadcastChannel that
+// wakes the worker, idle or waiting in `poll` (lib/protocol.js, lib/worker/wake.js);
 // notices come back as 'message' events and are routed by id to the socket or server that
-// registered it. The worker is unref'd whenever no ref'd socket or server is open, so an idle
-// engine never keeps the process alive.
+// registered it (each in its own try/catch: a listener that throws does not stop the notices of
+// the other sockets; its exception is rethrown on the next tick, as an uncaught exception, as
+// Node does for a listener of its own sockets). The worker is unref'd whenever no ref'd socket or
+// server is open, so an idle engine never keeps the process alive.
+//
+// A heartbeat finds a hung worker (a component stuck in a loop): while any endpoint is
+// registered, the engine sends PING every `heartbeatMs` and terminates the worker when a PONG has
+// not come back `heartbeatTimeoutMs` after its PING. A dead worker (trap, crash, hang) fails
+// every endpoint with `ERR_SSLSOCKET_WORKER_DIED`; servers then listen again on a new engine
+// (lib/server.js).
 
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
 import { toError } from './errors.js';
-import { Notice } from './protocol.js';
+import { Command, Notice } from './protocol.js';
 
 const WORKER_URL = new URL('./worker/main.js', import.meta.url);
 const BINDINGS_URL = new URL('../gen/sslsocket.js', import.meta.url);
 
+/** How often a worker with open sockets or servers is asked whether it is alive, in ms. */
+export const HEARTBEAT_MS = 2_000;
+/** How long a PING may stay unanswered before the worker counts as hung, in ms. */
+export const HEARTBEAT_TIMEOUT_MS = 15_000;
+
 /**
  * @typedef {object} Endpoint what a socket or server registers to get its notices
  * @property {(notice: object) => void} onNotice a notice for this id
- * @property {(error: Error) => void} onFatal the worker died; the endpoint is unregistered
+ * @property {(error: Error, how: {shutdown: boolean}) => void} onFatal the worker died (or was
+ *   shut down on purpose, `shutdown`); the endpoint is unregistered
  */
 
 export class Engine {
@@ -33,17 +48,33 @@ export class Engine {
   #flushScheduled = false;
   #refs = 0;
   #dead = null;
+  #heartbeatMs;
+  #heartbeatTimeoutMs;
+  /** @type {NodeJS.Timeout | null} */
+  #heartbeat = null;
+  #pingSeq = 0;
+  /** @type {Map<number, (stats: {turns: number}) => void>} */
+  #statsWaiters = new Map();
+  /** When the unanswered PING left (performance.now()), or null when none is out. */
+  #pingSentAt = null;
   /** The TLS library of the component, once the worker said READY. */
   version = null;
 
-  constructor() {
+  /**
+   * Starts a worker and its component instance.
+   * @param {{heartbeatMs?: number, heartbeatTimeoutMs?: number}} [options] the heartbeat's period
+   *   and how long a PING may go unanswered (defaults HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS)
+   */
+  constructor({ heartbeatMs = HEARTBEAT_MS, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS } = {}) {
+    this.#heartbeatMs = heartbeatMs;
+    this.#heartbeatTimeoutMs = heartbeatTimeoutMs;
     const commands = new MessageChannel();
-    const wake = new MessageChannel();
+    const wake = `sslsocket-wake-${process.pid}-${randomUUID()}`;
     this.#commands = commands.port1;
-    this.#wake = wake.port1;
+    this.#wake = new BroadcastChannel(wake);
     this.#worker = new Worker(WORKER_URL, {
-      workerData: { bindings: BINDINGS_URL.href, commands: commands.port2, wake: wake.port2 },
-      transferList: [commands.port2, wake.port2],
+      workerData: { bindings: BINDINGS_URL.href, commands: commands.port2, wake },
+      transferList: [commands.port2],
     });
     this.#worker.on('message', (notices) => this.#route(notices));
     this.#worker.on('error', (error) => this.#die(error));
@@ -56,6 +87,26 @@ export class Engine {
   /** Whether the worker died (every later registration fails at once). */
   get dead() {
     return this.#dead !== null;
+  }
+
+  /** The worker's `threadId`. */
+  get threadId() {
+    return this.#worker.threadId;
+  }
+
+  /**
+   * Asks the worker how many turns its loop has run (for tests: an idle loop runs none).
+   * @returns {Promise<{turns: number}>}
+   */
+  stats() {
+    const seq = ++this.#pingSeq;
+    this.send({ type: Command.PING, id: 0, seq });
+    return new Promise((resolve) => this.#statsWaiters.set(seq, resolve));
+  }
+
+  /** How many sockets and servers are registered (the pool's measure of load). */
+  get load() {
+    return this.#endpoints.size;
   }
 
   /**
@@ -72,11 +123,13 @@ export class Engine {
   adopt(id, endpoint) {
     this.#endpoints.set(id, endpoint);
     if (this.#dead) queueMicrotask(() => this.#failEndpoint(id, this.#dead));
+    else this.#heartbeat ??= setInterval(() => this.#beat(), this.#heartbeatMs).unref();
   }
 
   /** Stops routing notices to `id`. */
   unregister(id) {
     this.#endpoints.delete(id);
+    if (this.#endpoints.size === 0) this.#stopHeartbeat();
   }
 
   /**
@@ -116,52 +169,78 @@ export class Engine {
   /** Terminates the worker; every open socket and server gets an error. */
   async terminate() {
     if (this.#dead) return;
+    this.#die(new Error('it was shut down'), { shutdown: true });
     await this.#worker.terminate();
+  }
+
+  /** Asks the worker whether it is alive; terminates it when the last PING went unanswered. */
+  #beat() {
+    if (this.#pingSentAt === null) {
+      this.#pingSentAt = performance.now();
+      this.send({ type: Command.PING, id: 0, seq: ++this.#pingSeq });
+    } else if (performance.now() - this.#pingSentAt > this.#heartbeatTimeoutMs) {
+      const seconds = (this.#heartbeatTimeoutMs / 1000).toFixed(1);
+      this.#die(new Error(`it did not answer for ${seconds} s (hung) and was terminated`));
+      this.#worker.terminate();
+    }
+  }
+
+  #stopHeartbeat() {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+    this.#pingSentAt = null;
   }
 
   #route(notices) {
     for (const notice of notices) {
-      if (notice.type === Notice.READY) {
-        this.version = notice.version;
-      } else if (notice.type === Notice.FATAL) {
-        this.#die(toError(notice.error));
-      } else {
-        this.#endpoints.get(notice.id)?.onNotice(notice);
+      try {
+        this.#routeOne(notice);
+      } catch (thrown) {
+        process.nextTick(() => {
+          throw thrown;
+        });
       }
     }
   }
 
-  #die(cause) {
+  #routeOne(notice) {
+    switch (notice.type) {
+      case Notice.READY:
+        this.version = notice.version;
+        break;
+      case Notice.PONG:
+        this.#pingSentAt = null;
+        this.#statsWaiters.get(notice.seq)?.({ turns: notice.turns });
+        this.#statsWaiters.delete(notice.seq);
+        break;
+      case Notice.FATAL:
+        this.#die(toError(notice.error));
+        break;
+      default:
+        this.#endpoints.get(notice.id)?.onNotice(notice);
+    }
+  }
+
+  #die(cause, how = { shutdown: false }) {
     if (this.#dead) return;
     const error = new Error(`the sslsocket worker died: ${cause.message}`, { cause });
     error.code = 'ERR_SSLSOCKET_WORKER_DIED';
     this.#dead = error;
-    if (sharedEngineInstance === this) sharedEngineInstance = null;
+    this.#stopHeartbeat();
+    this.#wake.close();
     this.#worker.unref();
-    for (const id of [...this.#endpoints.keys()]) this.#failEndpoint(id, error);
+    for (const id of [...this.#endpoints.keys()]) this.#failEndpoint(id, error, how);
   }
 
-  #failEndpoint(id, error) {
+  #failEndpoint(id, error, how = { shutdown: true }) {
     const endpoint = this.#endpoints.get(id);
     this.#endpoints.delete(id);
-    endpoint?.onFatal(error);
+    try {
+      endpoint?.onFatal(error, how);
+    } catch (thrown) {
+      process.nextTick(() => {
+        throw thrown;
+      });
+    }
   }
-}
-
-/** @type {Engine | null} */
-let sharedEngineInstance = null;
-
-/**
- * The engine shared by every socket and server of this process (started on first use, and again
- * after its worker died).
- * @returns {Engine}
- */
-export function sharedEngine() {
-  sharedEngineInstance ??= new Engine();
-  return sharedEngineInstance;
-}
-
-/** Terminates the shared engine's worker, if one is running. */
-export async function terminateSharedEngine() {
-  await sharedEngineInstance?.terminate();
 }

@@ -2,13 +2,13 @@
 // API. The component runs in a worker thread (lib/engine.js), so nothing here ever blocks the
 // main thread. For the component's own blocking, Qt-style API see `sslsocket/raw`.
 
-import { sharedEngine, terminateSharedEngine } from './engine.js';
+import { configure, pickEngine, terminateEngines } from './engine-pool.js';
 import { checkDuplex } from './carrier.js';
 import { clientConfig, normalizeConnectArgs, wrapConfig } from './options.js';
 import { Server } from './server.js';
 import { TLSSocket } from './tls-socket.js';
 
-export { Server, TLSSocket };
+export { Server, TLSSocket, configure };
 export { sslErrorCode } from './errors.js';
 
 /**
@@ -64,9 +64,9 @@ function connectOver(duplex, options) {
   return socket;
 }
 
-/** A TLSSocket of the shared engine with the stream options of `connect`. */
+/** A TLSSocket on the engine the pool picks, with the stream options of `connect`. */
 function newSocket(options) {
-  return new TLSSocket(sharedEngine(), null, {
+  return new TLSSocket(pickEngine(), null, {
     allowHalfOpen: options.allowHalfOpen === true,
     highWaterMark: options.highWaterMark,
   });
@@ -89,16 +89,16 @@ function newSocket(options) {
  * @returns {Server}
  */
 export function createServer(options, secureConnectionListener) {
-  if (typeof options === 'function') return new Server(sharedEngine(), {}, options);
-  return new Server(sharedEngine(), options ?? {}, secureConnectionListener);
+  if (typeof options === 'function') return new Server({}, options);
+  return new Server(options ?? {}, secureConnectionListener);
 }
 
 /**
- * Terminates the shared worker (and its component instance). Open sockets and servers get an
+ * Terminates the workers (and their component instances). Open sockets and servers get an
  * 'error' (`ERR_SSLSOCKET_WORKER_DIED`); the next `connect` or `createServer` starts a new one.
  * Not needed for the process to exit: an idle worker never keeps it alive.
  * @returns {Promise<void>}
  */
 export async function shutdown() {
-  await terminateSharedEngine();
+  await terminateEngines();
 }

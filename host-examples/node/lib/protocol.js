@@ -2,8 +2,9 @@
 //
 // Commands go main -> worker over a MessageChannel port that the worker reads synchronously with
 // `receiveMessageOnPort` (it cannot take 'message' events while it waits in `wasi:io/poll`);
-// after each post the main thread also posts `null` on a second port, the wake port, whose
-// 'message' event resumes a worker that idles in its own event loop (no socket, no server).
+// after each post the main thread also posts `null` on a BroadcastChannel, the wake channel,
+// whose message ends the worker's poll (lib/worker/wake.js) or resumes a worker that idles in
+// its own event loop (no socket, no server).
 // Notices go worker -> main as ordinary messages, batched: one `postMessage` per worker turn
 // carries an array of notices.
 //
@@ -48,6 +49,10 @@ export const Command = Object.freeze({
   FEED_END: 'feed-end',
   /** `{id, bytes}`: the carrier wrote that many `Notice.OUTGOING` bytes out (flow-control credit). */
   CARRIED: 'carried',
+  /** `{seq}` (id 0): the heartbeat (lib/engine.js); answered at once by `Notice.PONG`. */
+  PING: 'ping',
+  /** `{ms}` (id 0): for tests of the heartbeat only: blocks the worker's thread for `ms`. */
+  STALL: 'stall',
 });
 
 /** Notices, worker -> main thread. */
@@ -101,4 +106,6 @@ export const Notice = Object.freeze({
   KEYLOG: 'keylog',
   /** `{error}` (id 0): the component instance is unusable (it trapped); the worker exits. */
   FATAL: 'fatal',
+  /** `{seq, turns}` (id 0): the answer to `Command.PING`; `turns` counts the loop's polls so far. */
+  PONG: 'pong',
 });

@@ -2,6 +2,7 @@
 // and handshakes live in the worker's component instance (lib/worker/server-driver.js).
 
 import { EventEmitter } from 'node:events';
+import { pickEngine } from './engine-pool.js';
 import { toError } from './errors.js';
 import { parseTicketKeys, serverConfig } from './options.js';
 import { Command, Notice } from './protocol.js';
@@ -9,6 +10,8 @@ import { TLSSocket } from './tls-socket.js';
 
 /** Default listen backlog (and limit of handshaken connections waiting to be taken). */
 const DEFAULT_BACKLOG = 511;
+/** A server whose worker died listens again on a new one, unless it did so less than this ago (ms). */
+const RELISTEN_INTERVAL_MS = 1_000;
 
 /** `listen()` arguments: `(port, host, backlog, cb)` in any prefix, or `(options, cb)`. */
 function normalizeListenArgs(args) {
@@ -38,10 +41,19 @@ function noTicketKeysError(listened) {
  * 'tlsClientError' (a failed or timed-out handshake: `(error, {remoteAddress, remotePort})`;
  * no TLSSocket exists for it, unlike Node), 'error' and
  * 'close' (once closed and every connection has ended), like Node's tls.Server.
+ *
+ * When the worker under a listening server dies (the component trapped or hung), its open
+ * connections get an `ERR_SSLSOCKET_WORKER_DIED` error, and the server listens again on the same
+ * address in a new worker: a warning (`process.emitWarning`, that code) says so and 'listening'
+ * comes again. A server whose worker dies again within a second fails with 'error' instead.
  */
 export class Server extends EventEmitter {
-  #engine;
+  /** @type {import('./engine.js').Engine | null} the engine it listens on, from `listen()` on */
+  #engine = null;
   #config;
+  /** @type {{host: string, port: number, backlog: number} | null} */
+  #listenArgs = null;
+  #lastRelisten = -Infinity;
   #id = null;
   #address = null;
   #listening = false;
@@ -60,14 +72,12 @@ export class Server extends EventEmitter {
   #listened = false;
 
   /**
-   * Not for direct use: see `createServer()`.
-   * @param {import('./engine.js').Engine} engine
+   * As `createServer()`.
    * @param {Record<string, any>} options `tls.createServer` options
    * @param {(socket: TLSSocket) => void} [secureConnectionListener]
    */
-  constructor(engine, options = {}, secureConnectionListener) {
+  constructor(options = {}, secureConnectionListener) {
     super();
-    this.#engine = engine;
     this.#config = serverConfig(options);
     this.#allowHalfOpen = options.allowHalfOpen === true;
     this.#ticketKeys = this.#config.ticketKeys;
@@ -94,12 +104,25 @@ export class Server extends EventEmitter {
       throw error;
     }
     if (callback) this.once('listening', callback);
-    this.#id = this.#engine.register({ onNotice: (n) => this.#onNotice(n), onFatal: (e) => this.#onFatal(e) });
-    if (this.#refed) this.#engine.ref();
-    const address = host === 'localhost' ? '127.0.0.1' : host;
-    const config = { ...this.#config, keylog: this.listenerCount('keylog') > 0 };
-    this.#engine.send({ type: Command.LISTEN, id: this.#id, host: address, port: Number(port), backlog, config });
+    this.#listenArgs = { host: host === 'localhost' ? '127.0.0.1' : host, port: Number(port), backlog };
+    this.#startListening();
     return this;
+  }
+
+  /** Registers with an engine of the pool and asks its worker to listen (`#listenArgs`). */
+  #startListening() {
+    this.#engine = pickEngine();
+    this.#id = this.#engine.register({ onNotice: (n) => this.#onNotice(n), onFatal: (e, how) => this.#onFatal(e, how) });
+    this.#closed = false;
+    if (this.#refed) this.#engine.ref();
+    const ticketKeys = this.#ticketKeysSet ? this.#ticketKeys : null;
+    const config = { ...this.#config, ticketKeys, keylog: this.listenerCount('keylog') > 0 };
+    this.#engine.send({ type: Command.LISTEN, id: this.#id, ...this.#listenArgs, config });
+  }
+
+  /** The engine (worker) this server listens on, once `listen()` was called. @internal */
+  get _engine() {
+    return this.#engine;
   }
 
   /** `{address, family, port}` once listening, else null. */
@@ -145,11 +168,7 @@ export class Server extends EventEmitter {
     const bytes = parseTicketKeys(keys, 'The "keys" argument');
     this.#ticketKeys = bytes;
     this.#ticketKeysSet = true;
-    if (this.#id === null) {
-      this.#config = { ...this.#config, ticketKeys: bytes };
-    } else if (!this.#closed) {
-      this.#engine.send({ type: Command.SET_TICKET_KEYS, id: this.#id, keys: bytes });
-    }
+    if (this.#id !== null && !this.#closed) this.#engine.send({ type: Command.SET_TICKET_KEYS, id: this.#id, keys: bytes });
   }
 
   /**
@@ -251,8 +270,21 @@ export class Server extends EventEmitter {
     this.emit('error', error);
   }
 
-  #onFatal(error) {
-    this.#fail(error);
+  /** The worker died: listen again in a new one (see the class doc), or fail. */
+  #onFatal(error, { shutdown }) {
+    const now = performance.now();
+    if (shutdown || !this.#listening || this.#closing || now - this.#lastRelisten < RELISTEN_INTERVAL_MS) {
+      this.#fail(error);
+      return;
+    }
+    this.#lastRelisten = now;
+    this.#engine.unregister(this.#id);
+    if (this.#refed) this.#engine.unref();
+    this.#listening = false;
+    this.#listenArgs = { ...this.#listenArgs, port: this.#address.port };
+    process.emitWarning(`${error.message}; the server on port ${this.#address.port} listens again in a new worker`,
+      { code: 'ERR_SSLSOCKET_WORKER_DIED' });
+    this.#startListening();
   }
 
   /** The worker freed the server: no more notices; 'close' once the connections have ended. */

@@ -6,7 +6,8 @@ import { X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { DuplexCarrier, checkDuplex } from './carrier.js';
 import { peerCertificate } from './certificate.js';
-import { Engine, sharedEngine } from './engine.js';
+import { Engine } from './engine.js';
+import { pickEngine } from './engine-pool.js';
 import { toError } from './errors.js';
 import { wrapConfig } from './options.js';
 import { Command, Notice } from './protocol.js';
@@ -106,7 +107,7 @@ export class TLSSocket extends Duplex {
     }
     const { allowHalfOpen = false, highWaterMark } = (internal ? internalOptions : options) ?? {};
     super({ allowHalfOpen, highWaterMark, decodeStrings: true, emitClose: true, autoDestroy: true });
-    const engine = internal ? socket : sharedEngine();
+    const engine = internal ? socket : pickEngine();
     const id = internal ? options : null;
     this.#engine = engine;
     const endpoint = { onNotice: (n) => this.#onNotice(n), onFatal: (e) => this.#onFatal(e) };
@@ -125,6 +126,11 @@ export class TLSSocket extends Duplex {
       this.#secureConnectEvent = false;
       this._wrap(socket, wrap.config, wrap.isServer);
     }
+  }
+
+  /** The engine (worker) this socket runs on. @internal */
+  get _engine() {
+    return this.#engine;
   }
 
   /** The worker's id of this socket (for debugging). */

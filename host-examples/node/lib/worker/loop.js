@@ -4,32 +4,20 @@
 // Each turn:
 //   1. drain the main thread's commands with `receiveMessageOnPort` (no 'message' events: the
 //      thread is not back in its own event loop while it runs this loop);
-//   2. collect the pollables of every socket and server not already due, plus one
-//      monotonic-clock pollable (the tick), and wait once with `wasi:io/poll.poll`;
+//   2. collect the pollables of every socket and server not already due, plus the wake pollable
+//      (or a ready-now clock pollable when some are due), and wait once with `wasi:io/poll.poll`;
 //   3. service (`process`, `take-events`, read, write) each socket and server that is ready or
 //      due; a serviced one drops its pollables and subscribes again next turn, the others keep
 //      theirs (socket.wit: "the pollable of a socket you did not call stays valid");
-//   4. post the turn's notices to the main thread in one message.
+//   4. post the turn's notices to the main thread in one message (and those of the commands
+//      before the wait: a quiet loop may sleep long).
 //
-// Why a tick: `poll` blocks this thread (the preview2 shim does WASI I/O synchronously through
-// its own I/O thread), and a command posted meanwhile cannot wake it; the tick bounds how long a
-// command waits. Measured on a 2-core machine (Node 20, jco 1.35): an empty turn (subscribe +
-// poll on a 0 ms timer) costs about 0.3 ms. The tick barely matters for throughput or latency:
-// with busy/idle ticks of 1/10, 1/2 and 0/1 ms an 8 MiB transfer between a client and a server
-// of this worker took 620-770 ms either way (10-13 MiB/s, both TLS ends in this one thread) and
-// the median echo round trip was 6-8 ms (bound by the shim's I/O thread and TCP's delayed ACK,
-// see socket.wit, not by the tick). So the cheaper choice stays: BUSY_TICK_MS while commands or
-// data flowed in the last BUSY_WINDOW_MS, IDLE_TICK_MS otherwise (50 turns a second while
-// connections are open but quiet). The idle tick must stay above 10 ms: the shim's I/O thread
-// waits for a shorter timer by rescheduling itself with `setImmediate`, i.e. it spins until the
-// timer is due (a 10 ms idle tick kept a core ~85% busy with one quiet connection open; 20 ms
-// measured ~9% for the whole process, most of it the shim's last-millisecond spin after its
-// setTimeout). The busy tick spins that way for its 1 ms, only while data flows. With no
-// socket or server at all the loop does not poll: it awaits the next message on the wake port,
-// in the thread's own event loop (and the unref'd worker lets the process exit). An earlier version parked with
-// `Atomics.waitAsync` on a shared counter instead; under load it sometimes missed the main
-// thread's `Atomics.notify` and slept forever (Node 20), so it uses plain messages now: they are
-// only dispatched once this loop awaits, so a wake-up cannot slip between the check and the wait.
+// No tick: every poll also waits on the wake pollable (lib/worker/wake.js), which the main thread
+// readies with each batch of commands, so a command ends the poll at once and a quiet loop
+// sleeps in the shim's I/O thread until a socket, a server or the main thread has something.
+// With no socket or server at all the loop does not poll: it awaits the next message on the
+// wake channel in the thread's own event loop (and the unref'd worker lets the process exit).
+// Wake messages that arrive while the loop polls are dispatched at its next yield and dropped.
 //
 // Sockets whose connection the main thread carries (memory mode, lib/worker/memory-link.js)
 // fit the same cycle with no pollable at all: their bytes come and go as commands and notices,
@@ -44,17 +32,10 @@ import { describeThrown } from '../errors.js';
 import { Command, Notice } from '../protocol.js';
 import { ServerDriver } from './server-driver.js';
 import { SocketDriver } from './socket-driver.js';
+import { WakeSignal } from './wake.js';
 
-/** Tick while busy (commands or data in the last BUSY_WINDOW_MS), in ms. */
-export const BUSY_TICK_MS = 1;
-/** Tick while sockets are open but quiet, in ms. */
-export const IDLE_TICK_MS = 20;
-/** How long after the last activity the loop counts as busy, in ms. */
-export const BUSY_WINDOW_MS = 50;
 /** How often the loop lets the thread's own event loop run (finalizers, timers), in ms. */
 const YIELD_EVERY_MS = 100;
-
-const NS_PER_MS = 1_000_000n;
 
 /** Batches notices (and their transferables) and posts them once per turn. */
 class Outbox {
@@ -91,9 +72,11 @@ export class EventLoop {
   #clock;
   #commands;
   #outbox;
+  #wake;
+  /** How many turns (polls) the loop has run, for `Notice.PONG`. */
+  #turns = 0;
   /** @type {(() => void) | null} resolves the idle wait of `run` */
   #wakeUp = null;
-  #lastActivity = 0;
 
   /**
    * @param {object} io
@@ -101,7 +84,7 @@ export class EventLoop {
    * @param {(pollables: any[]) => Uint32Array} io.poll `wasi:io/poll.poll` of the shim
    * @param {{subscribeDuration: (ns: bigint) => any}} io.clock `wasi:clocks/monotonic-clock`
    * @param {import('node:worker_threads').MessagePort} io.commands commands from the main thread
-   * @param {import('node:worker_threads').MessagePort} io.wake gets a message after each batch
+   * @param {string} io.wake the name of the BroadcastChannel that gets a message after each batch
    * @param {import('node:worker_threads').MessagePort} io.notices where notices go
    */
   constructor({ component, poll, clock, commands, wake, notices }) {
@@ -110,13 +93,18 @@ export class EventLoop {
     this.#clock = clock;
     this.#commands = commands;
     this.#outbox = new Outbox(notices);
-    // Wake messages that arrive while the loop is busy are dispatched at its next yield and
-    // dropped; only an idle loop (see `run`) has a resolver waiting.
-    wake.on('message', () => {
+    this.#wake = new WakeSignal(wake);
+    // The same messages reach this thread's event loop: while the loop is busy they are
+    // dispatched at its next yield and dropped; only an idle loop (see `run`) has a resolver
+    // waiting.
+    const channel = new BroadcastChannel(wake);
+    // Ref'd: it is what keeps an idle worker's thread alive (an unsettled top-level await with
+    // nothing ref'd ends a worker with code 13); the main thread unrefs the worker itself.
+    channel.onmessage = () => {
       const resolve = this.#wakeUp;
       this.#wakeUp = null;
       resolve?.();
-    });
+    };
   }
 
   /** Runs until the component traps (the error is rethrown; the caller reports it). */
@@ -124,8 +112,9 @@ export class EventLoop {
     let lastYield = performance.now();
     for (;;) {
       this.#drainCommands();
+      // What the commands produced leaves now: the turn may sleep in `poll` for a long time.
+      this.#outbox.flush();
       if (this.#sockets.size === 0 && this.#servers.size === 0) {
-        this.#outbox.flush();
         // Commands posted since the drain come with a wake message, dispatched only from here on.
         await new Promise((resolve) => { this.#wakeUp = resolve; });
         lastYield = performance.now();
@@ -143,7 +132,6 @@ export class EventLoop {
   #drainCommands() {
     for (let message = receiveMessageOnPort(this.#commands); message; message = receiveMessageOnPort(this.#commands)) {
       for (const command of message.message) this.#dispatch(command);
-      this.#lastActivity = performance.now();
     }
   }
 
@@ -205,6 +193,12 @@ export class EventLoop {
       case Command.SET_TICKET_KEYS:
         this.#servers.get(command.id)?.setTicketKeys(command.keys);
         break;
+      case Command.PING:
+        this.#outbox.post({ type: Notice.PONG, id: 0, seq: command.seq, turns: this.#turns });
+        break;
+      case Command.STALL:
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, command.ms);
+        break;
       default:
         throw new Error(`unknown command ${command.type}`);
     }
@@ -217,6 +211,7 @@ export class EventLoop {
 
   /** One wait on every pollable, then the work of whatever is ready. */
   #turn() {
+    this.#turns++;
     const drivers = [...this.#servers.values(), ...this.#sockets.values()];
     const waiting = [];
     const owners = [];
@@ -231,30 +226,30 @@ export class EventLoop {
         owners.push(driver);
       }
     }
-    // With nothing due, wait for the tick even when no driver has a pollable (carried sockets
-    // have none): commands are only drained between turns.
-    if (waiting.length > 0 || !anyDue) {
-      const busy = performance.now() - this.#lastActivity < BUSY_WINDOW_MS;
-      const tickMs = anyDue ? 0 : busy ? BUSY_TICK_MS : IDLE_TICK_MS;
-      const tick = this.#clock.subscribeDuration(BigInt(tickMs) * NS_PER_MS);
-      waiting.push(tick);
-      let ready;
-      try {
-        ready = this.#poll(waiting);
-      } finally {
-        tick[Symbol.dispose]();
-      }
-      for (const index of ready) {
-        if (index < owners.length) owners[index].due = true;
-      }
+    // With some due, only look at what else is ready (a ready-now clock pollable ends the
+    // poll at once); otherwise sleep until a pollable or the main thread wakes the loop.
+    if (anyDue && waiting.length === 0) return this.#service(drivers);
+    const wakeIndex = waiting.length;
+    const now = anyDue ? this.#clock.subscribeDuration(0n) : null;
+    waiting.push(now ?? this.#wake.pollable());
+    let ready;
+    try {
+      ready = this.#poll(waiting);
+    } finally {
+      now?.[Symbol.dispose]();
     }
-    let worked = false;
+    for (const index of ready) {
+      if (index < owners.length) owners[index].due = true;
+      else if (index === wakeIndex && !now) this.#wake.consume();
+    }
+    this.#service(drivers);
+  }
+
+  /** Services every due driver, then forgets the closed ones. */
+  #service(drivers) {
     for (const driver of drivers) {
-      if (!driver.due || driver.closed) continue;
-      worked = true;
-      driver.service();
+      if (driver.due && !driver.closed) driver.service();
     }
-    if (worked) this.#lastActivity = performance.now();
     for (const [id, socket] of this.#sockets) if (socket.closed) this.#sockets.delete(id);
     for (const [id, server] of this.#servers) if (server.closed) this.#servers.delete(id);
   }
