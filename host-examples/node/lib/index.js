@@ -5,6 +5,8 @@
 import { sharedEngine, terminateSharedEngine } from './engine.js';
 import { checkDuplex } from './carrier.js';
 import { clientConfig, normalizeConnectArgs, wrapConfig } from './options.js';
+export { checkServerIdentity } from 'node:tls';
+export { createSecureContext, SecureContext } from './options.js';
 import { Server } from './server.js';
 import { TLSSocket } from './tls-socket.js';
 
@@ -49,18 +51,18 @@ export function connect(...args) {
 
 /** A client whose TCP connection the component makes. */
 function connectDirect(options) {
-  const { host, port, config } = clientConfig(options);
+  const { host, port, config, checkServerIdentity } = clientConfig(options);
   const socket = newSocket(options);
-  socket._connect(host, port, config);
+  socket._connect(host, port, config, checkServerIdentity);
   return socket;
 }
 
 /** A client over the caller's Duplex (`options.socket`). */
 function connectOver(duplex, options) {
   checkDuplex(duplex, 'options.socket');
-  const { config } = wrapConfig({ ...options, isServer: false }, { rejectByDefault: true });
+  const { config, checkServerIdentity } = wrapConfig({ ...options, isServer: false }, { rejectByDefault: true });
   const socket = newSocket(options);
-  socket._wrap(duplex, config, false);
+  socket._wrap(duplex, config, false, checkServerIdentity);
   return socket;
 }
 

@@ -205,6 +205,13 @@ export class EventLoop {
       case Command.SET_TICKET_KEYS:
         this.#servers.get(command.id)?.setTicketKeys(command.keys);
         break;
+      case Command.ADD_CONTEXT:
+        this.#servers.get(command.id)?.addContext(command.context);
+        break;
+      case Command.EXPORT_KEYING_MATERIAL:
+        if (socket) socket.exportKeyingMaterial(command);
+        else this.#outbox.post({ type: Notice.KEYING_MATERIAL, id: command.id, request: command.request, error: { code: 'ERR_TLS_INVALID_STATE', message: 'TLS socket connection must be securely established' } });
+        break;
       default:
         throw new Error(`unknown command ${command.type}`);
     }

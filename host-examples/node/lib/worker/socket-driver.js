@@ -175,6 +175,26 @@ export class SocketDriver {
     if (!paused) this.due = true;
   }
 
+  /**
+   * `export-keying-material` (Node's `exportKeyingMaterial`); posts KEYING_MATERIAL with the
+   * bytes or the error. Never throws (but a trap).
+   * @param {{request: number, length: number, label: string, context?: Uint8Array}} command
+   */
+  exportKeyingMaterial({ request, length, label, context }) {
+    const answer = { type: Notice.KEYING_MATERIAL, id: this.id, request };
+    if (this.closed || !this.#secure) {
+      this.#outbox.post({ ...answer, error: { code: 'ERR_TLS_INVALID_STATE', message: 'TLS socket connection must be securely established' } });
+      return;
+    }
+    try {
+      const data = Uint8Array.from(step('exportKeyingMaterial', () => this.#socket.exportKeyingMaterial(label, context, length)));
+      this.#outbox.post({ ...answer, data }, [data.buffer]);
+    } catch (description) {
+      if (description instanceof WebAssembly.RuntimeError) throw description;
+      this.#outbox.post({ ...answer, error: description });
+    }
+  }
+
   /** Drops the connection at once (`abort`) and frees the socket (the main thread is gone). */
   destroy() {
     if (this.closed) return;
