@@ -157,9 +157,18 @@ function configureCommon(pki, target, config) {
 export function configureSocket(pki, socket, config) {
   configureCommon(pki, socket, config);
   if (config.crl !== null) addCrls(socket, config.crl);
-  if (config.requestOCSP) socket.setOcspStaplingEnabled(true);
   // `checkServerIdentity` checks the name on the main thread instead (lib/tls-socket.js).
   if (config.ignoreHostNameMismatch) socket.ignoreSslErrorsList([['host-name-mismatch', undefined]]);
+  if (config.requestOCSP) {
+    socket.setOcspStaplingEnabled(true);
+    // The component checks the stapled response only when it verifies the peer (`verify-peer`):
+    // `rejectUnauthorized: false` (`query-peer`) becomes `verify-peer` that ignores every error,
+    // which reports the same errors (`ssl-errors`) and also those of the OCSP check.
+    if (config.verifyMode === 'query-peer') {
+      socket.setPeerVerifyMode('verify-peer');
+      socket.ignoreSslErrors();
+    }
+  }
   if (config.servername !== null) socket.setPeerVerifyName(config.servername);
   socket.setReadBufferSize(SOCKET_BUFFER_SIZE);
   socket.setWriteBufferSize(SOCKET_BUFFER_SIZE);
