@@ -6,6 +6,7 @@ import { sharedEngine, terminateSharedEngine } from './engine.js';
 import { checkDuplex } from './carrier.js';
 import { clientConfig, normalizeConnectArgs, wrapConfig } from './options.js';
 export { checkServerIdentity } from 'node:tls';
+export { DEFAULT_CIPHERS, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, getCiphers, rootCertificates } from './constants.js';
 export { createSecureContext, SecureContext } from './options.js';
 import { Server } from './server.js';
 import { TLSSocket } from './tls-socket.js';
