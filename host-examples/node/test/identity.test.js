@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import net from 'node:net';
 import { test } from 'node:test';
 import { checkServerIdentity, connect, createServer } from '../lib/index.js';
 import { closeServer, listen, expectError, opensslServer, pythonClient, whenClosed } from './helpers/peers.js';
@@ -138,4 +139,15 @@ test("an accepted socket's 'close' has hadError false when a Python client close
   assert.equal(code, 0, stderr);
   assert.equal(await accepted, false);
   await closeServer(server);
+});
+
+test('checkServerIdentity over a socket the caller brings (connect({socket}) on a net.Socket)', async (t) => {
+  if (!needTools(t, 'openssl')) return;
+  const { port } = await opensslServer(pki.server);
+  const plain = net.connect(port, '127.0.0.1');
+  await once(plain, 'connect');
+  const refusal = new Error('refused over the carried socket');
+  const socket = connect({ socket: plain, servername: 'localhost', ca: pki.ca.cert, checkServerIdentity: (name) => (name === 'localhost' ? refusal : undefined) });
+  assert.equal(await expectError(socket), refusal);
+  await whenClosed(socket);
 });

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect, createServer, TLSSocket } from '../lib/index.js';
+import { connect, createSecureContext, createServer, TLSSocket } from '../lib/index.js';
 import { CLIENT_ONLY_OPTIONS, UNSUPPORTED_OPTIONS } from '../lib/options.js';
 import { duplexPair } from './helpers/duplex-pair.js';
 
@@ -44,4 +44,13 @@ test('the implemented options are taken', () => {
     rejectUnauthorized: false, handshakeTimeout: 1000, ticketKeys: Buffer.alloc(48), allowHalfOpen: true,
   });
   assert.ok(server);
+  assert.ok(createServer({ secureContext: createSecureContext(IDENTITY) }));
+  for (const options of [
+    { checkServerIdentity: () => undefined, requestOCSP: true, crl: 'c' },
+    { secureContext: createSecureContext({ ca: IDENTITY.cert, crl: 'c' }) },
+  ]) {
+    const client = connect({ host: 'localhost', port: 1, ...options });
+    client.on('error', () => {});
+    client.destroy();
+  }
 });
