@@ -43,7 +43,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { describeThrown } from '../errors.js';
 import { Command, Notice } from '../protocol.js';
 import { ServerDriver } from './server-driver.js';
-import { SocketDriver } from './socket-driver.js';
+import { NOT_SECURE, SocketDriver } from './socket-driver.js';
 
 /** Tick while busy (commands or data in the last BUSY_WINDOW_MS), in ms. */
 export const BUSY_TICK_MS = 1;
@@ -209,8 +209,9 @@ export class EventLoop {
         this.#servers.get(command.id)?.addContext(command.context);
         break;
       case Command.EXPORT_KEYING_MATERIAL:
+        // A socket already freed here: its CLOSE is on the way, but answer all the same.
         if (socket) socket.exportKeyingMaterial(command);
-        else this.#outbox.post({ type: Notice.KEYING_MATERIAL, id: command.id, request: command.request, error: { code: 'ERR_TLS_INVALID_STATE', message: 'TLS socket connection must be securely established' } });
+        else this.#outbox.post({ type: Notice.KEYING_MATERIAL, id: command.id, request: command.request, error: NOT_SECURE });
         break;
       default:
         throw new Error(`unknown command ${command.type}`);

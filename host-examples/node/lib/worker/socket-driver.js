@@ -26,6 +26,9 @@ export const WRITE_HIGH_WATER = 256 * 1024;
 /** Most decrypted bytes read and posted per socket per turn (the same slice as `process`). */
 export const READ_SLICE = 256 * 1024;
 
+/** The error of calls that need an established TLS connection (Node's `ERR_TLS_INVALID_STATE`). */
+export const NOT_SECURE = Object.freeze({ code: 'ERR_TLS_INVALID_STATE', message: 'TLS socket connection must be securely established' });
+
 export class SocketDriver {
   /** @type {number} */ id;
   /** Whether the loop must service this socket in the next turn without waiting on its pollable. */
@@ -183,7 +186,7 @@ export class SocketDriver {
   exportKeyingMaterial({ request, length, label, context }) {
     const answer = { type: Notice.KEYING_MATERIAL, id: this.id, request };
     if (this.closed || !this.#secure) {
-      this.#outbox.post({ ...answer, error: { code: 'ERR_TLS_INVALID_STATE', message: 'TLS socket connection must be securely established' } });
+      this.#outbox.post({ ...answer, error: NOT_SECURE });
       return;
     }
     try {
