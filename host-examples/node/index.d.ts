@@ -33,7 +33,40 @@ export interface PeerCertificate {
   issuerCertificate?: PeerCertificate;
 }
 
+/** The options a secure context holds (`createSecureContext`). */
+export interface SecureContextOptions {
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  pfx?: Buffer | Uint8Array | Array<{ buf: Buffer | Uint8Array; passphrase?: string }>;
+  minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  ciphers?: string;
+  ecdhCurve?: string;
+  /** Certificate revocation lists, PEM (one or more `X509 CRL` blocks) or DER; not for `createServer`. */
+  crl?: string | Buffer | Array<string | Buffer>;
+}
+
+/**
+ * A secure context (`createSecureContext`): validated settings, immutable, for
+ * `options.secureContext` and `server.addContext`.
+ */
+export class SecureContext {
+  private constructor();
+  /** The names of the options given, e.g. `['cert', 'key']`. */
+  readonly options: readonly string[];
+}
+
 export interface CommonOptions {
+  /** Context settings made once (`createSecureContext`); no context option may be given beside it. */
+  secureContext?: SecureContext;
+  /**
+   * Certificate revocation lists (PEM or DER, one or many), checked for the peer's whole chain: a
+   * revoked certificate is `CERT_REVOKED`. Clients and server-mode `new TLSSocket` only:
+   * `createServer` throws `ERR_SSLSOCKET_UNSUPPORTED` (the component's ssl-server has no CRLs).
+   */
+  crl?: string | Buffer | Array<string | Buffer>;
   ca?: string | Buffer | Array<string | Buffer>;
   cert?: string | Buffer;
   key?: string | Buffer;
@@ -58,6 +91,18 @@ export interface ConnectOptions extends CommonOptions {
    */
   socket?: Duplex;
   servername?: string;
+  /**
+   * Replaces the host name check, as in Node: called once the chain verified with the name and
+   * the certificate (detailed); a returned Error fails the connection with that error (or only
+   * sets `authorized = false` without `rejectUnauthorized`). Called for resumed sessions too.
+   */
+  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  /**
+   * Asks for a stapled OCSP response and checks it (Qt's check, stricter than Node, which only
+   * asks): a missing, bad or revoked response is a certificate error (`OCSP_NO_RESPONSE_FOUND`,
+   * `CERT_REVOKED`, ...). The DER response is not available ('OCSPResponse' throws).
+   */
+  requestOCSP?: boolean;
   rejectUnauthorized?: boolean;
   timeout?: number;
   highWaterMark?: number;
@@ -93,6 +138,10 @@ export interface TLSSocketOptions extends CommonOptions {
   /** Server: ask the client for a certificate. */
   requestCert?: boolean;
   highWaterMark?: number;
+  /** Client: as for `connect`. */
+  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  /** Client: as for `connect`. */
+  requestOCSP?: boolean;
 }
 
 export interface TlsError extends Error {
@@ -127,6 +176,23 @@ export class TLSSocket extends Duplex {
   getCipher(): { name: string; standardName: string; version: string } | null;
   getEphemeralKeyInfo(): { type: 'ECDH'; name: string; size?: number } | Record<string, never> | null;
   isSessionReused(): boolean;
+  /** Throws `ERR_SSLSOCKET_UNSUPPORTED`: sessions cannot be exported (they resume by themselves). */
+  getSession(): never;
+  /** Throws `ERR_SSLSOCKET_UNSUPPORTED`, as `getSession`. */
+  setSession(session: Buffer): never;
+  /** Throws `ERR_SSLSOCKET_UNSUPPORTED`, as `getSession`. */
+  getTLSTicket(): never;
+  /**
+   * Keying material of the connection (RFC 5705 / RFC 8446 §7.5), the bytes Node's
+   * `exportKeyingMaterial` and OpenSSL's `SSL_export_keying_material` give. Rejects with
+   * `ERR_TLS_INVALID_STATE` before the handshake or after the close.
+   */
+  exportKeyingMaterialAsync(length: number, label: string, context?: Buffer | ArrayBufferView): Promise<Buffer>;
+  /** Throws `ERR_SSLSOCKET_UNSUPPORTED`: a synchronous answer would block; use `exportKeyingMaterialAsync`. */
+  exportKeyingMaterial(length: number, label: string, context?: Buffer): never;
+  /** 'close' carries `hadError`, as net.Socket's. */
+  on(event: 'close', listener: (hadError: boolean) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
   address(): { address: string; family: string; port: number } | Record<string, never>;
   setTimeout(ms: number, callback?: () => void): this;
   setNoDelay(noDelay?: boolean): this;
@@ -158,6 +224,12 @@ export class Server extends EventEmitter {
    * sends no tickets at all).
    */
   getTicketKeys(): Buffer;
+  /**
+   * Serves another identity to clients asking for `hostname` by SNI (exact name, ASCII case
+   * aside). Only `cert` / `key` / `passphrase` / `pfx` can vary per name; wildcards, other
+   * settings and a second context for one name throw `ERR_SSLSOCKET_UNSUPPORTED`.
+   */
+  addContext(hostname: string, context: SecureContext | Pick<SecureContextOptions, 'cert' | 'key' | 'passphrase' | 'pfx'>): void;
   ref(): this;
   unref(): this;
 }
@@ -176,3 +248,15 @@ export function shutdown(): Promise<void>;
  */
 export function configure(options: { workers?: number; heartbeatMs?: number; heartbeatTimeoutMs?: number }): void;
 export function sslErrorCode(sslError: string): string;
+/** Validates context options once, for `secureContext` and `addContext`. */
+export function createSecureContext(options?: SecureContextOptions): SecureContext;
+/** node:tls's own `checkServerIdentity`, for use inside a custom one. */
+export function checkServerIdentity(hostname: string, cert: PeerCertificate): Error | undefined;
+/** The component's built-in root certificates, PEM, frozen (as `tls.rootCertificates`). */
+export const rootCertificates: readonly string[];
+/** Lower-case names of the ciphers the component negotiates (as `tls.getCiphers()`). */
+export function getCiphers(): string[];
+/** The default cipher list, colon-separated OpenSSL names (read-only). */
+export const DEFAULT_CIPHERS: string;
+export const DEFAULT_MIN_VERSION: 'TLSv1.2';
+export const DEFAULT_MAX_VERSION: 'TLSv1.3';

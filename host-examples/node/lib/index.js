@@ -5,6 +5,9 @@
 import { configure, pickEngine, terminateEngines } from './engine-pool.js';
 import { checkDuplex } from './carrier.js';
 import { clientConfig, normalizeConnectArgs, wrapConfig } from './options.js';
+export { checkServerIdentity } from 'node:tls';
+export { DEFAULT_CIPHERS, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, getCiphers, rootCertificates } from './constants.js';
+export { createSecureContext, SecureContext } from './options.js';
 import { Server } from './server.js';
 import { TLSSocket } from './tls-socket.js';
 
@@ -31,10 +34,13 @@ export { sslErrorCode } from './errors.js';
  * socket closes, and its 'error' or an early 'close' destroys the TLS socket.
  *
  * `pfx` (with `passphrase`): a PKCS#12 bundle as the identity, its other certificates as the
- * chain (not added to the trusted CAs). Options this package does not implement
- * (`checkServerIdentity`, `session`, `SNICallback`, `crl`, ...: `UNSUPPORTED_OPTIONS` in
- * lib/options.js) throw `ERR_SSLSOCKET_UNSUPPORTED` naming the option; `path` is an
- * `ERR_INVALID_ARG_VALUE`.
+ * chain (not added to the trusted CAs). `secureContext` (from `createSecureContext`) instead of
+ * the context options. `checkServerIdentity(hostname, cert)`: replaces the host name check, as
+ * in Node (a returned Error fails the connection). `crl`: revocation lists (PEM or DER).
+ * `requestOCSP`: ask for and check a stapled OCSP response (a missing one is an error here).
+ * Options this package does not implement (`session`, `SNICallback`, ...:
+ * `UNSUPPORTED_OPTIONS` in lib/options.js) throw `ERR_SSLSOCKET_UNSUPPORTED` naming the option;
+ * `path` is an `ERR_INVALID_ARG_VALUE`.
  *
  * @param {...any} args
  * @returns {TLSSocket}
@@ -49,18 +55,18 @@ export function connect(...args) {
 
 /** A client whose TCP connection the component makes. */
 function connectDirect(options) {
-  const { host, port, config } = clientConfig(options);
+  const { host, port, config, checkServerIdentity } = clientConfig(options);
   const socket = newSocket(options);
-  socket._connect(host, port, config);
+  socket._connect(host, port, config, checkServerIdentity);
   return socket;
 }
 
 /** A client over the caller's Duplex (`options.socket`). */
 function connectOver(duplex, options) {
   checkDuplex(duplex, 'options.socket');
-  const { config } = wrapConfig({ ...options, isServer: false }, { rejectByDefault: true });
+  const { config, checkServerIdentity } = wrapConfig({ ...options, isServer: false }, { rejectByDefault: true });
   const socket = newSocket(options);
-  socket._wrap(duplex, config, false);
+  socket._wrap(duplex, config, false, checkServerIdentity);
   return socket;
 }
 
@@ -82,7 +88,9 @@ function newSocket(options) {
  * accepts it with `authorized = false`), `ALPNProtocols`, `minVersion` / `maxVersion`,
  * `ciphers`, `ecdhCurve`, `handshakeTimeout` (ms, default 10 s), `allowHalfOpen`, `ticketKeys`
  * (48 bytes: the session ticket key, as `server.setTicketKeys`; servers with the same key resume
- * each other's sessions; without it the worker's servers share a random key).
+ * each other's sessions; without it the worker's servers share a random key), `secureContext`.
+ * More identities by SNI name: `server.addContext`. Client options (`checkServerIdentity`,
+ * `requestOCSP`) and `crl` throw `ERR_SSLSOCKET_UNSUPPORTED` here.
  *
  * @param {Record<string, any>} [options]
  * @param {(socket: TLSSocket) => void} [secureConnectionListener]

@@ -14,14 +14,28 @@
  * @property {string | null} protocol the WIT `protocol` value from minVersion / maxVersion
  * @property {string | null} ciphers colon-separated cipher names (OpenSSL or IANA)
  * @property {string[] | null} groups key exchange groups (Node `ecdhCurve`)
+ * @property {{pem?: string, der?: Uint8Array}[] | null} crl certificate revocation lists (`add-crls`)
+ * @property {boolean} requestOCSP clients: ask for and check a stapled OCSP response
+ * @property {boolean} ignoreHostNameMismatch clients: the main thread's `checkServerIdentity`
+ *   checks the name, not the component
  * @property {string} verifyMode the WIT `peer-verify-mode`
  * @property {boolean} keylog hand out NSS key-log lines (`set-dangerous-key-logging`): on when a
  *   'keylog' listener is added before the command leaves for the worker
  */
 
 /**
- * @typedef {TlsConfig & {handshakeTimeout: number | null, ticketKeys: Uint8Array | null}} ServerConfig
- *   what the worker applies to a server; `ticketKeys` null keeps the instance's random key
+ * @typedef {TlsConfig & {handshakeTimeout: number | null, ticketKeys: Uint8Array | null,
+ *   sni: SniContext[]}} ServerConfig what the worker applies to a server; `ticketKeys` null keeps
+ *   the instance's random key; `sni` the identities of `server.addContext`
+ */
+
+/**
+ * @typedef {object} SniContext an identity served to clients that ask for `hostname` (SNI)
+ * @property {string} hostname
+ * @property {{pem?: string, der?: Uint8Array} | null} cert
+ * @property {{pem?: string, der?: Uint8Array} | null} key
+ * @property {string | null} passphrase
+ * @property {{der: Uint8Array, passphrase: string} | null} pfx
  */
 
 /**
@@ -196,8 +210,7 @@ function protocolFor(minVersion, maxVersion) {
  */
 export const UNSUPPORTED_OPTIONS = Object.freeze([
   // tls.connect / new tls.TLSSocket
-  'checkServerIdentity', 'session', 'requestOCSP', 'pskCallback', 'minDHSize', 'secureContext',
-  'enableTrace', 'onread',
+  'session', 'pskCallback', 'minDHSize', 'enableTrace', 'onread',
   // net.connect, passed on by tls.connect
   'family', 'hints', 'lookup', 'localAddress', 'localPort', 'autoSelectFamily',
   'autoSelectFamilyAttemptTimeout', 'noDelay', 'keepAlive', 'keepAliveInitialDelay', 'signal', 'fd',
@@ -205,23 +218,137 @@ export const UNSUPPORTED_OPTIONS = Object.freeze([
   'SNICallback', 'ALPNCallback', 'pskIdentityHint', 'sessionTimeout', 'clientCertEngine',
   'pauseOnConnect',
   // tls.createSecureContext
-  'crl', 'dhparam', 'honorCipherOrder', 'privateKeyEngine', 'privateKeyIdentifier', 'secureOptions',
+  'dhparam', 'honorCipherOrder', 'privateKeyEngine', 'privateKeyIdentifier', 'secureOptions',
   'secureProtocol', 'sessionIdContext', 'sigalgs',
 ]);
+
+/** Why some unsupported options cannot be, for their error messages. */
+const UNSUPPORTED_REASONS = Object.freeze({
+  session: 'the component cannot export or import a client session (rustls does not serialise '
+    + 'them); sockets of one worker with equal options resume sessions by themselves',
+  SNICallback: 'the component cannot choose an identity per connection; use server.addContext(hostname, context)',
+  ALPNCallback: 'the component cannot choose a protocol per connection; use options.ALPNProtocols',
+  pskCallback: 'the component has no external pre-shared keys (rustls has none)',
+  pskIdentityHint: 'the component has no external pre-shared keys (rustls has none)',
+  dhparam: 'the component has no finite-field Diffie-Hellman (ECDHE only)',
+  minDHSize: 'the component has no finite-field Diffie-Hellman (ECDHE only)',
+});
+
+/**
+ * Client options that a server would ignore: passing one to `createServer` or a server-mode
+ * `new TLSSocket` throws `ERR_SSLSOCKET_UNSUPPORTED`.
+ */
+export const CLIENT_ONLY_OPTIONS = Object.freeze(['checkServerIdentity', 'requestOCSP']);
+
+/** The error of an option this package does not implement. */
+export function unsupportedError(message) {
+  const error = new Error(message);
+  error.code = 'ERR_SSLSOCKET_UNSUPPORTED';
+  return error;
+}
 
 /** Throws `ERR_SSLSOCKET_UNSUPPORTED` for the first unsupported option present. */
 function rejectUnsupported(options) {
   const name = UNSUPPORTED_OPTIONS.find((option) => options[option] !== undefined);
   if (name !== undefined) {
-    const error = new Error(`options.${name} is not supported by sslsocket (the option would be ignored)`);
-    error.code = 'ERR_SSLSOCKET_UNSUPPORTED';
-    throw error;
+    const reason = UNSUPPORTED_REASONS[name] ?? 'the option would be ignored';
+    throw unsupportedError(`options.${name} is not supported by sslsocket (${reason})`);
   }
 }
 
-/** The options shared by clients and servers. */
-function commonConfig(options) {
+/**
+ * The options a secure context holds (`tls.createSecureContext`), as opposed to connection
+ * options (`ALPNProtocols`, `servername`, `rejectUnauthorized`...).
+ */
+const CONTEXT_OPTIONS = Object.freeze([
+  'ca', 'cert', 'key', 'passphrase', 'pfx', 'ciphers', 'ecdhCurve', 'minVersion', 'maxVersion', 'crl',
+]);
+
+/**
+ * A secure context, as `tls.createSecureContext` returns: the validated TLS settings of
+ * `CONTEXT_OPTIONS`, to pass as `options.secureContext` to `connect`, `createServer` and
+ * `new TLSSocket`, or to `server.addContext`. It is a plain, immutable value: the worker
+ * applies its settings to each socket or server it is given to (the component shares the TLS
+ * configuration built from equal settings, so sockets of one context resume each other's
+ * sessions).
+ */
+export class SecureContext {
+  /** @type {Readonly<Record<string, any>>} the settings, as in a TlsConfig */
+  #settings;
+  /** @type {readonly string[]} the options that were given */
+  #given;
+
+  /** Not for direct use: see `createSecureContext()`. */
+  constructor(settings, given) {
+    this.#settings = Object.freeze(settings);
+    this.#given = Object.freeze(given);
+  }
+
+  /** The settings, for lib/options.js. @internal */
+  get _settings() {
+    return this.#settings;
+  }
+
+  /** The names of the options given to `createSecureContext`, e.g. `['cert', 'key']`. */
+  get options() {
+    return this.#given;
+  }
+}
+
+/**
+ * `tls.createSecureContext(options)`: validates the context options (`ca`, `cert`, `key`,
+ * `passphrase`, `pfx`, `ciphers`, `ecdhCurve`, `minVersion`, `maxVersion`, `crl`) once, for
+ * many sockets. Unsupported options throw `ERR_SSLSOCKET_UNSUPPORTED`, as everywhere. PEM and
+ * keys are parsed by the component when the context is used (a bad key is then the socket's
+ * or server's error).
+ * @param {Record<string, any>} [options]
+ * @returns {SecureContext}
+ */
+export function createSecureContext(options = {}) {
+  if (options === null || typeof options !== 'object') {
+    throw argumentError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeReceived(options)}`);
+  }
   rejectUnsupported(options);
+  if (options.ticketKeys !== undefined) {
+    throw unsupportedError('options.ticketKeys is not supported in a secure context by sslsocket (pass it to createServer)');
+  }
+  if (options.secureContext !== undefined) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', 'createSecureContext: options.secureContext is not a context option');
+  }
+  return new SecureContext(contextSettings(options), CONTEXT_OPTIONS.filter((name) => options[name] !== undefined));
+}
+
+/**
+ * `server.addContext(hostname, context)`: the identity the server presents to clients that ask
+ * for `hostname` by SNI. The component matches the name exactly (ASCII case aside) and can only
+ * vary the identity per name, so a wildcard name, or a context with other settings than
+ * `cert` / `key` / `passphrase` / `pfx`, throws `ERR_SSLSOCKET_UNSUPPORTED`.
+ * @param {unknown} hostname
+ * @param {unknown} context a SecureContext or createSecureContext options
+ * @returns {SniContext}
+ */
+export function sniContext(hostname, context) {
+  if (typeof hostname !== 'string' || hostname === '') {
+    throw argumentError('ERR_INVALID_ARG_TYPE', `The "hostname" argument must be a non-empty string. Received ${describeReceived(hostname)}`);
+  }
+  if (hostname.includes('*')) {
+    throw unsupportedError(`addContext('${hostname}'): wildcard server names are not supported by sslsocket (the component matches SNI names exactly)`);
+  }
+  const secure = context instanceof SecureContext ? context : createSecureContext(context ?? {});
+  const other = secure.options.find((name) => !['cert', 'key', 'passphrase', 'pfx'].includes(name));
+  if (other !== undefined) {
+    throw unsupportedError(`addContext('${hostname}'): options.${other} is not supported per server name by sslsocket `
+      + '(the component varies only the identity, cert / key / pfx, by SNI name; set it on the server)');
+  }
+  const { cert, key, passphrase, pfx } = secure._settings;
+  if ((!cert || !key) && !pfx) {
+    throw argumentError('ERR_INVALID_ARG_VALUE', `addContext('${hostname}'): the context needs cert and key (or pfx)`);
+  }
+  return { hostname, cert, key, passphrase, pfx };
+}
+
+/** The settings of `CONTEXT_OPTIONS` in `options`, validated. */
+function contextSettings(options) {
   const protocol = protocolFor(options.minVersion, options.maxVersion);
   const ecdhCurve = options.ecdhCurve;
   const pfx = onePfx(options.pfx, options.passphrase);
@@ -234,13 +361,58 @@ function commonConfig(options) {
     cert: onePemOrDer(options.cert, 'cert'),
     key: onePemOrDer(options.key, 'key'),
     passphrase: options.passphrase ?? null,
-    alpn: parseAlpn(options.ALPNProtocols),
+    crl: manyPemOrDer(options.crl, 'crl'),
     protocol,
     ciphers: options.ciphers ?? null,
     groups: typeof ecdhCurve === 'string' && ecdhCurve !== 'auto' ? ecdhCurve.split(':') : null,
+  };
+}
+
+/**
+ * The context settings of `options`: those of `options.secureContext` when given (then no
+ * context option may be given beside it: Node would ignore them), else of the options.
+ */
+function settingsOf(options) {
+  const context = options.secureContext;
+  if (context === undefined || context === null) return contextSettings(options);
+  if (!(context instanceof SecureContext)) {
+    throw argumentError('ERR_INVALID_ARG_TYPE',
+      `options.secureContext must be a SecureContext from sslsocket's createSecureContext(). Received ${describeReceived(context)}`);
+  }
+  const also = CONTEXT_OPTIONS.find((name) => options[name] !== undefined);
+  if (also !== undefined) {
+    throw argumentError('ERR_INVALID_ARG_VALUE',
+      `options.secureContext and options.${also}: give the context settings in one place (Node would ignore options.${also})`);
+  }
+  return { ...context._settings };
+}
+
+/** The options shared by clients and servers. */
+function commonConfig(options) {
+  rejectUnsupported(options);
+  return {
+    ...settingsOf(options),
+    alpn: parseAlpn(options.ALPNProtocols),
+    requestOCSP: false,
+    ignoreHostNameMismatch: false,
     // Set by a 'keylog' listener (lib/tls-socket.js, lib/server.js), never by an option.
     keylog: false,
   };
+}
+
+/**
+ * The client options beyond the common ones: `requestOCSP`, and `checkServerIdentity`, which
+ * stays on the main thread (a function cannot go to the worker). With it the component does not
+ * fail the handshake on a host name mismatch: the function decides, as in Node.
+ * @returns {{requestOCSP: boolean, ignoreHostNameMismatch: boolean, checkServerIdentity: Function | null}}
+ */
+function clientExtras(options) {
+  const check = options.checkServerIdentity ?? null;
+  if (check !== null && typeof check !== 'function') {
+    throw argumentError('ERR_INVALID_ARG_TYPE',
+      `The "options.checkServerIdentity" property must be of type function. Received ${describeReceived(check)}`);
+  }
+  return { requestOCSP: options.requestOCSP === true, ignoreHostNameMismatch: check !== null, checkServerIdentity: check };
 }
 
 /**
@@ -272,7 +444,8 @@ export function normalizeConnectArgs(args) {
 /**
  * The client side: host, port and the socket's configuration.
  * @param {Record<string, any>} options `tls.connect` options
- * @returns {{host: string, port: number, config: TlsConfig & {servername: string | null}}}
+ * @returns {{host: string, port: number, checkServerIdentity: Function | null,
+ *   config: TlsConfig & {servername: string | null}}}
  */
 export function clientConfig(options) {
   if (options.path) {
@@ -285,11 +458,14 @@ export function clientConfig(options) {
   const host = options.host ?? 'localhost';
   if (typeof host !== 'string' || host === '') throw argumentError('ERR_INVALID_ARG_TYPE', 'options.host must be a non-empty string');
   const rejectUnauthorized = options.rejectUnauthorized !== false;
+  const { checkServerIdentity, ...extras } = clientExtras(options);
   return {
     host,
     port,
+    checkServerIdentity,
     config: {
       ...commonConfig(options),
+      ...extras,
       servername: options.servername ?? null,
       // Qt's VerifyPeer fails the handshake on errors; QueryPeer reports them and goes on.
       verifyMode: rejectUnauthorized ? 'verify-peer' : 'query-peer',
@@ -308,13 +484,15 @@ export function clientConfig(options) {
  * `rejectUnauthorized: true`. A server (`isServer`) takes `createServer`'s options.
  * @param {Record<string, any>} options
  * @param {{rejectByDefault: boolean}} defaults
- * @returns {{isServer: boolean, config: TlsConfig & {servername: string | null}}}
+ * @returns {{isServer: boolean, checkServerIdentity: Function | null,
+ *   config: TlsConfig & {servername: string | null}}}
  */
 export function wrapConfig(options, { rejectByDefault }) {
   if (options.isServer) {
     // The component's server-mode sockets use the instance's ticket key: no `ticketKeys`.
-    const config = serverConfig({ ...options, handshakeTimeout: undefined, ticketKeys: undefined }, 'new TLSSocket({isServer: true})');
-    return { isServer: true, config: { ...config, servername: null } };
+    const config = serverConfig({ ...options, handshakeTimeout: undefined, ticketKeys: undefined },
+      'new TLSSocket({isServer: true})', { listener: false });
+    return { isServer: true, checkServerIdentity: null, config: { ...config, servername: null } };
   }
   const servername = options.servername ?? options.host;
   if (typeof servername !== 'string' || servername === '') {
@@ -322,9 +500,11 @@ export function wrapConfig(options, { rejectByDefault }) {
       'options.servername (or options.host) is required over a socket the caller brings: the name the server certificate must carry');
   }
   const reject = rejectByDefault ? options.rejectUnauthorized !== false : options.rejectUnauthorized === true;
+  const { checkServerIdentity, ...extras } = clientExtras(options);
   return {
     isServer: false,
-    config: { ...commonConfig(options), servername, verifyMode: reject ? 'verify-peer' : 'query-peer' },
+    checkServerIdentity,
+    config: { ...commonConfig(options), ...extras, servername, verifyMode: reject ? 'verify-peer' : 'query-peer' },
   };
 }
 
@@ -332,10 +512,21 @@ export function wrapConfig(options, { rejectByDefault }) {
  * The server side: the configuration of a `createServer`.
  * @param {Record<string, any>} options `tls.createServer` options
  * @param {string} [caller] named in errors
+ * @param {{listener?: boolean}} [kind] `listener` false for a server-mode socket (an
+ *   `ssl-socket`, which checks CRLs), true for `createServer` (an `ssl-server`, which has no
+ *   `add-crls` in the WIT)
  * @returns {ServerConfig}
  */
-export function serverConfig(options, caller = 'createServer') {
+export function serverConfig(options, caller = 'createServer', { listener = true } = {}) {
   const config = commonConfig(options);
+  const clientOnly = CLIENT_ONLY_OPTIONS.find((name) => options[name] !== undefined);
+  if (clientOnly !== undefined) {
+    throw unsupportedError(`options.${clientOnly} is not supported by sslsocket servers (a client option; ${caller} would ignore it)`);
+  }
+  if (listener && config.crl !== null) {
+    throw unsupportedError('options.crl is not supported by sslsocket servers (the component\'s ssl-server has no '
+      + 'add-crls, so client certificates are not checked against CRLs); a client or a server-mode new TLSSocket() takes it');
+  }
   if ((!config.cert || !config.key) && !config.pfx) {
     throw argumentError('ERR_INVALID_ARG_VALUE', `${caller}: options.cert and options.key (or options.pfx) are required`);
   }
@@ -348,5 +539,5 @@ export function serverConfig(options, caller = 'createServer') {
   const ticketKeys = options.ticketKeys === undefined || options.ticketKeys === null
     ? null
     : parseTicketKeys(options.ticketKeys, 'The "options.ticketKeys" property');
-  return { ...config, verifyMode, handshakeTimeout, ticketKeys };
+  return { ...config, verifyMode, handshakeTimeout, ticketKeys, sni: [] };
 }

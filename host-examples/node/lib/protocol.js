@@ -53,6 +53,16 @@ export const Command = Object.freeze({
   PING: 'ping',
   /** `{ms}` (id 0): for tests of the heartbeat only: blocks the worker's thread for `ms`. */
   STALL: 'stall',
+  /**
+   * `{id, request, length, label, context?: Uint8Array}`: `export-keying-material` on an
+   * encrypted socket; answered by `Notice.KEYING_MATERIAL` with the same `request`.
+   */
+  EXPORT_KEYING_MATERIAL: 'export-keying-material',
+  /**
+   * `{id, context}`: `add-sni-identity` on a listening server (`server.addContext`; an
+   * SniContext of lib/options.js). A failure comes back as a non-fatal `SERVER_ERROR`.
+   */
+  ADD_CONTEXT: 'add-context',
 });
 
 /** Notices, worker -> main thread. */
@@ -104,6 +114,11 @@ export const Notice = Object.freeze({
   OUTGOING_END: 'outgoing-end',
   /** `{id, line}`: one NSS key-log line of the socket's handshake (Node's 'keylog'). */
   KEYLOG: 'keylog',
+  /**
+   * `{id, request, data?: Uint8Array, error?}`: the answer to `Command.EXPORT_KEYING_MATERIAL`,
+   * the bytes or an error description.
+   */
+  KEYING_MATERIAL: 'keying-material',
   /** `{error}` (id 0): the component instance is unusable (it trapped); the worker exits. */
   FATAL: 'fatal',
   /** `{seq, turns}` (id 0): the answer to `Command.PING`; `turns` counts the loop's polls so far. */

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { pickEngine } from './engine-pool.js';
 import { toError } from './errors.js';
-import { parseTicketKeys, serverConfig } from './options.js';
+import { parseTicketKeys, serverConfig, sniContext, unsupportedError } from './options.js';
 import { Command, Notice } from './protocol.js';
 import { TLSSocket } from './tls-socket.js';
 
@@ -25,6 +25,16 @@ function normalizeListenArgs(args) {
   if (typeof host === 'number') return { port, host: undefined, backlog: host, callback };
   return { port, host, backlog, callback };
 }
+
+/**
+ * Server events whose `node:tls` behaviour the component cannot give (each asks the application
+ * per connection, and the component's server decides alone): adding a listener throws.
+ */
+const UNSUPPORTED_EVENTS = Object.freeze({
+  OCSPRequest: 'the component staples no per-connection OCSP response',
+  newSession: 'the component keeps server sessions itself (session tickets: options.ticketKeys)',
+  resumeSession: 'the component keeps server sessions itself (session tickets: options.ticketKeys)',
+});
 
 /** The error of `getTicketKeys()` while the main thread knows no key (see there). */
 function noTicketKeysError(listened) {
@@ -70,6 +80,8 @@ export class Server extends EventEmitter {
   #ticketKeysSet;
   /** Whether 'listening' came (the worker then told us the key it seals tickets with). */
   #listened = false;
+  /** The SNI names of `addContext`, lower-cased. */
+  #sniNames = new Set();
 
   /**
    * As `createServer()`.
@@ -83,6 +95,35 @@ export class Server extends EventEmitter {
     this.#ticketKeys = this.#config.ticketKeys;
     this.#ticketKeysSet = this.#ticketKeys !== null;
     if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
+    this.on('newListener', (event) => {
+      const reason = UNSUPPORTED_EVENTS[event];
+      if (reason !== undefined) throw unsupportedError(`the '${event}' event is not supported by sslsocket servers (${reason})`);
+    });
+  }
+
+  /**
+   * Serves another identity to clients that ask for `hostname` by SNI, as Node's
+   * `server.addContext`; others get the server's own `cert` / `key`. `context` is a
+   * SecureContext (`createSecureContext`) or its options, of which only the identity (`cert`,
+   * `key`, `passphrase`, `pfx`) can vary per name here: the component's `add-sni-identity`
+   * matches the exact name (ASCII case aside). A wildcard name, a context with other settings,
+   * or a name given twice (Node would replace its context; the component cannot) throws
+   * `ERR_SSLSOCKET_UNSUPPORTED`. Before `listen()` it applies when the server starts listening;
+   * while listening it goes to the worker at once and applies to connections accepted from then
+   * on (a bad key is then an 'error' event).
+   * @param {string} hostname
+   * @param {import('./options.js').SecureContext | Record<string, any>} context
+   */
+  addContext(hostname, context) {
+    const sni = sniContext(hostname, context);
+    const name = hostname.toLowerCase();
+    if (this.#sniNames.has(name)) {
+      throw unsupportedError(`addContext('${hostname}'): the server has a context for this name already, and the component cannot replace it`);
+    }
+    this.#sniNames.add(name);
+    // Kept in the configuration too: a server that listens again in a new worker needs them all.
+    this.#config = { ...this.#config, sni: [...this.#config.sni, sni] };
+    if (this.#id !== null && !this.#closed) this.#engine.send({ type: Command.ADD_CONTEXT, id: this.#id, context: sni });
   }
 
   /** Whether the server is listening. */

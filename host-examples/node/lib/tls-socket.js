@@ -8,12 +8,45 @@ import { DuplexCarrier, checkDuplex } from './carrier.js';
 import { peerCertificate } from './certificate.js';
 import { Engine } from './engine.js';
 import { pickEngine } from './engine-pool.js';
-import { toError } from './errors.js';
-import { wrapConfig } from './options.js';
+import { authorizationCode, toError } from './errors.js';
+import { unsupportedError, wrapConfig } from './options.js';
 import { Command, Notice } from './protocol.js';
 
 /** Node's `getEphemeralKeyInfo().size` of each key exchange group. */
 const GROUP_SIZES = { X25519: 253, secp256r1: 256, secp384r1: 384, secp521r1: 521, X25519MLKEM768: 253, SecP256r1MLKEM768: 256, SecP384r1MLKEM1024: 384 };
+
+/** Events whose `node:tls` behaviour the component cannot give: adding a listener throws. */
+const UNSUPPORTED_EVENTS = Object.freeze({
+  session: "the component cannot export a client session (rustls does not serialise them); sockets of one "
+    + 'worker with equal options resume sessions by themselves (isSessionReused())',
+  OCSPResponse: 'the component checks the stapled OCSP response itself (options.requestOCSP) and does not '
+    + 'hand out its DER bytes; its verdict is in authorized / authorizationError',
+});
+
+/** Node's `ERR_TLS_INVALID_STATE`: the call needs an established TLS connection. */
+function invalidStateError() {
+  const error = new Error('TLS socket connection must be securely established');
+  error.code = 'ERR_TLS_INVALID_STATE';
+  return error;
+}
+
+/** Node's argument checks of `exportKeyingMaterial(length, label, context)`. */
+function checkKeyingMaterialArguments(length, label, context) {
+  if (typeof length !== 'number') {
+    throw Object.assign(new TypeError(`The "length" argument must be of type number. Received ${typeof length}`), { code: 'ERR_INVALID_ARG_TYPE' });
+  }
+  if (!Number.isInteger(length) || length < 1 || length > 0xffffffff) {
+    throw Object.assign(new RangeError(`The value of "length" is out of range. It must be >= 1 && <= 4294967295. Received ${length}`),
+      { code: 'ERR_OUT_OF_RANGE' });
+  }
+  if (typeof label !== 'string') {
+    throw Object.assign(new TypeError(`The "label" argument must be of type string. Received ${typeof label}`), { code: 'ERR_INVALID_ARG_TYPE' });
+  }
+  if (context !== undefined && !ArrayBuffer.isView(context)) {
+    throw Object.assign(new TypeError('The "context" argument must be an instance of Buffer, TypedArray, or DataView.'),
+      { code: 'ERR_INVALID_ARG_TYPE' });
+  }
+}
 
 /** The error descriptions' sslErrors, with their certificates in Node's shape. */
 function withNodeCertificates(description) {
@@ -82,6 +115,13 @@ export class TLSSocket extends Duplex {
   #secureConnectEvent = true;
   /** The config of the command not yet posted to the worker ('keylog' can still turn on). */
   #pendingConfig = null;
+  /** @type {Function | null} clients: `options.checkServerIdentity` */
+  #checkServerIdentity = null;
+  /** Whether a failed check destroys the socket (clients with `rejectUnauthorized`). */
+  #rejectUnauthorized = false;
+  /** @type {Map<number, {resolve: Function, reject: Function}>} `exportKeyingMaterialAsync` calls */
+  #keyingRequests = new Map();
+  #nextKeyingRequest = 1;
 
   /**
    * `new TLSSocket(duplex, options)`, as in `node:tls`: TLS over a Duplex the caller brings (a
@@ -121,10 +161,12 @@ export class TLSSocket extends Duplex {
     // connect (or wrap) command leaves for the worker, i.e. in the same tick as connect().
     this.on('newListener', (event) => {
       if (event === 'keylog' && this.#pendingConfig) this.#pendingConfig.keylog = true;
+      const reason = UNSUPPORTED_EVENTS[event];
+      if (reason !== undefined) throw unsupportedError(`the '${event}' event is not supported by sslsocket (${reason})`);
     });
     if (wrap) {
       this.#secureConnectEvent = false;
-      this._wrap(socket, wrap.config, wrap.isServer);
+      this._wrap(socket, wrap.config, wrap.isServer, wrap.checkServerIdentity);
     }
   }
 
@@ -138,11 +180,20 @@ export class TLSSocket extends Duplex {
     return this.#id;
   }
 
-  /** Starts the client connection (used by `connect()`). @internal */
-  _connect(host, port, config) {
+  /**
+   * Starts the client connection (used by `connect()`); `checkServerIdentity` (or null) checks
+   * the server's name after the handshake. @internal
+   */
+  _connect(host, port, config, checkServerIdentity = null) {
     this.servername = config.servername ?? host;
+    this.#setIdentityCheck(config, checkServerIdentity);
     this.#holdConfig(config);
     this.#engine.send({ type: Command.CONNECT, id: this.#id, host, port, config });
+  }
+
+  #setIdentityCheck(config, checkServerIdentity) {
+    this.#checkServerIdentity = checkServerIdentity;
+    this.#rejectUnauthorized = config.verifyMode === 'verify-peer';
   }
 
   /** Keeps `config` changeable by a 'keylog' listener until the command is posted. */
@@ -157,8 +208,9 @@ export class TLSSocket extends Duplex {
    * Starts TLS over the caller's Duplex (used by `connect({socket})` and the public constructor).
    * @internal
    */
-  _wrap(duplex, config, isServer) {
+  _wrap(duplex, config, isServer, checkServerIdentity = null) {
     this.servername = config.servername;
+    this.#setIdentityCheck(config, checkServerIdentity);
     this.#holdConfig(config);
     this.#engine.send({ type: Command.WRAP, id: this.#id, config, isServer });
     this.#carrier = new DuplexCarrier(this.#engine, this.#id, duplex, this);
@@ -220,6 +272,82 @@ export class TLSSocket extends Duplex {
   /** Whether the handshake resumed an earlier session. */
   isSessionReused() {
     return this.#session?.sessionReused ?? false;
+  }
+
+  /**
+   * Not supported: the component cannot export a client session (rustls does not serialise
+   * them). Sockets of one worker with equal options resume sessions by themselves.
+   * @throws {Error} `ERR_SSLSOCKET_UNSUPPORTED`
+   */
+  getSession() {
+    throw unsupportedError(`getSession() is not supported by sslsocket (${UNSUPPORTED_EVENTS.session})`);
+  }
+
+  /** Not supported, as `getSession()`. @throws {Error} `ERR_SSLSOCKET_UNSUPPORTED` */
+  setSession() {
+    throw unsupportedError(`setSession() is not supported by sslsocket (${UNSUPPORTED_EVENTS.session})`);
+  }
+
+  /** Not supported, as `getSession()`. @throws {Error} `ERR_SSLSOCKET_UNSUPPORTED` */
+  getTLSTicket() {
+    throw unsupportedError(`getTLSTicket() is not supported by sslsocket (${UNSUPPORTED_EVENTS.session})`);
+  }
+
+  /**
+   * Not supported synchronously: the connection's secrets live in the worker thread, and a
+   * synchronous answer would block this thread until the worker's next turn. Use
+   * `exportKeyingMaterialAsync(length, label, context)`, which resolves with the same bytes.
+   * @throws {Error} `ERR_SSLSOCKET_UNSUPPORTED`
+   */
+  exportKeyingMaterial() {
+    throw unsupportedError('exportKeyingMaterial() is not supported by sslsocket: the keys live in the worker thread and '
+      + 'a synchronous call would block this thread; use exportKeyingMaterialAsync(length, label, context)');
+  }
+
+  /**
+   * Keying material of this connection (RFC 5705 under TLS 1.2, RFC 8446 §7.5 under TLS 1.3),
+   * as Node's synchronous `exportKeyingMaterial(length, label, context)` returns it and as
+   * OpenSSL's `SSL_export_keying_material` computes it: both ends get the same bytes.
+   * @param {number} length bytes wanted (the component allows 1 to 65535)
+   * @param {string} label e.g. `'EXPERIMENTAL-my-protocol'`; labels TLS reserves are refused
+   * @param {Buffer | ArrayBufferView} [context] none differs from an empty one under TLS 1.3 only
+   * @returns {Promise<Buffer>} rejects with `ERR_TLS_INVALID_STATE` before the handshake or
+   *   after the close, `ERR_INVALID_ARG_VALUE` for what the component refuses
+   * @throws {TypeError | RangeError} bad argument types, as Node
+   */
+  exportKeyingMaterialAsync(length, label, context) {
+    checkKeyingMaterialArguments(length, label, context);
+    if (this.#session === null || this.#closedInWorker || this.destroyed) return Promise.reject(invalidStateError());
+    const request = this.#nextKeyingRequest++;
+    const bytes = context === undefined ? undefined : Uint8Array.from(new Uint8Array(context.buffer, context.byteOffset, context.byteLength));
+    return new Promise((resolve, reject) => {
+      this.#keyingRequests.set(request, { resolve, reject });
+      this.#engine.send({ type: Command.EXPORT_KEYING_MATERIAL, id: this.#id, request, length, label, context: bytes });
+    });
+  }
+
+  /** Settles a `exportKeyingMaterialAsync` call with the worker's answer. */
+  #onKeyingMaterial({ request, data, error }) {
+    const pending = this.#keyingRequests.get(request);
+    this.#keyingRequests.delete(request);
+    if (!pending) return;
+    if (error) pending.reject(toError(error));
+    else pending.resolve(Buffer.from(data.buffer, data.byteOffset, data.length));
+  }
+
+  /** The connection is gone: pending `exportKeyingMaterialAsync` calls fail. */
+  #failKeyingRequests() {
+    for (const { reject } of this.#keyingRequests.values()) reject(invalidStateError());
+    this.#keyingRequests.clear();
+  }
+
+  /**
+   * Emits like a `stream.Duplex`, except that 'close' gets Node's `hadError` argument (as
+   * `net.Socket`): true when the socket was destroyed by an error.
+   */
+  emit(event, ...args) {
+    if (event === 'close' && args.length === 0) return super.emit('close', this.errored !== null);
+    return super.emit(event, ...args);
   }
 
   /** The local address, as `net.Socket.address()`. */
@@ -322,6 +450,7 @@ export class TLSSocket extends Duplex {
     }
     this.#engine.unregister(this.#id);
     this.#release();
+    this.#failKeyingRequests();
     const gone = error ?? Object.assign(new Error('the socket was destroyed'), { code: 'ERR_STREAM_DESTROYED' });
     this.#pendingWrite?.callback(gone);
     this.#pendingWrite = null;
@@ -339,8 +468,10 @@ export class TLSSocket extends Duplex {
         this.emit('connect');
         break;
       case Notice.SECURE:
-        this.#setSession(notice.session);
-        if (this.#secureConnectEvent) this.emit('secureConnect');
+        if (this.#setSession(notice.session) && this.#secureConnectEvent) this.emit('secureConnect');
+        break;
+      case Notice.KEYING_MATERIAL:
+        this.#onKeyingMaterial(notice);
         break;
       case Notice.FED:
         this.#carrier?.onFed(notice.bytes);
@@ -379,6 +510,10 @@ export class TLSSocket extends Duplex {
     }
   }
 
+  /**
+   * Takes what the handshake negotiated and emits 'secure', unless `checkServerIdentity` failed
+   * the connection (then the socket is destroyed and this returns false).
+   */
   #setSession(session) {
     this.#session = session;
     this.connecting = false;
@@ -388,8 +523,40 @@ export class TLSSocket extends Duplex {
     this.alpnProtocol = session.alpnProtocol;
     for (const key of ['localAddress', 'localPort', 'remoteAddress', 'remotePort', 'remoteFamily']) this[key] = session[key];
     if (this.#carrier) Object.assign(this, this.#carrier.addresses());
+    if (!this.#checkIdentity()) return false;
     this.#touch();
     this.emit('secure');
+    return true;
+  }
+
+  /**
+   * `options.checkServerIdentity(hostname, cert)`, as Node calls it once the chain verified:
+   * the component ignored a host name mismatch (lib/worker/configure.js), the function decides.
+   * A returned Error (or anything truthy) makes the socket unauthorized, with the error's `code`
+   * as `authorizationError`, and fails it with that error under `rejectUnauthorized`. Unlike
+   * Node it is called for resumed sessions too: here resumption happens by itself.
+   * @returns {boolean} false when the socket was destroyed
+   */
+  #checkIdentity() {
+    const check = this.#checkServerIdentity;
+    if (check === null) return true;
+    this.sslErrors = this.sslErrors.filter((entry) => entry.error !== 'host-name-mismatch');
+    this.authorizationError = authorizationCode(this.sslErrors.map((entry) => entry.error));
+    let verifyError = null;
+    if (this.authorizationError === null) {
+      try {
+        verifyError = check(this.servername, this.getPeerCertificate(true)) ?? null;
+      } catch (thrown) {
+        verifyError = thrown;
+      }
+      if (verifyError) this.authorizationError = verifyError.code ?? verifyError.message ?? String(verifyError);
+    }
+    this.authorized = this.authorizationError === null;
+    if (verifyError && this.#rejectUnauthorized) {
+      this.destroy(verifyError instanceof Error ? verifyError : new Error(String(verifyError)));
+      return false;
+    }
+    return true;
   }
 
   #onData(data) {
@@ -422,6 +589,7 @@ export class TLSSocket extends Duplex {
     this.#closedInWorker = true;
     this.#engine.unregister(this.#id);
     this.#release();
+    this.#failKeyingRequests();
     if (this.#pendingWrite) {
       this.destroy(Object.assign(new Error('the connection closed with a write pending'), { code: 'EPIPE' }));
       return;

@@ -3,16 +3,21 @@
 // The component comes from $SSLSOCKET_COMPONENT when set; otherwise the Rust CLI writes the one
 // embedded in the Rust host (`cargo run -q -p sslsocket-cli -- component --out gen/sslsocket.wasm`,
 // from the workspace root). Transpiling is skipped when gen/ is newer than the component.
+//
+// It then writes gen/tls-constants.json: what `node:tls` gives synchronously and the component
+// holds as constants (its built-in root certificates, its cipher names), read from the component
+// once here, since at run time the component lives in the worker (lib/constants.js).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const workspaceRoot = resolve(packageDir, '../..');
 const genDir = join(packageDir, 'gen');
 const bindings = join(genDir, 'sslsocket.js');
+const constants = join(genDir, 'tls-constants.json');
 
 /** Modification time in ms, or 0 when the file does not exist. */
 function mtime(path) {
@@ -48,4 +53,18 @@ if (mtime(bindings) > mtime(component) && existsSync(join(genDir, 'package.json'
   });
   // gen/ holds ES modules whatever the package says; say so for tools that look at gen/ alone.
   writeFileSync(join(genDir, 'package.json'), '{ "type": "module" }\n');
+}
+
+if (mtime(constants) > mtime(bindings)) {
+  console.log('build: gen/tls-constants.json is up to date');
+} else {
+  const { socket } = await import(pathToFileURL(bindings).href);
+  const names = (ciphers) => ciphers.map((cipher) => cipher.name);
+  writeFileSync(constants, `${JSON.stringify({
+    // PEM without the final newline, as Node's tls.rootCertificates.
+    rootCertificates: socket.systemCaCertificates().map((certificate) => certificate.toPem().trimEnd()),
+    supportedCiphers: names(socket.supportedCiphers()),
+    defaultCiphers: names(socket.globalCiphers()),
+  }, null, 1)}\n`);
+  console.log('build: wrote gen/tls-constants.json');
 }

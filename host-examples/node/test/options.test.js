@@ -4,8 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect, createServer, TLSSocket } from '../lib/index.js';
-import { UNSUPPORTED_OPTIONS } from '../lib/options.js';
+import { connect, createSecureContext, createServer, TLSSocket } from '../lib/index.js';
+import { CLIENT_ONLY_OPTIONS, UNSUPPORTED_OPTIONS } from '../lib/options.js';
 import { duplexPair } from './helpers/duplex-pair.js';
 
 const IDENTITY = { cert: '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n', key: 'k' };
@@ -17,6 +17,17 @@ for (const name of UNSUPPORTED_OPTIONS) {
     assert.throws(() => createServer({ ...IDENTITY, [name]: true }), expected);
     const [a] = duplexPair();
     assert.throws(() => new TLSSocket(a, { servername: 'localhost', [name]: true }), expected);
+    a.destroy();
+  });
+}
+
+for (const name of CLIENT_ONLY_OPTIONS) {
+  test(`options.${name} is a client option: servers refuse it, not ignore it`, () => {
+    const value = name === 'checkServerIdentity' ? () => undefined : true;
+    const expected = { code: 'ERR_SSLSOCKET_UNSUPPORTED', message: new RegExp(`options\\.${name} is not supported by sslsocket servers`) };
+    assert.throws(() => createServer({ ...IDENTITY, [name]: value }), expected);
+    const [a] = duplexPair();
+    assert.throws(() => new TLSSocket(a, { ...IDENTITY, isServer: true, [name]: value }), expected);
     a.destroy();
   });
 }
@@ -33,4 +44,13 @@ test('the implemented options are taken', () => {
     rejectUnauthorized: false, handshakeTimeout: 1000, ticketKeys: Buffer.alloc(48), allowHalfOpen: true,
   });
   assert.ok(server);
+  assert.ok(createServer({ secureContext: createSecureContext(IDENTITY) }));
+  for (const options of [
+    { checkServerIdentity: () => undefined, requestOCSP: true, crl: 'c' },
+    { secureContext: createSecureContext({ ca: IDENTITY.cert, crl: 'c' }) },
+  ]) {
+    const client = connect({ host: 'localhost', port: 1, ...options });
+    client.on('error', () => {});
+    client.destroy();
+  }
 });

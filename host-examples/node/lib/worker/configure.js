@@ -50,6 +50,53 @@ function loadKey(pki, value, passphrase) {
   });
 }
 
+/** The identity of a `pfx` bundle, or of `cert` / `key`, set by `apply(chain, key)`. */
+function withIdentity(pki, { pfx, cert, key, passphrase }, apply) {
+  if (pfx !== null) {
+    const bundle = step('options.pfx', () => pki.Certificate.importPkcs12(pfx.der, pfx.passphrase));
+    try {
+      step('options.pfx', () => apply([bundle.certificate, ...bundle.caCertificates], bundle.privateKey));
+    } finally {
+      dropOne(bundle.certificate);
+      dropList(bundle.caCertificates);
+      dropOne(bundle.privateKey);
+    }
+    return;
+  }
+  const chain = loadCertificates(pki, cert, 'options.cert');
+  try {
+    const privateKey = loadKey(pki, key, passphrase);
+    try {
+      step('options.key', () => apply(chain, privateKey));
+    } finally {
+      dropOne(privateKey);
+    }
+  } finally {
+    dropList(chain);
+  }
+}
+
+/**
+ * Adds an identity for one SNI name to a server (`server.addContext`).
+ * @param {any} pki
+ * @param {any} server an `ssl-server`
+ * @param {import('../options.js').SniContext} context
+ */
+export function addSniIdentity(pki, server, context) {
+  step(`addContext('${context.hostname}')`, () =>
+    withIdentity(pki, context, (chain, key) => server.addSniIdentity(context.hostname, chain, key)));
+}
+
+/** The CRLs of `options.crl`, added to a socket (`add-crls`). */
+function addCrls(socket, crls) {
+  for (const crl of crls) {
+    const [data, format] = crl.pem !== undefined ? [encoder.encode(crl.pem), 'pem'] : [crl.der, 'der'];
+    step('options.crl', () => {
+      if (socket.addCrls(data, format) === 0) throw new Error('no CRL found');
+    });
+  }
+}
+
 /**
  * The settings both resources have (same method names on `ssl-socket` and `ssl-server`).
  * @param {any} pki the component's `pki` interface
@@ -109,6 +156,19 @@ function configureCommon(pki, target, config) {
  */
 export function configureSocket(pki, socket, config) {
   configureCommon(pki, socket, config);
+  if (config.crl !== null) addCrls(socket, config.crl);
+  // `checkServerIdentity` checks the name on the main thread instead (lib/tls-socket.js).
+  if (config.ignoreHostNameMismatch) socket.ignoreSslErrorsList([['host-name-mismatch', undefined]]);
+  if (config.requestOCSP) {
+    socket.setOcspStaplingEnabled(true);
+    // The component checks the stapled response only when it verifies the peer (`verify-peer`):
+    // `rejectUnauthorized: false` (`query-peer`) becomes `verify-peer` that ignores every error,
+    // which reports the same errors (`ssl-errors`) and also those of the OCSP check.
+    if (config.verifyMode === 'query-peer') {
+      socket.setPeerVerifyMode('verify-peer');
+      socket.ignoreSslErrors();
+    }
+  }
   if (config.servername !== null) socket.setPeerVerifyName(config.servername);
   socket.setReadBufferSize(SOCKET_BUFFER_SIZE);
   socket.setWriteBufferSize(SOCKET_BUFFER_SIZE);
@@ -125,6 +185,7 @@ export function configureServer(pki, server, config, backlog) {
   configureCommon(pki, server, config);
   if (config.handshakeTimeout !== null) server.setHandshakeTimeout(config.handshakeTimeout);
   if (config.ticketKeys !== null) step('options.ticketKeys', () => server.setTicketKeys(config.ticketKeys));
+  for (const context of config.sni) addSniIdentity(pki, server, context);
   server.setListenBacklogSize(backlog);
   server.setMaxPendingConnections(backlog);
 }

@@ -31,7 +31,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { describeThrown } from '../errors.js';
 import { Command, Notice } from '../protocol.js';
 import { ServerDriver } from './server-driver.js';
-import { SocketDriver } from './socket-driver.js';
+import { NOT_SECURE, SocketDriver } from './socket-driver.js';
 import { WakeSignal } from './wake.js';
 
 /** How often the loop lets the thread's own event loop run (finalizers, timers), in ms. */
@@ -198,6 +198,14 @@ export class EventLoop {
         break;
       case Command.STALL:
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, command.ms);
+        break;
+      case Command.ADD_CONTEXT:
+        this.#servers.get(command.id)?.addContext(command.context);
+        break;
+      case Command.EXPORT_KEYING_MATERIAL:
+        // A socket already freed here: its CLOSE is on the way, but answer all the same.
+        if (socket) socket.exportKeyingMaterial(command);
+        else this.#outbox.post({ type: Notice.KEYING_MATERIAL, id: command.id, request: command.request, error: NOT_SECURE });
         break;
       default:
         throw new Error(`unknown command ${command.type}`);

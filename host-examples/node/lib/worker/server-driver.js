@@ -4,7 +4,7 @@
 
 import { authorizationCode, describeErrorCode, describeThrown, sslErrorCode } from '../errors.js';
 import { Notice } from '../protocol.js';
-import { configureServer, step } from './configure.js';
+import { addSniIdentity, configureServer, step } from './configure.js';
 import { SocketDriver } from './socket-driver.js';
 
 /**
@@ -41,6 +41,8 @@ export class ServerDriver {
   #outbox;
   #adopt;
   #peerVerified;
+  /** the component's `pki` interface (for `addContext`) */
+  #pki;
   /** @type {any[] | null} the pollables of `subscribe-all`, kept until the server is called */
   #pollables = null;
   /** Whether the server seals tickets with the instance's random key (no key was set). */
@@ -58,8 +60,10 @@ export class ServerDriver {
    * @param {boolean} state.peerVerified whether client certificates are asked for
    * @param {Uint8Array} state.ticketKeys the key sealing tickets at listen (`ticket-keys`)
    * @param {boolean} state.ownTicketKeys whether that is the instance's random key (none was set)
+   * @param {any} state.pki the component's `pki` interface
    */
-  constructor(id, server, outbox, adopt, { peerVerified, ticketKeys, ownTicketKeys }) {
+  constructor(id, server, outbox, adopt, { peerVerified, ticketKeys, ownTicketKeys, pki }) {
+    this.#pki = pki;
     this.id = id;
     this.#server = server;
     this.#outbox = outbox;
@@ -100,6 +104,7 @@ export class ServerDriver {
       peerVerified: config.verifyMode !== 'verify-none',
       ticketKeys,
       ownTicketKeys: config.ticketKeys === null,
+      pki: component.pki,
     });
   }
 
@@ -119,6 +124,21 @@ export class ServerDriver {
       return;
     }
     this.#ownTicketKeys = false;
+  }
+
+  /**
+   * `add-sni-identity` on the listening server (`server.addContext`): connections accepted from
+   * now on that ask for the name get that identity. A failure is a non-fatal SERVER_ERROR.
+   * @param {import('../options.js').SniContext} context
+   */
+  addContext(context) {
+    if (this.closed) return;
+    try {
+      addSniIdentity(this.#pki, this.#server, context);
+    } catch (description) {
+      if (description instanceof WebAssembly.RuntimeError) throw description;
+      this.#outbox.post({ type: Notice.SERVER_ERROR, id: this.id, error: description, fatal: false });
+    }
   }
 
   /** The pollables of `subscribe-all`: the listener, each handshake, the handshake deadline. */

@@ -26,6 +26,9 @@ export const WRITE_HIGH_WATER = 256 * 1024;
 /** Most decrypted bytes read and posted per socket per turn (the same slice as `process`). */
 export const READ_SLICE = 256 * 1024;
 
+/** The error of calls that need an established TLS connection (Node's `ERR_TLS_INVALID_STATE`). */
+export const NOT_SECURE = Object.freeze({ code: 'ERR_TLS_INVALID_STATE', message: 'TLS socket connection must be securely established' });
+
 export class SocketDriver {
   /** @type {number} */ id;
   /** Whether the loop must service this socket in the next turn without waiting on its pollable. */
@@ -173,6 +176,26 @@ export class SocketDriver {
   setPaused(paused) {
     this.#paused = paused;
     if (!paused) this.due = true;
+  }
+
+  /**
+   * `export-keying-material` (Node's `exportKeyingMaterial`); posts KEYING_MATERIAL with the
+   * bytes or the error. Never throws (but a trap).
+   * @param {{request: number, length: number, label: string, context?: Uint8Array}} command
+   */
+  exportKeyingMaterial({ request, length, label, context }) {
+    const answer = { type: Notice.KEYING_MATERIAL, id: this.id, request };
+    if (this.closed || !this.#secure) {
+      this.#outbox.post({ ...answer, error: NOT_SECURE });
+      return;
+    }
+    try {
+      const data = Uint8Array.from(step('exportKeyingMaterial', () => this.#socket.exportKeyingMaterial(label, context, length)));
+      this.#outbox.post({ ...answer, data }, [data.buffer]);
+    } catch (description) {
+      if (description instanceof WebAssembly.RuntimeError) throw description;
+      this.#outbox.post({ ...answer, error: description });
+    }
   }
 
   /** Drops the connection at once (`abort`) and frees the socket (the main thread is gone). */

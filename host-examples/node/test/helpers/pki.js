@@ -106,3 +106,64 @@ export function createPki() {
     selfSigned: entry('self-signed'),
   };
 }
+
+/** What `entry` of createPki gives for `name` in `dir`. */
+function readEntry(dir, name) {
+  return {
+    certPath: join(dir, `${name}.pem`),
+    keyPath: join(dir, `${name}.key`),
+    cert: readFileSync(join(dir, `${name}.pem`), 'utf8'),
+    key: readFileSync(join(dir, `${name}.key`), 'utf8'),
+  };
+}
+
+/**
+ * One more leaf signed by the test CA of `pki` (e.g. another server name, for SNI).
+ * @param {ReturnType<typeof createPki>} pki
+ * @param {{name: string, cn: string, san?: string, usage?: string}} leaf
+ */
+export function makeExtraLeaf(pki, leaf) {
+  makeLeaf(pki.dir, leaf);
+  return readEntry(pki.dir, leaf.name);
+}
+
+/**
+ * Revocation material from the test CA of `pki`: two server leaves for localhost / 127.0.0.1
+ * issued with `openssl ca` (which keeps the database revocation needs), `good` and `revoked`
+ * (revoked with reason keyCompromise); the CA's CRL (`openssl ca -gencrl`) as PEM and DER; and
+ * for each leaf a DER OCSP response signed by the CA (`openssl ocsp -index`), for
+ * `openssl s_server -status_file`.
+ * @param {ReturnType<typeof createPki>} pki
+ */
+export function createRevocation(pki) {
+  const { dir } = pki;
+  writeFileSync(join(dir, 'db-index.txt'), '');
+  writeFileSync(join(dir, 'db-crlnumber'), '01\n');
+  writeFileSync(join(dir, 'db.srl'), '2000\n');
+  writeFileSync(join(dir, 'db.cnf'), [
+    '[ca]', 'default_ca = db_ca',
+    '[db_ca]', 'database = db-index.txt', 'new_certs_dir = .', 'serial = db.srl', 'crlnumber = db-crlnumber',
+    'default_md = sha256', 'default_crl_days = 30', 'policy = any', 'copy_extensions = none', 'unique_subject = no',
+    '[any]', 'commonName = supplied', 'organizationName = optional',
+  ].join('\n') + '\n');
+  const ca = ['-config', 'db.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key'];
+  for (const name of ['good', 'revoked']) {
+    openssl(dir, ['req', '-new', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/O=sslsocket tests/CN=${name} localhost`]);
+    openssl(dir, ['ca', '-batch', ...ca, '-in', `${name}.csr`, '-days', '30', '-notext', '-out', `${name}.pem`,
+      '-extfile', leafExtensions(dir, name, 'DNS:localhost,IP:127.0.0.1', 'serverAuth')]);
+  }
+  openssl(dir, ['ca', ...ca, '-revoke', 'revoked.pem', '-crl_reason', 'keyCompromise']);
+  openssl(dir, ['ca', ...ca, '-gencrl', '-out', 'crl.pem']);
+  openssl(dir, ['crl', '-in', 'crl.pem', '-outform', 'DER', '-out', 'crl.der']);
+  for (const name of ['good', 'revoked']) {
+    openssl(dir, ['ocsp', '-issuer', 'ca.pem', '-cert', `${name}.pem`, '-no_nonce', '-reqout', `${name}.ocsp-req`]);
+    openssl(dir, ['ocsp', '-index', 'db-index.txt', '-rsigner', 'ca.pem', '-rkey', 'ca.key', '-CA', 'ca.pem',
+      '-reqin', `${name}.ocsp-req`, '-respout', `${name}.ocsp`, '-ndays', '1']);
+  }
+  return {
+    good: { ...readEntry(dir, 'good'), ocspPath: join(dir, 'good.ocsp') },
+    revoked: { ...readEntry(dir, 'revoked'), ocspPath: join(dir, 'revoked.ocsp') },
+    crlPem: readFileSync(join(dir, 'crl.pem'), 'utf8'),
+    crlDer: readFileSync(join(dir, 'crl.der')),
+  };
+}
