@@ -313,8 +313,13 @@ export class Server extends EventEmitter {
 
   /** The worker died: listen again in a new one (see the class doc), or fail. */
   #onFatal(error, { shutdown }) {
+    if (this.#closing) {
+      // close() was called: the worker's end just came first; nothing to report.
+      this.#freed();
+      return;
+    }
     const now = performance.now();
-    if (shutdown || !this.#listening || this.#closing || now - this.#lastRelisten < RELISTEN_INTERVAL_MS) {
+    if (shutdown || !this.#listening || now - this.#lastRelisten < RELISTEN_INTERVAL_MS) {
       this.#fail(error);
       return;
     }

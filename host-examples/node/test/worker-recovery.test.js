@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { configure, connect } from '../lib/index.js';
+import { configure, connect, shutdown } from '../lib/index.js';
 import { Command } from '../lib/protocol.js';
 import { closeServer, echoServer, readBytes } from './helpers/peers.js';
 import { createPki } from './helpers/pki.js';
@@ -46,4 +46,16 @@ test('a hung worker is terminated; its sockets fail and its server listens again
   const again = await echoOnce(port, 'after\n');
   again.destroy();
   await closeServer(server);
+});
+
+test('shutdown() while a server is closing: it closes, with no error', async (t) => {
+  if (!needTools(t, 'openssl')) return;
+  const { server } = await echoServer({ cert: pki.server.cert, key: pki.server.key });
+  const errors = [];
+  server.on('error', (error) => errors.push(error));
+  const closed = once(server, 'close');
+  server.close();
+  await shutdown();
+  await closed;
+  assert.deepEqual(errors, []);
 });
