@@ -3,43 +3,35 @@
 //
 // The worker waits for sockets in `wasi:io/poll.poll`, which blocks its thread (the preview2
 // shim runs WASI I/O synchronously through its own I/O thread), so it cannot take a 'message'
-// event meanwhile. The shim's I/O thread can: lib/worker/wake-extension.js, loaded there, makes a
-// future that resolves at the next message on the channel, and its pollable goes into every poll.
+// event meanwhile. The shim's I/O thread can: lib/worker/wake-extension.js, loaded there, writes
+// a byte into an input stream for each message, and that stream's pollable goes into every poll.
 // A command posted at any moment therefore ends the poll at once, and an idle loop needs no
-// timer at all.
+// timer at all. The stream and its pollable live as long as the worker: a wake-up costs the one
+// read that takes its byte.
 
-import { callExtension, futureDispose, futureSubscribe } from '@bytecodealliance/preview2-shim/io-worker';
+import { callExtension, inputStreamCreate } from '@bytecodealliance/preview2-shim/io-worker';
 
 const EXTENSION = new URL('./wake-extension.js', import.meta.url);
+/** More than the stream ever holds (one byte). */
+const DRAIN = 64n;
 
 export class WakeSignal {
-  #channel;
-  #future = 0;
-  #pollable = null;
+  #stream;
+  #pollable;
 
   /** @param {string} channel the engine's BroadcastChannel name */
   constructor(channel) {
-    this.#channel = channel;
-    callExtension(EXTENSION, 'open', [channel]);
+    this.#stream = inputStreamCreate(callExtension(EXTENSION, 'open', [channel]));
+    this.#pollable = this.#stream.subscribe();
   }
 
-  /**
-   * The pollable to add to the next poll: armed once, and kept until it fires (a message that
-   * came since the last `consume` makes it ready at once).
-   */
+  /** The pollable to add to a poll: ready while a wake-up is unread. */
   pollable() {
-    if (this.#pollable === null) {
-      this.#future = callExtension(EXTENSION, 'arm', [this.#channel]);
-      this.#pollable = futureSubscribe(this.#future, this);
-    }
     return this.#pollable;
   }
 
-  /** Drops the pollable that a poll reported ready; the next `pollable()` arms a new one. */
+  /** Takes the wake-up that a poll reported (the pollable stays, for the next poll). */
   consume() {
-    if (this.#pollable === null) return;
-    this.#pollable[Symbol.dispose]();
-    futureDispose(this.#future);
-    this.#pollable = null;
+    this.#stream.read(DRAIN);
   }
 }
