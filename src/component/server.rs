@@ -130,6 +130,10 @@ impl wit::GuestSslServer for ServerResource {
         Ok(())
     }
 
+    fn connection_socket(&self) -> wit::SslSocket {
+        wit::SslSocket::new(SocketResource::wrap(self.with(|s| s.connection_socket())))
+    }
+
     fn wait_for_new_connection(&self, msecs: i32) -> Result<()> {
         self.with(|s| s.wait_for_new_connection(msecs))
             .map_err(error_code)

@@ -274,10 +274,7 @@ impl<T: Transport> SslServer<T> {
     /// one accepting.
     pub fn incoming_connection(&mut self, transport: T) {
         let mut socket = SslSocket::from_transport(transport);
-        socket.set_ssl_configuration(Arc::clone(&self.config));
-        socket.set_read_buffer_size(self.read_buffer_size);
-        socket.set_write_buffer_size(self.write_buffer_size);
-        socket.set_server_context(self.resumption(), self.shared_config());
+        self.configure_connection(&mut socket);
         if self.deferred_handshake {
             self.pending.push_back(socket);
             self.events
@@ -299,6 +296,18 @@ impl<T: Transport> SslServer<T> {
                 alert_received: None,
             }),
         }
+    }
+
+    /// A new unconnected socket configured as this server configures the connections it
+    /// accepts: its settings (SNI identities and stapled OCSP response included), buffer limits,
+    /// session cache and ticket key. For connections the caller carries all the way itself
+    /// (`open-memory` or `adopt-streams`, then `start-server-handshake`), which then also
+    /// applies its own handshake deadline; the server does not track the socket. Mirrors the
+    /// socket `QSslServer::incomingConnection` configures from the server.
+    pub fn connection_socket(&mut self) -> SslSocket<T> {
+        let mut socket = SslSocket::new();
+        self.configure_connection(&mut socket);
+        socket
     }
 
     /// Accepts and advances handshakes without blocking; queues events.
@@ -418,6 +427,14 @@ impl<T: Transport> SslServer<T> {
     }
 
     /// How this server's connections resume sessions.
+    /// Gives a connection socket this server's settings, buffer limits and session context.
+    fn configure_connection(&mut self, socket: &mut SslSocket<T>) {
+        socket.set_ssl_configuration(Arc::clone(&self.config));
+        socket.set_read_buffer_size(self.read_buffer_size);
+        socket.set_write_buffer_size(self.write_buffer_size);
+        socket.set_server_context(self.resumption(), self.shared_config());
+    }
+
     fn resumption(&self) -> ServerResumption {
         let ticketer = self.ticketer.clone().or_else(globals::default_ticketer);
         ServerResumption {

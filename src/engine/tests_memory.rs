@@ -208,3 +208,64 @@ fn memory_mode_waits_return_at_once_and_calls_in_the_wrong_state_fail() {
     // Written bytes go to the memory pipe at once: nothing to wait for.
     client.wait_for_bytes_written(60_000).unwrap();
 }
+
+/// A server's identity without its listener: it only configures connection sockets.
+fn configuring_server(pki: &Pki, ticket_key: [u8; 48]) -> SslServer<Carrier<StdTransport>> {
+    let mut server = SslServer::new();
+    server
+        .config_mut()
+        .set_local_certificate(pki.server_cert.clone());
+    server
+        .config_mut()
+        .set_private_key(pki.server_key.clone())
+        .unwrap();
+    server.set_ticket_key(&ticket_key).unwrap();
+    server
+}
+
+/// One memory-mode client (trusting `pki`'s CA) against a connection socket of `server`,
+/// carried by the test; returns whether it resumed. Clients with the same settings share their
+/// session cache.
+fn connect_to_connection_socket(pki: &Pki, server: &mut SslServer<Carrier<StdTransport>>) -> bool {
+    let (transport, end) = memory_pair();
+    let mut socket = server.connection_socket();
+    socket.adopt(Carrier::Memory(transport)).unwrap();
+    socket.start_server_handshake().unwrap();
+    let (mut client, client_end) = memory_socket();
+    client
+        .config_mut()
+        .set_ca_certificates(vec![pki.ca.clone()]);
+    client.config_mut().set_peer_verify_name("localhost".into());
+    client.start_client_handshake().unwrap();
+    let mut pair = [(client, client_end), (socket, end)];
+    pump(&mut pair);
+    let [(client, _), (socket, _)] = &mut pair;
+    assert!(
+        client.is_encrypted() && socket.is_encrypted(),
+        "{:?} / {:?}",
+        client.error(),
+        socket.error()
+    );
+    assert_eq!(client.peer_certificate(), Some(pki.server_cert.clone()));
+    client.session_resumed()
+}
+
+#[test]
+fn a_servers_connection_socket_serves_its_identity_and_ticket_key() {
+    let pki = pki(&["localhost"]);
+    let key = [9u8; 48];
+    let (mut a, mut b) = (configuring_server(&pki, key), configuring_server(&pki, key));
+    assert!(
+        !connect_to_connection_socket(&pki, &mut a),
+        "the first connection is a full handshake"
+    );
+    assert!(
+        connect_to_connection_socket(&pki, &mut b),
+        "B's connection socket opens the ticket A's sealed: both carry the servers' key"
+    );
+    let mut other = configuring_server(&pki, [1u8; 48]);
+    assert!(
+        !connect_to_connection_socket(&pki, &mut other),
+        "a server with another key cannot open it"
+    );
+}

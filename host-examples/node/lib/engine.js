@@ -2,8 +2,8 @@
 //
 // One Engine is one worker thread and one component instance; lib/engine-pool.js chooses the one
 // each new socket or server uses. The engine never blocks: commands are batched per
-// microtask, posted on a MessageChannel, and announced by a message on a BroadcastChannel that
-// wakes the worker, idle or waiting in `poll` (lib/protocol.js, lib/worker/wake.js);
+// microtask and posted on a MessageChannel, whose 'message' event wakes the worker
+// (lib/protocol.js, lib/worker/loop.js);
 // notices come back as 'message' events and are routed by id to the socket or server that
 // registered it (each in its own try/catch: a listener that throws does not stop the notices of
 // the other sockets; its exception is rethrown on the next tick, as an uncaught exception, as
@@ -16,8 +16,7 @@
 // every endpoint with `ERR_SSLSOCKET_WORKER_DIED`; servers then listen again on a new engine
 // (lib/server.js).
 
-import { randomUUID } from 'node:crypto';
-import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { toError } from './errors.js';
 import { Command, Notice } from './protocol.js';
 
@@ -42,7 +41,6 @@ export class Engine {
   #nextId = 1;
   #worker;
   #commands;
-  #wake;
   #outbox = [];
   #transfer = [];
   #flushScheduled = false;
@@ -69,11 +67,9 @@ export class Engine {
     this.#heartbeatMs = heartbeatMs;
     this.#heartbeatTimeoutMs = heartbeatTimeoutMs;
     const commands = new MessageChannel();
-    const wake = `sslsocket-wake-${process.pid}-${randomUUID()}`;
     this.#commands = commands.port1;
-    this.#wake = new BroadcastChannel(wake);
     this.#worker = new Worker(WORKER_URL, {
-      workerData: { bindings: BINDINGS_URL.href, commands: commands.port2, wake },
+      workerData: { bindings: BINDINGS_URL.href, commands: commands.port2 },
       transferList: [commands.port2],
     });
     this.#worker.on('message', (notices) => this.#route(notices));
@@ -81,7 +77,6 @@ export class Engine {
     this.#worker.on('exit', (code) => this.#die(new Error(`the sslsocket worker exited (code ${code})`)));
     this.#worker.unref();
     this.#commands.unref();
-    this.#wake.unref();
   }
 
   /** Whether the worker died (every later registration fails at once). */
@@ -153,7 +148,6 @@ export class Engine {
     this.#commands.postMessage(this.#outbox, this.#transfer);
     this.#outbox = [];
     this.#transfer = [];
-    this.#wake.postMessage(null);
   }
 
   /** Counts an open, ref'd socket or server: the worker keeps the process alive while any is. */
@@ -227,7 +221,6 @@ export class Engine {
     error.code = 'ERR_SSLSOCKET_WORKER_DIED';
     this.#dead = error;
     this.#stopHeartbeat();
-    this.#wake.close();
     this.#worker.unref();
     for (const id of [...this.#endpoints.keys()]) this.#failEndpoint(id, error, how);
   }

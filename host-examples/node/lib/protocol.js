@@ -1,10 +1,7 @@
 // The message protocol between the main thread (lib/engine.js) and the worker (lib/worker/).
 //
-// Commands go main -> worker over a MessageChannel port that the worker reads synchronously with
-// `receiveMessageOnPort` (it cannot take 'message' events while it waits in `wasi:io/poll`);
-// after each post the main thread also posts `null` on a BroadcastChannel, the wake channel,
-// whose message ends the worker's poll (lib/worker/wake.js) or resumes a worker that idles in
-// its own event loop (no socket, no server).
+// Commands go main -> worker over a MessageChannel port, whose 'message' events drive the
+// worker's event loop (lib/worker/loop.js).
 // Notices go worker -> main as ordinary messages, batched: one `postMessage` per worker turn
 // carries an array of notices.
 //
@@ -49,6 +46,11 @@ export const Command = Object.freeze({
   FEED_END: 'feed-end',
   /** `{id, bytes}`: the carrier wrote that many `Notice.OUTGOING` bytes out (flow-control credit). */
   CARRIED: 'carried',
+  /**
+   * `{id, options: {noDelay?, keepAlive?, keepAliveInitialDelay?}}`: `setNoDelay` /
+   * `setKeepAlive` on the socket's TCP connection (none when the main thread carries it).
+   */
+  SET_NET_OPTIONS: 'set-net-options',
   /** `{seq}` (id 0): the heartbeat (lib/engine.js); answered at once by `Notice.PONG`. */
   PING: 'ping',
   /** `{ms}` (id 0): for tests of the heartbeat only: blocks the worker's thread for `ms`. */

@@ -371,14 +371,30 @@ export class TLSSocket extends Duplex {
     return this;
   }
 
-  /** No-op: wasi:sockets 0.2 cannot set TCP_NODELAY (see socket.wit). */
-  setNoDelay() {
+  /**
+   * Sets TCP_NODELAY on the connection, as `net.Socket.setNoDelay` (on by default here: the
+   * component already joins what it sends per write). Over a Duplex the caller brings, set it
+   * on that Duplex instead (this does nothing then).
+   * @param {boolean} [noDelay]
+   */
+  setNoDelay(noDelay = true) {
+    this.#setNetOptions({ noDelay: Boolean(noDelay) });
     return this;
   }
 
-  /** No-op: keep-alive is not exposed by the component. */
-  setKeepAlive() {
+  /**
+   * Sets TCP keep-alive on the connection, as `net.Socket.setKeepAlive` (not over a Duplex the
+   * caller brings, as `setNoDelay`).
+   * @param {boolean} [enable]
+   * @param {number} [initialDelay] ms before the first probe
+   */
+  setKeepAlive(enable = false, initialDelay = 0) {
+    this.#setNetOptions({ keepAlive: Boolean(enable), keepAliveInitialDelay: Number(initialDelay) || 0 });
     return this;
+  }
+
+  #setNetOptions(options) {
+    if (!this.#closedInWorker && !this.destroyed) this.#engine.send({ type: Command.SET_NET_OPTIONS, id: this.#id, options });
   }
 
   /** Lets the process exit while this socket is open. */

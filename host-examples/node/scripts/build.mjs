@@ -9,7 +9,7 @@
 // once here, since at run time the component lives in the worker (lib/constants.js).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -51,6 +51,7 @@ if (mtime(bindings) > mtime(component) && existsSync(join(genDir, 'package.json'
   execFileSync(process.execPath, [jco, 'transpile', component, '-o', genDir, '--name', 'sslsocket', '--quiet'], {
     stdio: 'inherit',
   });
+  readEnvOnce(bindings);
   // gen/ holds ES modules whatever the package says; say so for tools that look at gen/ alone.
   writeFileSync(join(genDir, 'package.json'), '{ "type": "module" }\n');
 }
@@ -67,4 +68,23 @@ if (mtime(constants) > mtime(bindings)) {
     defaultCiphers: names(socket.globalCiphers()),
   }, null, 1)}\n`);
   console.log('build: wrote gen/tls-constants.json');
+}
+
+/**
+ * jco 1.35's bindings call `_debugLog` about twenty times per component call, and each call
+ * read `process.env.JCO_DEBUG`, a lookup into the C environment, not a plain property: about
+ * a fifth of the worker's time per call. Read it once, when the bindings load (`JCO_DEBUG` still
+ * turns the logging on, set before start). Fails the build if the generated code changed shape.
+ */
+function readEnvOnce(path) {
+  const perCall = `const _debugLog = (...args) => {
+  if (!globalThis?.process?.env?.JCO_DEBUG) { return; }`;
+  const once = `const _jcoDebug = Boolean(globalThis?.process?.env?.JCO_DEBUG);
+const _debugLog = (...args) => {
+  if (!_jcoDebug) { return; }`;
+  const code = readFileSync(path, 'utf8');
+  if (code.split(perCall).length !== 2) {
+    throw new Error(`build: ${path} has no single per-call JCO_DEBUG check to hoist (did jco change?)`);
+  }
+  writeFileSync(path, code.replace(perCall, once));
 }

@@ -149,7 +149,7 @@ function configureCommon(pki, target, config) {
 }
 
 /**
- * Configures a client socket before `connect-to-host-encrypted`.
+ * Configures a client socket before its handshake.
  * @param {any} pki
  * @param {any} socket an `ssl-socket`
  * @param {import('../options.js').TlsConfig & {servername: string | null}} config
@@ -175,17 +175,14 @@ export function configureSocket(pki, socket, config) {
 }
 
 /**
- * Configures a server before `listen`.
+ * Configures the `ssl-server` whose `connection-socket`s a server's connections get (the
+ * handshake deadline and the listener are the worker's: lib/worker/server-driver.js).
  * @param {any} pki
  * @param {any} server an `ssl-server`
  * @param {import('../options.js').ServerConfig} config
- * @param {number} backlog the listen backlog
  */
-export function configureServer(pki, server, config, backlog) {
+export function configureServer(pki, server, config) {
   configureCommon(pki, server, config);
-  if (config.handshakeTimeout !== null) server.setHandshakeTimeout(config.handshakeTimeout);
   if (config.ticketKeys !== null) step('options.ticketKeys', () => server.setTicketKeys(config.ticketKeys));
   for (const context of config.sni) addSniIdentity(pki, server, context);
-  server.setListenBacklogSize(backlog);
-  server.setMaxPendingConnections(backlog);
 }

@@ -1,43 +1,31 @@
-// The worker's event loop: socket.wit's "event-driven use" over every socket and server of the
-// component instance.
+// The worker's event loop over every socket and server of the component instance: plain Node
+// events, no polling.
 //
-// Each turn:
-//   1. drain the main thread's commands with `receiveMessageOnPort` (no 'message' events: the
-//      thread is not back in its own event loop while it runs this loop);
-//   2. collect the pollables of every socket and server not already due, plus the wake pollable
-//      (or a ready-now clock pollable when some are due), and wait once with `wasi:io/poll.poll`;
-//   3. service (`process`, `take-events`, read, write) each socket and server that is ready or
-//      due; a serviced one drops its pollables and subscribes again next turn, the others keep
-//      theirs (socket.wit: "the pollable of a socket you did not call stays valid");
-//   4. post the turn's notices to the main thread in one message (and those of the commands
-//      before the wait: a quiet loop may sleep long).
+// Every socket is in memory mode (lib/worker/socket-driver.js): TCP is a `node:net` socket of
+// this thread (lib/worker/net-link.js) or a Duplex the main thread carries
+// (lib/worker/memory-link.js), and servers listen with `node:net` (lib/worker/server-driver.js).
+// Nothing happens in a memory-mode socket but in our calls, so the loop never waits in
+// `wasi:io/poll` (which would block this thread: the preview2 shim runs WASI I/O synchronously
+// through its own I/O thread). Instead:
+//   1. a batch of commands from the main thread arrives as a 'message' event; each command marks
+//      its socket due;
+//   2. a net event (bytes, drain, end, error) marks its socket due (`poke`);
+//   3. a due socket schedules one pass (`setImmediate`, so the events already queued come
+//      first): it services (`process`, `take-events`, read, write, carry) every due socket, and
+//      posts the pass's notices to the main thread in one message. A socket that moved bytes
+//      stays due, and the next pass comes after the thread's pending events.
+// A quiet worker therefore costs nothing: no timer, no tick, no spin; a command or a byte takes
+// effect in the next pass.
 //
-// No tick: every poll also waits on the wake pollable (lib/worker/wake.js), which the main thread
-// readies with each batch of commands, so a command ends the poll at once and a quiet loop
-// sleeps in the shim's I/O thread until a socket, a server or the main thread has something.
-// With no socket or server at all the loop does not poll: it awaits the next message on the
-// wake channel in the thread's own event loop (and the unref'd worker lets the process exit).
-// Wake messages that arrive while the loop polls are dispatched at its next yield and dropped.
-//
-// Sockets whose connection the main thread carries (memory mode, lib/worker/memory-link.js)
-// fit the same cycle with no pollable at all: their bytes come and go as commands and notices,
-// nothing happens between calls, so they are due while bytes move and when a command comes.
-//
-// A trap of the component (WebAssembly.RuntimeError) leaves the instance unusable: drivers
-// rethrow it, `run()` rejects, and lib/worker/main.js reports FATAL and exits.
+// A trap of the component (WebAssembly.RuntimeError) leaves the instance unusable: it is
+// rethrown, and lib/worker/main.js reports FATAL and exits.
 
-import { receiveMessageOnPort } from 'node:worker_threads';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { describeThrown } from '../errors.js';
 import { Command, Notice } from '../protocol.js';
 import { ServerDriver } from './server-driver.js';
 import { NOT_SECURE, SocketDriver } from './socket-driver.js';
-import { WakeSignal } from './wake.js';
 
-/** How often the loop lets the thread's own event loop run (finalizers, timers), in ms. */
-const YIELD_EVERY_MS = 100;
-
-/** Batches notices (and their transferables) and posts them once per turn. */
+/** Batches notices (and their transferables) and posts them once per pass. */
 class Outbox {
   #notices = [];
   #transfer = [];
@@ -68,71 +56,67 @@ export class EventLoop {
   /** @type {Map<number, ServerDriver>} */
   #servers = new Map();
   #component;
-  #poll;
-  #clock;
-  #commands;
   #outbox;
-  #wake;
-  /** How many turns (polls) the loop has run, for `Notice.PONG`. */
+  #passScheduled = false;
+  /** How many passes the loop has run, for `Notice.PONG`. */
   #turns = 0;
-  /** @type {(() => void) | null} resolves the idle wait of `run` */
-  #wakeUp = null;
+  /** @type {(thrown: unknown) => void} */
+  #onFatal;
+  /**
+   * Marks a socket due (or, with null, only flushes notices) and schedules a pass.
+   * @type {(driver: SocketDriver | null) => void}
+   */
+  #poke = (driver) => {
+    if (driver) driver.due = true;
+    this.#schedule();
+  };
 
   /**
+   * Starts handling commands.
    * @param {object} io
    * @param {any} io.component the transpiled bindings ({socket, pki})
-   * @param {(pollables: any[]) => Uint32Array} io.poll `wasi:io/poll.poll` of the shim
-   * @param {{subscribeDuration: (ns: bigint) => any}} io.clock `wasi:clocks/monotonic-clock`
    * @param {import('node:worker_threads').MessagePort} io.commands commands from the main thread
-   * @param {string} io.wake the name of the BroadcastChannel that gets a message after each batch
    * @param {import('node:worker_threads').MessagePort} io.notices where notices go
+   * @param {(thrown: unknown) => void} io.onFatal called with a trap of the component
    */
-  constructor({ component, poll, clock, commands, wake, notices }) {
+  constructor({ component, commands, notices, onFatal }) {
     this.#component = component;
-    this.#poll = poll;
-    this.#clock = clock;
-    this.#commands = commands;
     this.#outbox = new Outbox(notices);
-    this.#wake = new WakeSignal(wake);
-    // The same messages reach this thread's event loop: while the loop is busy they are
-    // dispatched at its next yield and dropped; only an idle loop (see `run`) has a resolver
-    // waiting.
-    const channel = new BroadcastChannel(wake);
-    // Ref'd: it is what keeps an idle worker's thread alive (an unsettled top-level await with
-    // nothing ref'd ends a worker with code 13); the main thread unrefs the worker itself.
-    channel.onmessage = () => {
-      const resolve = this.#wakeUp;
-      this.#wakeUp = null;
-      resolve?.();
-    };
+    this.#onFatal = onFatal;
+    commands.on('message', (batch) => this.#guarded(() => {
+      for (const command of batch) this.#dispatch(command);
+      this.#schedule();
+    }));
   }
 
-  /** Runs until the component traps (the error is rethrown; the caller reports it). */
-  async run() {
-    let lastYield = performance.now();
-    for (;;) {
-      this.#drainCommands();
-      // What the commands produced leaves now: the turn may sleep in `poll` for a long time.
-      this.#outbox.flush();
-      if (this.#sockets.size === 0 && this.#servers.size === 0) {
-        // Commands posted since the drain come with a wake message, dispatched only from here on.
-        await new Promise((resolve) => { this.#wakeUp = resolve; });
-        lastYield = performance.now();
-        continue;
-      }
-      this.#turn();
-      this.#outbox.flush();
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
+  /** Runs `fn`; a trap goes to `onFatal` (the instance is unusable). */
+  #guarded(fn) {
+    try {
+      fn();
+    } catch (thrown) {
+      this.#onFatal(thrown);
     }
   }
 
-  #drainCommands() {
-    for (let message = receiveMessageOnPort(this.#commands); message; message = receiveMessageOnPort(this.#commands)) {
-      for (const command of message.message) this.#dispatch(command);
+  #schedule() {
+    if (this.#passScheduled) return;
+    this.#passScheduled = true;
+    setImmediate(() => this.#guarded(() => this.#pass()));
+  }
+
+  /** Services every due socket, posts the notices, and comes back while any stays due. */
+  #pass() {
+    this.#passScheduled = false;
+    this.#turns++;
+    let again = false;
+    for (const [id, driver] of this.#sockets) {
+      if (driver.due && !driver.closed) driver.service();
+      if (driver.closed) this.#sockets.delete(id);
+      else again ||= driver.due;
     }
+    for (const [id, server] of this.#servers) if (server.closed) this.#servers.delete(id);
+    this.#outbox.flush();
+    if (again) this.#schedule();
   }
 
   /** Applies one command; a failure is reported for that socket or server, never thrown. */
@@ -151,7 +135,7 @@ export class EventLoop {
     const socket = this.#sockets.get(command.id);
     switch (command.type) {
       case Command.CONNECT:
-        this.#adopt(SocketDriver.connect(this.#component, command, this.#outbox));
+        this.#adopt(SocketDriver.connect(this.#component, command, this.#outbox, this.#poke));
         break;
       case Command.WRAP:
         this.#adopt(SocketDriver.wrap(this.#component, command, this.#outbox));
@@ -182,7 +166,7 @@ export class EventLoop {
         this.#sockets.delete(command.id);
         break;
       case Command.LISTEN: {
-        const server = ServerDriver.listen(this.#component, command, this.#outbox, (d) => this.#adopt(d));
+        const server = ServerDriver.listen(this.#component, command, this.#outbox, { adopt: (d) => this.#adopt(d), poke: this.#poke });
         if (server) this.#servers.set(server.id, server);
         break;
       }
@@ -192,6 +176,9 @@ export class EventLoop {
         break;
       case Command.SET_TICKET_KEYS:
         this.#servers.get(command.id)?.setTicketKeys(command.keys);
+        break;
+      case Command.SET_NET_OPTIONS:
+        socket?.setNetOptions(command.options);
         break;
       case Command.PING:
         this.#outbox.post({ type: Notice.PONG, id: 0, seq: command.seq, turns: this.#turns });
@@ -215,50 +202,5 @@ export class EventLoop {
   /** Registers a socket driver (client or accepted), unless it already failed. */
   #adopt(driver) {
     if (!driver.closed) this.#sockets.set(driver.id, driver);
-  }
-
-  /** One wait on every pollable, then the work of whatever is ready. */
-  #turn() {
-    this.#turns++;
-    const drivers = [...this.#servers.values(), ...this.#sockets.values()];
-    const waiting = [];
-    const owners = [];
-    let anyDue = false;
-    for (const driver of drivers) {
-      if (driver.due) {
-        anyDue = true;
-        continue;
-      }
-      for (const pollable of driver.pollables()) {
-        waiting.push(pollable);
-        owners.push(driver);
-      }
-    }
-    // With some due, only look at what else is ready (a ready-now clock pollable ends the
-    // poll at once); otherwise sleep until a pollable or the main thread wakes the loop.
-    if (anyDue && waiting.length === 0) return this.#service(drivers);
-    const wakeIndex = waiting.length;
-    const now = anyDue ? this.#clock.subscribeDuration(0n) : null;
-    waiting.push(now ?? this.#wake.pollable());
-    let ready;
-    try {
-      ready = this.#poll(waiting);
-    } finally {
-      now?.[Symbol.dispose]();
-    }
-    for (const index of ready) {
-      if (index < owners.length) owners[index].due = true;
-      else if (index === wakeIndex && !now) this.#wake.consume();
-    }
-    this.#service(drivers);
-  }
-
-  /** Services every due driver, then forgets the closed ones. */
-  #service(drivers) {
-    for (const driver of drivers) {
-      if (driver.due && !driver.closed) driver.service();
-    }
-    for (const [id, socket] of this.#sockets) if (socket.closed) this.#sockets.delete(id);
-    for (const [id, server] of this.#servers) if (server.closed) this.#servers.delete(id);
   }
 }

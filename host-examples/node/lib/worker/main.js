@@ -1,8 +1,9 @@
 // Entry point of the worker thread that hosts one component instance (started by lib/engine.js).
 //
-// It loads the transpiled component, says READY, and runs the event loop. A trap of the
-// component (or a failure to load it) is fatal for the instance: it posts FATAL and exits, and
-// the main thread fails every open socket and server.
+// It loads the transpiled component, says READY, and starts the event loop, which runs on this
+// thread's own events from then on. A trap of the component (or a failure to load it) is fatal
+// for the instance: it posts FATAL and exits, and the main thread fails every open socket and
+// server.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeThrown } from '../errors.js';
@@ -15,23 +16,16 @@ function die(thrown, context) {
   process.exit(1);
 }
 
-const { bindings, commands, wake } = workerData;
+const { bindings, commands } = workerData;
 
 let component;
-let poll;
-let clock;
 try {
   component = await import(bindings);
-  ({ poll: { poll } } = await import('@bytecodealliance/preview2-shim/io'));
-  ({ monotonicClock: clock } = await import('@bytecodealliance/preview2-shim/clocks'));
 } catch (thrown) {
   die(thrown, `loading the component from ${bindings} (run npm run build)`);
 }
 
 parentPort.postMessage([{ type: Notice.READY, id: 0, version: component.socket.sslLibraryVersionString() }]);
-
-try {
-  await new EventLoop({ component, poll, clock, commands, wake, notices: parentPort }).run();
-} catch (thrown) {
-  die(thrown, 'event loop');
-}
+// A trap inside a net event handler (a component call there) ends up here.
+process.on('uncaughtException', (thrown) => die(thrown, 'event loop'));
+new EventLoop({ component, commands, notices: parentPort, onFatal: (thrown) => die(thrown, 'event loop') });

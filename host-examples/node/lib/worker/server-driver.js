@@ -1,25 +1,19 @@
-// One component `ssl-server` driven by the worker's event loop (lib/worker/loop.js): accepts,
-// lets the component run the handshakes, and hands each encrypted connection over as a new
-// SocketDriver.
+// One server: a `node:net` server of the worker's thread that accepts, and a component
+// `ssl-server` that never listens but holds what the server gives its connections (settings,
+// SNI identities, ticket key): each accepted connection gets the server's `connection-socket`,
+// carried by a NetLink (lib/worker/net-link.js) and driven as a SocketDriver that is `accepting`
+// for this server until its handshake ends (lib/worker/socket-driver.js).
 
-import { authorizationCode, describeErrorCode, describeThrown, sslErrorCode } from '../errors.js';
+import { createServer } from 'node:net';
 import { Notice } from '../protocol.js';
 import { addSniIdentity, configureServer, step } from './configure.js';
 import { SocketDriver } from './socket-driver.js';
 
-/**
- * The component gives a client's address as `host:port` (`[v6]:port`); Node's shape is
- * `{remoteAddress, remotePort}`.
- * @param {string | undefined} peer
- */
-function splitPeer(peer) {
-  if (!peer) return { remoteAddress: null, remotePort: null };
-  const match = /^\[(.+)\]:(\d+)$/.exec(peer) ?? /^([^:]+):(\d+)$/.exec(peer);
-  return match ? { remoteAddress: match[1], remotePort: Number(match[2]) } : { remoteAddress: peer, remotePort: null };
-}
-
 /** Ids of accepted sockets are negative, so that they never collide with the main thread's. */
 let lastAcceptedId = 0;
+
+/** The handshake deadline of accepted connections without `handshakeTimeout`, in ms. */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * How often a server keeping the instance's random ticket key (which rotates by itself, every
@@ -34,77 +28,98 @@ function sameBytes(a, b) {
 
 export class ServerDriver {
   /** @type {number} */ id;
-  due = true;
   closed = false;
 
   #server;
+  #net;
   #outbox;
   #adopt;
+  #poke;
   #peerVerified;
+  #handshakeTimeoutMs;
   /** the component's `pki` interface (for `addContext`) */
   #pki;
-  /** @type {any[] | null} the pollables of `subscribe-all`, kept until the server is called */
-  #pollables = null;
+  /** @type {Set<SocketDriver>} accepted connections whose handshake has not ended */
+  #accepting = new Set();
   /** Whether the server seals tickets with the instance's random key (no key was set). */
   #ownTicketKeys;
   /** @type {Uint8Array} the ticket key the main thread was last told of */
-  #ticketKeys;
+  #ticketKeys = new Uint8Array();
   #ticketKeysCheckedAt = performance.now();
 
   /**
    * @param {number} id
-   * @param {any} server a listening `ssl-server`
+   * @param {any} server a configured `ssl-server` (not listening)
    * @param {{post: Function}} outbox
-   * @param {(driver: SocketDriver) => void} adopt registers an accepted socket with the loop
+   * @param {object} loop
+   * @param {(driver: SocketDriver) => void} loop.adopt registers an accepted socket with the loop
+   * @param {(driver: SocketDriver) => void} loop.poke marks a socket due and wakes the loop
    * @param {object} state
    * @param {boolean} state.peerVerified whether client certificates are asked for
-   * @param {Uint8Array} state.ticketKeys the key sealing tickets at listen (`ticket-keys`)
-   * @param {boolean} state.ownTicketKeys whether that is the instance's random key (none was set)
+   * @param {number} state.handshakeTimeoutMs the handshake deadline of accepted connections
+   * @param {boolean} state.ownTicketKeys whether the server keeps the instance's random key
    * @param {any} state.pki the component's `pki` interface
    */
-  constructor(id, server, outbox, adopt, { peerVerified, ticketKeys, ownTicketKeys, pki }) {
-    this.#pki = pki;
+  constructor(id, server, outbox, { adopt, poke }, { peerVerified, handshakeTimeoutMs, ownTicketKeys, pki }) {
     this.id = id;
     this.#server = server;
     this.#outbox = outbox;
     this.#adopt = adopt;
+    this.#poke = poke;
     this.#peerVerified = peerVerified;
-    this.#ticketKeys = ticketKeys;
+    this.#handshakeTimeoutMs = handshakeTimeoutMs;
     this.#ownTicketKeys = ownTicketKeys;
+    this.#pki = pki;
+    this.#net = createServer({ allowHalfOpen: true }, (connection) => this.#accept(connection));
   }
 
   /**
-   * Creates, configures and starts a server; failures become a SERVER_ERROR notice and `null`.
+   * Creates and configures a server and starts listening; LISTENING follows, or SERVER_ERROR
+   * (bad options, or Node's listen error such as EADDRINUSE) and the server is freed.
    * @param {any} component the bindings ({socket, pki})
    * @param {{id: number, host: string, port: number, backlog: number, config: object}} command
    * @param {{post: Function}} outbox
-   * @param {(driver: SocketDriver) => void} adopt
+   * @param {{adopt: (driver: SocketDriver) => void, poke: (driver: SocketDriver) => void}} loop
    * @returns {ServerDriver | null}
    */
-  static listen(component, { id, host, port, backlog, config }, outbox, adopt) {
+  static listen(component, { id, host, port, backlog, config }, outbox, loop) {
     const server = new component.socket.SslServer();
     try {
-      configureServer(component.pki, server, config, backlog);
-      step(`listen on ${host}:${port}`, () => server.listen(host, port));
+      configureServer(component.pki, server, config);
     } catch (description) {
       if (description instanceof WebAssembly.RuntimeError) throw description;
       server[Symbol.dispose]();
       outbox.post({ type: Notice.SERVER_ERROR, id, error: description });
       return null;
     }
-    const address = server.serverAddress();
-    const ticketKeys = server.ticketKeys();
-    outbox.post({
-      type: Notice.LISTENING,
-      id,
-      address: { address, family: address?.includes(':') ? 'IPv6' : 'IPv4', port: server.serverPort() },
-      ticketKeys,
-    });
-    return new ServerDriver(id, server, outbox, adopt, {
+    const driver = new ServerDriver(id, server, outbox, loop, {
       peerVerified: config.verifyMode !== 'verify-none',
-      ticketKeys,
+      handshakeTimeoutMs: config.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       ownTicketKeys: config.ticketKeys === null,
       pki: component.pki,
+    });
+    driver.#listen(host, port, backlog);
+    return driver;
+  }
+
+  #listen(host, port, backlog) {
+    let listening = false;
+    this.#net.on('error', (error) => {
+      const description = { code: error.code ?? 'EINVAL', message: error.message, syscall: 'listen' };
+      // Before 'listening' the server failed; later errors (accept errors) do not stop it.
+      if (listening) this.#outbox.post({ type: Notice.SERVER_ERROR, id: this.id, error: description, fatal: false });
+      else {
+        this.#outbox.post({ type: Notice.SERVER_ERROR, id: this.id, error: description });
+        this.close({ announce: false });
+      }
+      this.#poke(null);
+    });
+    this.#net.listen({ host, port, backlog }, () => {
+      listening = true;
+      const { address, family, port: actual } = this.#net.address();
+      this.#ticketKeys = this.#server.ticketKeys();
+      this.#outbox.post({ type: Notice.LISTENING, id: this.id, address: { address, family, port: actual }, ticketKeys: this.#ticketKeys });
+      this.#poke(null);
     });
   }
 
@@ -127,8 +142,8 @@ export class ServerDriver {
   }
 
   /**
-   * `add-sni-identity` on the listening server (`server.addContext`): connections accepted from
-   * now on that ask for the name get that identity. A failure is a non-fatal SERVER_ERROR.
+   * `add-sni-identity` (`server.addContext`): connections accepted from now on that ask for the
+   * name get that identity. A failure is a non-fatal SERVER_ERROR.
    * @param {import('../options.js').SniContext} context
    */
   addContext(context) {
@@ -141,65 +156,30 @@ export class ServerDriver {
     }
   }
 
-  /** The pollables of `subscribe-all`: the listener, each handshake, the handshake deadline. */
-  pollables() {
-    if (this.closed) return [];
-    this.#pollables ??= this.#server.subscribeAll();
-    return this.#pollables;
-  }
-
-  /** One turn: accept, advance handshakes, hand over encrypted connections, report failures. */
-  service() {
-    this.due = false;
-    if (this.closed) return;
-    this.#dropPollables();
-    try {
-      this.#server.process();
-      for (const event of this.#server.takeEvents()) this.#handleEvent(event);
-      this.#checkTicketKeys();
-    } catch (thrown) {
-      if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // fatal: see loop.js
-      this.#outbox.post({ type: Notice.SERVER_ERROR, id: this.id, error: describeThrown(thrown) });
-      this.close();
+  /** A connection came: its handshake starts on a socket configured as this server's. */
+  #accept(connection) {
+    if (this.closed) {
+      connection.destroy();
+      return;
     }
-  }
-
-  #handleEvent(event) {
-    switch (event.tag) {
-      case 'pending-connection-available':
-        this.#takePending();
-        break;
-      case 'handshake-failed': {
-        const { peerAddress, error, sslErrors } = event.val;
-        const description = describeErrorCode(error);
-        const code = authorizationCode(sslErrors);
-        this.#clientError({
-          ...description,
-          ...(code ? { code } : {}),
-          sslErrors: sslErrors.map((e) => ({ error: e, code: sslErrorCode(e) })),
-          ...splitPeer(peerAddress),
-        });
-        break;
-      }
-      case 'handshake-timed-out':
-        this.#clientError({
-          code: 'ERR_TLS_HANDSHAKE_TIMEOUT',
-          message: 'TLS handshake timeout',
-          ...splitPeer(event.val),
-        });
-        break;
-      case 'accept-error':
-        // The server keeps listening (Qt's acceptError); reported as Node reports accept errors.
-        this.#outbox.post({ type: Notice.SERVER_ERROR, id: this.id, error: describeErrorCode(event.val), fatal: false });
-        break;
-      default:
-        break;
-    }
+    this.#checkTicketKeys();
+    lastAcceptedId -= 1;
+    const socket = this.#server.connectionSocket();
+    const driver = SocketDriver.accept(lastAcceptedId, socket, connection, this.#outbox, this.#poke, {
+      serverId: this.id,
+      peerVerified: this.#peerVerified,
+      handshakeTimeoutMs: this.#handshakeTimeoutMs,
+      onDone: () => this.#accepting.delete(driver),
+    });
+    if (driver.closed) return;
+    this.#accepting.add(driver);
+    this.#adopt(driver);
+    this.#poke(driver);
   }
 
   /**
-   * Tells the main thread when the instance's random ticket key rotated (at most once per
-   * TICKET_KEYS_CHECK_MS, on turns where the server works), so that `getTicketKeys()` stays true.
+   * Tells the main thread when the instance's random ticket key rotated (checked at most once
+   * per TICKET_KEYS_CHECK_MS, when a connection comes), so that `getTicketKeys()` stays true.
    */
   #checkTicketKeys() {
     if (!this.#ownTicketKeys) return;
@@ -212,44 +192,22 @@ export class ServerDriver {
     this.#outbox.post({ type: Notice.TICKET_KEYS, id: this.id, keys });
   }
 
-  #takePending() {
-    for (let socket = this.#server.nextPendingConnection(); socket; socket = this.#server.nextPendingConnection()) {
-      lastAcceptedId -= 1;
-      const { driver, session, keylog } = SocketDriver.accepted(lastAcceptedId, socket, this.#outbox, this.#peerVerified);
-      this.#outbox.post({ type: Notice.CONNECTION, id: this.id, socketId: driver.id, session, keylog });
-      this.#adopt(driver);
-    }
-  }
-
-  #clientError(error) {
-    this.#outbox.post({ type: Notice.CLIENT_ERROR, id: this.id, error });
-  }
-
-  #dropPollables() {
-    for (const pollable of this.#pollables ?? []) pollable[Symbol.dispose]();
-    this.#pollables = null;
-  }
-
   /**
-   * Stops listening and frees the server. Connections whose handshake has finished are handed
-   * over first; those still handshaking are dropped (`ssl-server.close`).
+   * Stops listening and frees the server; connections whose handshake has not ended are
+   * dropped (those already announced stay open). SERVER_CLOSED follows unless `announce` is
+   * false (the server failed: its SERVER_ERROR said so).
    */
-  close() {
+  close({ announce = true } = {}) {
     if (this.closed) return;
     this.closed = true;
-    this.#dropPollables();
+    this.#net.close();
+    for (const driver of [...this.#accepting]) driver.destroy();
+    this.#accepting.clear();
     try {
-      this.#server.process();
-      for (const event of this.#server.takeEvents()) this.#handleEvent(event);
-    } catch {
-      // a failing server is closed all the same
-    }
-    try {
-      this.#server.close();
       this.#server[Symbol.dispose]();
     } catch {
       // ignored: the server is going away
     }
-    this.#outbox.post({ type: Notice.SERVER_CLOSED, id: this.id });
+    if (announce) this.#outbox.post({ type: Notice.SERVER_CLOSED, id: this.id });
   }
 }

@@ -11,15 +11,26 @@
 //   readable buffer is full it sends PAUSE and nothing is read, so the component's read buffer
 //   (SOCKET_BUFFER_SIZE) fills and TCP flow control holds the peer back.
 //
-// A socket whose connection the main thread carries (`wrap`: memory mode, a Duplex on the main
-// thread) has a MemoryLink (lib/worker/memory-link.js) that feeds it and takes its output around
-// the same cycle, with the same bounds.
+// Every socket is in memory mode: the component encrypts and decrypts, and a link carries its
+// bytes around the same cycle, with the same bounds. A client of `connect()` and a connection a
+// server accepted have a NetLink (lib/worker/net-link.js): a `node:net` socket of this thread.
+// A socket whose connection the main thread carries (`wrap`: a Duplex on the main thread) has a
+// MemoryLink (lib/worker/memory-link.js). Nothing happens in a memory-mode socket but in the
+// calls made here, so the driver waits on no pollable: the loop services it when a command or a
+// net event marks it due.
+//
+// A connection a server accepted is a SocketDriver from the start, `accepting` for that server
+// until its handshake ends: then it is announced with the server's CONNECTION notice (with the
+// key-log lines of its handshake), or its failure becomes the server's CLIENT_ERROR; a handshake
+// that outlasts the server's deadline is dropped the same way.
 
 import { describeErrorCode, describeThrown, authorizationCode } from '../errors.js';
 import { Notice } from '../protocol.js';
+import { connect as netConnect } from 'node:net';
 import { configureSocket, step } from './configure.js';
 import { MemoryLink } from './memory-link.js';
-import { describeAddresses, describeSession, describeSslErrors } from './session.js';
+import { NetLink } from './net-link.js';
+import { describeSession, describeSslErrors } from './session.js';
 
 /** Most unsent bytes queued in the component per socket before the driver holds writes back. */
 export const WRITE_HIGH_WATER = 256 * 1024;
@@ -31,14 +42,13 @@ export const NOT_SECURE = Object.freeze({ code: 'ERR_TLS_INVALID_STATE', message
 
 export class SocketDriver {
   /** @type {number} */ id;
-  /** Whether the loop must service this socket in the next turn without waiting on its pollable. */
+  /** Whether the loop must service this socket in its next pass. */
   due = true;
   /** Whether the socket is freed (the loop drops it). */
   closed = false;
 
   #socket;
   #outbox;
-  #pollable = null;
   #peerVerified;
   #connected = false;
   #secure = false;
@@ -51,8 +61,17 @@ export class SocketDriver {
   #target = null;
   /** @type {{seq: number, data: Uint8Array, offset: number}[]} */
   #writes = [];
-  /** @type {MemoryLink | null} the carried connection of a `wrap`ped socket */
+  /** @type {MemoryLink | NetLink | null} what carries the socket's bytes */
   #link = null;
+  /** @type {NetLink | null} the same link when it is a TCP connection of this thread */
+  #net = null;
+  /** @type {object} `setNoDelay` / `setKeepAlive` asked for before the TCP connection exists */
+  #netOptions = {};
+  /**
+   * @type {{serverId: number, keylog: string[], timer: NodeJS.Timeout, onDone: () => void} | null}
+   * while this is a connection a server accepted whose handshake has not ended
+   */
+  #accepting = null;
 
   /**
    * @param {number} id
@@ -70,24 +89,97 @@ export class SocketDriver {
   }
 
   /**
-   * Creates a client socket and starts `connect-to-host-encrypted`. Bad options and refused calls
-   * become an ERROR notice (and a closed driver), never an exception.
+   * Creates a client socket, connects a net socket of this thread to `host:port` and, once
+   * connected, starts the client handshake over it (verifying `config.servername`, else
+   * `host`). Bad options, refused calls and connect errors (Node's, such as ECONNREFUSED) become
+   * an ERROR notice (and a closed driver), never an exception.
    * @param {any} component the bindings ({socket, pki})
    * @param {{id: number, host: string, port: number, config: object}} command
    * @param {{post: Function}} outbox
+   * @param {(driver: SocketDriver) => void} poke marks a driver due and wakes the loop
    */
-  static connect(component, { id, host, port, config }, outbox) {
+  static connect(component, { id, host, port, config }, outbox, poke) {
     const socket = new component.socket.SslSocket();
     const driver = new SocketDriver(id, socket, outbox, { secure: false, peerVerified: true });
     driver.#target = { host, port };
+    const servername = config.servername ?? host;
     try {
-      configureSocket(component.pki, socket, config);
-      step(`connect to ${host}:${port}`, () => socket.connectToHostEncrypted(host, port));
+      configureSocket(component.pki, socket, { ...config, servername });
+      step('open a memory connection', () => socket.openMemory());
     } catch (description) {
       if (description instanceof WebAssembly.RuntimeError) throw description;
       driver.#fail(description);
+      return driver;
+    }
+    const net = netConnect({ host, port, allowHalfOpen: true });
+    net.once('error', (error) => {
+      if (driver.#link === null) driver.#fail({ code: error.code ?? 'ECONNREFUSED', message: error.message });
+    });
+    net.once('connect', () => {
+      if (driver.closed) {
+        net.destroy();
+        return;
+      }
+      driver.#attach(new NetLink(socket, net, () => poke(driver)));
+      driver.#outbox.post({ type: Notice.CONNECTED, id, info: driver.#net.addresses() });
+      driver.#start(() => step(`start the handshake with ${servername}`, () => socket.startClientHandshake()));
+      poke(driver);
+    });
+    return driver;
+  }
+
+  /**
+   * A connection a server accepted on its net server: `socket` is the server's
+   * `connection-socket` (its settings, SNI identities, ticket key), put in memory mode over
+   * `net`, with its server handshake started under the server's deadline.
+   * @param {number} id the new socket's id (negative: chosen by the worker)
+   * @param {any} socket an `ssl-socket` from `connection-socket`, owned by the driver from now on
+   * @param {import('node:net').Socket} net the accepted connection
+   * @param {{post: Function}} outbox
+   * @param {(driver: SocketDriver) => void} poke marks a driver due and wakes the loop
+   * @param {object} server
+   * @param {number} server.serverId the server's id, for CONNECTION and CLIENT_ERROR
+   * @param {boolean} server.peerVerified whether client certificates are asked for
+   * @param {number} server.handshakeTimeoutMs the handshake deadline
+   * @param {() => void} server.onDone called once the handshake ended, either way
+   */
+  static accept(id, socket, net, outbox, poke, { serverId, peerVerified, handshakeTimeoutMs, onDone }) {
+    const driver = new SocketDriver(id, socket, outbox, { secure: false, peerVerified });
+    const timer = setTimeout(() => {
+      driver.#fail({ code: 'ERR_TLS_HANDSHAKE_TIMEOUT', message: 'TLS handshake timeout' });
+      poke(driver);
+    }, handshakeTimeoutMs);
+    driver.#accepting = { serverId, keylog: [], timer, onDone };
+    try {
+      step('open a memory connection', () => socket.openMemory());
+      driver.#attach(new NetLink(socket, net, () => poke(driver)));
+      driver.#start(() => step('start the server handshake', () => socket.startServerHandshake()));
+    } catch (description) {
+      if (description instanceof WebAssembly.RuntimeError) throw description;
+      net.destroy();
+      driver.#fail(description);
     }
     return driver;
+  }
+
+  /** Carries the socket over `link` from now on. */
+  #attach(link) {
+    this.#link = link;
+    this.#connected = true; // memory mode is connected at once (no `connected` event)
+    if (link instanceof NetLink) {
+      this.#net = link;
+      link.setOptions(this.#netOptions);
+    }
+  }
+
+  /** Starts a handshake; a refused start fails the socket. */
+  #start(handshake) {
+    try {
+      handshake();
+    } catch (description) {
+      if (description instanceof WebAssembly.RuntimeError) throw description;
+      this.#fail(description);
+    }
   }
 
   /**
@@ -105,8 +197,7 @@ export class SocketDriver {
     try {
       configureSocket(component.pki, socket, config);
       step('open a memory connection', () => socket.openMemory());
-      driver.#link = new MemoryLink(id, socket, outbox);
-      driver.#connected = true; // memory mode is connected at once (no `connected` event)
+      driver.#attach(new MemoryLink(id, socket, outbox));
       if (isServer) step('start the server handshake', () => socket.startServerHandshake());
       else step(`start the handshake with ${config.servername}`, () => socket.startClientHandshake());
     } catch (description) {
@@ -117,29 +208,13 @@ export class SocketDriver {
   }
 
   /**
-   * Wraps a socket accepted by a server (already encrypted; of its handshake events only the
-   * key-log lines are kept, for the server's 'keylog').
-   * @returns {{driver: SocketDriver, session: object, keylog: string[]}}
+   * Applies `setNoDelay` / `setKeepAlive` to the TCP connection (now, or once it exists; a
+   * connection the main thread carries has its own).
+   * @param {{noDelay?: boolean, keepAlive?: boolean, keepAliveInitialDelay?: number}} options
    */
-  static accepted(id, socket, outbox, peerVerified) {
-    const keylog = socket
-      .takeEvents()
-      .filter((event) => event.tag === 'key-log-line')
-      .map((event) => event.val);
-    const driver = new SocketDriver(id, socket, outbox, { secure: true, peerVerified });
-    return { driver, session: describeSession(socket, peerVerified), keylog };
-  }
-
-  /**
-   * The pollables to wait on: the socket's own, made anew after each call into the socket. None
-   * for a carried connection: nothing happens in memory mode but in our calls, so `service`
-   * keeps it `due` while bytes move and commands make it due again (its `subscribe` would only
-   * add an hour-long timer that the preview2 shim never clears).
-   */
-  pollables() {
-    if (this.closed || this.#link) return [];
-    this.#pollable ??= this.#socket.subscribe();
-    return [this.#pollable];
+  setNetOptions(options) {
+    this.#netOptions = { ...this.#netOptions, ...options };
+    this.#net?.setOptions(options);
   }
 
   /** Queues a write from the main thread. */
@@ -201,6 +276,7 @@ export class SocketDriver {
   /** Drops the connection at once (`abort`) and frees the socket (the main thread is gone). */
   destroy() {
     if (this.closed) return;
+    this.#net?.destroy();
     this.#link = null; // nobody carries its last bytes any more
     this.#guard(() => this.#socket.abort());
     this.#free();
@@ -210,8 +286,11 @@ export class SocketDriver {
   service() {
     this.due = false;
     if (this.closed) return;
-    this.#dropPollable();
     try {
+      if (this.#net?.error) {
+        this.#fail(this.#net.error);
+        return;
+      }
       const fed = this.#link?.pushIncoming() ?? 0;
       this.#socket.process();
       this.#handleEvents(this.#socket.takeEvents());
@@ -219,9 +298,9 @@ export class SocketDriver {
       const written = this.#flushWrites();
       const read = this.#deliverData();
       const taken = this.#link?.pullOutgoing() ?? 0;
-      // A carried connection comes back while bytes move: the calls since `take-events` may
-      // have queued events, and fed bytes left over wait for the room the reader makes.
-      if (this.#link && fed + written + read + taken > 0) this.due = true;
+      // The socket comes back while bytes move: the calls since `take-events` may have queued
+      // events, and fed bytes left over wait for the room the reader makes.
+      if (fed + written + read + taken > 0) this.due = true;
       this.#finishIfDone();
     } catch (thrown) {
       if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // fatal: see loop.js
@@ -233,14 +312,18 @@ export class SocketDriver {
     let error = null;
     for (const event of events) {
       switch (event.tag) {
-        case 'connected':
-          this.#connected = true;
-          this.#outbox.post({ type: Notice.CONNECTED, id: this.id, info: describeAddresses(this.#socket) });
-          break;
-        case 'encrypted':
+        case 'encrypted': {
           this.#secure = true;
-          this.#outbox.post({ type: Notice.SECURE, id: this.id, session: describeSession(this.#socket, this.#peerVerified) });
+          const session = { ...describeSession(this.#socket, this.#peerVerified), ...this.#net?.addresses() };
+          const accepting = this.#endAccepting();
+          if (accepting) {
+            const { serverId, keylog } = accepting;
+            this.#outbox.post({ type: Notice.CONNECTION, id: serverId, socketId: this.id, session, keylog });
+          } else {
+            this.#outbox.post({ type: Notice.SECURE, id: this.id, session });
+          }
           break;
+        }
         case 'error':
           // Qt reports a peer's close as RemoteHostClosedError: that is the end of the stream.
           if (event.val.tag !== 'remote-host-closed') error ??= event.val;
@@ -249,7 +332,9 @@ export class SocketDriver {
           this.#disconnected = true;
           break;
         case 'key-log-line':
-          this.#outbox.post({ type: Notice.KEYLOG, id: this.id, line: event.val });
+          // An accepted connection's lines go with its CONNECTION (the server's 'keylog').
+          if (this.#accepting) this.#accepting.keylog.push(event.val);
+          else this.#outbox.post({ type: Notice.KEYLOG, id: this.id, line: event.val });
           break;
         default:
           break;
@@ -352,29 +437,43 @@ export class SocketDriver {
     // A carried connection's last bytes (the alert of a failed handshake) go out before the error.
     const link = this.#link;
     if (link) this.#guard(() => link.pullOutgoing({ unlimited: true }));
+    const accepting = this.#endAccepting();
+    if (accepting) {
+      // Nobody on the main thread knows this socket: the server reports it ('tlsClientError').
+      const { remoteAddress = null, remotePort = null } = this.#net?.addresses() ?? {};
+      this.#outbox.post({ type: Notice.CLIENT_ERROR, id: accepting.serverId, error: { ...error, remoteAddress, remotePort } });
+      this.#guard(() => this.#socket.abort());
+      this.#free({ announce: false });
+      return;
+    }
     this.#outbox.post({ type: Notice.ERROR, id: this.id, error });
     this.#guard(() => this.#socket.abort());
     this.#free();
   }
 
-  #dropPollable() {
-    this.#pollable?.[Symbol.dispose]();
-    this.#pollable = null;
+  /** Ends the `accepting` phase (its deadline too); returns what it was, or null. */
+  #endAccepting() {
+    const accepting = this.#accepting;
+    if (accepting === null) return null;
+    this.#accepting = null;
+    clearTimeout(accepting.timer);
+    accepting.onDone();
+    return accepting;
   }
 
   /**
-   * Frees the socket (its pollable first, as WASI requires) and posts CLOSE; a carried
-   * connection gets the socket's last bytes and its end first.
+   * Frees the socket and posts CLOSE (unless nobody on the main thread knows it: `announce`
+   * false); its link gets the socket's last bytes and its end first.
    */
-  #free() {
+  #free({ announce = true } = {}) {
     if (this.closed) return;
     this.closed = true;
     this.#writes = [];
-    this.#dropPollable();
+    this.#endAccepting();
     const link = this.#link;
     if (link) this.#guard(() => link.finish());
     this.#guard(() => this.#socket[Symbol.dispose]());
-    this.#outbox.post({ type: Notice.CLOSE, id: this.id });
+    if (announce) this.#outbox.post({ type: Notice.CLOSE, id: this.id });
   }
 
   /** Runs a call whose failure does not matter any more (the socket is going away). */

@@ -136,6 +136,17 @@ impl SslServer {
         self.incoming_connection(session, input, output, peer.as_deref())
     }
 
+    /// `connection-socket`: a new unconnected socket configured as this server configures the
+    /// connections it accepts (settings, SNI identities, OCSP response, buffer limits, session
+    /// cache and ticket key), for a connection the host carries itself.
+    ///
+    /// # Errors
+    /// A trap.
+    pub fn connection_socket(&self, session: &mut Session) -> wasmtime::Result<SslSocket> {
+        let (api, store) = session.ssl_server_api();
+        Ok(SslSocket(api.call_connection_socket(store, self.0)?))
+    }
+
     /// `next-pending-connection`: the next encrypted (or, deferred, plain) connection.
     pub fn next_pending_connection(
         &self,

@@ -1,0 +1,167 @@
+// The TCP connection of a socket the worker carries itself: a `node:net` socket of this thread
+// under a memory-mode `ssl-socket` (`open-memory`), so that no byte goes through `wasi:sockets`.
+//
+// Why not the component's own TCP: under jco every `wasi:sockets` / `wasi:io` call is a blocking
+// round trip to the preview2 shim's I/O thread (a few tens to hundreds of microseconds each on
+// a busy machine), and a TLS echo took dozens of them. Here Node does the TCP work in this
+// thread's event loop, the component only encrypts and decrypts, and TCP_NODELAY is on (which
+// `wasi:sockets` 0.2 cannot set).
+//
+// Incoming: 'data' chunks queue here; `feed-incoming` takes at most 256 KiB beyond what the
+// socket has not read yet, so the rest waits until the socket's reader makes room. While more
+// than INCOMING_HIGH_WATER bytes wait, the net socket is paused: TCP flow control holds the peer
+// back. The peer's FIN ('end') becomes `end-incoming` once every byte is in.
+//
+// Outgoing: after each service the link takes what the socket wrote (`take-outgoing`) and writes
+// it to the net socket while less than OUTGOING_HIGH_WATER waits in Node's write buffer; past
+// that it waits for 'drain'. `outgoing-at-end` becomes the net socket's `end()` (our FIN).
+//
+// Each event of the net socket marks its driver due (`poke`), and the loop services it.
+
+/** Most received bytes queued here before the net socket is paused. */
+export const INCOMING_HIGH_WATER = 256 * 1024;
+/** Most bytes waiting in the net socket's write buffer before the link stops taking output. */
+export const OUTGOING_HIGH_WATER = 256 * 1024;
+/** Most bytes per `take-outgoing`. */
+const OUTGOING_SLICE = 64 * 1024;
+
+/** Whether a WIT error is `invalid-state` (the socket is closed, or the incoming side ended). */
+function isInvalidState(thrown) {
+  return thrown?.payload?.tag === 'invalid-state';
+}
+
+export class NetLink {
+  #socket;
+  #net;
+  /** @type {Buffer[]} received bytes the component has not taken yet (the head partly) */
+  #incoming = [];
+  #incomingBytes = 0;
+  #incomingEndRequested = false;
+  #incomingEnded = false;
+  #outgoingEnded = false;
+  /** Whether the socket was freed: the net socket's events no longer matter. */
+  #finished = false;
+  /** @type {{code: string, message: string} | null} the net socket's error, for the driver */
+  error = null;
+
+  /**
+   * @param {any} socket an `ssl-socket` in memory mode (the driver owns it)
+   * @param {import('node:net').Socket} net a connected socket of this thread
+   * @param {() => void} poke marks the driver due (a net event came)
+   */
+  constructor(socket, net, poke) {
+    this.#socket = socket;
+    this.#net = net;
+    net.setNoDelay(true);
+    net.on('data', (chunk) => {
+      if (this.#finished) return;
+      this.#incoming.push(chunk);
+      this.#incomingBytes += chunk.length;
+      if (this.#incomingBytes > INCOMING_HIGH_WATER) net.pause();
+      poke();
+    });
+    net.on('end', () => {
+      this.#incomingEndRequested = true;
+      poke();
+    });
+    net.on('drain', poke);
+    net.on('error', (error) => {
+      this.error ??= { code: error.code ?? 'ECONNRESET', message: error.message };
+      poke();
+    });
+    net.on('close', () => {
+      this.#incomingEndRequested = true;
+      poke();
+    });
+  }
+
+  /** The TCP addresses, in Node's shape. */
+  addresses() {
+    const net = this.#net;
+    return {
+      localAddress: net.localAddress ?? null,
+      localPort: net.localPort ?? null,
+      remoteAddress: net.remoteAddress ?? null,
+      remotePort: net.remotePort ?? null,
+      remoteFamily: net.remoteFamily ?? null,
+    };
+  }
+
+  /** Applies `setNoDelay` / `setKeepAlive` of the main thread's TLSSocket. */
+  setOptions({ noDelay, keepAlive, keepAliveInitialDelay }) {
+    if (noDelay !== undefined) this.#net.setNoDelay(noDelay);
+    if (keepAlive !== undefined) this.#net.setKeepAlive(keepAlive, keepAliveInitialDelay ?? 0);
+  }
+
+  /**
+   * Feeds the queued bytes, as many as the component takes (each `feed-incoming` runs `process`),
+   * then the end of stream once asked for and everything is in. Returns how many bytes it fed.
+   */
+  pushIncoming() {
+    let fed = 0;
+    try {
+      while (this.#incoming.length > 0) {
+        const head = this.#incoming[0];
+        const took = Number(this.#socket.feedIncoming(head));
+        fed += took;
+        this.#incomingBytes -= took;
+        if (took < head.length) {
+          this.#incoming[0] = head.subarray(took); // the component is full: feed the rest later
+          break;
+        }
+        this.#incoming.shift();
+      }
+      if (this.#incomingEndRequested && !this.#incomingEnded && this.#incoming.length === 0) {
+        this.#incomingEnded = true;
+        this.#socket.endIncoming();
+      }
+    } catch (thrown) {
+      // The socket closed meanwhile: nothing it would read matters any more.
+      if (!isInvalidState(thrown)) throw thrown;
+      this.#incoming = [];
+      this.#incomingBytes = 0;
+      this.#incomingEnded = true;
+    }
+    if (this.#net.isPaused() && this.#incomingBytes <= INCOMING_HIGH_WATER / 4) this.#net.resume();
+    return fed;
+  }
+
+  /**
+   * Writes what the socket wrote to the net socket, while its write buffer has room (all of it
+   * with `unlimited`, when the socket is about to be freed: the 256 KiB outgoing pipe bounds it),
+   * then ends the net socket once the socket sends nothing more. Returns how many bytes it took.
+   * @param {{unlimited?: boolean}} [options]
+   */
+  pullOutgoing({ unlimited = false } = {}) {
+    let taken = 0;
+    while (!this.#net.destroyed && (unlimited || this.#net.writableLength < OUTGOING_HIGH_WATER)) {
+      if (Number(this.#socket.outgoingPending()) === 0) break;
+      const data = this.#socket.takeOutgoing(BigInt(OUTGOING_SLICE));
+      if (data.length === 0) break;
+      taken += data.length;
+      this.#net.write(data);
+    }
+    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
+      this.#outgoingEnded = true;
+      this.#net.end();
+    }
+    return taken;
+  }
+
+  /**
+   * The socket is being freed: its last bytes (a close_notify or an alert) go out, then the
+   * connection closes (`destroySoon`: once they are written; nothing more is read).
+   */
+  finish() {
+    this.#finished = true;
+    this.pullOutgoing({ unlimited: true });
+    this.#outgoingEnded = true;
+    this.#net.destroySoon();
+  }
+
+  /** Drops the TCP connection at once. */
+  destroy() {
+    this.#outgoingEnded = true;
+    this.#net.destroy();
+  }
+}
