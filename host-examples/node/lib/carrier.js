@@ -47,6 +47,8 @@ export class DuplexCarrier {
   #unacknowledged = 0;
   #pausedByUs = false;
   #ended = false;
+  /** Whether the worker said the socket sends nothing more (OUTGOING_END). */
+  #outgoingEnded = false;
   #listeners;
 
   /**
@@ -101,6 +103,7 @@ export class DuplexCarrier {
 
   /** The socket sends nothing more: end the Duplex (its FIN). */
   onOutgoingEnd() {
+    this.#outgoingEnded = true;
     if (!this.#duplex.destroyed && !this.#duplex.writableEnded) this.#duplex.end();
   }
 
@@ -141,6 +144,13 @@ export class DuplexCarrier {
 
   #onClose() {
     if (this.#ended) return; // the worker closes the TLS socket once it has read the end
+    if (this.#outgoingEnded) {
+      // We had finished sending (close_notify, or an alert) and the peer tore the stream down
+      // without a FIN of its own, as node:tls does to a JS stream it is done with: the end of
+      // the connection, not a reset.
+      this.#onEnd();
+      return;
+    }
     const error = new Error('the socket carrying the TLS connection closed before it ended');
     error.code = 'ECONNRESET';
     this.#tls.destroy(error);

@@ -2,7 +2,9 @@
 // run on, and the policy that places each new one.
 //
 // One engine by default: one worker thread does all TLS work, which is enough until that thread
-// is the bottleneck. `configure({workers: n})` allows up to n engines. A new client socket or server
+// is the bottleneck. `configure({workers: n})` allows up to n engines; `workers: 0` runs one
+// engine in the caller's thread instead (lib/hosts.js: no thread hop per command and notice,
+// the TLS work on this thread's event loop, as `node:tls` does). A new client socket or server
 // goes to the live engine with the fewest open sockets and servers; a new engine is started
 // only when every running one already has work, so n is a ceiling, not a cost paid up front.
 // The connections a server accepts run on that server's engine (a listener lives in one
@@ -21,13 +23,13 @@ let engineOptions = {};
  * are. Every field is optional.
  * @param {{workers?: number, heartbeatMs?: number, heartbeatTimeoutMs?: number}} options
  *   `workers`: how many worker threads (component instances) they may be spread over, 1 to 64
- *   (default 1); `heartbeatMs` / `heartbeatTimeoutMs`: how often a worker is asked whether it is
+ *   (default 1), or 0 for one instance in this thread; `heartbeatMs` / `heartbeatTimeoutMs`: how often a worker is asked whether it is
  *   alive, and how long it may take to answer before it counts as hung and is terminated, in ms
  *   (defaults 2,000 and 15,000; lib/engine.js)
  * @throws {RangeError} `ERR_OUT_OF_RANGE` for a value outside its range
  */
 export function configure({ workers, heartbeatMs, heartbeatTimeoutMs } = {}) {
-  if (workers !== undefined) maxWorkers = checkInteger('workers', workers, 1, 64);
+  if (workers !== undefined) maxWorkers = checkInteger('workers', workers, 0, 64);
   const next = { ...engineOptions };
   if (heartbeatMs !== undefined) next.heartbeatMs = checkInteger('heartbeatMs', heartbeatMs, 10, 3_600_000);
   if (heartbeatTimeoutMs !== undefined) next.heartbeatTimeoutMs = checkInteger('heartbeatTimeoutMs', heartbeatTimeoutMs, 10, 3_600_000);
@@ -41,10 +43,12 @@ export function configure({ workers, heartbeatMs, heartbeatTimeoutMs } = {}) {
  */
 export function pickEngine() {
   engines = engines.filter((engine) => !engine.dead);
+  const inThread = maxWorkers === 0;
+  const candidates = engines.filter((engine) => engine.inThread === inThread);
   let best = null;
-  for (const engine of engines) if (best === null || engine.load < best.load) best = engine;
-  if (best === null || (best.load > 0 && engines.length < maxWorkers)) {
-    best = new Engine(engineOptions);
+  for (const engine of candidates) if (best === null || engine.load < best.load) best = engine;
+  if (best === null || (best.load > 0 && candidates.length < maxWorkers)) {
+    best = new Engine({ ...engineOptions, inThread });
     engines.push(best);
   }
   return best;

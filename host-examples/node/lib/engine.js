@@ -1,27 +1,24 @@
-// The main thread's end of the worker that hosts the component (lib/worker/main.js).
+// The main thread's end of one component instance, which runs in a worker thread (the default)
+// or in this thread (lib/hosts.js).
 //
-// One Engine is one worker thread and one component instance; lib/engine-pool.js chooses the one
-// each new socket or server uses. The engine never blocks: commands are batched per
-// microtask and posted on a MessageChannel, whose 'message' event wakes the worker
-// (lib/protocol.js, lib/worker/loop.js);
-// notices come back as 'message' events and are routed by id to the socket or server that
-// registered it (each in its own try/catch: a listener that throws does not stop the notices of
-// the other sockets; its exception is rethrown on the next tick, as an uncaught exception, as
-// Node does for a listener of its own sockets). The worker is unref'd whenever no ref'd socket or
-// server is open, so an idle engine never keeps the process alive.
+// One Engine is one component instance; lib/engine-pool.js chooses the one each new socket or
+// server uses. The engine never blocks: commands are batched per microtask and handed to the
+// host (posted to the worker, whose 'message' event wakes it: lib/protocol.js,
+// lib/worker/loop.js); notices come back in batches and are routed by id to the socket or server
+// that registered it (each in its own try/catch: a listener that throws does not stop the
+// notices of the other sockets; its exception is rethrown on the next tick, as an uncaught
+// exception, as Node does for a listener of its own sockets). The host is unref'd whenever no
+// ref'd socket or server is open, so an idle engine never keeps the process alive.
 //
 // A heartbeat finds a hung worker (a component stuck in a loop): while any endpoint is
 // registered, the engine sends PING every `heartbeatMs` and terminates the worker when a PONG has
-// not come back `heartbeatTimeoutMs` after its PING. A dead worker (trap, crash, hang) fails
+// not come back `heartbeatTimeoutMs` after its PING. A dead instance (trap, crash, hang) fails
 // every endpoint with `ERR_SSLSOCKET_WORKER_DIED`; servers then listen again on a new engine
 // (lib/server.js).
 
-import { MessageChannel, Worker } from 'node:worker_threads';
 import { toError } from './errors.js';
+import { InThreadHost, WorkerHost } from './hosts.js';
 import { Command, Notice } from './protocol.js';
-
-const WORKER_URL = new URL('./worker/main.js', import.meta.url);
-const BINDINGS_URL = new URL('../gen/sslsocket.js', import.meta.url);
 
 /** How often a worker with open sockets or servers is asked whether it is alive, in ms. */
 export const HEARTBEAT_MS = 2_000;
@@ -39,8 +36,8 @@ export class Engine {
   /** @type {Map<number, Endpoint>} */
   #endpoints = new Map();
   #nextId = 1;
-  #worker;
-  #commands;
+  /** @type {WorkerHost | InThreadHost} */
+  #host;
   #outbox = [];
   #transfer = [];
   #flushScheduled = false;
@@ -59,24 +56,16 @@ export class Engine {
   version = null;
 
   /**
-   * Starts a worker and its component instance.
-   * @param {{heartbeatMs?: number, heartbeatTimeoutMs?: number}} [options] the heartbeat's period
-   *   and how long a PING may go unanswered (defaults HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS)
+   * Starts a component instance: in a worker thread, or in this thread with `inThread`.
+   * @param {{heartbeatMs?: number, heartbeatTimeoutMs?: number, inThread?: boolean}} [options]
+   *   the heartbeat's period and how long a PING may go unanswered (defaults HEARTBEAT_MS,
+   *   HEARTBEAT_TIMEOUT_MS; no heartbeat in this thread: a hang there hangs the caller too)
    */
-  constructor({ heartbeatMs = HEARTBEAT_MS, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS } = {}) {
+  constructor({ heartbeatMs = HEARTBEAT_MS, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS, inThread = false } = {}) {
     this.#heartbeatMs = heartbeatMs;
     this.#heartbeatTimeoutMs = heartbeatTimeoutMs;
-    const commands = new MessageChannel();
-    this.#commands = commands.port1;
-    this.#worker = new Worker(WORKER_URL, {
-      workerData: { bindings: BINDINGS_URL.href, commands: commands.port2 },
-      transferList: [commands.port2],
-    });
-    this.#worker.on('message', (notices) => this.#route(notices));
-    this.#worker.on('error', (error) => this.#die(error));
-    this.#worker.on('exit', (code) => this.#die(new Error(`the sslsocket worker exited (code ${code})`)));
-    this.#worker.unref();
-    this.#commands.unref();
+    const events = { onNotices: (notices) => this.#route(notices), onDeath: (error) => this.#die(error) };
+    this.#host = inThread ? new InThreadHost(events) : new WorkerHost(events);
   }
 
   /** Whether the worker died (every later registration fails at once). */
@@ -84,9 +73,14 @@ export class Engine {
     return this.#dead !== null;
   }
 
-  /** The worker's `threadId`. */
+  /** Whether the instance runs in this thread (`workers: 0`). */
+  get inThread() {
+    return this.#host instanceof InThreadHost;
+  }
+
+  /** The `threadId` of the thread running the instance (0: this one, `workers: 0`). */
   get threadId() {
-    return this.#worker.threadId;
+    return this.#host.threadId;
   }
 
   /**
@@ -118,7 +112,7 @@ export class Engine {
   adopt(id, endpoint) {
     this.#endpoints.set(id, endpoint);
     if (this.#dead) queueMicrotask(() => this.#failEndpoint(id, this.#dead));
-    else this.#heartbeat ??= setInterval(() => this.#beat(), this.#heartbeatMs).unref();
+    else if (this.#host.watched) this.#heartbeat ??= setInterval(() => this.#beat(), this.#heartbeatMs).unref();
   }
 
   /** Stops routing notices to `id`. */
@@ -142,29 +136,40 @@ export class Engine {
     }
   }
 
+  /**
+   * As `send`, but posted at once with whatever is queued: for a change that must reach the
+   * worker before anything this tick starts (a child process the caller spawns next may
+   * connect before the microtask that would post it).
+   * @param {object} command
+   */
+  sendNow(command) {
+    this.send(command);
+    this.#flush();
+  }
+
   #flush() {
     this.#flushScheduled = false;
     if (this.#dead || this.#outbox.length === 0) return;
-    this.#commands.postMessage(this.#outbox, this.#transfer);
+    this.#host.post(this.#outbox, this.#transfer);
     this.#outbox = [];
     this.#transfer = [];
   }
 
-  /** Counts an open, ref'd socket or server: the worker keeps the process alive while any is. */
+  /** Counts an open, ref'd socket or server: the host keeps the process alive while any is. */
   ref() {
-    if (this.#refs++ === 0 && !this.#dead) this.#worker.ref();
+    if (this.#refs++ === 0 && !this.#dead) this.#host.ref();
   }
 
   /** The opposite of `ref()`. */
   unref() {
-    if (--this.#refs === 0 && !this.#dead) this.#worker.unref();
+    if (--this.#refs === 0 && !this.#dead) this.#host.unref();
   }
 
-  /** Terminates the worker; every open socket and server gets an error. */
+  /** Terminates the instance; every open socket and server gets an error. */
   async terminate() {
     if (this.#dead) return;
     this.#die(new Error('it was shut down'), { shutdown: true });
-    await this.#worker.terminate();
+    await this.#host.terminate();
   }
 
   /** Asks the worker whether it is alive; terminates it when the last PING went unanswered. */
@@ -175,7 +180,7 @@ export class Engine {
     } else if (performance.now() - this.#pingSentAt > this.#heartbeatTimeoutMs) {
       const seconds = (this.#heartbeatTimeoutMs / 1000).toFixed(1);
       this.#die(new Error(`it did not answer for ${seconds} s (hung) and was terminated`));
-      this.#worker.terminate();
+      this.#host.terminate();
     }
   }
 
@@ -221,7 +226,7 @@ export class Engine {
     error.code = 'ERR_SSLSOCKET_WORKER_DIED';
     this.#dead = error;
     this.#stopHeartbeat();
-    this.#worker.unref();
+    this.#host.unref();
     for (const id of [...this.#endpoints.keys()]) this.#failEndpoint(id, error, how);
   }
 

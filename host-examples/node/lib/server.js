@@ -123,7 +123,7 @@ export class Server extends EventEmitter {
     this.#sniNames.add(name);
     // Kept in the configuration too: a server that listens again in a new worker needs them all.
     this.#config = { ...this.#config, sni: [...this.#config.sni, sni] };
-    if (this.#id !== null && !this.#closed) this.#engine.send({ type: Command.ADD_CONTEXT, id: this.#id, context: sni });
+    if (this.#id !== null && !this.#closed) this.#engine.sendNow({ type: Command.ADD_CONTEXT, id: this.#id, context: sni });
   }
 
   /** Whether the server is listening. */
@@ -209,7 +209,7 @@ export class Server extends EventEmitter {
     const bytes = parseTicketKeys(keys, 'The "keys" argument');
     this.#ticketKeys = bytes;
     this.#ticketKeysSet = true;
-    if (this.#id !== null && !this.#closed) this.#engine.send({ type: Command.SET_TICKET_KEYS, id: this.#id, keys: bytes });
+    if (this.#id !== null && !this.#closed) this.#engine.sendNow({ type: Command.SET_TICKET_KEYS, id: this.#id, keys: bytes });
   }
 
   /**

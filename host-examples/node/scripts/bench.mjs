@@ -2,8 +2,9 @@
 //
 //   node scripts/bench.mjs [--mib N] [--handshakes N] [--echoes N] [--idle-ms N] [--json]
 //
-// For each implementation, one TLS server and one client of that implementation in this one
-// process, on 127.0.0.1 (an ECDSA P-256 certificate made with the openssl CLI at start),
+// For each implementation (the package with its worker thread, the package with
+// `configure({ workers: 0 })`, i.e. the component in this thread, and node:tls), one TLS server
+// and one client of that implementation in this one process, on 127.0.0.1 (an ECDSA P-256 certificate made with the openssl CLI at start),
 // TLS 1.3 with TLS_CHACHA20_POLY1305_SHA256:
 // - handshakes/s: full handshakes one after another (connect, 'secureConnect', destroy);
 // - MiB/s client -> server and server -> client over one connection;
@@ -41,7 +42,8 @@ const CHUNK = 64 * 1024;
 
 const pki = makePki();
 const implementations = [
-  { name: 'sslsocket', tls: sslsocket },
+  { name: 'sslsocket', tls: sslsocket, workers: 1 },
+  { name: 'sslsocket workers: 0', tls: sslsocket, workers: 0 },
   { name: 'node:tls', tls: nodeTls },
 ];
 const rows = [];
@@ -69,13 +71,17 @@ async function compare(label, unit, measure) {
 /** Runs `measure` for each implementation and returns their results by name. */
 async function compareMany(measure) {
   const results = {};
-  for (const { name, tls } of implementations) results[name] = await measure(tls);
+  for (const { name, tls, workers } of implementations) {
+    if (workers !== undefined) sslsocket.configure({ workers });
+    results[name] = await measure(tls);
+  }
   return results;
 }
 
+/** One row: each implementation's value, and the package's two over node:tls. */
 function row(label, unit, results, key) {
-  const [ours, theirs] = implementations.map(({ name }) => results[name][key]);
-  return { label, unit, sslsocket: ours, nodeTls: theirs, ratio: ours / theirs };
+  const [worker, inThread, nodeTls] = implementations.map(({ name }) => results[name][key]);
+  return { label, unit, worker, inThread, nodeTls, workerRatio: worker / nodeTls, inThreadRatio: inThread / nodeTls };
 }
 
 function print(table) {
@@ -83,11 +89,12 @@ function print(table) {
     console.log(JSON.stringify(table, null, 2));
     return;
   }
-  console.log(`| row | unit | sslsocket | node:tls | sslsocket / node:tls |`);
-  console.log(`|---|---|---|---|---|`);
-  for (const { label, unit, sslsocket: a, nodeTls: b, ratio } of table) {
-    console.log(`| ${label} | ${unit} | ${format(a)} | ${format(b)} | ${format(ratio)} |`);
+  console.log('| row | unit | sslsocket | sslsocket `workers: 0` | node:tls | ratio | ratio `workers: 0` |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const { label, unit, worker, inThread, nodeTls, workerRatio, inThreadRatio } of table) {
+    console.log(`| ${label} | ${unit} | ${[worker, inThread, nodeTls, workerRatio, inThreadRatio].map(format).join(' | ')} |`);
   }
+  console.log('\n(ratio: the package over node:tls)');
 }
 
 function format(value) {

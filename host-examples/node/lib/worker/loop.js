@@ -20,6 +20,7 @@
 // A trap of the component (WebAssembly.RuntimeError) leaves the instance unusable: it is
 // rethrown, and lib/worker/main.js reports FATAL and exits.
 
+import { MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { describeThrown } from '../errors.js';
 import { Command, Notice } from '../protocol.js';
 import { ServerDriver } from './server-driver.js';
@@ -58,10 +59,14 @@ export class EventLoop {
   #component;
   #outbox;
   #passScheduled = false;
+  /** @type {import('node:worker_threads').MessagePort | {on: Function}} */
+  #commands;
   /** How many passes the loop has run, for `Notice.PONG`. */
   #turns = 0;
   /** @type {(thrown: unknown) => void} */
   #onFatal;
+  /** Whether the net sockets and servers must not hold the process (lib/hosts.js, in-thread). */
+  #unrefNet;
   /**
    * Marks a socket due (or, with null, only flushes notices) and schedules a pass.
    * @type {(driver: SocketDriver | null) => void}
@@ -78,15 +83,44 @@ export class EventLoop {
    * @param {import('node:worker_threads').MessagePort} io.commands commands from the main thread
    * @param {import('node:worker_threads').MessagePort} io.notices where notices go
    * @param {(thrown: unknown) => void} io.onFatal called with a trap of the component
+   * @param {boolean} [io.inThread] the loop runs in the caller's thread (lib/hosts.js): its net
+   *   sockets and servers are unref'd
    */
-  constructor({ component, commands, notices, onFatal }) {
+  constructor({ component, commands, notices, onFatal, inThread = false }) {
     this.#component = component;
+    this.#unrefNet = inThread;
     this.#outbox = new Outbox(notices);
     this.#onFatal = onFatal;
-    commands.on('message', (batch) => this.#guarded(() => {
-      for (const command of batch) this.#dispatch(command);
-      this.#schedule();
-    }));
+    this.#commands = commands;
+    commands.on('message', (batch) => this.#guarded(() => this.#handle(batch)));
+  }
+
+  #handle(batch) {
+    for (const command of batch) this.#dispatch(command);
+    this.#schedule();
+  }
+
+  /**
+   * Applies the commands already posted but not yet dispatched. A net event and a message that
+   * are both ready are dispatched in no set order, so a server calls this before it accepts
+   * (a context added before a client connects applies to it), and every pass starts with it.
+   */
+  #catchUp = () => {
+    if (!(this.#commands instanceof MessagePort)) return; // in-thread: commands come as microtasks
+    for (let message = receiveMessageOnPort(this.#commands); message; message = receiveMessageOnPort(this.#commands)) {
+      this.#handle(message.message);
+    }
+  };
+
+  /**
+   * The instance is gone (trapped, or shut down in-thread): closes every net socket and server
+   * without calling into the component again. The loop does nothing after this.
+   */
+  abandon() {
+    for (const driver of this.#sockets.values()) driver.abandon();
+    for (const server of this.#servers.values()) server.abandon();
+    this.#sockets.clear();
+    this.#servers.clear();
   }
 
   /** Runs `fn`; a trap goes to `onFatal` (the instance is unusable). */
@@ -108,6 +142,7 @@ export class EventLoop {
   #pass() {
     this.#passScheduled = false;
     this.#turns++;
+    this.#catchUp();
     let again = false;
     for (const [id, driver] of this.#sockets) {
       if (driver.due && !driver.closed) driver.service();
@@ -135,7 +170,7 @@ export class EventLoop {
     const socket = this.#sockets.get(command.id);
     switch (command.type) {
       case Command.CONNECT:
-        this.#adopt(SocketDriver.connect(this.#component, command, this.#outbox, this.#poke));
+        this.#adopt(SocketDriver.connect(this.#component, command, this.#outbox, { poke: this.#poke, unrefNet: this.#unrefNet }));
         break;
       case Command.WRAP:
         this.#adopt(SocketDriver.wrap(this.#component, command, this.#outbox));
@@ -166,7 +201,7 @@ export class EventLoop {
         this.#sockets.delete(command.id);
         break;
       case Command.LISTEN: {
-        const server = ServerDriver.listen(this.#component, command, this.#outbox, { adopt: (d) => this.#adopt(d), poke: this.#poke });
+        const server = ServerDriver.listen(this.#component, command, this.#outbox, { adopt: (d) => this.#adopt(d), poke: this.#poke, catchUp: this.#catchUp, unrefNet: this.#unrefNet });
         if (server) this.#servers.set(server.id, server);
         break;
       }

@@ -35,6 +35,7 @@ export class ServerDriver {
   #outbox;
   #adopt;
   #poke;
+  #unrefNet;
   #peerVerified;
   #handshakeTimeoutMs;
   /** the component's `pki` interface (for `addContext`) */
@@ -54,13 +55,15 @@ export class ServerDriver {
    * @param {object} loop
    * @param {(driver: SocketDriver) => void} loop.adopt registers an accepted socket with the loop
    * @param {(driver: SocketDriver) => void} loop.poke marks a socket due and wakes the loop
+   * @param {() => void} loop.catchUp applies the commands already posted (before an accept)
+   * @param {boolean} loop.unrefNet the net server and its connections do not hold the process
    * @param {object} state
    * @param {boolean} state.peerVerified whether client certificates are asked for
    * @param {number} state.handshakeTimeoutMs the handshake deadline of accepted connections
    * @param {boolean} state.ownTicketKeys whether the server keeps the instance's random key
    * @param {any} state.pki the component's `pki` interface
    */
-  constructor(id, server, outbox, { adopt, poke }, { peerVerified, handshakeTimeoutMs, ownTicketKeys, pki }) {
+  constructor(id, server, outbox, { adopt, poke, catchUp, unrefNet }, { peerVerified, handshakeTimeoutMs, ownTicketKeys, pki }) {
     this.id = id;
     this.#server = server;
     this.#outbox = outbox;
@@ -70,7 +73,12 @@ export class ServerDriver {
     this.#handshakeTimeoutMs = handshakeTimeoutMs;
     this.#ownTicketKeys = ownTicketKeys;
     this.#pki = pki;
-    this.#net = createServer({ allowHalfOpen: true }, (connection) => this.#accept(connection));
+    this.#unrefNet = unrefNet;
+    this.#net = createServer({ allowHalfOpen: true }, (connection) => {
+      catchUp(); // a context or ticket key posted before this client connected applies to it
+      this.#accept(connection);
+    });
+    if (unrefNet) this.#net.unref();
   }
 
   /**
@@ -79,7 +87,7 @@ export class ServerDriver {
    * @param {any} component the bindings ({socket, pki})
    * @param {{id: number, host: string, port: number, backlog: number, config: object}} command
    * @param {{post: Function}} outbox
-   * @param {{adopt: (driver: SocketDriver) => void, poke: (driver: SocketDriver) => void}} loop
+   * @param {{adopt: Function, poke: Function, catchUp: () => void, unrefNet: boolean}} loop
    * @returns {ServerDriver | null}
    */
   static listen(component, { id, host, port, backlog, config }, outbox, loop) {
@@ -162,6 +170,7 @@ export class ServerDriver {
       connection.destroy();
       return;
     }
+    if (this.#unrefNet) connection.unref();
     this.#checkTicketKeys();
     lastAcceptedId -= 1;
     const socket = this.#server.connectionSocket();
@@ -190,6 +199,14 @@ export class ServerDriver {
     if (sameBytes(keys, this.#ticketKeys)) return;
     this.#ticketKeys = keys;
     this.#outbox.post({ type: Notice.TICKET_KEYS, id: this.id, keys });
+  }
+
+  /** The instance is gone: stops listening and drops the handshaking connections, no more. */
+  abandon() {
+    this.closed = true;
+    this.#net.close();
+    for (const driver of this.#accepting) driver.abandon();
+    this.#accepting.clear();
   }
 
   /**

@@ -96,9 +96,10 @@ export class SocketDriver {
    * @param {any} component the bindings ({socket, pki})
    * @param {{id: number, host: string, port: number, config: object}} command
    * @param {{post: Function}} outbox
-   * @param {(driver: SocketDriver) => void} poke marks a driver due and wakes the loop
+   * @param {{poke: (driver: SocketDriver) => void, unrefNet: boolean}} loop `poke` marks a
+   *   driver due and wakes the loop; with `unrefNet` the net socket does not hold the process
    */
-  static connect(component, { id, host, port, config }, outbox, poke) {
+  static connect(component, { id, host, port, config }, outbox, { poke, unrefNet }) {
     const socket = new component.socket.SslSocket();
     const driver = new SocketDriver(id, socket, outbox, { secure: false, peerVerified: true });
     driver.#target = { host, port };
@@ -112,8 +113,11 @@ export class SocketDriver {
       return driver;
     }
     const net = netConnect({ host, port, allowHalfOpen: true });
+    if (unrefNet) net.unref();
     net.once('error', (error) => {
-      if (driver.#link === null) driver.#fail({ code: error.code ?? 'ECONNREFUSED', message: error.message });
+      if (driver.#link !== null) return; // the link reports it
+      driver.#fail({ code: error.code ?? 'ECONNREFUSED', message: error.message });
+      poke(driver);
     });
     net.once('connect', () => {
       if (driver.closed) {
@@ -271,6 +275,13 @@ export class SocketDriver {
       if (description instanceof WebAssembly.RuntimeError) throw description;
       this.#outbox.post({ ...answer, error: description });
     }
+  }
+
+  /** The instance is gone: drops the TCP connection, and nothing more (no component call). */
+  abandon() {
+    this.closed = true;
+    this.#endAccepting();
+    this.#net?.destroy();
   }
 
   /** Drops the connection at once (`abort`) and frees the socket (the main thread is gone). */
