@@ -241,7 +241,8 @@ export function shutdown(): Promise<void>;
 /**
  * How sockets and servers opened from now on run: `workers`, how many worker threads (component
  * instances) they may be spread over (1 to 64, default 1; a new one starts only when every
- * running one has work; a server's connections stay on its worker); `heartbeatMs` /
+ * running one has work; a server's connections stay on its worker), or 0 for one instance in
+ * this thread (no thread hop, but the TLS work runs on this event loop); `heartbeatMs` /
  * `heartbeatTimeoutMs`, how often a worker is asked whether it is alive and how long it may take
  * to answer before it is terminated as hung (defaults 2,000 and 15,000 ms). Throws
  * `ERR_OUT_OF_RANGE` (RangeError) for a value outside its range.

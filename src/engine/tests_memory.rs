@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )]
 
-use super::tests::{Pki, pki};
+use super::tests::{Pki, identity_server, pki};
 use super::*;
 use crate::transport::Carrier;
 use crate::transport::memory::{MemoryEnd, memory_pair};
@@ -209,16 +209,10 @@ fn memory_mode_waits_return_at_once_and_calls_in_the_wrong_state_fail() {
     client.wait_for_bytes_written(60_000).unwrap();
 }
 
-/// A server's identity without its listener: it only configures connection sockets.
+/// A server's identity and `ticket_key`, without its listener: it only configures connection
+/// sockets.
 fn configuring_server(pki: &Pki, ticket_key: [u8; 48]) -> SslServer<Carrier<StdTransport>> {
-    let mut server = SslServer::new();
-    server
-        .config_mut()
-        .set_local_certificate(pki.server_cert.clone());
-    server
-        .config_mut()
-        .set_private_key(pki.server_key.clone())
-        .unwrap();
+    let mut server = identity_server(pki);
     server.set_ticket_key(&ticket_key).unwrap();
     server
 }

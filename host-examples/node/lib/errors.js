@@ -152,3 +152,8 @@ export function toError(description) {
   Object.assign(error, fields);
   return /** @type {Error & {code: string}} */ (error);
 }
+
+/** Whether a thrown WIT error is `invalid-state` (for a socket: it is closed, or its input ended). */
+export function isInvalidState(thrown) {
+  return thrown?.payload?.tag === 'invalid-state';
+}

@@ -1,11 +1,10 @@
 // The worker's half of a connection the main thread carries (lib/carrier.js): a memory-mode
 // `ssl-socket` (`open-memory`, Python's MemoryBIO pair) whose ciphertext moves as messages.
 //
-// Incoming: FEED commands queue bytes here, in order; `feed-incoming` takes at most 256 KiB
-// beyond what the socket has not read yet, so the rest waits in the queue until the socket's
-// reader (lib/worker/socket-driver.js) makes room. Each byte the component took is acknowledged
-// with a FED notice; the main thread stops reading its Duplex while too much is unacknowledged,
-// so the queue stays bounded. FEED_END becomes `end-incoming` once the queue is empty.
+// Incoming: FEED commands queue bytes (lib/worker/incoming.js) until the component takes them.
+// Each byte the component took is acknowledged with a FED notice; the main thread stops reading
+// its Duplex while too much is unacknowledged, so the queue stays bounded. FEED_END becomes
+// `end-incoming` once the queue is empty.
 //
 // Outgoing: after each service the link takes what the socket wrote (`take-outgoing`) and posts
 // it as OUTGOING, but only while the carrier has credit: at most OUTGOING_CREDIT bytes posted and
@@ -13,30 +12,22 @@
 // the component, whose 256 KiB outgoing pipe then stops the socket's writes, and those stop the
 // main thread's writes: backpressure all the way. `outgoing-at-end` becomes OUTGOING_END.
 //
-// Nothing happens in memory mode but in the calls made here and by the driver, so the driver
-// waits on no pollable for such a socket (see SocketDriver.pollables): it is serviced while
-// bytes move, and again when a command (FEED, CARRIED, WRITE...) arrives.
+// Nothing happens in memory mode but in the calls made here and by the driver: the socket is
+// serviced while bytes move, and again when a command (FEED, CARRIED, WRITE...) arrives.
 
 import { Notice } from '../protocol.js';
+import { IncomingQueue } from './incoming.js';
 
 /** Most outgoing bytes posted to the main thread and not yet written out by its Duplex. */
 export const OUTGOING_CREDIT = 256 * 1024;
 /** Most bytes per OUTGOING notice. */
 const OUTGOING_SLICE = 64 * 1024;
 
-/** Whether a WIT error is `invalid-state` (the socket is closed, or the incoming side ended). */
-function isInvalidState(thrown) {
-  return thrown?.payload?.tag === 'invalid-state';
-}
-
 export class MemoryLink {
   #id;
   #socket;
   #outbox;
-  /** @type {{data: Uint8Array, offset: number}[]} fed bytes the component has not taken yet */
-  #incoming = [];
-  #incomingEndRequested = false;
-  #incomingEnded = false;
+  #incoming = new IncomingQueue();
   #credit = OUTGOING_CREDIT;
   #outgoingEnded = false;
 
@@ -53,12 +44,12 @@ export class MemoryLink {
 
   /** Queues bytes the peer sent. */
   feed(data) {
-    if (!this.#incomingEndRequested && data.length > 0) this.#incoming.push({ data, offset: 0 });
+    this.#incoming.push(data);
   }
 
   /** The peer sends nothing more. */
   endIncoming() {
-    this.#incomingEndRequested = true;
+    this.#incoming.end();
   }
 
   /** The carrier wrote `bytes` out: that much may be taken again. */
@@ -71,26 +62,7 @@ export class MemoryLink {
    * then the end of stream when asked for and everything is in. Returns how many bytes it fed.
    */
   pushIncoming() {
-    let fed = 0;
-    try {
-      while (this.#incoming.length > 0) {
-        const head = this.#incoming[0];
-        const took = Number(this.#socket.feedIncoming(head.data.subarray(head.offset)));
-        fed += took;
-        head.offset += took;
-        if (head.offset < head.data.length) break; // the component is full: feed the rest later
-        this.#incoming.shift();
-      }
-      if (this.#incomingEndRequested && !this.#incomingEnded && this.#incoming.length === 0) {
-        this.#incomingEnded = true;
-        this.#socket.endIncoming();
-      }
-    } catch (thrown) {
-      // The socket closed meanwhile: nothing it would read matters any more.
-      if (!isInvalidState(thrown)) throw thrown;
-      this.#incoming = [];
-      this.#incomingEnded = true;
-    }
+    const fed = this.#incoming.feed(this.#socket);
     if (fed > 0) this.#outbox.post({ type: Notice.FED, id: this.#id, bytes: fed });
     return fed;
   }

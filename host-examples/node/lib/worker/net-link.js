@@ -7,16 +7,17 @@
 // thread's event loop, the component only encrypts and decrypts, and TCP_NODELAY is on (which
 // `wasi:sockets` 0.2 cannot set).
 //
-// Incoming: 'data' chunks queue here; `feed-incoming` takes at most 256 KiB beyond what the
-// socket has not read yet, so the rest waits until the socket's reader makes room. While more
-// than INCOMING_HIGH_WATER bytes wait, the net socket is paused: TCP flow control holds the peer
-// back. The peer's FIN ('end') becomes `end-incoming` once every byte is in.
+// Incoming: 'data' chunks queue (lib/worker/incoming.js) until the component takes them. While
+// more than INCOMING_HIGH_WATER bytes wait, the net socket is paused: TCP flow control holds the
+// peer back. The peer's FIN ('end') becomes `end-incoming` once every byte is in.
 //
 // Outgoing: after each service the link takes what the socket wrote (`take-outgoing`) and writes
 // it to the net socket while less than OUTGOING_HIGH_WATER waits in Node's write buffer; past
 // that it waits for 'drain'. `outgoing-at-end` becomes the net socket's `end()` (our FIN).
 //
 // Each event of the net socket marks its driver due (`poke`), and the loop services it.
+
+import { IncomingQueue } from './incoming.js';
 
 /** Most received bytes queued here before the net socket is paused. */
 export const INCOMING_HIGH_WATER = 256 * 1024;
@@ -25,19 +26,10 @@ export const OUTGOING_HIGH_WATER = 256 * 1024;
 /** Most bytes per `take-outgoing`. */
 const OUTGOING_SLICE = 64 * 1024;
 
-/** Whether a WIT error is `invalid-state` (the socket is closed, or the incoming side ended). */
-function isInvalidState(thrown) {
-  return thrown?.payload?.tag === 'invalid-state';
-}
-
 export class NetLink {
   #socket;
   #net;
-  /** @type {Buffer[]} received bytes the component has not taken yet (the head partly) */
-  #incoming = [];
-  #incomingBytes = 0;
-  #incomingEndRequested = false;
-  #incomingEnded = false;
+  #incoming = new IncomingQueue();
   #outgoingEnded = false;
   /** Whether the socket was freed: the net socket's events no longer matter. */
   #finished = false;
@@ -56,12 +48,11 @@ export class NetLink {
     net.on('data', (chunk) => {
       if (this.#finished) return;
       this.#incoming.push(chunk);
-      this.#incomingBytes += chunk.length;
-      if (this.#incomingBytes > INCOMING_HIGH_WATER) net.pause();
+      if (this.#incoming.bytes > INCOMING_HIGH_WATER) net.pause();
       poke();
     });
     net.on('end', () => {
-      this.#incomingEndRequested = true;
+      this.#incoming.end();
       poke();
     });
     net.on('drain', poke);
@@ -70,7 +61,7 @@ export class NetLink {
       poke();
     });
     net.on('close', () => {
-      this.#incomingEndRequested = true;
+      this.#incoming.end();
       poke();
     });
   }
@@ -98,31 +89,8 @@ export class NetLink {
    * then the end of stream once asked for and everything is in. Returns how many bytes it fed.
    */
   pushIncoming() {
-    let fed = 0;
-    try {
-      while (this.#incoming.length > 0) {
-        const head = this.#incoming[0];
-        const took = Number(this.#socket.feedIncoming(head));
-        fed += took;
-        this.#incomingBytes -= took;
-        if (took < head.length) {
-          this.#incoming[0] = head.subarray(took); // the component is full: feed the rest later
-          break;
-        }
-        this.#incoming.shift();
-      }
-      if (this.#incomingEndRequested && !this.#incomingEnded && this.#incoming.length === 0) {
-        this.#incomingEnded = true;
-        this.#socket.endIncoming();
-      }
-    } catch (thrown) {
-      // The socket closed meanwhile: nothing it would read matters any more.
-      if (!isInvalidState(thrown)) throw thrown;
-      this.#incoming = [];
-      this.#incomingBytes = 0;
-      this.#incomingEnded = true;
-    }
-    if (this.#net.isPaused() && this.#incomingBytes <= INCOMING_HIGH_WATER / 4) this.#net.resume();
+    const fed = this.#incoming.feed(this.#socket);
+    if (this.#net.isPaused() && this.#incoming.bytes <= INCOMING_HIGH_WATER / 4) this.#net.resume();
     return fed;
   }
 

@@ -24,9 +24,9 @@
 // key-log lines of its handshake), or its failure becomes the server's CLIENT_ERROR; a handshake
 // that outlasts the server's deadline is dropped the same way.
 
-import { describeErrorCode, describeThrown, authorizationCode } from '../errors.js';
-import { Notice } from '../protocol.js';
 import { connect as netConnect } from 'node:net';
+import { describeErrorCode, describeThrown, authorizationCode, isInvalidState } from '../errors.js';
+import { Notice } from '../protocol.js';
 import { configureSocket, step } from './configure.js';
 import { MemoryLink } from './memory-link.js';
 import { NetLink } from './net-link.js';
@@ -387,7 +387,7 @@ export class SocketDriver {
         this.#socket.shutdownWrite();
       } catch (thrown) {
         // The connection is gone already (the peer closed): its close notice follows.
-        if (thrown?.payload?.tag !== 'invalid-state') throw thrown;
+        if (!isInvalidState(thrown)) throw thrown;
       }
       this.#outbox.post({ type: Notice.FINISHED, id: this.id });
     }
@@ -399,7 +399,7 @@ export class SocketDriver {
     try {
       this.#socket.write(bytes);
     } catch (thrown) {
-      if (thrown?.payload?.tag !== 'invalid-state') throw thrown;
+      if (!isInvalidState(thrown)) throw thrown;
       throw { ...describeThrown(thrown, 'write'), code: 'EPIPE', syscall: 'write' };
     }
   }
