@@ -12,6 +12,12 @@ import { authorizationCode, toError } from './errors.js';
 import { unsupportedError, wrapConfig } from './options.js';
 import { Command, Notice } from './protocol.js';
 
+/**
+ * Most bytes of writes sent to the worker and not yet taken by the component before a write's
+ * callback waits (the worker holds them; the component takes at most 256 KiB unsent).
+ */
+const WRITE_WINDOW = 256 * 1024;
+
 /** Node's `getEphemeralKeyInfo().size` of each key exchange group. */
 const GROUP_SIZES = { X25519: 253, secp256r1: 256, secp384r1: 384, secp521r1: 521, X25519MLKEM768: 253, SecP256r1MLKEM768: 256, SecP384r1MLKEM1024: 384 };
 
@@ -69,9 +75,11 @@ function withNodeCertificates(description) {
  * flushing (the component, like Qt, ends the connection when the peer closes: `allowHalfOpen`
  * cannot keep our sending side open then).
  *
- * Writes are acknowledged (their callback runs) once the component has taken the bytes, and the
- * worker holds back while the component has 256 KiB unsent; reading stops while the readable
- * buffer is full. So memory stays bounded on both sides however fast either end is.
+ * Writes are acknowledged (their callback runs) at once while less than 256 KiB of them is on
+ * its way to the component, else once the component has taken enough; the worker holds back
+ * while the component has 256 KiB unsent; reading stops while the readable buffer is full. So
+ * memory stays bounded on both sides however fast either end is. Bytes never taken by the
+ * component when the connection closes make an EPIPE error.
  */
 export class TLSSocket extends Duplex {
   /** Always true: this is a TLS socket. */
@@ -101,7 +109,11 @@ export class TLSSocket extends Duplex {
   #engine;
   #id;
   #session = null;
+  /** @type {{callback: (error?: Error) => void} | null} a write held until the window has room */
   #pendingWrite = null;
+  /** @type {{seq: number, length: number}[]} writes sent to the worker, not yet taken (WRITTEN) */
+  #inFlight = [];
+  #inFlightBytes = 0;
   #pendingFinal = null;
   #seq = 0;
   #readPaused = false;
@@ -435,8 +447,14 @@ export class TLSSocket extends Duplex {
       data.set(chunk, offset);
       offset += chunk.length;
     }
-    this.#pendingWrite = { seq: ++this.#seq, length, callback };
-    this.#engine.send({ type: Command.WRITE, id: this.#id, seq: this.#seq, data }, [data.buffer]);
+    const seq = ++this.#seq;
+    this.#engine.send({ type: Command.WRITE, id: this.#id, seq, data }, [data.buffer]);
+    this.#inFlight.push({ seq, length });
+    this.#inFlightBytes += length;
+    // Several writes travel at once, up to WRITE_WINDOW: a write's callback waiting for its own
+    // WRITTEN would cost a thread round trip per chunk.
+    if (this.#inFlightBytes < WRITE_WINDOW) callback();
+    else this.#pendingWrite = { callback };
   }
 
   _final(callback) {
@@ -584,13 +602,19 @@ export class TLSSocket extends Duplex {
     }
   }
 
+  /** The component took the write `seq` (WRITTEN notices come in order). */
   #onWritten(seq) {
-    const pending = this.#pendingWrite;
-    if (pending === null || pending.seq !== seq) return;
-    this.#pendingWrite = null;
-    this.bytesWritten += pending.length;
+    const head = this.#inFlight[0];
+    if (head === undefined || head.seq !== seq) return;
+    this.#inFlight.shift();
+    this.#inFlightBytes -= head.length;
+    this.bytesWritten += head.length;
     this.#touch();
-    pending.callback();
+    const pending = this.#pendingWrite;
+    if (pending !== null && this.#inFlightBytes < WRITE_WINDOW) {
+      this.#pendingWrite = null;
+      pending.callback();
+    }
   }
 
   /** The worker half-closed: the writable side is finished. */
@@ -606,7 +630,8 @@ export class TLSSocket extends Duplex {
     this.#engine.unregister(this.#id);
     this.#release();
     this.#failKeyingRequests();
-    if (this.#pendingWrite) {
+    if (this.#inFlight.length > 0) {
+      // Bytes the component never took: the caller must not think they were sent.
       this.destroy(Object.assign(new Error('the connection closed with a write pending'), { code: 'EPIPE' }));
       return;
     }

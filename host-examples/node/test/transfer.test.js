@@ -83,7 +83,9 @@ test('8 MiB server -> client, byte-exact (sha256), main thread responsive', asyn
 
 test('flow control: a reader that stops holds the writer back, nothing buffers without bound', async (t) => {
   if (!needTools(t, 'openssl')) return;
-  const data = randomBytes(16 * MiB);
+  // Twice the bound below: what the kernel's loopback buffers take (they grow with the
+  // transfer) and the package's own bounded buffers stayed near 6 MiB here, far from all of it.
+  const data = randomBytes(32 * MiB);
   let serverSocket;
   const { server, port } = await listen({ cert: pki.server.cert, key: pki.server.key }, (socket) => {
     serverSocket = socket;
@@ -98,7 +100,7 @@ test('flow control: a reader that stops holds the writer back, nothing buffers w
   const sent = serverSocket.bytesWritten;
   const buffered = client.readableLength;
   t.diagnostic(`while paused: ${(sent / MiB).toFixed(2)} MiB handed to the component, ${(buffered / MiB).toFixed(2)} MiB in the reader's buffer`);
-  assert.ok(sent < 8 * MiB, `the writer was held back (sent ${sent})`);
+  assert.ok(sent < 20 * MiB, `the writer was held back (sent ${sent})`);
   assert.ok(buffered < 2 * MiB, `the reader's buffer stayed bounded (${buffered})`);
   client.resume();
   const bytes = await readAll(client);
