@@ -7,7 +7,9 @@
 // and one client of that implementation in this one process, on 127.0.0.1 (an ECDSA P-256 certificate made with the openssl CLI at start),
 // TLS 1.3 with TLS_CHACHA20_POLY1305_SHA256:
 // - handshakes/s: full handshakes one after another (connect, 'secureConnect', destroy);
-// - MiB/s client -> server and server -> client over one connection;
+// - MiB/s client -> server and server -> client over one connection, both ends of the
+//   implementation, then the implementation's client with a node:tls server (one TLS end in
+//   the package: what compares with the Rust host's guest rows of `sslsocket bench`);
 // - 1-byte echo: the first right after 'secureConnect', then after 100 ms pauses (p50, p90);
 // - idle CPU: the process's CPU time (every thread: the worker and the shim's I/O thread too)
 //   over a quiet interval with one connection open and the server listening, in % of one core.
@@ -51,6 +53,8 @@ try {
   rows.push(await compare('full handshakes', 'handshakes/s', handshakesPerSecond));
   rows.push(await compare('bulk client -> server', 'MiB/s', (tls) => bulk(tls, 'upload')));
   rows.push(await compare('bulk server -> client', 'MiB/s', (tls) => bulk(tls, 'download')));
+  rows.push(await compare('bulk client -> node:tls server', 'MiB/s', (tls) => bulk(tls, 'upload', nodeTls)));
+  rows.push(await compare('bulk node:tls server -> client', 'MiB/s', (tls) => bulk(tls, 'download', nodeTls)));
   const echo = await compareMany(echoLatency);
   rows.push(row('1-byte echo right after connect', 'ms', echo, 'first'));
   rows.push(row('1-byte echo after 100 ms pause, p50', 'ms', echo, 'p50'));
@@ -136,8 +140,11 @@ async function handshakesPerSecond(tls) {
   }
 }
 
-/** MiB/s of MIB MiB one way over one connection, timed from the first write to the last byte read. */
-async function bulk(tls, direction) {
+/**
+ * MiB/s of MIB MiB one way over one connection, timed from the first write to the last byte
+ * read; the server is of `serverTls` (by default the client's implementation).
+ */
+async function bulk(tls, direction, serverTls = tls) {
   const total = MIB * 1024 * 1024;
   const chunk = Buffer.alloc(CHUNK, 0x5a);
   let received = 0;
@@ -152,7 +159,7 @@ async function bulk(tls, direction) {
       if (!socket.write(chunk)) await once(socket, 'drain');
     }
   };
-  const { server, port } = await listen(tls, (socket) => {
+  const { server, port } = await listen(serverTls, (socket) => {
     socket.on('error', () => {});
     if (direction === 'upload') sink(socket);
     else send(socket);

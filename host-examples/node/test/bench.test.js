@@ -20,6 +20,8 @@ test('npm run bench produces every row for the package and node:tls', async (t) 
     'full handshakes',
     'bulk client -> server',
     'bulk server -> client',
+    'bulk client -> node:tls server',
+    'bulk node:tls server -> client',
     '1-byte echo right after connect',
     '1-byte echo after 100 ms pause, p50',
     '1-byte echo after 100 ms pause, p90',
