@@ -17,8 +17,8 @@
 // A quiet worker therefore costs nothing: no timer, no tick, no spin; a command or a byte takes
 // effect in the next pass.
 //
-// A trap of the component (WebAssembly.RuntimeError) leaves the instance unusable: it is
-// rethrown, and lib/worker/main.js reports FATAL and exits.
+// A trap of the component (WebAssembly.RuntimeError) leaves the instance unusable: it goes to
+// `onFatal` (lib/worker/main.js reports FATAL and exits; lib/hosts.js abandons the instance).
 
 import { MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { describeThrown } from '../errors.js';

@@ -6,8 +6,8 @@
 // `var`, so each of them frees the LAST element's handle (and the second call throws
 // `unknown handle index`, a WebAssembly.RuntimeError). The FinalizationRegistry entries are
 // right (registered with each element's own handle). So: dispose only the last element
-// explicitly, and leave the others to the registry, which runs when the worker's loop yields
-// (lib/worker/loop.js does every 100 ms).
+// explicitly, and leave the others to the registry, which runs between the event loop's passes
+// (lib/worker/loop.js: the thread returns to its own event loop after each).
 
 /**
  * Drops one resource the component returned on its own (not inside a list).
