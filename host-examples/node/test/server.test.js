@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { connect as netConnect } from 'node:net';
 import { test } from 'node:test';
 import { connect, createServer } from '../lib/index.js';
 import { closeServer, echoServer, listen, opensslClient, pythonClient, readAll, whenClosed } from './helpers/peers.js';
@@ -175,4 +176,29 @@ test('close() on a server that is not listening calls back with ERR_SERVER_NOT_R
   const server = createServer({ cert: 'x', key: 'y' });
   const error = await new Promise((resolve) => server.close(resolve));
   assert.equal(error.code, 'ERR_SERVER_NOT_RUNNING');
+});
+
+test('bad peers: garbage, silence past handshakeTimeout, an early close: tlsClientError each, and the server serves on', async (t) => {
+  if (!needTools(t, 'openssl')) return;
+  const errors = [];
+  const { server, port } = await listen({ cert: pki.server.cert, key: pki.server.key, handshakeTimeout: 300 }, (socket) => {
+    socket.on('error', () => {});
+    socket.end('ok\n');
+  });
+  server.on('tlsClientError', (error, { remoteAddress }) => errors.push({ code: error.code, remoteAddress }));
+  /** A raw TCP peer: `start` runs once connected; resolves when the connection has closed. */
+  const rawPeer = (start) => new Promise((resolve) => {
+    const peer = netConnect(port, '127.0.0.1', () => start(peer));
+    peer.on('error', () => {});
+    peer.resume();
+    peer.on('close', resolve);
+  });
+  await rawPeer((peer) => peer.write(Buffer.alloc(100, 0x41))); // not TLS at all: our alert, then close
+  await rawPeer(() => {}); // says nothing: dropped at the handshake deadline
+  await rawPeer((peer) => peer.end()); // leaves at once
+  assert.deepEqual(errors.map((e) => e.code), ['ERR_SSL_HANDSHAKE_FAILED', 'ERR_TLS_HANDSHAKE_TIMEOUT', 'ERR_SSL_HANDSHAKE_FAILED']);
+  assert.ok(errors.every((e) => e.remoteAddress === '127.0.0.1'));
+  const client = connect({ host: 'localhost', port, ca: pki.ca.cert });
+  assert.equal(String(await readAll(client)), 'ok\n');
+  await closeServer(server);
 });

@@ -96,7 +96,11 @@ export class MemoryLink {
 
   /** The socket is being freed: hand over its last bytes (a close_notify or an alert) and the end. */
   finish() {
-    this.pullOutgoing({ unlimited: true });
+    try {
+      this.pullOutgoing({ unlimited: true });
+    } catch {
+      // A socket that refuses now (it is gone) has nothing more to give: end all the same.
+    }
     if (!this.#outgoingEnded) {
       this.#outgoingEnded = true;
       this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });

@@ -122,7 +122,11 @@ export class NetLink {
    */
   finish() {
     this.#finished = true;
-    this.pullOutgoing({ unlimited: true });
+    try {
+      this.pullOutgoing({ unlimited: true });
+    } catch {
+      // A socket that refuses now (it is gone) has nothing more to give: close all the same.
+    }
     this.#outgoingEnded = true;
     this.#net.destroySoon();
   }
