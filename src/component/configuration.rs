@@ -20,14 +20,15 @@ type Result<T> = std::result::Result<T, ErrorCode>;
 pub struct ConfigurationResource(RefCell<Arc<SslConfiguration>>);
 
 impl ConfigurationResource {
-    /// A handle on `config`, shared.
-    pub fn wrap(config: Arc<SslConfiguration>) -> Self {
-        Self(RefCell::new(config))
+    /// A new `ssl-configuration` handle on `config`, shared (the getters of sockets, servers
+    /// and the default configuration).
+    pub fn handle(config: Arc<SslConfiguration>) -> wit::SslConfiguration {
+        wit::SslConfiguration::new(Self(RefCell::new(config)))
     }
 
-    /// The configuration, shared (for `set-ssl-configuration`).
-    pub fn shared(&self) -> Arc<SslConfiguration> {
-        Arc::clone(&self.0.borrow())
+    /// The configuration behind a borrowed handle, shared (the `set-...-configuration` calls).
+    pub fn shared(configuration: &wit::SslConfigurationBorrow<'_>) -> Arc<SslConfiguration> {
+        Arc::clone(&configuration.get::<Self>().0.borrow())
     }
 
     fn get<R>(&self, f: impl FnOnce(&SslConfiguration) -> R) -> R {
@@ -41,11 +42,11 @@ impl ConfigurationResource {
 
 impl wit::GuestSslConfiguration for ConfigurationResource {
     fn new() -> Self {
-        Self::wrap(Arc::new(SslConfiguration::default()))
+        Self(RefCell::new(Arc::new(SslConfiguration::default())))
     }
 
     fn copy(&self) -> wit::SslConfiguration {
-        wit::SslConfiguration::new(Self::wrap(Arc::new(self.get(Clone::clone))))
+        Self::handle(Arc::new(self.get(Clone::clone)))
     }
 
     fn protocol(&self) -> Protocol {

@@ -100,13 +100,11 @@ impl wit::GuestSslServer for ServerResource {
     }
 
     fn ssl_configuration(&self) -> wit::SslConfiguration {
-        wit::SslConfiguration::new(ConfigurationResource::wrap(
-            self.with(|s| s.ssl_configuration()),
-        ))
+        ConfigurationResource::handle(self.with(|s| s.ssl_configuration()))
     }
 
     fn set_ssl_configuration(&self, configuration: wit::SslConfigurationBorrow<'_>) {
-        let config = configuration.get::<ConfigurationResource>().shared();
+        let config = ConfigurationResource::shared(&configuration);
         self.with(|s| s.set_ssl_configuration(config));
     }
 

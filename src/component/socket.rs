@@ -85,15 +85,13 @@ impl wit::Guest for Component {
     }
 
     fn default_configuration() -> wit::SslConfiguration {
-        wit::SslConfiguration::new(ConfigurationResource::wrap(
-            engine::SslConfiguration::default_configuration(),
-        ))
+        ConfigurationResource::handle(engine::SslConfiguration::default_configuration())
     }
 
     fn set_default_configuration(configuration: wit::SslConfigurationBorrow<'_>) {
-        engine::SslConfiguration::set_default_configuration(
-            configuration.get::<ConfigurationResource>().shared(),
-        );
+        engine::SslConfiguration::set_default_configuration(ConfigurationResource::shared(
+            &configuration,
+        ));
     }
 
     fn supports_ssl() -> bool {
@@ -653,13 +651,11 @@ impl wit::GuestSslSocket for SocketResource {
     }
 
     fn ssl_configuration(&self) -> wit::SslConfiguration {
-        wit::SslConfiguration::new(ConfigurationResource::wrap(
-            self.with(|s| s.ssl_configuration()),
-        ))
+        ConfigurationResource::handle(self.with(|s| s.ssl_configuration()))
     }
 
     fn set_ssl_configuration(&self, configuration: wit::SslConfigurationBorrow<'_>) {
-        let config = configuration.get::<ConfigurationResource>().shared();
+        let config = ConfigurationResource::shared(&configuration);
         self.with(|s| s.set_ssl_configuration(config));
     }
 
