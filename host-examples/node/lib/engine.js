@@ -191,15 +191,7 @@ export class Engine {
   }
 
   #route(notices) {
-    for (const notice of notices) {
-      try {
-        this.#routeOne(notice);
-      } catch (thrown) {
-        process.nextTick(() => {
-          throw thrown;
-        });
-      }
-    }
+    for (const notice of notices) deliver(() => this.#routeOne(notice));
   }
 
   #routeOne(notice) {
@@ -233,12 +225,21 @@ export class Engine {
   #failEndpoint(id, error, how = { shutdown: true }) {
     const endpoint = this.#endpoints.get(id);
     this.#endpoints.delete(id);
-    try {
-      endpoint?.onFatal(error, how);
-    } catch (thrown) {
-      process.nextTick(() => {
-        throw thrown;
-      });
-    }
+    deliver(() => endpoint?.onFatal(error, how));
+  }
+}
+
+/**
+ * Runs a listener-facing call; what it throws becomes an uncaught exception on the next tick
+ * (as Node does for its own sockets' listeners), so the calls after it still run.
+ * @param {() => void} fn
+ */
+function deliver(fn) {
+  try {
+    fn();
+  } catch (thrown) {
+    process.nextTick(() => {
+      throw thrown;
+    });
   }
 }
