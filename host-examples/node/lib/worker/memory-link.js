@@ -57,6 +57,11 @@ export class MemoryLink {
     this.#credit += bytes;
   }
 
+  /** Whether bytes the peer sent wait for the component to take them. */
+  get incomingWaiting() {
+    return this.#incoming.bytes > 0;
+  }
+
   /**
    * Feeds the queued bytes, as many as the component takes (each `feed-incoming` runs `process`),
    * then the end of stream when asked for and everything is in. Returns how many bytes it fed.
@@ -69,25 +74,26 @@ export class MemoryLink {
 
   /**
    * Posts what the socket wrote, within the credit (all of it with `unlimited`, when the socket
-   * is about to be freed: the 256 KiB outgoing pipe bounds it), then OUTGOING_END once the socket
-   * sends nothing more and everything was taken. Returns how many bytes it posted.
-   * @param {{unlimited?: boolean}} [options]
+   * is about to be freed: the 256 KiB outgoing pipe bounds it); a take shorter than asked emptied
+   * the pipe. With `ending` (the socket may send nothing more), then OUTGOING_END once
+   * `outgoing-at-end` says so. Returns how many bytes it posted.
+   * @param {{unlimited?: boolean, ending?: boolean}} [options]
    */
-  pullOutgoing({ unlimited = false } = {}) {
+  pullOutgoing({ unlimited = false, ending = true } = {}) {
     let taken = 0;
     for (;;) {
-      const pending = Number(this.#socket.outgoingPending());
-      const room = unlimited ? pending : Math.min(pending, this.#credit);
+      const room = unlimited ? OUTGOING_SLICE : Math.min(this.#credit, OUTGOING_SLICE);
       if (room <= 0) break;
-      const data = this.#socket.takeOutgoing(BigInt(Math.min(room, OUTGOING_SLICE)));
+      const data = this.#socket.takeOutgoing(BigInt(room));
       if (data.length === 0) break;
       // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
       const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
       this.#credit -= chunk.length;
       taken += chunk.length;
       this.#outbox.post({ type: Notice.OUTGOING, id: this.#id, data: chunk }, [chunk.buffer]);
+      if (chunk.length < room) break;
     }
-    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
+    if (ending && !this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
       this.#outgoingEnded = true;
       this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
     }

@@ -84,6 +84,11 @@ export class NetLink {
     if (keepAlive !== undefined) this.#net.setKeepAlive(keepAlive, keepAliveInitialDelay ?? 0);
   }
 
+  /** Whether received bytes wait for the component to take them. */
+  get incomingWaiting() {
+    return this.#incoming.bytes > 0;
+  }
+
   /**
    * Feeds the queued bytes, as many as the component takes (each `feed-incoming` runs `process`),
    * then the end of stream once asked for and everything is in. Returns how many bytes it fed.
@@ -96,20 +101,21 @@ export class NetLink {
 
   /**
    * Writes what the socket wrote to the net socket, while its write buffer has room (all of it
-   * with `unlimited`, when the socket is about to be freed: the 256 KiB outgoing pipe bounds it),
-   * then ends the net socket once the socket sends nothing more. Returns how many bytes it took.
-   * @param {{unlimited?: boolean}} [options]
+   * with `unlimited`, when the socket is about to be freed: the 256 KiB outgoing pipe bounds it).
+   * A take shorter than a slice emptied the pipe. With `ending` (the driver's word that the socket
+   * may send nothing more: it shut down, closed or is being freed) the net socket is ended once
+   * `outgoing-at-end` says so (our FIN). Returns how many bytes it took.
+   * @param {{unlimited?: boolean, ending?: boolean}} [options]
    */
-  pullOutgoing({ unlimited = false } = {}) {
+  pullOutgoing({ unlimited = false, ending = true } = {}) {
     let taken = 0;
     while (!this.#net.destroyed && (unlimited || this.#net.writableLength < OUTGOING_HIGH_WATER)) {
-      if (Number(this.#socket.outgoingPending()) === 0) break;
       const data = this.#socket.takeOutgoing(BigInt(OUTGOING_SLICE));
-      if (data.length === 0) break;
+      if (data.length > 0) this.#net.write(data);
       taken += data.length;
-      this.#net.write(data);
+      if (data.length < OUTGOING_SLICE) break;
     }
-    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
+    if (ending && !this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
       this.#outgoingEnded = true;
       this.#net.end();
     }

@@ -57,6 +57,12 @@ export class SocketDriver {
   #endRequested = false;
   #shutdownCalled = false;
   #disconnected = false;
+  /** Whether the socket may hold decrypted bytes not read yet (so `read` is worth a call). */
+  #unread = false;
+  /** Whether bytes came in or went up since `at-end` was last asked (the peer's end may be in). */
+  #endMayHaveCome = false;
+  /** What the component may hold unsent at most: the bytes written since `bytes-to-write`. */
+  #unsentAtMost = 0;
   /** @type {{host: string, port: number} | null} where a client connects, for error messages */
   #target = null;
   /** @type {{seq: number, data: Uint8Array, offset: number}[]} */
@@ -254,7 +260,7 @@ export class SocketDriver {
   /** Stops (true) or resumes (false) reading. */
   setPaused(paused) {
     this.#paused = paused;
-    if (!paused) this.due = true;
+    if (!paused) this.due = true; // `#unread` still says whether bytes wait
   }
 
   /**
@@ -293,7 +299,14 @@ export class SocketDriver {
     this.#free();
   }
 
-  /** One turn of work: process, events, writes, reads, end of stream. */
+  /**
+   * One turn of work in as few component calls as it needs (each costs jco's call glue): feed
+   * what arrived, hand over the writes, `process` when neither did (each does what `process`
+   * does), read, take the output, and take the events last, so that they hold what every call
+   * before queued. The socket stays due only while work is left: bytes that did not all go in,
+   * a full read slice, writes waiting for room that the taken output made, or a handshake that
+   * just ended (the data that came with it, and a held flight that `process` lets go).
+   */
   service() {
     this.due = false;
     if (this.closed) return;
@@ -302,16 +315,19 @@ export class SocketDriver {
         this.#fail(this.#net.error);
         return;
       }
-      const fed = this.#link?.pushIncoming() ?? 0;
-      this.#socket.process();
+      const link = this.#link;
+      const fed = link?.pushIncoming() ?? 0;
+      const written = this.#flushWrites();
+      if (fed === 0 && written === 0) this.#socket.process();
+      if (fed > 0) {
+        this.#unread = true;
+        this.#endMayHaveCome = true;
+      }
+      this.#deliverData();
+      const taken = link?.pullOutgoing({ ending: this.#shutdownCalled }) ?? 0;
       this.#handleEvents(this.#socket.takeEvents());
       if (this.closed) return;
-      const written = this.#flushWrites();
-      const read = this.#deliverData();
-      const taken = this.#link?.pullOutgoing() ?? 0;
-      // The socket comes back while bytes move: the calls since `take-events` may have queued
-      // events, and fed bytes left over wait for the room the reader makes.
-      if (fed + written + read + taken > 0) this.due = true;
+      if ((fed > 0 && link.incomingWaiting) || (taken > 0 && this.#writes.length > 0)) this.due = true;
       this.#finishIfDone();
     } catch (thrown) {
       if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // fatal: see loop.js
@@ -325,6 +341,8 @@ export class SocketDriver {
       switch (event.tag) {
         case 'encrypted': {
           this.#secure = true;
+          this.#unread = true; // application data may have come with the handshake's end
+          this.due = true; // for it, and for the flight the socket holds for our first write
           const session = { ...describeSession(this.#socket, this.#peerVerified), ...this.#net?.addresses() };
           const accepting = this.#endAccepting();
           if (accepting) {
@@ -365,17 +383,25 @@ export class SocketDriver {
     return { ...description, code, message: `${messages} (${sslErrors.map((e) => e.error).join(', ')})`, sslErrors };
   }
 
-  /** Hands queued writes to the component (then `shutdown-write` when asked); returns how many bytes. */
+  /**
+   * Hands queued writes to the component (then `shutdown-write` when asked); returns how many
+   * bytes. `bytes-to-write` is asked only when what the component may still hold unsent (an
+   * upper bound: everything written since it was last asked) could pass WRITE_HIGH_WATER.
+   */
   #flushWrites() {
     if (!this.#connected) return 0; // `write` is refused before the TCP connection exists
     let written = 0;
     while (this.#writes.length > 0) {
-      const room = WRITE_HIGH_WATER - Number(this.#socket.bytesToWrite());
-      if (room <= 0) return written;
       const head = this.#writes[0];
+      if (this.#unsentAtMost + head.data.length - head.offset > WRITE_HIGH_WATER) {
+        this.#unsentAtMost = Number(this.#socket.bytesToWrite());
+      }
+      const room = WRITE_HIGH_WATER - this.#unsentAtMost;
+      if (room <= 0) return written;
       const end = Math.min(head.data.length, head.offset + room);
       this.#write(head.data.subarray(head.offset, end));
       written += end - head.offset;
+      this.#unsentAtMost += end - head.offset;
       head.offset = end;
       if (end < head.data.length) return written;
       this.#writes.shift();
@@ -404,20 +430,26 @@ export class SocketDriver {
     }
   }
 
-  /** Reads and posts up to READ_SLICE decrypted bytes; returns how many. */
+  /** Reads and posts up to READ_SLICE decrypted bytes, when some may be there; returns how many. */
   #deliverData() {
-    if (!this.#secure || this.#paused) return 0;
+    if (!this.#secure || this.#paused || !this.#unread) return 0;
     // At the end of the stream (after `disconnected`) the read is empty, as in Qt.
     const data = this.#socket.read(BigInt(READ_SLICE));
+    // A short read took everything the socket had decrypted; a full one may have left more.
+    this.#unread = data.length >= READ_SLICE;
     if (data.length === 0) return 0;
+    this.#endMayHaveCome = true;
     // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
     const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     this.#outbox.post({ type: Notice.DATA, id: this.id, data: chunk }, [chunk.buffer]);
-    if (chunk.length >= READ_SLICE) this.due = true; // more may be buffered: come back next turn
+    if (this.#unread) this.due = true; // come back next turn for the rest
     return chunk.length;
   }
 
-  /** Sends END when the peer finished and everything was delivered; frees once disconnected. */
+  /**
+   * Sends END when the peer finished and everything was delivered (`at-end` is asked only after
+   * bytes came in or went up); frees once disconnected.
+   */
   #finishIfDone() {
     if (this.#paused || this.due) return; // decrypted data may still wait to be delivered
     if (!this.#secure) {
@@ -426,10 +458,11 @@ export class SocketDriver {
       }
       return;
     }
-    if (!this.#endSent && (this.#disconnected || this.#socket.atEnd())) {
+    if (!this.#endSent && (this.#disconnected || (this.#endMayHaveCome && this.#socket.atEnd()))) {
       this.#endSent = true;
       this.#outbox.post({ type: Notice.END, id: this.id });
     }
+    this.#endMayHaveCome = false;
     if (this.#disconnected) this.#free();
   }
 
