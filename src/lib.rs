@@ -15,10 +15,13 @@
 //!   to engine types and back. Without the feature the crate is the engine as a library (the
 //!   `wasi:tls` provider, `crates/sslsocket-wasi-tls`, uses it so).
 //!
+//! Under all of them, `byte_queue`: taking bytes out of a `VecDeque<u8>` a slice at a time.
+//!
 //! `ARCHITECTURE.md` at the repository root draws the whole house.
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod byte_queue;
 pub mod engine;
 pub mod pki;
 pub mod transport;

@@ -13,6 +13,7 @@ use super::budget;
 use super::errors::SocketError;
 use super::events::Event;
 use super::tls_connection::TlsConnection;
+use crate::byte_queue;
 use crate::transport::Transport;
 
 /// Plaintext handed to the TLS connection per step (it queues at most 64 KiB of records).
@@ -53,8 +54,7 @@ impl Buffers {
     /// Takes up to `max` bytes, releasing the buffer's memory once empty (an idle connection
     /// should cost as little as possible).
     pub(super) fn take(&mut self, max: usize) -> Vec<u8> {
-        let n = max.min(self.read.len());
-        let data = self.read.drain(..n).collect();
+        let data = byte_queue::take_front(&mut self.read, max);
         release_if_empty(&mut self.read);
         data
     }

@@ -16,6 +16,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::{ConnectProgress, Interest, TransportError};
+use crate::byte_queue;
 
 /// The most bytes each direction of a memory pipe holds (256 KiB): the most `feed` accepts
 /// beyond what the socket has not read yet, and the most the socket writes before the caller
@@ -72,7 +73,7 @@ impl MemoryEnd {
         }
         let room = MEMORY_PIPE_LIMIT.saturating_sub(pipe.incoming.len());
         let n = room.min(data.len());
-        pipe.incoming.extend(data.iter().take(n));
+        pipe.incoming.extend(data.get(..n).unwrap_or_default());
         Ok(n)
     }
 
@@ -85,8 +86,7 @@ impl MemoryEnd {
     /// Takes up to `max` bytes the socket wrote, oldest first.
     pub fn take(&self, max: usize) -> Vec<u8> {
         let mut pipe = self.pipe.borrow_mut();
-        let n = max.min(pipe.outgoing.len());
-        pipe.outgoing.drain(..n).collect()
+        byte_queue::take_front(&mut pipe.outgoing, max)
     }
 
     /// How many bytes the socket wrote that were not taken yet.
@@ -116,11 +116,7 @@ impl MemoryTransport {
                 Err(io::Error::from(io::ErrorKind::WouldBlock))
             };
         }
-        let n = buf.len().min(pipe.incoming.len());
-        for (dst, src) in buf.iter_mut().zip(pipe.incoming.drain(..n)) {
-            *dst = src;
-        }
-        Ok(n)
+        Ok(byte_queue::move_front_into(&mut pipe.incoming, buf))
     }
 
     /// Writes without blocking, as [`super::Transport::write`].
@@ -139,7 +135,7 @@ impl MemoryTransport {
         if n == 0 && !buf.is_empty() {
             return Err(io::Error::from(io::ErrorKind::WouldBlock));
         }
-        pipe.outgoing.extend(buf.iter().take(n));
+        pipe.outgoing.extend(buf.get(..n).unwrap_or_default());
         Ok(n)
     }
 
