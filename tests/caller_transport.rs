@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use sslsocket_host::poll_set::PollSet;
-use sslsocket_host::{ErrorCode, Session, SocketState, SslError, SslSocket};
+use sslsocket_host::{ErrorCode, Session, SocketEvent, SocketState, SslError, SslSocket};
 use sslsocket_testkit as common;
 
 /// A connected pair of loopback TCP streams made by the test (host side).
@@ -241,6 +241,79 @@ fn carry(session: &mut Session, from: SslSocket, to: SslSocket, ended: &mut bool
         return 1;
     }
     0
+}
+
+/// Carries bytes both ways with `exchange` alone (one per socket per round, in pieces), adding
+/// what each socket read and its events, until a round moves nothing.
+fn exchange_until_quiet(
+    session: &mut Session,
+    sockets: [SslSocket; 2],
+    read: &mut [Vec<u8>; 2],
+    events: &mut [Vec<SocketEvent>; 2],
+) {
+    let mut pending = [Vec::new(), Vec::new()];
+    let mut ended = [false; 2];
+    for _ in 0..10_000 {
+        let mut moved = 0;
+        for i in 0..2 {
+            let piece = pending[i].len().min(9_000);
+            let turn = sockets[i]
+                .exchange(session, &pending[i][..piece], 20_000, 8_000)
+                .unwrap()
+                .unwrap();
+            pending[i].drain(..turn.fed as usize);
+            moved += turn.fed as usize + turn.data.len() + turn.outgoing.len() + turn.events.len();
+            read[i].extend(&turn.data);
+            events[i].extend(turn.events);
+            pending[1 - i].extend(&turn.outgoing);
+            if turn.outgoing_at_end && !ended[i] {
+                ended[i] = true;
+                sockets[1 - i].end_incoming(session).unwrap().unwrap();
+                moved += 1;
+            }
+        }
+        if moved == 0 {
+            return;
+        }
+    }
+    panic!("the sockets kept exchanging");
+}
+
+#[test]
+fn memory_mode_sockets_carried_by_exchange_alone_handshake_echo_and_half_close() {
+    let pki = TestPki::new("memory-exchange", KeyKind::EcdsaP256);
+    let mut session = session();
+    let client = client_socket(&mut session, &pki, true);
+    let server = server_socket(&mut session, &pki);
+    for socket in [client, server] {
+        socket.open_memory(&mut session).unwrap().unwrap();
+    }
+    start_handshakes(&mut session, client, server);
+    let (mut read, mut events) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    exchange_until_quiet(&mut session, [client, server], &mut read, &mut events);
+    assert_in_order(&events[0], &["state-changed(connected)", "encrypted"]);
+    assert_in_order(&events[1], &["encrypted"]);
+
+    let request = pattern(300_000, 7);
+    client.write(&mut session, &request).unwrap().unwrap();
+    exchange_until_quiet(&mut session, [client, server], &mut read, &mut events);
+    assert_eq!(read[1], request, "read in slices of at most 20,000 bytes");
+    server.write(&mut session, b"pong").unwrap().unwrap();
+    exchange_until_quiet(&mut session, [client, server], &mut read, &mut events);
+    assert_eq!(read[0], b"pong");
+
+    // A half-close: the client's close_notify is the server's end of stream.
+    client.shutdown_write(&mut session).unwrap().unwrap();
+    exchange_until_quiet(&mut session, [client, server], &mut read, &mut events);
+    let turn = server.exchange(&mut session, &[], 1, 1).unwrap().unwrap();
+    assert!(turn.at_end && turn.data.is_empty());
+    assert!(client.outgoing_at_end(&mut session).unwrap());
+    assert!(matches!(
+        server
+            .exchange(&mut session, b"after the end", 1, 1)
+            .unwrap(),
+        Err(ErrorCode::InvalidState(_))
+    ));
 }
 
 #[test]

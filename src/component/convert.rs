@@ -197,6 +197,19 @@ pub fn ciphers_from_wit(list: &[wit::Cipher]) -> Result<Vec<Cipher>, wit::ErrorC
     engine::cipher::parse_cipher_list(&names.join(":")).map_err(wit::ErrorCode::InvalidInput)
 }
 
+/// What one memory-mode `exchange` did, as WIT.
+pub fn memory_turn(turn: engine::MemoryTurn) -> wit_socket::MemoryTurn {
+    wit_socket::MemoryTurn {
+        fed: turn.fed as u64,
+        data: turn.data,
+        outgoing: turn.outgoing,
+        outgoing_at_end: turn.outgoing_at_end,
+        at_end: turn.at_end,
+        bytes_to_write: turn.bytes_to_write,
+        events: turn.events.into_iter().map(event).collect(),
+    }
+}
+
 pub fn event(e: Event) -> wit_socket::SocketEvent {
     use wit_socket::SocketEvent as W;
     match e {

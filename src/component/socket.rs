@@ -237,6 +237,20 @@ impl wit::GuestSslSocket for SocketResource {
         Ok(taken)
     }
 
+    fn exchange(
+        &self,
+        incoming: Vec<u8>,
+        read_max: u64,
+        outgoing_max: u64,
+    ) -> Result<wit::MemoryTurn> {
+        let end = self.memory()?;
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let turn = self
+            .with(|s| s.exchange(&end, &incoming, size(read_max), size(outgoing_max)))
+            .map_err(error_code)?;
+        Ok(convert::memory_turn(turn))
+    }
+
     fn outgoing_pending(&self) -> u64 {
         self.memory
             .borrow()

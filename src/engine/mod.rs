@@ -43,7 +43,7 @@ pub use events::{Event, Mode, SocketState};
 pub use protocol::Protocol;
 pub use server::{ServerEvent, SslServer};
 pub use settings::{SniIdentity, SslConfiguration};
-pub use socket::{NextProtocolNegotiationStatus, SslSocket};
+pub use socket::{MemoryTurn, NextProtocolNegotiationStatus, SslSocket};
 pub use x509::PeerVerifyMode;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -8,6 +8,7 @@
 //! This file holds the socket's data and its Qt API; `socket/phase.rs` says where TLS is,
 //! `socket/machine.rs` makes one `process` step, and `buffers.rs` holds and moves the bytes.
 
+mod exchange;
 mod machine;
 mod phase;
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use rustls::{HandshakeKind, ServerConfig};
 
+pub use self::exchange::MemoryTurn;
 use self::machine::rejected;
 use self::phase::Phase;
 use super::buffers::Buffers;

@@ -263,3 +263,103 @@ fn a_servers_connection_socket_serves_its_identity_and_ticket_key() {
         "a server with another key cannot open it"
     );
 }
+
+/// What a carrier that only calls `exchange` saw of one socket.
+#[derive(Default)]
+struct Carried {
+    /// Bytes the peer sent that this socket has not taken yet.
+    pending: Vec<u8>,
+    data: Vec<u8>,
+    events: Vec<Event>,
+    at_end: bool,
+    outgoing_ended: bool,
+}
+
+/// Carries bytes both ways with one `exchange` per socket per round (in small pieces, so that
+/// feeding in part and reading in slices happen), until a round moves nothing.
+fn exchange_until_quiet(pair: &mut [(MemorySocket, MemoryEnd); 2], seen: &mut [Carried; 2]) {
+    for _ in 0..10_000 {
+        let mut moved = 0;
+        for i in 0..2 {
+            let (socket, end) = &mut pair[i];
+            let piece = seen[i].pending.len().min(5_000);
+            let turn = socket
+                .exchange(end, &seen[i].pending[..piece], 7_000, 6_000)
+                .unwrap();
+            seen[i].pending.drain(..turn.fed);
+            moved += turn.fed + turn.data.len() + turn.outgoing.len() + turn.events.len();
+            seen[i].data.extend(&turn.data);
+            seen[i].events.extend(turn.events);
+            seen[i].at_end = turn.at_end;
+            seen[1 - i].pending.extend(&turn.outgoing);
+            if turn.outgoing_at_end && !seen[i].outgoing_ended {
+                seen[i].outgoing_ended = true;
+                pair[1 - i].1.end_incoming();
+                moved += 1;
+            }
+        }
+        if moved == 0 {
+            return;
+        }
+    }
+    panic!("the sockets kept exchanging");
+}
+
+#[test]
+fn exchange_alone_carries_a_handshake_an_echo_and_a_half_close() {
+    let pki = pki(&["localhost"]);
+    let mut pair = started_pair(&pki, true);
+    let mut seen = [Carried::default(), Carried::default()];
+    exchange_until_quiet(&mut pair, &mut seen);
+    for side in &seen {
+        assert!(side.events.contains(&Event::Encrypted), "{:?}", side.events);
+    }
+
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    pair[0].0.write(&big).unwrap();
+    exchange_until_quiet(&mut pair, &mut seen);
+    assert_eq!(seen[1].data, big, "read in slices of at most 7,000 bytes");
+    pair[1].0.write(b"pong").unwrap();
+    exchange_until_quiet(&mut pair, &mut seen);
+    assert_eq!(seen[0].data, b"pong");
+    assert!(!seen[0].at_end && !seen[1].at_end);
+    assert_eq!(
+        pair[0]
+            .0
+            .exchange(&pair[0].1, &[], 0, 0)
+            .unwrap()
+            .bytes_to_write,
+        0
+    );
+
+    // The client half-closes: its close_notify is the server's end of stream.
+    pair[0].0.shutdown_write().unwrap();
+    exchange_until_quiet(&mut pair, &mut seen);
+    assert!(seen[0].outgoing_ended, "the client's last byte was taken");
+    assert!(seen[1].at_end, "the server read to the end");
+    assert!(
+        seen[1].events.contains(&Event::Disconnected),
+        "{:?}",
+        seen[1].events
+    );
+}
+
+#[test]
+fn exchange_refuses_bytes_after_the_end_and_on_a_closed_socket() {
+    let (mut socket, end) = memory_socket();
+    end.end_incoming();
+    assert!(matches!(
+        socket.exchange(&end, b"late", 10, 10),
+        Err(SocketError::InvalidState(_))
+    ));
+    // Nothing to feed is a turn like any other.
+    let turn = socket.exchange(&end, &[], 10, 10).unwrap();
+    assert_eq!((turn.fed, turn.data.len()), (0, 0));
+
+    let (mut socket, end) = memory_socket();
+    socket.abort();
+    assert!(matches!(
+        socket.exchange(&end, b"after the close", 10, 10),
+        Err(SocketError::InvalidState(_))
+    ));
+}

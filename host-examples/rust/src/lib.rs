@@ -69,7 +69,7 @@ pub use bindings::exports::sslsocket::tls::pki::{
     SubjectInfoAttribute,
 };
 pub use bindings::exports::sslsocket::tls::socket::{
-    Alert, AlertLevel, AlertType, HandshakeFailure, NextProtocolNegotiationStatus,
+    Alert, AlertLevel, AlertType, HandshakeFailure, MemoryTurn, NextProtocolNegotiationStatus,
     OcspCertificateStatus, OcspResponse, OcspRevocationReason, PeerVerifyMode, ServerEvent,
     SocketEvent, SocketOption, SslErrorEntry, SupportedFeature,
 };

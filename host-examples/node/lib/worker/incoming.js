@@ -1,11 +1,12 @@
 // The bytes a memory-mode socket's peer sent, on their way into the component: what both links
-// (lib/worker/net-link.js, lib/worker/memory-link.js) queue and feed.
+// (lib/worker/net-link.js, lib/worker/memory-link.js) queue and offer to each `exchange`.
 //
-// `feed-incoming` takes at most 256 KiB beyond what the socket has not read yet, so the rest
-// waits here until the socket's reader makes room; the peer's end becomes `end-incoming` once
-// every byte is in.
+// The socket takes at most 256 KiB beyond what it has not read yet, so the rest waits here until
+// its reader makes room; the peer's end becomes `end-incoming` once every byte is in.
 
 import { isInvalidState } from '../errors.js';
+
+const NONE = new Uint8Array(0);
 
 export class IncomingQueue {
   /** @type {Uint8Array[]} bytes the component has not taken yet (the head may be a rest) */
@@ -31,36 +32,44 @@ export class IncomingQueue {
     this.#endRequested = true;
   }
 
+  /** The bytes to offer the socket this turn: the oldest chunk (or its rest), or none. */
+  head() {
+    return this.#chunks[0] ?? NONE;
+  }
+
+  /** The socket took the first `n` bytes of `head()`. */
+  consume(n) {
+    if (n <= 0) return;
+    const head = this.#chunks[0];
+    this.#bytes -= n;
+    if (n < head.length) this.#chunks[0] = head.subarray(n); // the socket is full: the rest later
+    else this.#chunks.shift();
+  }
+
+  /** Whether the peer's end is to be fed: asked for, and every byte is in. */
+  get endDue() {
+    return this.#endRequested && !this.#ended && this.#chunks.length === 0;
+  }
+
   /**
-   * Feeds `socket` what it takes (each `feed-incoming` runs `process`), then the end once asked
-   * for and everything is in. A socket closed meanwhile takes nothing more, and the rest is
-   * dropped (nothing it would read matters any more). Returns how many bytes it fed.
+   * Feeds the peer's end (`end-incoming`) when it is due. A socket closed meanwhile has no use
+   * for it.
    * @param {any} socket an `ssl-socket` in memory mode
    */
-  feed(socket) {
-    let fed = 0;
+  feedEnd(socket) {
+    if (!this.endDue) return;
+    this.#ended = true;
     try {
-      while (this.#chunks.length > 0) {
-        const head = this.#chunks[0];
-        const took = Number(socket.feedIncoming(head));
-        fed += took;
-        this.#bytes -= took;
-        if (took < head.length) {
-          this.#chunks[0] = head.subarray(took); // the component is full: feed the rest later
-          break;
-        }
-        this.#chunks.shift();
-      }
-      if (this.#endRequested && !this.#ended && this.#chunks.length === 0) {
-        this.#ended = true;
-        socket.endIncoming();
-      }
+      socket.endIncoming();
     } catch (thrown) {
       if (!isInvalidState(thrown)) throw thrown;
-      this.#chunks = [];
-      this.#bytes = 0;
-      this.#ended = true;
     }
-    return fed;
+  }
+
+  /** The socket takes nothing more (it closed): what waits is dropped, nothing it would read matters. */
+  drop() {
+    this.#chunks = [];
+    this.#bytes = 0;
+    this.#ended = true;
   }
 }

@@ -6,9 +6,12 @@
 // its Duplex while too much is unacknowledged, so the queue stays bounded. FEED_END becomes
 // `end-incoming` once the queue is empty.
 //
-// Outgoing: after each service the link takes what the socket wrote (`take-outgoing`) and posts
-// it as OUTGOING, but only while the carrier has credit: at most OUTGOING_CREDIT bytes posted and
-// not yet written out by the Duplex (CARRIED gives credit back). Without credit the bytes stay in
+// Each turn of the driver is one `exchange` call: the link offers the oldest fed bytes and room
+// for output, and settles what the call did.
+//
+// Outgoing: each turn takes what the socket wrote and posts it as OUTGOING, but only while the
+// carrier has credit: at most OUTGOING_CREDIT bytes posted and not yet written out by the Duplex
+// (CARRIED gives credit back). Without credit the bytes stay in
 // the component, whose 256 KiB outgoing pipe then stops the socket's writes, and those stop the
 // main thread's writes: backpressure all the way. `outgoing-at-end` becomes OUTGOING_END.
 //
@@ -57,47 +60,72 @@ export class MemoryLink {
     this.#credit += bytes;
   }
 
-  /** Whether bytes the peer sent wait for the component to take them. */
-  get incomingWaiting() {
-    return this.#incoming.bytes > 0;
+  /** The bytes to offer the socket this turn (its `exchange`'s `incoming`). */
+  offer() {
+    return this.#incoming.head();
+  }
+
+  /** How many output bytes to take this turn: what the credit allows, a slice at most. */
+  room() {
+    return Math.max(0, Math.min(this.#credit, OUTGOING_SLICE));
   }
 
   /**
-   * Feeds the queued bytes, as many as the component takes (each `feed-incoming` runs `process`),
-   * then the end of stream when asked for and everything is in. Returns how many bytes it fed.
+   * Carries out what one `exchange` did: the bytes it took leave the queue (a FED notice says
+   * how many), its output is posted within the credit, `outgoing-at-end` becomes OUTGOING_END,
+   * and the peer's end is fed once every byte is in. Returns whether the socket has more to do
+   * at once (bytes it took only in part, a full slice of output, the peer's end just fed).
+   * @param {{fed: bigint, outgoing: Uint8Array, outgoingAtEnd: boolean}} turn
    */
-  pushIncoming() {
-    const fed = this.#incoming.feed(this.#socket);
-    if (fed > 0) this.#outbox.post({ type: Notice.FED, id: this.#id, bytes: fed });
-    return fed;
+  settle({ fed, outgoing, outgoingAtEnd }) {
+    const took = Number(fed);
+    this.#incoming.consume(took);
+    if (took > 0) this.#outbox.post({ type: Notice.FED, id: this.#id, bytes: took });
+    if (outgoing.length > 0) this.#post(outgoing);
+    if (outgoingAtEnd && !this.#outgoingEnded) {
+      this.#outgoingEnded = true;
+      this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
+    }
+    const endDue = this.#incoming.endDue;
+    this.#incoming.feedEnd(this.#socket);
+    return (took > 0 && this.#incoming.bytes > 0) || outgoing.length >= OUTGOING_SLICE || endDue;
+  }
+
+  /** The socket takes nothing more (it closed): what the peer sent is dropped. */
+  dropIncoming() {
+    this.#incoming.drop();
   }
 
   /**
    * Posts what the socket wrote, within the credit (all of it with `unlimited`, when the socket
-   * is about to be freed: the 256 KiB outgoing pipe bounds it); a take shorter than asked emptied
-   * the pipe. With `ending` (the socket may send nothing more), then OUTGOING_END once
-   * `outgoing-at-end` says so. Returns how many bytes it posted.
-   * @param {{unlimited?: boolean, ending?: boolean}} [options]
+   * is about to be freed: the 256 KiB outgoing pipe bounds it), then OUTGOING_END once the socket
+   * sends nothing more and everything was taken. Returns how many bytes it posted.
+   * @param {{unlimited?: boolean}} [options]
    */
-  pullOutgoing({ unlimited = false, ending = true } = {}) {
+  pullOutgoing({ unlimited = false } = {}) {
     let taken = 0;
     for (;;) {
-      const room = unlimited ? OUTGOING_SLICE : Math.min(this.#credit, OUTGOING_SLICE);
+      const room = unlimited ? OUTGOING_SLICE : this.room();
       if (room <= 0) break;
       const data = this.#socket.takeOutgoing(BigInt(room));
       if (data.length === 0) break;
-      // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
-      const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
-      this.#credit -= chunk.length;
-      taken += chunk.length;
-      this.#outbox.post({ type: Notice.OUTGOING, id: this.#id, data: chunk }, [chunk.buffer]);
-      if (chunk.length < room) break;
+      taken += this.#post(data);
+      if (data.length < room) break;
     }
-    if (ending && !this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
+    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
       this.#outgoingEnded = true;
       this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
     }
     return taken;
+  }
+
+  /** Posts bytes for the carrier (OUTGOING), spending credit; returns how many. */
+  #post(data) {
+    // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
+    const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    this.#credit -= chunk.length;
+    this.#outbox.post({ type: Notice.OUTGOING, id: this.#id, data: chunk }, [chunk.buffer]);
+    return chunk.length;
   }
 
   /** The socket is being freed: hand over its last bytes (a close_notify or an alert) and the end. */

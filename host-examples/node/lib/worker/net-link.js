@@ -7,13 +7,16 @@
 // thread's event loop, the component only encrypts and decrypts, and TCP_NODELAY is on (which
 // `wasi:sockets` 0.2 cannot set).
 //
+// Each turn of the driver is one `exchange` call: the link offers the oldest received bytes and
+// room for output, and settles what the call did.
+//
 // Incoming: 'data' chunks queue (lib/worker/incoming.js) until the component takes them. While
 // more than INCOMING_HIGH_WATER bytes wait, the net socket is paused: TCP flow control holds the
 // peer back. The peer's FIN ('end') becomes `end-incoming` once every byte is in.
 //
-// Outgoing: after each service the link takes what the socket wrote (`take-outgoing`) and writes
-// it to the net socket while less than OUTGOING_HIGH_WATER waits in Node's write buffer; past
-// that it waits for 'drain'. `outgoing-at-end` becomes the net socket's `end()` (our FIN).
+// Outgoing: each turn takes what the socket wrote and writes it to the net socket while less than
+// OUTGOING_HIGH_WATER waits in Node's write buffer; past that it waits for 'drain'.
+// `outgoing-at-end` becomes the net socket's `end()` (our FIN).
 //
 // Each event of the net socket marks its driver due (`poke`), and the loop services it.
 
@@ -84,30 +87,48 @@ export class NetLink {
     if (keepAlive !== undefined) this.#net.setKeepAlive(keepAlive, keepAliveInitialDelay ?? 0);
   }
 
-  /** Whether received bytes wait for the component to take them. */
-  get incomingWaiting() {
-    return this.#incoming.bytes > 0;
+  /** The bytes to offer the socket this turn (its `exchange`'s `incoming`). */
+  offer() {
+    return this.#incoming.head();
+  }
+
+  /** How many output bytes to take this turn: none while Node's write buffer is full ('drain'). */
+  room() {
+    return this.#net.destroyed || this.#net.writableLength >= OUTGOING_HIGH_WATER ? 0 : OUTGOING_SLICE;
   }
 
   /**
-   * Feeds the queued bytes, as many as the component takes (each `feed-incoming` runs `process`),
-   * then the end of stream once asked for and everything is in. Returns how many bytes it fed.
+   * Carries out what one `exchange` did: the bytes it took leave the queue, its output goes to
+   * the net socket, `outgoing-at-end` becomes our FIN, and the peer's end is fed once every byte
+   * is in. Returns whether the socket has more to do at once (bytes it took only in part, a full
+   * slice of output, the peer's end just fed).
+   * @param {{fed: bigint, outgoing: Uint8Array, outgoingAtEnd: boolean}} turn
    */
-  pushIncoming() {
-    const fed = this.#incoming.feed(this.#socket);
+  settle({ fed, outgoing, outgoingAtEnd }) {
+    this.#incoming.consume(Number(fed));
     if (this.#net.isPaused() && this.#incoming.bytes <= INCOMING_HIGH_WATER / 4) this.#net.resume();
-    return fed;
+    if (outgoing.length > 0) this.#net.write(outgoing);
+    if (outgoingAtEnd && !this.#outgoingEnded) {
+      this.#outgoingEnded = true;
+      this.#net.end();
+    }
+    const endDue = this.#incoming.endDue;
+    this.#incoming.feedEnd(this.#socket);
+    return (fed > 0n && this.#incoming.bytes > 0) || outgoing.length >= OUTGOING_SLICE || endDue;
+  }
+
+  /** The socket takes nothing more (it closed): what the peer sent is dropped. */
+  dropIncoming() {
+    this.#incoming.drop();
   }
 
   /**
-   * Writes what the socket wrote to the net socket, while its write buffer has room (all of it
-   * with `unlimited`, when the socket is about to be freed: the 256 KiB outgoing pipe bounds it).
-   * A take shorter than a slice emptied the pipe. With `ending` (the driver's word that the socket
-   * may send nothing more: it shut down, closed or is being freed) the net socket is ended once
-   * `outgoing-at-end` says so (our FIN). Returns how many bytes it took.
-   * @param {{unlimited?: boolean, ending?: boolean}} [options]
+   * Writes what the socket wrote to the net socket (all of it with `unlimited`, when the socket
+   * is about to be freed: the 256 KiB outgoing pipe bounds it; else while Node's write buffer has
+   * room), then ends the net socket once the socket sends nothing more. Returns how many bytes.
+   * @param {{unlimited?: boolean}} [options]
    */
-  pullOutgoing({ unlimited = false, ending = true } = {}) {
+  pullOutgoing({ unlimited = false } = {}) {
     let taken = 0;
     while (!this.#net.destroyed && (unlimited || this.#net.writableLength < OUTGOING_HIGH_WATER)) {
       const data = this.#socket.takeOutgoing(BigInt(OUTGOING_SLICE));
@@ -115,7 +136,7 @@ export class NetLink {
       taken += data.length;
       if (data.length < OUTGOING_SLICE) break;
     }
-    if (ending && !this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
+    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
       this.#outgoingEnded = true;
       this.#net.end();
     }

@@ -1,12 +1,13 @@
-// One component `ssl-socket` driven by the worker's event loop (lib/worker/loop.js): the
-// `subscribe` / `process` / `take-events` cycle of socket.wit, turned into the notices of
-// lib/protocol.js.
+// One component `ssl-socket` driven by the worker's event loop (lib/worker/loop.js): each turn
+// is its writes and one `exchange` (socket.wit's memory-mode turn: feed, process, read, take the
+// output and the events), turned into the notices of lib/protocol.js.
 //
 // Flow control, both ways, without unbounded buffers:
 // - writes: the main thread sends one write (one Duplex chunk or writev batch) at a time and
 //   waits for its WRITTEN notice; the driver hands bytes to the component only while the
-//   component holds less than WRITE_HIGH_WATER unsent (`bytes-to-write`), so the WRITTEN notice
-//   (hence the Duplex write callback) comes once the component has really taken the bytes;
+//   component holds less than WRITE_HIGH_WATER unsent (each turn's `bytes-to-write`), so the
+//   WRITTEN notice (hence the Duplex write callback) comes once the component has really taken
+//   the bytes;
 // - reads: at most READ_SLICE bytes per turn are read and posted; while the main thread's
 //   readable buffer is full it sends PAUSE and nothing is read, so the component's read buffer
 //   (SOCKET_BUFFER_SIZE) fills and TCP flow control holds the peer back.
@@ -37,6 +38,9 @@ export const WRITE_HIGH_WATER = 256 * 1024;
 /** Most decrypted bytes read and posted per socket per turn (the same slice as `process`). */
 export const READ_SLICE = 256 * 1024;
 
+/** No bytes: a turn with nothing to feed. */
+const NONE = new Uint8Array(0);
+
 /** The error of calls that need an established TLS connection (Node's `ERR_TLS_INVALID_STATE`). */
 export const NOT_SECURE = Object.freeze({ code: 'ERR_TLS_INVALID_STATE', message: 'TLS socket connection must be securely established' });
 
@@ -57,11 +61,9 @@ export class SocketDriver {
   #endRequested = false;
   #shutdownCalled = false;
   #disconnected = false;
-  /** Whether the socket may hold decrypted bytes not read yet (so `read` is worth a call). */
-  #unread = false;
-  /** Whether bytes came in or went up since `at-end` was last asked (the peer's end may be in). */
-  #endMayHaveCome = false;
-  /** What the component may hold unsent at most: the bytes written since `bytes-to-write`. */
+  /** Whether the peer closed and everything was read, as of the last turn (`at-end`). */
+  #atEnd = false;
+  /** What the component may hold unsent at most: the last turn's `bytes-to-write`, plus writes since. */
   #unsentAtMost = 0;
   /** @type {{host: string, port: number} | null} where a client connects, for error messages */
   #target = null;
@@ -260,7 +262,7 @@ export class SocketDriver {
   /** Stops (true) or resumes (false) reading. */
   setPaused(paused) {
     this.#paused = paused;
-    if (!paused) this.due = true; // `#unread` still says whether bytes wait
+    if (!paused) this.due = true;
   }
 
   /**
@@ -300,12 +302,12 @@ export class SocketDriver {
   }
 
   /**
-   * One turn of work in as few component calls as it needs (each costs jco's call glue): feed
-   * what arrived, hand over the writes, `process` when neither did (each does what `process`
-   * does), read, take the output, and take the events last, so that they hold what every call
-   * before queued. The socket stays due only while work is left: bytes that did not all go in,
-   * a full read slice, writes waiting for room that the taken output made, or a handshake that
-   * just ended (the data that came with it, and a held flight that `process` lets go).
+   * One turn of work: hand over the queued writes (`write`), then one `exchange` does the rest
+   * (feed what the link received, process, read, take the output, the events and the end
+   * flags): each component call costs jco's call glue, far more than the work of a small turn.
+   * The socket stays due while work is left: bytes taken in part, a full read or output slice,
+   * writes waiting for the room the taken output made, the peer's end just fed, or a handshake
+   * that just ended (the data that came with it, and the flight held for our first write).
    */
   service() {
     this.due = false;
@@ -316,22 +318,38 @@ export class SocketDriver {
         return;
       }
       const link = this.#link;
-      const fed = link?.pushIncoming() ?? 0;
-      const written = this.#flushWrites();
-      if (fed === 0 && written === 0) this.#socket.process();
-      if (fed > 0) {
-        this.#unread = true;
-        this.#endMayHaveCome = true;
-      }
-      this.#deliverData();
-      const taken = link?.pullOutgoing({ ending: this.#shutdownCalled }) ?? 0;
-      this.#handleEvents(this.#socket.takeEvents());
+      this.#flushWrites();
+      const turn = this.#exchange(link);
+      this.#unsentAtMost = Number(turn.bytesToWrite);
+      const more = link?.settle(turn) ?? false;
+      this.#deliver(turn.data);
+      this.#atEnd = turn.atEnd;
+      this.#handleEvents(turn.events);
       if (this.closed) return;
-      if ((fed > 0 && link.incomingWaiting) || (taken > 0 && this.#writes.length > 0)) this.due = true;
+      if (more || turn.data.length >= READ_SLICE || (turn.outgoing.length > 0 && this.#writes.length > 0)) {
+        this.due = true;
+      }
       this.#finishIfDone();
     } catch (thrown) {
       if (thrown instanceof WebAssembly.RuntimeError) throw thrown; // fatal: see loop.js
       this.#fail(describeThrown(thrown));
+    }
+  }
+
+  /**
+   * The turn's `exchange`: the link's received bytes and room, and a read unless paused or not
+   * yet secure. A socket that closed refuses bytes: they are dropped, and the turn goes on.
+   */
+  #exchange(link) {
+    const readMax = BigInt(this.#secure && !this.#paused ? READ_SLICE : 0);
+    const room = () => BigInt(link?.room() ?? 0);
+    const incoming = link?.offer() ?? NONE;
+    try {
+      return this.#socket.exchange(incoming, readMax, room());
+    } catch (thrown) {
+      if (incoming.length === 0 || !isInvalidState(thrown)) throw thrown;
+      link.dropIncoming();
+      return this.#socket.exchange(NONE, readMax, room());
     }
   }
 
@@ -341,8 +359,7 @@ export class SocketDriver {
       switch (event.tag) {
         case 'encrypted': {
           this.#secure = true;
-          this.#unread = true; // application data may have come with the handshake's end
-          this.due = true; // for it, and for the flight the socket holds for our first write
+          this.due = true; // for data that came with it, and the flight held for our first write
           const session = { ...describeSession(this.#socket, this.#peerVerified), ...this.#net?.addresses() };
           const accepting = this.#endAccepting();
           if (accepting) {
@@ -385,17 +402,14 @@ export class SocketDriver {
 
   /**
    * Hands queued writes to the component (then `shutdown-write` when asked); returns how many
-   * bytes. `bytes-to-write` is asked only when what the component may still hold unsent (an
-   * upper bound: everything written since it was last asked) could pass WRITE_HIGH_WATER.
+   * bytes. The component holds at most WRITE_HIGH_WATER unsent: what the last `exchange` said
+   * it held (`bytes-to-write`), plus what was written since.
    */
   #flushWrites() {
     if (!this.#connected) return 0; // `write` is refused before the TCP connection exists
     let written = 0;
     while (this.#writes.length > 0) {
       const head = this.#writes[0];
-      if (this.#unsentAtMost + head.data.length - head.offset > WRITE_HIGH_WATER) {
-        this.#unsentAtMost = Number(this.#socket.bytesToWrite());
-      }
       const room = WRITE_HIGH_WATER - this.#unsentAtMost;
       if (room <= 0) return written;
       const end = Math.min(head.data.length, head.offset + room);
@@ -430,26 +444,15 @@ export class SocketDriver {
     }
   }
 
-  /** Reads and posts up to READ_SLICE decrypted bytes, when some may be there; returns how many. */
-  #deliverData() {
-    if (!this.#secure || this.#paused || !this.#unread) return 0;
-    // At the end of the stream (after `disconnected`) the read is empty, as in Qt.
-    const data = this.#socket.read(BigInt(READ_SLICE));
-    // A short read took everything the socket had decrypted; a full one may have left more.
-    this.#unread = data.length >= READ_SLICE;
-    if (data.length === 0) return 0;
-    this.#endMayHaveCome = true;
+  /** Posts the decrypted bytes a turn read. */
+  #deliver(data) {
+    if (data.length === 0) return;
     // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
     const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     this.#outbox.post({ type: Notice.DATA, id: this.id, data: chunk }, [chunk.buffer]);
-    if (this.#unread) this.due = true; // come back next turn for the rest
-    return chunk.length;
   }
 
-  /**
-   * Sends END when the peer finished and everything was delivered (`at-end` is asked only after
-   * bytes came in or went up); frees once disconnected.
-   */
+  /** Sends END when the peer finished and everything was delivered; frees once disconnected. */
   #finishIfDone() {
     if (this.#paused || this.due) return; // decrypted data may still wait to be delivered
     if (!this.#secure) {
@@ -458,11 +461,10 @@ export class SocketDriver {
       }
       return;
     }
-    if (!this.#endSent && (this.#disconnected || (this.#endMayHaveCome && this.#socket.atEnd()))) {
+    if (!this.#endSent && (this.#disconnected || this.#atEnd)) {
       this.#endSent = true;
       this.#outbox.post({ type: Notice.END, id: this.id });
     }
-    this.#endMayHaveCome = false;
     if (this.#disconnected) this.#free();
   }
 

@@ -177,6 +177,9 @@ impl SslSocket {
         fn outgoing_pending => call_outgoing_pending() -> u64;
         /// `outgoing-at-end`: memory mode, the socket sends nothing more and all was taken.
         fn outgoing_at_end => call_outgoing_at_end() -> bool;
+        /// `exchange(incoming, read-max, outgoing-max)`: memory mode, a carrier's whole turn in
+        /// one call (feed, process, read, take, events and the end flags).
+        fn exchange => call_exchange(incoming: &[u8], read_max: u64, outgoing_max: u64) -> Result<MemoryTurn, ErrorCode>;
     }
 
     /// Hands the socket a TCP connection the host made (accepted by its own listener, say), as
