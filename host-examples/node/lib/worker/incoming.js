@@ -6,7 +6,8 @@
 
 import { isInvalidState } from '../errors.js';
 
-const NONE = new Uint8Array(0);
+/** No bytes: what a turn with nothing to feed offers. */
+export const NONE = new Uint8Array(0);
 
 export class IncomingQueue {
   /** @type {Uint8Array[]} bytes the component has not taken yet (the head may be a rest) */

@@ -11,9 +11,9 @@
 //
 // Outgoing: each turn takes what the socket wrote and posts it as OUTGOING, but only while the
 // carrier has credit: at most OUTGOING_CREDIT bytes posted and not yet written out by the Duplex
-// (CARRIED gives credit back). Without credit the bytes stay in
-// the component, whose 256 KiB outgoing pipe then stops the socket's writes, and those stop the
-// main thread's writes: backpressure all the way. `outgoing-at-end` becomes OUTGOING_END.
+// (CARRIED gives credit back). Without credit the bytes stay in the component, whose 256 KiB
+// outgoing pipe then stops the socket's writes, and those stop the main thread's writes:
+// backpressure all the way. `outgoing-at-end` becomes OUTGOING_END.
 //
 // Nothing happens in memory mode but in the calls made here and by the driver: the socket is
 // serviced while bytes move, and again when a command (FEED, CARRIED, WRITE...) arrives.

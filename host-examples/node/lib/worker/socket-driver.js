@@ -29,6 +29,7 @@ import { connect as netConnect } from 'node:net';
 import { describeErrorCode, describeThrown, authorizationCode, isInvalidState } from '../errors.js';
 import { Notice } from '../protocol.js';
 import { configureSocket, step } from './configure.js';
+import { NONE } from './incoming.js';
 import { MemoryLink } from './memory-link.js';
 import { NetLink } from './net-link.js';
 import { describeSession, describeSslErrors } from './session.js';
@@ -37,9 +38,6 @@ import { describeSession, describeSslErrors } from './session.js';
 export const WRITE_HIGH_WATER = 256 * 1024;
 /** Most decrypted bytes read and posted per socket per turn (the same slice as `process`). */
 export const READ_SLICE = 256 * 1024;
-
-/** No bytes: a turn with nothing to feed. */
-const NONE = new Uint8Array(0);
 
 /** The error of calls that need an established TLS connection (Node's `ERR_TLS_INVALID_STATE`). */
 export const NOT_SECURE = Object.freeze({ code: 'ERR_TLS_INVALID_STATE', message: 'TLS socket connection must be securely established' });
