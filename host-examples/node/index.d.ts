@@ -239,10 +239,11 @@ export function connect(port: number, host?: string, options?: Omit<ConnectOptio
 export function createServer(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void): Server;
 export function shutdown(): Promise<void>;
 /**
- * How sockets and servers opened from now on run: `workers`, how many worker threads (component
- * instances) they may be spread over (1 to 64, default 1; a new one starts only when every
- * running one has work; a server's connections stay on its worker), or 0 for one instance in
- * this thread (no thread hop, but the TLS work runs on this event loop); `heartbeatMs` /
+ * How sockets and servers opened from now on run: `workers`, 0 (the default) for one instance
+ * in this thread, as node:tls works (no thread hop, the lowest latency; the TLS work runs on this
+ * event loop), or how many worker threads (component instances) they may be spread over (1 to
+ * 64; a new one starts only when every running one has work; a server's connections stay on
+ * its worker); `heartbeatMs` /
  * `heartbeatTimeoutMs`, how often a worker is asked whether it is alive and how long it may take
  * to answer before it is terminated as hung (defaults 2,000 and 15,000 ms). Throws
  * `ERR_OUT_OF_RANGE` (RangeError) for a value outside its range.

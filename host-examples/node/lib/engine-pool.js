@@ -1,12 +1,14 @@
-// The engines (worker threads, each with its own component instance) that sockets and servers
-// run on, and the policy that places each new one.
+// The engines (component instances, in this thread or in worker threads) that sockets and
+// servers run on, and the policy that places each new one.
 //
-// One engine by default: one worker thread does all TLS work, which is enough until that thread
-// is the bottleneck. `configure({workers: n})` allows up to n engines; `workers: 0` runs one
-// engine in the caller's thread instead (lib/hosts.js: no thread hop per command and notice,
-// the TLS work on this thread's event loop, as `node:tls` does). A new client socket or server
-// goes to the live engine with the fewest open sockets and servers; a new engine is started
-// only when every running one already has work, so n is a ceiling, not a cost paid up front.
+// By default (`workers: 0`) one engine runs in the caller's thread (lib/hosts.js), as `node:tls`
+// does its TLS work: no thread hop per command and notice, hence the lowest latency, with the
+// TLS work on this thread's event loop. `configure({workers: n})` moves new sockets and servers
+// to up to n worker threads, each with its own instance: for a process whose TLS work (a few ms
+// of wasm per handshake) should not run on its event loop, or needs more than one core. A new
+// client socket or server goes to the live engine with the fewest open sockets and servers; a
+// new engine is started only when every running one already has work, so n is a ceiling, not a
+// cost paid up front.
 // The connections a server accepts run on that server's engine (a listener lives in one
 // instance). A dead engine leaves the pool at once; the next placement starts a new one.
 
@@ -14,7 +16,7 @@ import { Engine } from './engine.js';
 
 /** @type {Engine[]} */
 let engines = [];
-let maxWorkers = 1;
+let maxWorkers = 0;
 /** @type {{heartbeatMs?: number, heartbeatTimeoutMs?: number}} options of engines started from now on */
 let engineOptions = {};
 
@@ -22,8 +24,8 @@ let engineOptions = {};
  * Sets how sockets and servers opened from now on are run; the ones already open stay as they
  * are. Every field is optional.
  * @param {{workers?: number, heartbeatMs?: number, heartbeatTimeoutMs?: number}} options
- *   `workers`: how many worker threads (component instances) they may be spread over, 1 to 64
- *   (default 1), or 0 for one instance in this thread; `heartbeatMs` / `heartbeatTimeoutMs`: how often a worker is asked whether it is
+ *   `workers`: 0 (the default) for one instance in this thread, or how many worker threads
+ *   (component instances) they may be spread over, 1 to 64; `heartbeatMs` / `heartbeatTimeoutMs`: how often a worker is asked whether it is
  *   alive, and how long it may take to answer before it counts as hung and is terminated, in ms
  *   (defaults 2,000 and 15,000; lib/engine.js)
  * @throws {RangeError} `ERR_OUT_OF_RANGE` for a value outside its range

@@ -1,5 +1,5 @@
-// The main thread's end of one component instance, which runs in a worker thread (the default)
-// or in this thread (lib/hosts.js).
+// The main thread's end of one component instance, which runs in this thread (the default) or
+// in a worker thread (lib/hosts.js).
 //
 // One Engine is one component instance; lib/engine-pool.js chooses the one each new socket or
 // server uses. The engine never blocks: commands are batched per microtask and handed to the

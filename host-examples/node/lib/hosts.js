@@ -1,5 +1,5 @@
-// Where an engine's component instance runs (lib/engine.js): in a worker thread (the default),
-// or in this thread (`configure({ workers: 0 })`). Both take batches of commands (`post`) and
+// Where an engine's component instance runs (lib/engine.js): in this thread (the default,
+// `configure({ workers: 0 })`), or in a worker thread (`configure({ workers: n })`). Both take batches of commands (`post`) and
 // give back batches of notices (`onNotices`), so the engine does not care which it has.
 //
 // - WorkerHost: a `worker_threads` worker (lib/worker/main.js). The main thread never runs

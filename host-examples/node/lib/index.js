@@ -1,6 +1,7 @@
 // sslsocket for Node.js: Qt's QSslSocket as a WebAssembly component, behind a `node:tls`-shaped
-// API. The component runs in a worker thread (lib/engine.js), so nothing here ever blocks the
-// main thread. For the component's own blocking, Qt-style API see `sslsocket/raw`.
+// API. The component runs in this thread by default, as node:tls's TLS work does, or in worker
+// threads (`configure({ workers: n })`, lib/engine-pool.js); nothing here ever blocks on it. For
+// the component's own blocking, Qt-style API see `sslsocket/raw`.
 
 import { configure, pickEngine, terminateEngines } from './engine-pool.js';
 import { checkDuplex } from './carrier.js';

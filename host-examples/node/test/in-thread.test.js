@@ -1,7 +1,8 @@
-// `configure({ workers: 0 })`: the component in the caller's thread (lib/hosts.js). The same
-// sockets and servers, with no worker: our client against openssl s_server, Python's client
-// against our server, our two ends together, a refused connection, and a process that exits
-// by itself once its sockets are unref'd or closed.
+// `configure({ workers: 0 })`, the default: the component in the caller's thread (lib/hosts.js).
+// The same sockets and servers, with no worker (also when the suite's second run preloads
+// workers): our client against openssl s_server, Python's client against our server, our two
+// ends together, a refused connection, a process that exits by itself once its sockets are
+// unref'd or closed, and a process that never calls `configure` runs its sockets here.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -75,4 +76,15 @@ test('a process whose sockets and server of this thread are unref\'d exits by it
     timeout: 30_000,
   });
   assert.equal(output.trim(), 'connected');
+});
+
+test('a process that never calls configure runs its sockets in its own thread', () => {
+  const lib = new URL('../lib/index.js', import.meta.url).href;
+  const script = `
+    import { connect } from '${lib}';
+    const socket = connect({ host: '127.0.0.1', port: 1 });
+    socket.on('error', (error) => console.log(JSON.stringify({ inThread: socket._engine.inThread, code: error.code })));
+  `;
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.deepEqual(JSON.parse(output.trim().split('\n').at(-1)), { inThread: true, code: 'ECONNREFUSED' });
 });

@@ -23,7 +23,7 @@ async function echoOnce(port, line) {
 
 test('a hung worker is terminated; its sockets fail and its server listens again', async (t) => {
   if (!needTools(t, 'openssl')) return;
-  configure({ heartbeatMs: 50, heartbeatTimeoutMs: 500 });
+  configure({ workers: 1, heartbeatMs: 50, heartbeatTimeoutMs: 500 });
   const { server, port } = await echoServer({ cert: pki.server.cert, key: pki.server.key });
   const client = await echoOnce(port, 'before\n');
   const engine = client._engine;
