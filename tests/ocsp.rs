@@ -90,6 +90,8 @@ struct Outcome {
     result: Result<(), ErrorCode>,
     errors: Vec<(SslError, Option<String>)>,
     ocsp: Vec<sslsocket_host::OcspReport>,
+    /// The stapled response as the server sent it (`stapled-ocsp-response`).
+    stapled: Option<Vec<u8>>,
 }
 
 /// A client trusting root1, with stapling enabled (or not), connecting to `port`.
@@ -120,10 +122,12 @@ fn outcome(
         )
         .collect();
     let ocsp = socket.ocsp_report(session).unwrap();
+    let stapled = socket.stapled_ocsp_response(session).unwrap();
     Outcome {
         result,
         errors,
         ocsp,
+        stapled,
     }
 }
 
@@ -155,6 +159,16 @@ fn good_response_from_the_issuer_tls13_and_tls12() {
         assert_eq!(out.ocsp[0].revocation_reason, OcspRevocationReason::None);
         assert_eq!(out.ocsp[0].responder, Some(scenarios::subject("int")));
         assert_eq!(out.ocsp[0].subject, scenarios::subject("leaf"));
+        assert_eq!(
+            out.stapled.as_deref(),
+            Some(&der[..]),
+            "{version}: the bytes as stapled"
+        );
+
+        // A client that does not ask for stapling has no response to give.
+        let out = connect(&mut session, &pki, server.port, false);
+        assert_eq!(out.result, Ok(()));
+        assert_eq!((out.ocsp.len(), out.stapled), (0, None), "{version}");
     }
 }
 

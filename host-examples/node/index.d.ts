@@ -100,7 +100,8 @@ export interface ConnectOptions extends CommonOptions {
   /**
    * Asks for a stapled OCSP response and checks it (Qt's check, stricter than Node, which only
    * asks): a missing, bad or revoked response is a certificate error (`OCSP_NO_RESPONSE_FOUND`,
-   * `CERT_REVOKED`, ...). The DER response is not available ('OCSPResponse' throws).
+   * `CERT_REVOKED`, ...). The response as stapled (DER) comes with 'OCSPResponse', before
+   * 'secureConnect'.
    */
   requestOCSP?: boolean;
   rejectUnauthorized?: boolean;

@@ -609,6 +609,10 @@ impl wit::GuestSslSocket for SocketResource {
         self.with(|s| s.config().ocsp_stapling())
     }
 
+    fn stapled_ocsp_response(&self) -> Option<Vec<u8>> {
+        self.with(|s| s.stapled_ocsp_response())
+    }
+
     fn ocsp_responses(&self) -> Vec<wit::OcspResponse> {
         self.with(|s| s.ocsp_responses())
             .into_iter()

@@ -824,6 +824,13 @@ impl<T: Transport> SslSocket<T> {
         self.log.ocsp_responses()
     }
 
+    /// The OCSP response the server stapled in the last handshake, as it sent it (DER), when
+    /// the client checked one (OCSP stapling enabled, verifying the peer); Node's
+    /// `'OCSPResponse'` event. Qt has no such getter (it hands out the verdict only).
+    pub fn stapled_ocsp_response(&self) -> Option<Vec<u8>> {
+        self.log.stapled_ocsp()
+    }
+
     /// The verification errors of the last handshake (`sslHandshakeErrors`).
     pub fn ssl_errors(&self) -> Vec<SslErrorEntry> {
         self.log.errors()

@@ -25,8 +25,6 @@ const GROUP_SIZES = { X25519: 253, secp256r1: 256, secp384r1: 384, secp521r1: 52
 const UNSUPPORTED_EVENTS = Object.freeze({
   session: "the component cannot export a client session (rustls does not serialise them); sockets of one "
     + 'worker with equal options resume sessions by themselves (isSessionReused())',
-  OCSPResponse: 'the component checks the stapled OCSP response itself (options.requestOCSP) and does not '
-    + 'hand out its DER bytes; its verdict is in authorized / authorizationError',
 });
 
 /** Node's `ERR_TLS_INVALID_STATE`: the call needs an established TLS connection. */
@@ -557,6 +555,8 @@ export class TLSSocket extends Duplex {
     this.alpnProtocol = session.alpnProtocol;
     for (const key of ['localAddress', 'localPort', 'remoteAddress', 'remotePort', 'remoteFamily']) this[key] = session[key];
     if (this.#carrier) Object.assign(this, this.#carrier.addresses());
+    // As in Node, during the handshake: the stapled response a `requestOCSP` client checked.
+    if (session.ocspResponse !== null) this.emit('OCSPResponse', Buffer.from(session.ocspResponse));
     if (!this.#checkIdentity()) return false;
     this.#touch();
     this.emit('secure');

@@ -35,6 +35,8 @@ struct VerifyLog {
     refused: bool,
     /// The stapled OCSP responses checked (`ocspResponses()`).
     ocsp_responses: Vec<OcspStatus>,
+    /// The stapled OCSP response checked, as the peer sent it (DER); empty when none was.
+    stapled_ocsp: Vec<u8>,
 }
 
 impl VerifyLog {
@@ -79,6 +81,7 @@ impl SharedVerifyLog {
         log.errors.clear();
         log.chain.clear();
         log.ocsp_responses.clear();
+        log.stapled_ocsp.clear();
         log.interrupted = false;
         log.refused = false;
     }
@@ -98,6 +101,12 @@ impl SharedVerifyLog {
     /// The stapled OCSP responses checked.
     pub fn ocsp_responses(&self) -> Vec<OcspStatus> {
         self.lock().ocsp_responses.clone()
+    }
+
+    /// The stapled OCSP response checked, as the peer sent it (DER), when there was one.
+    pub fn stapled_ocsp(&self) -> Option<Vec<u8>> {
+        let log = self.lock();
+        (!log.stapled_ocsp.is_empty()).then(|| log.stapled_ocsp.clone())
     }
 
     /// The errors found.
@@ -196,11 +205,13 @@ impl PeerVerifier {
             .map(|c| Certificate::from(c.clone().into_owned()))
             .collect();
         let mut ocsp = OcspCheck::default();
+        let mut checked = &[][..];
         if let Some(stapled) = stapled
             && self.policy.ocsp_stapling
             && mode == PeerVerifyMode::VerifyPeer
         {
             ocsp = ocsp::check_stapled(stapled, &chain, &self.policy.store, now);
+            checked = stapled;
         }
         let mut errors = if mode == PeerVerifyMode::VerifyNone {
             Vec::new()
@@ -221,6 +232,7 @@ impl PeerVerifier {
         log.chain = chain;
         log.errors = errors;
         log.ocsp_responses = ocsp.responses;
+        log.stapled_ocsp = checked.to_vec();
         log.interrupted = false;
         log.refused = false;
         match log.errors.first().map(|e| e.error) {

@@ -80,6 +80,9 @@ export function describeSession(socket, peerVerified) {
     sslErrors,
     authorized: peerVerified && authorizationError === null,
     authorizationError,
+    // The stapled OCSP response as the server sent it, when this client checked one
+    // (`requestOCSP`): Node's 'OCSPResponse'.
+    ocspResponse: socket.stapledOcspResponse() ?? null,
     ...describeAddresses(socket),
   };
 }

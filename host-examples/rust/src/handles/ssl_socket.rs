@@ -180,6 +180,9 @@ impl SslSocket {
         /// `exchange(incoming, read-max, outgoing-max)`: memory mode, a carrier's whole turn in
         /// one call (feed, process, read, take, events and the end flags).
         fn exchange => call_exchange(incoming: &[u8], read_max: u64, outgoing_max: u64) -> Result<MemoryTurn, ErrorCode>;
+        /// `stapled-ocsp-response`: the OCSP response the server stapled, as sent (DER), when this
+        /// client checked one.
+        fn stapled_ocsp_response => call_stapled_ocsp_response() -> Option<Vec<u8>>;
     }
 
     /// Hands the socket a TCP connection the host made (accepted by its own listener, say), as
