@@ -38,33 +38,29 @@ export class IncomingQueue {
     return this.#chunks[0] ?? NONE;
   }
 
-  /** The socket took the first `n` bytes of `head()`. */
-  consume(n) {
-    if (n <= 0) return;
-    const head = this.#chunks[0];
-    this.#bytes -= n;
-    if (n < head.length) this.#chunks[0] = head.subarray(n); // the socket is full: the rest later
-    else this.#chunks.shift();
-  }
-
-  /** Whether the peer's end is to be fed: asked for, and every byte is in. */
-  get endDue() {
-    return this.#endRequested && !this.#ended && this.#chunks.length === 0;
-  }
-
   /**
-   * Feeds the peer's end (`end-incoming`) when it is due. A socket closed meanwhile has no use
-   * for it.
+   * The socket took the first `fed` bytes of `head()` in its `exchange`: they leave the queue,
+   * and the peer's end is fed (`end-incoming`) once asked for and every byte is in (a socket
+   * closed meanwhile has no use for it). Returns whether the socket has more to take at once:
+   * bytes left after it took some (its reader made room), or the end just fed.
    * @param {any} socket an `ssl-socket` in memory mode
+   * @param {number} fed
    */
-  feedEnd(socket) {
-    if (!this.endDue) return;
+  settle(socket, fed) {
+    if (fed > 0) {
+      const head = this.#chunks[0];
+      this.#bytes -= fed;
+      if (fed < head.length) this.#chunks[0] = head.subarray(fed); // the socket is full: the rest later
+      else this.#chunks.shift();
+    }
+    if (!this.#endRequested || this.#ended || this.#chunks.length > 0) return fed > 0 && this.#bytes > 0;
     this.#ended = true;
     try {
       socket.endIncoming();
     } catch (thrown) {
       if (!isInvalidState(thrown)) throw thrown;
     }
+    return true;
   }
 
   /** The socket takes nothing more (it closed): what waits is dropped, nothing it would read matters. */

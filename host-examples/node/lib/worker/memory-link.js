@@ -20,6 +20,7 @@
 
 import { Notice } from '../protocol.js';
 import { IncomingQueue } from './incoming.js';
+import { movable } from './resources.js';
 
 /** Most outgoing bytes posted to the main thread and not yet written out by its Duplex. */
 export const OUTGOING_CREDIT = 256 * 1024;
@@ -79,16 +80,11 @@ export class MemoryLink {
    */
   settle({ fed, outgoing, outgoingAtEnd }) {
     const took = Number(fed);
-    this.#incoming.consume(took);
+    const more = this.#incoming.settle(this.#socket, took);
     if (took > 0) this.#outbox.post({ type: Notice.FED, id: this.#id, bytes: took });
     if (outgoing.length > 0) this.#post(outgoing);
-    if (outgoingAtEnd && !this.#outgoingEnded) {
-      this.#outgoingEnded = true;
-      this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
-    }
-    const endDue = this.#incoming.endDue;
-    this.#incoming.feedEnd(this.#socket);
-    return (took > 0 && this.#incoming.bytes > 0) || outgoing.length >= OUTGOING_SLICE || endDue;
+    if (outgoingAtEnd) this.#endOutgoing();
+    return more || outgoing.length >= OUTGOING_SLICE;
   }
 
   /** The socket takes nothing more (it closed): what the peer sent is dropped. */
@@ -112,17 +108,20 @@ export class MemoryLink {
       taken += this.#post(data);
       if (data.length < room) break;
     }
-    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
-      this.#outgoingEnded = true;
-      this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
-    }
+    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) this.#endOutgoing();
     return taken;
+  }
+
+  /** Posts OUTGOING_END (the carrier ends its side towards the peer), once. */
+  #endOutgoing() {
+    if (this.#outgoingEnded) return;
+    this.#outgoingEnded = true;
+    this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
   }
 
   /** Posts bytes for the carrier (OUTGOING), spending credit; returns how many. */
   #post(data) {
-    // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
-    const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    const chunk = movable(data);
     this.#credit -= chunk.length;
     this.#outbox.post({ type: Notice.OUTGOING, id: this.#id, data: chunk }, [chunk.buffer]);
     return chunk.length;
@@ -135,9 +134,6 @@ export class MemoryLink {
     } catch {
       // A socket that refuses now (it is gone) has nothing more to give: end all the same.
     }
-    if (!this.#outgoingEnded) {
-      this.#outgoingEnded = true;
-      this.#outbox.post({ type: Notice.OUTGOING_END, id: this.#id });
-    }
+    this.#endOutgoing();
   }
 }

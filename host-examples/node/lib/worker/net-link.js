@@ -105,16 +105,11 @@ export class NetLink {
    * @param {{fed: bigint, outgoing: Uint8Array, outgoingAtEnd: boolean}} turn
    */
   settle({ fed, outgoing, outgoingAtEnd }) {
-    this.#incoming.consume(Number(fed));
+    const more = this.#incoming.settle(this.#socket, Number(fed));
     if (this.#net.isPaused() && this.#incoming.bytes <= INCOMING_HIGH_WATER / 4) this.#net.resume();
     if (outgoing.length > 0) this.#net.write(outgoing);
-    if (outgoingAtEnd && !this.#outgoingEnded) {
-      this.#outgoingEnded = true;
-      this.#net.end();
-    }
-    const endDue = this.#incoming.endDue;
-    this.#incoming.feedEnd(this.#socket);
-    return (fed > 0n && this.#incoming.bytes > 0) || outgoing.length >= OUTGOING_SLICE || endDue;
+    if (outgoingAtEnd) this.#endOutgoing();
+    return more || outgoing.length >= OUTGOING_SLICE;
   }
 
   /** The socket takes nothing more (it closed): what the peer sent is dropped. */
@@ -136,11 +131,15 @@ export class NetLink {
       taken += data.length;
       if (data.length < OUTGOING_SLICE) break;
     }
-    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) {
-      this.#outgoingEnded = true;
-      this.#net.end();
-    }
+    if (!this.#outgoingEnded && this.#socket.outgoingAtEnd()) this.#endOutgoing();
     return taken;
+  }
+
+  /** Ends the net socket (our FIN), once. */
+  #endOutgoing() {
+    if (this.#outgoingEnded) return;
+    this.#outgoingEnded = true;
+    this.#net.end();
   }
 
   /**

@@ -1,4 +1,5 @@
-// Dropping component resources (certificates, keys) that the worker got from the component.
+// What the worker gets back from the component through jco: bytes to move to another thread,
+// and resources (certificates, keys) to drop.
 //
 // jco 1.35 bug: when it lifts a list of owned resources of the component (`list<certificate>`
 // from `certificate.from-data` or `peer-certificate-chain`, the certificates inside the records
@@ -8,6 +9,17 @@
 // right (registered with each element's own handle). So: dispose only the last element
 // explicitly, and leave the others to the registry, which runs between the event loop's passes
 // (lib/worker/loop.js: the thread returns to its own event loop after each).
+
+/**
+ * The bytes of a lifted `list<u8>` as an array whose whole buffer can be moved (transferred)
+ * with a message: jco lifts into a fresh Uint8Array, so a copy is made only for a view on
+ * something larger.
+ * @param {Uint8Array} data
+ * @returns {Uint8Array}
+ */
+export function movable(data) {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+}
 
 /**
  * Drops one resource the component returned on its own (not inside a list).

@@ -32,6 +32,7 @@ import { configureSocket, step } from './configure.js';
 import { NONE } from './incoming.js';
 import { MemoryLink } from './memory-link.js';
 import { NetLink } from './net-link.js';
+import { movable } from './resources.js';
 import { describeSession, describeSslErrors } from './session.js';
 
 /** Most unsent bytes queued in the component per socket before the driver holds writes back. */
@@ -399,23 +400,21 @@ export class SocketDriver {
   }
 
   /**
-   * Hands queued writes to the component (then `shutdown-write` when asked); returns how many
-   * bytes. The component holds at most WRITE_HIGH_WATER unsent: what the last `exchange` said
-   * it held (`bytes-to-write`), plus what was written since.
+   * Hands queued writes to the component (then `shutdown-write` when asked). The component holds
+   * at most WRITE_HIGH_WATER unsent: what the last `exchange` said it held (`bytes-to-write`),
+   * plus what was written since.
    */
   #flushWrites() {
-    if (!this.#connected) return 0; // `write` is refused before the TCP connection exists
-    let written = 0;
+    if (!this.#connected) return; // `write` is refused before the TCP connection exists
     while (this.#writes.length > 0) {
       const head = this.#writes[0];
       const room = WRITE_HIGH_WATER - this.#unsentAtMost;
-      if (room <= 0) return written;
+      if (room <= 0) return;
       const end = Math.min(head.data.length, head.offset + room);
       this.#write(head.data.subarray(head.offset, end));
-      written += end - head.offset;
       this.#unsentAtMost += end - head.offset;
       head.offset = end;
-      if (end < head.data.length) return written;
+      if (end < head.data.length) return;
       this.#writes.shift();
       this.#outbox.post({ type: Notice.WRITTEN, id: this.id, seq: head.seq });
     }
@@ -429,7 +428,6 @@ export class SocketDriver {
       }
       this.#outbox.post({ type: Notice.FINISHED, id: this.id });
     }
-    return written;
   }
 
   /** `write`, with Node's EPIPE when the connection has gone away meanwhile. */
@@ -445,8 +443,7 @@ export class SocketDriver {
   /** Posts the decrypted bytes a turn read. */
   #deliver(data) {
     if (data.length === 0) return;
-    // jco lifts a list<u8> into a fresh Uint8Array; copy only if it is a view on something else.
-    const chunk = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    const chunk = movable(data);
     this.#outbox.post({ type: Notice.DATA, id: this.id, data: chunk }, [chunk.buffer]);
   }
 
