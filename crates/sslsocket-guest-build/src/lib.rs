@@ -19,9 +19,23 @@ use std::process::{Command, Stdio};
 
 /// The WebAssembly features the guest is compiled for by default: those every current wasmtime
 /// (and browser) enables without configuration. `SSLSOCKET_GUEST_FEATURES` replaces the list,
-/// e.g. `+simd128,+wide-arithmetic` for hosts that enable the wide-arithmetic proposal (wasmtime:
-/// `Config::wasm_wide_arithmetic`), or `-simd128` for hosts without SIMD.
+/// e.g. `-simd128` for hosts without SIMD. `+wide-arithmetic` is refused: see
+/// [`MISCOMPILED_FEATURES`].
 pub const DEFAULT_GUEST_FEATURES: &str = "+simd128";
+
+/// Target features the pinned toolchain miscompiles, with the reason; `GuestBuild::run` refuses
+/// them. LLVM's WebAssembly stackifier reads a local before the multi-result instruction that
+/// sets it (`i64.mul_wide_u`, `i64.add128`), so code using 128-bit arithmetic computes wrong
+/// values: llvm/llvm-project#199910 and #98323, fixed by #200429 (June 2026), which rustc 1.95's
+/// LLVM lacks. Seen here: with `+wide-arithmetic` and LTO, `format!("{}", 548998.43f64)` prints
+/// garbage in wasmtime, and the float formatting of core traps on its own assertion. Crypto
+/// arithmetic is 128-bit arithmetic, so the guest is not built this way until the toolchain has
+/// the fix.
+pub const MISCOMPILED_FEATURES: &[(&str, &str)] = &[(
+    "+wide-arithmetic",
+    "rustc 1.95's LLVM miscompiles multi-result instructions such as i64.mul_wide_u \
+     (llvm/llvm-project#199910, fixed by #200429): the guest's arithmetic would compute wrong values",
+)];
 
 /// Other flags of the guest build. `cpubits="32"` makes the RustCrypto arithmetic crates
 /// (`crypto-bigint`, `p256`/`p384` field code, `aes`, `polyval`) use 32-bit words: wasm32 has
@@ -80,6 +94,11 @@ impl GuestBuild<'_> {
         }
         let features = env::var("SSLSOCKET_GUEST_FEATURES")
             .unwrap_or_else(|_| DEFAULT_GUEST_FEATURES.to_owned());
+        if let Some((feature, why)) = miscompiled_feature(&features) {
+            return Err(format!(
+                "SSLSOCKET_GUEST_FEATURES={features}: {feature} is refused: {why}"
+            ));
+        }
         let mut rustflags = vec![format!("-Ctarget-feature={features}")];
         rustflags.extend(GUEST_CFG.iter().map(|f| (*f).to_owned()));
         command.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\x1f"));
@@ -97,6 +116,14 @@ impl GuestBuild<'_> {
             ))
         }
     }
+}
+
+/// The first of [`MISCOMPILED_FEATURES`] that a `-Ctarget-feature` list turns on, with its reason.
+fn miscompiled_feature(features: &str) -> Option<(&'static str, &'static str)> {
+    MISCOMPILED_FEATURES
+        .iter()
+        .find(|(feature, _)| features.split(',').any(|f| f.trim() == *feature))
+        .copied()
 }
 
 /// Writes `bytes` to `dest`, only when the content changed (so rustc reruns only then).
@@ -209,4 +236,27 @@ fn has_core(dir: &Path) -> bool {
             .flatten()
             .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::miscompiled_feature;
+
+    #[test]
+    fn wide_arithmetic_is_refused_wherever_it_is_in_the_list() {
+        assert_eq!(miscompiled_feature("+simd128"), None);
+        assert_eq!(miscompiled_feature("-simd128"), None);
+        assert_eq!(miscompiled_feature("+simd128,-wide-arithmetic"), None);
+        for list in [
+            "+wide-arithmetic",
+            "+simd128,+wide-arithmetic",
+            "+simd128, +wide-arithmetic",
+        ] {
+            assert_eq!(
+                miscompiled_feature(list).map(|(feature, _)| feature),
+                Some("+wide-arithmetic"),
+                "{list}"
+            );
+        }
+    }
 }

@@ -78,8 +78,8 @@ fn build_runtime() -> anyhow::Result<Runtime> {
     }
     let mut config = Config::new();
     config.wasm_component_model(true);
-    // A guest built with `SSLSOCKET_GUEST_FEATURES=+simd128,+wide-arithmetic` multiplies 64-bit
-    // limbs natively (`i64.mul_wide_u`), twice as fast at ECDSA handshakes (BENCHMARKS.md).
+    // For components of other builds (`SSLSOCKET_COMPONENT_PATH`) that use the proposal; ours
+    // does not yet (sslsocket_guest_build::MISCOMPILED_FEATURES).
     config.wasm_wide_arithmetic(true);
     let engine = Engine::new(&config)?;
     let component = cache::load(&engine, &wasm)?;
