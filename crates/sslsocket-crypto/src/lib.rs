@@ -69,6 +69,8 @@ mod hash;
 mod hybrid;
 mod kx;
 mod rng;
+mod rsa_sign;
+mod rsa_simd;
 mod sign;
 mod suites;
 mod ticketer;
@@ -78,6 +80,8 @@ mod verify;
 mod tests;
 #[cfg(test)]
 mod tests_rsa;
+#[cfg(test)]
+mod tests_rsa_sign;
 
 use std::sync::Arc;
 
