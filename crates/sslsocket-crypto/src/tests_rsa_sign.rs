@@ -136,6 +136,22 @@ fn rsa_exponentiation_matches_rsa_crates_over_both_lane_types() {
 }
 
 #[test]
+fn rsa_squaring_equals_multiplying_by_itself() {
+    // The squaring's own path (cross products once, doubled) against the general product, for
+    // random values below both primes of the 2048-bit key, and its largest value.
+    let (key, _) = fixed_key(2048);
+    let crt = CrtKey::new(&key).unwrap();
+    for round in 0..8 {
+        let mut bytes = vec![0u8; 128];
+        getrandom::fill(&mut bytes).unwrap();
+        if round == 0 {
+            bytes.fill(0xff);
+        }
+        assert!(crt.square_matches_product_for_test(&bytes), "round {round}");
+    }
+}
+
+#[test]
 fn rsa_pss_and_pkcs1_signatures_verify_with_every_hash() {
     {
         let bits = 2048;
