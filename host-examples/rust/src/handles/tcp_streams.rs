@@ -3,18 +3,27 @@
 //! tokio's readiness for their pollables. wasmtime's generic `AsyncReadStream` /
 //! `AsyncWriteStream` run a task per stream that moves every read and write through a channel
 //! (a thread hop each way); a server that takes connections from the host would pay that on every
-//! record. Dropping the output stream sends what it still holds, then shuts down the sending
-//! direction (the peer reads its end of stream); the input side stays open.
+//! record. What the kernel does not take at once (its buffer is full, or tokio has not yet seen
+//! the socket writable, when `try_write` does not even try) goes on in a task of wasmtime's
+//! runtime, as wasmtime's own TCP streams do: written bytes leave whether or not the guest ever
+//! waits on this stream (a guest that wrote a request and then waits only for the answer must
+//! not hold its own request back). Dropping the output stream sends what it still holds, then
+//! shuts down the sending direction (the peer reads its end of stream); the input side stays
+//! open.
 
+use std::future::Future as _;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
 use tokio::net::TcpStream;
+use tokio::task::{JoinError, JoinHandle};
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
-/// How many bytes a host output stream takes before the guest waits (`check-write`), beyond
-/// what the kernel took; the generic streams of `streams.rs` take as many.
+/// How many bytes a host output stream takes in one write (`check-write`); the generic streams
+/// of `streams.rs` take as many.
 pub(super) const WRITE_BUDGET: usize = 64 * 1024;
 /// The most one read returns.
 const READ_LIMIT: usize = 64 * 1024;
@@ -25,9 +34,8 @@ pub(crate) struct TcpInput(Arc<TcpStream>);
 /// The sending half.
 pub(crate) struct TcpOutput {
     stream: Arc<TcpStream>,
-    /// Written by the guest, not yet taken by the kernel (at most [`WRITE_BUDGET`] more after
-    /// each `check-write`).
-    pending: BytesMut,
+    /// The task writing what the kernel did not take at once; `check-write` is 0 until it ends.
+    background: Option<JoinHandle<Result<(), io::ErrorKind>>>,
     /// The error that ended sending.
     failed: Option<io::ErrorKind>,
 }
@@ -39,7 +47,7 @@ pub(crate) fn split(stream: TcpStream) -> (TcpInput, TcpOutput) {
         TcpInput(Arc::clone(&stream)),
         TcpOutput {
             stream,
-            pending: BytesMut::new(),
+            background: None,
             failed: None,
         },
     )
@@ -70,49 +78,74 @@ impl Pollable for TcpInput {
 }
 
 impl TcpOutput {
-    /// Hands the kernel what it takes of `pending` without blocking.
-    fn drain(&mut self) -> StreamResult<()> {
-        if let Some(kind) = self.failed {
-            return Err(stream_error(kind));
-        }
-        while !self.pending.is_empty() {
-            match self.stream.try_write(&self.pending) {
-                Ok(n) => {
-                    let _ = self.pending.split_to(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    self.failed = Some(e.kind());
-                    self.pending.clear();
-                    return Err(stream_error(e.kind()));
-                }
+    /// Takes the background write's outcome if it has ended; the error that ended sending, if
+    /// any.
+    fn settle(&mut self) -> StreamResult<()> {
+        if let Some(task) = &mut self.background {
+            let mut cx = Context::from_waker(Waker::noop());
+            if let Poll::Ready(outcome) = Pin::new(task).poll(&mut cx) {
+                self.background = None;
+                self.note(outcome);
             }
         }
-        Ok(())
+        match self.failed {
+            Some(kind) => Err(stream_error(kind)),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a background write's outcome (a task that did not finish failed too).
+    fn note(&mut self, outcome: Result<Result<(), io::ErrorKind>, JoinError>) {
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(kind)) => self.failed = Some(kind),
+            Err(_) => self.failed = Some(io::ErrorKind::Other),
+        }
     }
 }
 
 impl OutputStream for TcpOutput {
-    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        if bytes.len() > WRITE_BUDGET.saturating_sub(self.pending.len()) {
+    fn write(&mut self, mut bytes: Bytes) -> StreamResult<()> {
+        self.settle()?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.background.is_some() || bytes.len() > WRITE_BUDGET {
             return Err(StreamError::trap("wrote more than check-write allowed"));
         }
-        self.pending.extend_from_slice(&bytes);
-        self.drain()
+        while !bytes.is_empty() {
+            match self.stream.try_write(&bytes) {
+                Ok(n) => {
+                    let _ = bytes.split_to(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    self.failed = Some(e.kind());
+                    return Err(stream_error(e.kind()));
+                }
+            }
+        }
+        if !bytes.is_empty() {
+            let stream = Arc::clone(&self.stream);
+            self.background = Some(wasmtime_wasi::runtime::with_ambient_tokio_runtime(|| {
+                tokio::spawn(write_all(stream, bytes))
+            }));
+        }
+        Ok(())
     }
 
     fn flush(&mut self) -> StreamResult<()> {
         // Nothing waits in user space longer than the kernel makes it: `check-write` returns
         // 0 until all of it has gone.
-        self.drain()
+        self.settle()
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
-        self.drain()?;
-        Ok(if self.pending.is_empty() {
-            WRITE_BUDGET
-        } else {
+        self.settle()?;
+        Ok(if self.background.is_some() {
             0
+        } else {
+            WRITE_BUDGET
         })
     }
 }
@@ -120,10 +153,10 @@ impl OutputStream for TcpOutput {
 #[wasmtime_wasi::async_trait]
 impl Pollable for TcpOutput {
     async fn ready(&mut self) {
-        while !self.pending.is_empty() && self.failed.is_none() {
-            if self.stream.writable().await.is_err() || self.drain().is_err() {
-                return;
-            }
+        if let Some(task) = &mut self.background {
+            let outcome = task.await;
+            self.background = None;
+            self.note(outcome);
         }
     }
 }
@@ -131,30 +164,34 @@ impl Pollable for TcpOutput {
 impl Drop for TcpOutput {
     fn drop(&mut self) {
         let stream = Arc::clone(&self.stream);
-        if self.pending.is_empty() || self.failed.is_some() {
-            shut_down_sending(&stream);
-            return;
+        match self.background.take() {
+            // Send the rest in the background, then the FIN.
+            Some(task) => {
+                wasmtime_wasi::runtime::with_ambient_tokio_runtime(|| {
+                    tokio::spawn(async move {
+                        let _ = task.await;
+                        shut_down_sending(&stream);
+                    })
+                });
+            }
+            None => shut_down_sending(&stream),
         }
-        // Send the rest in the background, then the FIN.
-        let mut rest = std::mem::take(&mut self.pending);
-        wasmtime_wasi::runtime::with_ambient_tokio_runtime(|| {
-            tokio::spawn(async move {
-                while !rest.is_empty() {
-                    if stream.writable().await.is_err() {
-                        break;
-                    }
-                    match stream.try_write(&rest) {
-                        Ok(n) => {
-                            let _ = rest.split_to(n);
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => break,
-                    }
-                }
-                shut_down_sending(&stream);
-            })
-        });
     }
+}
+
+/// Writes all of `bytes` as the socket becomes writable.
+async fn write_all(stream: Arc<TcpStream>, mut bytes: Bytes) -> Result<(), io::ErrorKind> {
+    while !bytes.is_empty() {
+        stream.writable().await.map_err(|e| e.kind())?;
+        match stream.try_write(&bytes) {
+            Ok(n) => {
+                let _ = bytes.split_to(n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e.kind()),
+        }
+    }
+    Ok(())
 }
 
 /// Shuts down the sending direction (TCP FIN); the receiving one stays open.
@@ -166,5 +203,85 @@ fn stream_error(kind: io::ErrorKind) -> StreamError {
     match kind {
         io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => StreamError::Closed,
         kind => StreamError::LastOperationFailed(io::Error::from(kind).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::io::Read as _;
+    use std::net::{TcpListener, TcpStream as StdTcpStream};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A loopback pair: our output half (in wasmtime's runtime) and the peer's std socket.
+    fn pair() -> (TcpOutput, StdTcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = StdTcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (peer, _) = listener.accept().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let ours = wasmtime_wasi::runtime::with_ambient_tokio_runtime(|| TcpStream::from_std(ours))
+            .unwrap();
+        let (_input, output) = split(ours);
+        (output, peer)
+    }
+
+    #[test]
+    fn written_bytes_reach_the_peer_without_the_guest_waiting_on_the_stream() {
+        // Write until the kernel's buffers are full and check-write says 0, then never poll
+        // the output stream again (a guest waiting only for the answer): every byte must
+        // still arrive once the peer reads.
+        let (mut output, mut peer) = pair();
+        let chunk = Bytes::from(vec![0x5a; WRITE_BUDGET]);
+        let mut written = 0usize;
+        while output.check_write().unwrap() > 0 {
+            output.write(chunk.clone()).unwrap();
+            written += chunk.len();
+            assert!(written < 1 << 30, "the kernel never pushed back");
+        }
+        peer.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut read = 0usize;
+        while read < written {
+            let n = peer
+                .read(&mut buf)
+                .expect("the written bytes stopped short of the peer");
+            assert!(n > 0, "the stream ended early");
+            read += n;
+        }
+        assert_eq!(read, written);
+        // The background write has ended: check-write opens again, and a write goes through.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while output.check_write().unwrap() == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "check-write stayed at 0"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        output.write(Bytes::from_static(b"end")).unwrap();
+        let mut end = [0u8; 3];
+        peer.read_exact(&mut end).unwrap();
+        assert_eq!(&end, b"end");
+    }
+
+    #[test]
+    fn dropping_the_output_sends_the_rest_then_the_fin() {
+        let (mut output, mut peer) = pair();
+        let chunk = Bytes::from(vec![0x33; WRITE_BUDGET]);
+        let mut written = 0usize;
+        while output.check_write().unwrap() > 0 {
+            output.write(chunk.clone()).unwrap();
+            written += chunk.len();
+        }
+        drop(output);
+        peer.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut all = Vec::new();
+        peer.read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), written);
     }
 }
