@@ -1371,6 +1371,9 @@ fn served_request() -> Vec<usize> {
     });
     server.wait_for_new_connection(5000).unwrap();
     let mut socket = server.next_pending_connection().unwrap();
+    // Kept from the start: the client's abort may close the socket, which then drops its
+    // transport, before the writes are read.
+    let writes = Arc::clone(&socket.transport().unwrap().writes);
     socket.process();
     while !socket.can_read_line() {
         socket.wait_for_ready_read(5000).unwrap();
@@ -1379,5 +1382,5 @@ fn served_request() -> Vec<usize> {
     socket.write(b"200 ok\n").unwrap();
     socket.wait_for_bytes_written(5000).unwrap();
     client.join().unwrap();
-    socket.transport().unwrap().writes.lock().unwrap().clone()
+    writes.lock().unwrap().clone()
 }
