@@ -135,7 +135,7 @@ impl CrtKey {
         let hi_r = mont.mul(&hi, &r2);
         let hi_r = mont.mul(&hi_r, &r2);
         let lo_r = mont.mul(&lo, &r2);
-        let base = add_mod(&hi_r, &lo_r, moduli);
+        let mut base = add_mod(&hi_r, &lo_r, moduli);
         // The window table: base^0 .. base^15, in Montgomery form.
         let mut table = vec![load::<L>(&self.one)];
         while table.len() < TABLE {
@@ -154,18 +154,23 @@ impl CrtKey {
         let unit: Vec<L> = (0..s)
             .map(|i| L::pair(u64::from(i == 0), u64::from(i == 0)))
             .collect();
-        let m = mont.mul(&acc, &unit);
+        let mut m = mont.mul(&acc, &unit);
         // h = qInv (m1 - m2) mod p, in lane 0: (m1 R - m2 R) qInv R^-1.
         let m2_in_lane_0: Vec<L> = m.iter().map(|x| L::pair(x.lanes()[1], 0)).collect();
-        let m1_r = mont.mul(&m, &r2);
-        let m2_r = mont.mul(&m2_in_lane_0, &r2);
+        let mut m1_r = mont.mul(&m, &r2);
+        let mut m2_r = mont.mul(&m2_in_lane_0, &r2);
         let h = mont.mul(&sub_mod(&m1_r, &m2_r, moduli), &load::<L>(&self.q_inv));
-        let h = to_uint(h.iter().map(|x| x.lanes()[0]));
-        let m2 = to_uint(m.iter().map(|x| x.lanes()[1]));
-        table.iter_mut().for_each(|entry| wipe(entry));
+        let h = Zeroizing::new(to_uint(h.iter().map(|x| x.lanes()[0])));
+        let m2 = Zeroizing::new(to_uint(m.iter().map(|x| x.lanes()[1])));
+        for secret in table
+            .iter_mut()
+            .chain([&mut acc, &mut base, &mut m, &mut m1_r, &mut m2_r])
+        {
+            wipe(secret);
+        }
         // m = m2 + h q < q + (p - 1) q = n.
-        let hq = h.concatenating_mul(&self.q).try_resize(self.n_bits)?;
-        Some(hq.wrapping_add(&m2.try_resize(self.n_bits)?))
+        let hq = Zeroizing::new(h.concatenating_mul(&self.q).try_resize(self.n_bits)?);
+        Some(hq.wrapping_add(&BoxedUint::clone(&m2).try_resize(self.n_bits)?))
     }
 }
 
