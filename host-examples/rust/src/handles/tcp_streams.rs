@@ -228,12 +228,9 @@ mod tests {
         (output, peer)
     }
 
-    #[test]
-    fn written_bytes_reach_the_peer_without_the_guest_waiting_on_the_stream() {
-        // Write until the kernel's buffers are full and check-write says 0, then never poll
-        // the output stream again (a guest waiting only for the answer): every byte must
-        // still arrive once the peer reads.
-        let (mut output, mut peer) = pair();
+    /// Writes until `check-write` says 0 (the kernel's buffers are full and the rest is in the
+    /// background); returns how many bytes were written.
+    fn fill(output: &mut TcpOutput) -> usize {
         let chunk = Bytes::from(vec![0x5a; WRITE_BUDGET]);
         let mut written = 0usize;
         while output.check_write().unwrap() > 0 {
@@ -241,6 +238,16 @@ mod tests {
             written += chunk.len();
             assert!(written < 1 << 30, "the kernel never pushed back");
         }
+        written
+    }
+
+    #[test]
+    fn written_bytes_reach_the_peer_without_the_guest_waiting_on_the_stream() {
+        // Write until the kernel's buffers are full and check-write says 0, then never poll
+        // the output stream again (a guest waiting only for the answer): every byte must
+        // still arrive once the peer reads.
+        let (mut output, mut peer) = pair();
+        let written = fill(&mut output);
         peer.set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
         let mut buf = vec![0u8; 1 << 16];
@@ -271,12 +278,7 @@ mod tests {
     #[test]
     fn dropping_the_output_sends_the_rest_then_the_fin() {
         let (mut output, mut peer) = pair();
-        let chunk = Bytes::from(vec![0x33; WRITE_BUDGET]);
-        let mut written = 0usize;
-        while output.check_write().unwrap() > 0 {
-            output.write(chunk.clone()).unwrap();
-            written += chunk.len();
-        }
+        let written = fill(&mut output);
         drop(output);
         peer.set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
