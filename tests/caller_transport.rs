@@ -42,6 +42,22 @@ fn start_handshakes(session: &mut Session, client: SslSocket, server: SslSocket)
     server.start_server_handshake(session).unwrap().unwrap();
 }
 
+/// A client (trusting the test CA, or nothing) and a server of one session, both in memory
+/// mode, with their handshakes started.
+fn started_memory_pair(
+    session: &mut Session,
+    pki: &TestPki,
+    trusting: bool,
+) -> (SslSocket, SslSocket) {
+    let client = client_socket(session, pki, trusting);
+    let server = server_socket(session, pki);
+    for socket in [client, server] {
+        socket.open_memory(session).unwrap().unwrap();
+    }
+    start_handshakes(session, client, server);
+    (client, server)
+}
+
 /// A socket trusting the test CA (or nothing) that verifies the name `localhost`: a connection
 /// the caller brings has no host name of its own.
 fn client_socket(session: &mut Session, pki: &TestPki, trusting: bool) -> SslSocket {
@@ -283,12 +299,7 @@ fn exchange_until_quiet(
 fn memory_mode_sockets_carried_by_exchange_alone_handshake_echo_and_half_close() {
     let pki = TestPki::new("memory-exchange", KeyKind::EcdsaP256);
     let mut session = session();
-    let client = client_socket(&mut session, &pki, true);
-    let server = server_socket(&mut session, &pki);
-    for socket in [client, server] {
-        socket.open_memory(&mut session).unwrap().unwrap();
-    }
-    start_handshakes(&mut session, client, server);
+    let (client, server) = started_memory_pair(&mut session, &pki, true);
     let (mut read, mut events) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
     exchange_until_quiet(&mut session, [client, server], &mut read, &mut events);
     assert_in_order(&events[0], &["state-changed(connected)", "encrypted"]);
@@ -374,12 +385,7 @@ fn memory_mode_sockets_handshake_echo_and_close_through_a_host_pump() {
 fn a_memory_mode_client_reports_an_untrusted_server_and_its_alert_fails_the_server() {
     let pki = TestPki::new("memory-untrusted", KeyKind::EcdsaP256);
     let mut session = session();
-    let client = client_socket(&mut session, &pki, false);
-    let server = server_socket(&mut session, &pki);
-    for socket in [client, server] {
-        socket.open_memory(&mut session).unwrap().unwrap();
-    }
-    start_handshakes(&mut session, client, server);
+    let (client, server) = started_memory_pair(&mut session, &pki, false);
     pump_memory(&mut session, client, server);
     assert!(!client.is_encrypted(&mut session).unwrap());
     assert!(matches!(
