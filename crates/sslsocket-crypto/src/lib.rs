@@ -37,6 +37,7 @@
 //! | `hybrid.rs` | X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024; MLKEM768, MLKEM1024 | `ml-kem` |
 //! | `sign.rs` | our private keys (ECDSA, Ed25519, RSA) | `p256`, `p384`, `p521`, `ed25519-dalek`, `rsa` |
 //! | `verify.rs` | certificate and handshake signatures | the same |
+//! | `p256_verify.rs` | ECDSA P-256 verification: our own field (NIST fast reduction) and Jacobian arithmetic, variable time over public values | `p256` (parsing, scalars) |
 //! | `rng.rs` | randomness | `getrandom`, `chacha20` |
 //! | `ticketer.rs` | stateless session tickets under named, shareable keys ([`Ticketer`]) | `chacha20poly1305` |
 //!
@@ -68,6 +69,7 @@ mod chacha_simd;
 mod hash;
 mod hybrid;
 mod kx;
+mod p256_verify;
 mod rng;
 mod rsa_sign;
 mod rsa_simd;

@@ -286,11 +286,9 @@ impl SignatureVerificationAlgorithm for Algorithm {
         signature: &[u8],
     ) -> Result<(), InvalidSignature> {
         let verified = match self.kind {
-            Kind::EcdsaP256(hash) => verifies_prehash(
-                p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key).ok(),
-                p256::ecdsa::Signature::from_der(signature).ok(),
-                &hash.digest(message),
-            ),
+            Kind::EcdsaP256(hash) => {
+                super::p256_verify::verifies(public_key, signature, &hash.digest(message))
+            }
             Kind::EcdsaP384(hash) => verifies_prehash(
                 p384::ecdsa::VerifyingKey::from_sec1_bytes(public_key).ok(),
                 p384::ecdsa::Signature::from_der(signature).ok(),
