@@ -259,6 +259,10 @@ fn a_shared_configuration_sets_up_many_sockets_and_the_default_one_new_sockets()
     copy.set_session_tickets(&mut session, false).unwrap();
     assert!(config.session_tickets(&mut session).unwrap());
     assert!(!copy.session_tickets(&mut session).unwrap());
+    copy.set_server_cipher_preference(&mut session, false)
+        .unwrap();
+    assert!(config.server_cipher_preference(&mut session).unwrap());
+    assert!(!copy.server_cipher_preference(&mut session).unwrap());
 }
 
 #[test]

@@ -116,6 +116,11 @@ export interface ServerOptions extends CommonOptions {
   rejectUnauthorized?: boolean;
   handshakeTimeout?: number;
   /**
+   * Pick the cipher by this server's `ciphers` order rather than the client's. False by default,
+   * as in Node.
+   */
+  honorCipherOrder?: boolean;
+  /**
    * The session ticket key: 48 opaque bytes (for the component a 16-byte name then a 32-byte
    * ChaCha20-Poly1305 secret, not Node's layout). Servers with the same key resume each other's
    * sessions. Without it, the servers of one worker share a random key that rotates every 12 hours.

@@ -166,6 +166,14 @@ impl wit::GuestSslConfiguration for ConfigurationResource {
         self.set(|c| c.set_session_tickets(enabled));
     }
 
+    fn server_cipher_preference(&self) -> bool {
+        self.get(SslConfiguration::server_cipher_preference)
+    }
+
+    fn set_server_cipher_preference(&self, enabled: bool) {
+        self.set(|c| c.set_server_cipher_preference(enabled));
+    }
+
     fn dangerous_key_logging(&self) -> bool {
         self.get(SslConfiguration::dangerous_key_logging)
     }

@@ -44,6 +44,9 @@ pub struct SslConfiguration {
     ocsp_response: Option<Vec<u8>>,
     /// Qt's `SslOptionDisableSessionTickets` (off by default, so tickets are on).
     session_tickets_disabled: bool,
+    /// Qt's `SslOptionDisableServerCipherPreference` (off by default, so a server picks by
+    /// its own order).
+    server_cipher_preference_disabled: bool,
     dangerous_key_logging: bool,
 }
 
@@ -278,6 +281,19 @@ impl SslConfiguration {
     /// keeps no TLS 1.3 ticket; TLS 1.2 resumption by session id still works.
     pub fn set_session_tickets(&mut self, enabled: bool) {
         self.session_tickets_disabled = !enabled;
+    }
+
+    /// Whether a server picks the cipher by its own order of [`SslConfiguration::ciphers`]
+    /// rather than the client's (Qt's `SslOptionDisableServerCipherPreference` unset, as with
+    /// OpenSSL's `SSL_OP_CIPHER_SERVER_PREFERENCE`; Node's `honorCipherOrder`). On by default.
+    pub fn server_cipher_preference(&self) -> bool {
+        !self.server_cipher_preference_disabled
+    }
+
+    /// Sets whether a server picks the cipher by its own order (on) or the client's (off:
+    /// `setSslOption(SslOptionDisableServerCipherPreference, true)`). Clients ignore it.
+    pub fn set_server_cipher_preference(&mut self, enabled: bool) {
+        self.server_cipher_preference_disabled = !enabled;
     }
 
     /// Whether each handshake's secrets are handed out as NSS key-log lines.

@@ -172,6 +172,56 @@ fn tickets_are_reported_and_can_be_turned_off() {
     assert_eq!(tickets(false), 0);
 }
 
+/// Qt with OpenSSL: a server picks by its own cipher order unless
+/// `SslOptionDisableServerCipherPreference` is set, in TLS 1.3 and 1.2.
+#[test]
+fn a_server_picks_by_its_own_cipher_order_unless_told_otherwise() {
+    let pki = pki(&["localhost"]);
+    for (protocol, first, second) in [
+        (
+            Protocol::TlsV13,
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_AES_128_GCM_SHA256",
+        ),
+        (
+            Protocol::TlsV12,
+            "ECDHE-ECDSA-CHACHA20-POLY1305",
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+        ),
+    ] {
+        let server_order = [first, second].map(|name| Cipher::by_name(name).unwrap());
+        let client_order = [second, first].map(|name| Cipher::by_name(name).unwrap());
+        let negotiated = |server_preference: Option<bool>| {
+            let configured = std::cell::Cell::new(0);
+            let pair = encrypted_pair(&pki, |c| {
+                // Called for the client first, then for the server.
+                let is_server = configured.replace(configured.get() + 1) == 1;
+                c.set_protocol(protocol).unwrap();
+                let order = if is_server {
+                    &server_order
+                } else {
+                    &client_order
+                };
+                c.set_ciphers(order.to_vec()).unwrap();
+                if let (true, Some(enabled)) = (is_server, server_preference) {
+                    c.set_server_cipher_preference(enabled);
+                }
+            });
+            let [(client, _), (server, _)] = &pair;
+            assert_eq!(client.current_cipher(), server.current_cipher());
+            server.current_cipher().unwrap().name
+        };
+        assert_eq!(negotiated(None), server_order[0].name, "{protocol:?}");
+        assert_eq!(negotiated(Some(true)), server_order[0].name, "{protocol:?}");
+        assert_eq!(
+            negotiated(Some(false)),
+            client_order[0].name,
+            "{protocol:?}"
+        );
+    }
+    assert!(SslConfiguration::default().server_cipher_preference());
+}
+
 #[test]
 fn sockets_share_one_configuration_until_one_changes_its_own() {
     let mut config = SslConfiguration::default();

@@ -138,6 +138,7 @@ pub fn server_config(
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(Arc::new(SniResolver { default, by_name }));
     config.alpn_protocols = settings.allowed_next_protocols().to_vec();
+    config.ignore_client_order = settings.server_cipher_preference();
     config.key_log = keying_material::capture(settings.dangerous_key_logging());
     if let Some(resumption) = resumption {
         config.session_storage = Arc::clone(&resumption.sessions);

@@ -25,8 +25,9 @@
 
 /**
  * @typedef {TlsConfig & {handshakeTimeout: number | null, ticketKeys: Uint8Array | null,
- *   sni: SniContext[]}} ServerConfig what the worker applies to a server; `ticketKeys` null keeps
- *   the instance's random key; `sni` the identities of `server.addContext`
+ *   honorCipherOrder: boolean, sni: SniContext[]}} ServerConfig what the worker applies to a
+ *   server; `ticketKeys` null keeps the instance's random key; `honorCipherOrder` false (Node's
+ *   default) follows the client's cipher order; `sni` the identities of `server.addContext`
  */
 
 /**
@@ -218,7 +219,7 @@ export const UNSUPPORTED_OPTIONS = Object.freeze([
   'SNICallback', 'ALPNCallback', 'pskIdentityHint', 'sessionTimeout', 'clientCertEngine',
   'pauseOnConnect',
   // tls.createSecureContext
-  'dhparam', 'honorCipherOrder', 'privateKeyEngine', 'privateKeyIdentifier', 'secureOptions',
+  'dhparam', 'privateKeyEngine', 'privateKeyIdentifier', 'secureOptions',
   'secureProtocol', 'sessionIdContext', 'sigalgs',
 ]);
 
@@ -539,5 +540,7 @@ export function serverConfig(options, caller = 'createServer', { listener = true
   const ticketKeys = options.ticketKeys === undefined || options.ticketKeys === null
     ? null
     : parseTicketKeys(options.ticketKeys, 'The "options.ticketKeys" property');
-  return { ...config, verifyMode, handshakeTimeout, ticketKeys, sni: [] };
+  // Node's default is the client's cipher order; the component's (Qt's) is the server's own.
+  const honorCipherOrder = options.honorCipherOrder === true;
+  return { ...config, verifyMode, handshakeTimeout, ticketKeys, honorCipherOrder, sni: [] };
 }

@@ -46,6 +46,27 @@ test('answers openssl s_client (ECDSA key), which verifies us against the CA', a
   await closeServer(server);
 });
 
+test('honorCipherOrder: openssl s_client gets its own first cipher by default (as node:tls), ours with true', async (t) => {
+  if (!needTools(t, 'openssl')) return;
+  const ours = 'TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+  const theirs = 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256';
+  for (const [honorCipherOrder, expected] of [
+    [undefined, 'TLS_AES_128_GCM_SHA256'],
+    [false, 'TLS_AES_128_GCM_SHA256'],
+    [true, 'TLS_CHACHA20_POLY1305_SHA256'],
+  ]) {
+    const { server, port } = await describingServer({
+      cert: pki.server.cert, key: pki.server.key, ciphers: ours, honorCipherOrder,
+    });
+    const { code, stdout } = await opensslClient(port, {
+      caPath: pki.ca.certPath, args: ['-ciphersuites', theirs], input: 'order\n',
+    });
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, new RegExp(`Cipher is ${expected}`), `honorCipherOrder: ${honorCipherOrder}`);
+    await closeServer(server);
+  }
+});
+
 test('an RSA identity (Buffers, as from fs.readFileSync) works with s_client over TLS 1.2', async (t) => {
   if (!needTools(t, 'openssl')) return;
   const { server, port } = await describingServer({

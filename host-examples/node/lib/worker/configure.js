@@ -146,6 +146,24 @@ function configureCommon(pki, target, config) {
   if (config.ciphers !== null) step('options.ciphers', () => target.setCiphersByName(config.ciphers));
   if (config.groups !== null) step('options.ecdhCurve', () => target.setKeyExchangeGroups(config.groups));
   target.setPeerVerifyMode(config.verifyMode);
+  // Servers only (clients have no `honorCipherOrder`).
+  if (config.honorCipherOrder === false) followClientCipherOrder(target);
+}
+
+/**
+ * Node's `honorCipherOrder: false` (its default): the server picks the cipher by the client's
+ * order. The component's default is Qt's, the server's own order, and the setting lives in the
+ * `ssl-configuration`.
+ * @param {any} target an `ssl-socket` or `ssl-server`
+ */
+function followClientCipherOrder(target) {
+  const settings = target.sslConfiguration();
+  try {
+    settings.setServerCipherPreference(false);
+    target.setSslConfiguration(settings);
+  } finally {
+    dropOne(settings);
+  }
 }
 
 /**

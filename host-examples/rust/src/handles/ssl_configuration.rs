@@ -54,6 +54,10 @@ impl SslConfiguration {
         fn session_tickets => call_session_tickets() -> bool;
         /// `set-session-tickets`.
         fn set_session_tickets => call_set_session_tickets(enabled: bool) -> ();
+        /// `server-cipher-preference`.
+        fn server_cipher_preference => call_server_cipher_preference() -> bool;
+        /// `set-server-cipher-preference`.
+        fn set_server_cipher_preference => call_set_server_cipher_preference(enabled: bool) -> ();
         /// `dangerous-key-logging`.
         fn dangerous_key_logging => call_dangerous_key_logging() -> bool;
         /// `set-dangerous-key-logging`: NSS key-log lines as `key-log-line` events. Dangerous.
