@@ -1050,6 +1050,7 @@ fn bench_smoke_reports_every_benchmark() {
     for client in ["guest", "native"] {
         assert!(value("throughput", client, "TLS_AES_128_GCM_SHA256") > 0.0);
         assert!(value("throughput", client, "CHACHA20") > 0.0);
+        assert!(value("throughput", client, "received") > 0.0);
         for case in [
             "client, ECDSA P-256, TLS 1.3, full",
             "client, ECDSA P-256, TLS 1.3, resumed",
@@ -1058,6 +1059,9 @@ fn bench_smoke_reports_every_benchmark() {
             assert!(value("handshakes", client, case) > 0.0, "{case}");
         }
     }
+    // The upload over a connection the host made (adopt_tcp), beside the guest's own.
+    assert!(value("throughput", "guest", "MiB, host connection") > 0.0);
+    assert!(value("throughput", "ratio", "MiB, host connection") > 0.0);
     // The crypto primitives on their own: every one in the guest, natively, and their ratio.
     for case in [
         "AES-128-GCM seal",

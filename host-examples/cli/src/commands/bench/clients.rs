@@ -47,6 +47,34 @@ pub(super) fn guest_encrypt(
     socket
         .connect_to_host_encrypted(session, "localhost", port)?
         .map_err(|e| guest_error("connect", e))?;
+    drive_to_encrypted(session, socket)
+}
+
+/// Like [`guest_encrypt`], over a connection the host makes and hands to the socket
+/// (`adopt_tcp`, which turns Nagle's algorithm off as the native engine's transport does;
+/// `wasi:sockets` cannot).
+pub(super) fn guest_encrypt_adopted(
+    session: &mut Session,
+    socket: sslsocket_host::SslSocket,
+    port: u16,
+) -> anyhow::Result<()> {
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    socket
+        .adopt_tcp(session, stream)?
+        .map_err(|e| guest_error("adopt-tcp", e))?;
+    socket.set_peer_verify_name(session, "localhost")?;
+    socket
+        .start_client_handshake(session)?
+        .map_err(|e| guest_error("start-client-handshake", e))?;
+    drive_to_encrypted(session, socket)
+}
+
+/// Drives a client handshake as an event loop does (`subscribe`, poll, `process`) until
+/// `encrypted`.
+fn drive_to_encrypted(
+    session: &mut Session,
+    socket: sslsocket_host::SslSocket,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_millis(TIMEOUT_MS.unsigned_abs().into());
     loop {
         socket.process(session)?;

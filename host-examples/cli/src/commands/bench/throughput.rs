@@ -14,8 +14,8 @@ use sslsocket_testkit::rustls_server::{self, TlsServer, TlsStream};
 use sslsocket_testkit::testpki::{Authority, Identity};
 
 use super::clients::{
-    guest_client, guest_close, guest_encrypt, guest_error, native_client, native_encrypt,
-    native_error,
+    guest_client, guest_close, guest_encrypt, guest_encrypt_adopted, guest_error, native_client,
+    native_encrypt, native_error,
 };
 use super::identities::chain;
 use super::report::{Row, ratio_row};
@@ -41,7 +41,8 @@ pub(super) fn throughput(
         Arc::new(move |tls| sink(tls, bytes)),
     )?;
     for suite in SUITES {
-        let guest = guest_send(session, ca, sink.port(), suite, bytes)?;
+        let guest = guest_send(session, ca, sink.port(), suite, bytes, Connection::Guest)?;
+        let adopted = guest_send(session, ca, sink.port(), suite, bytes, Connection::Host)?;
         let native = native_send(ca, sink.port(), suite, bytes)?;
         let guest_rate = mib_per_s(mib, guest);
         let native_rate = mib_per_s(mib, native);
@@ -56,6 +57,17 @@ pub(super) fn throughput(
             ));
         }
         rows.push(ratio_row("throughput", case, guest_rate / native_rate));
+        // The same upload over a connection the host made (TCP_NODELAY, as natively): the
+        // data path without the last segment's wait for a delayed ACK (README, "Nagle").
+        let case = format!("{suite}, {mib} MiB, host connection");
+        let adopted_rate = mib_per_s(mib, adopted);
+        rows.push(rate_row(
+            &case,
+            "guest",
+            adopted_rate,
+            "component in wasmtime, the host's TCP connection (adopt-tcp)",
+        ));
+        rows.push(ratio_row("throughput", case, adopted_rate / native_rate));
     }
     // The other direction: the server sends, the client receives.
     let source = TlsServer::start(
@@ -189,6 +201,15 @@ fn sink(tls: &mut TlsStream, bytes: usize) {
     }
 }
 
+/// Who makes a guest client's TCP connection.
+#[derive(Clone, Copy)]
+enum Connection {
+    /// The guest, through `wasi:sockets` (`connect-to-host`).
+    Guest,
+    /// The host, handed to the socket (`adopt_tcp`).
+    Host,
+}
+
 /// The component as client: sends `bytes` bytes with `suite`, waits for the ack; seconds taken
 /// after the handshake.
 fn guest_send(
@@ -197,9 +218,13 @@ fn guest_send(
     port: u16,
     suite: &str,
     bytes: usize,
+    connection: Connection,
 ) -> anyhow::Result<f64> {
     let socket = guest_client(session, ca, Some(suite))?;
-    guest_encrypt(session, socket, port)?;
+    match connection {
+        Connection::Guest => guest_encrypt(session, socket, port)?,
+        Connection::Host => guest_encrypt_adopted(session, socket, port)?,
+    }
     let chunk = vec![0x5au8; CHUNK];
     let started = Instant::now();
     let mut left = bytes;
