@@ -37,9 +37,9 @@
 //! | `hybrid.rs` | X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024; MLKEM768, MLKEM1024 | `ml-kem` |
 //! | `sign.rs` | our private keys (ECDSA, Ed25519, RSA) | `p256`, `p384`, `p521`, `ed25519-dalek`, `rsa` |
 //! | `verify.rs` | certificate and handshake signatures | the same |
-//! | `p256_field.rs`, `p256_point.rs` | the P-256 field (NIST fast reduction, constant time) and Jacobian points: ours, faster than `p256`'s in the guest and natively | — (ours) |
+//! | `p256_field.rs`, `p256_point.rs` | the P-256 field (NIST fast reduction, constant time) and Jacobian points: ours, faster than `p256`'s in the guest | — (ours) |
 //! | `p256_verify.rs` | ECDSA P-256 verification over them (variable time: public values only) | `p256` (parsing, scalars) |
-//! | `p256_sign.rs` | ECDSA P-256 signing over them (fixed-base k·G, constant time) | `rfc6979`, `p256` (scalars) |
+//! | `p256_sign.rs` | ECDSA P-256 signing over them in the guest (fixed-base k·G, constant time) | `rfc6979`, `p256` (scalars) |
 //! | `rng.rs` | randomness | `getrandom`, `chacha20` |
 //! | `ticketer.rs` | stateless session tickets under named, shareable keys ([`Ticketer`]) | `chacha20poly1305` |
 //!

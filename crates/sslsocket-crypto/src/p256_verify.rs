@@ -1,9 +1,9 @@
 //! ECDSA P-256 signature verification (FIPS 186-5 §6.4.2) with field and point arithmetic of
 //! our own: `p256` 0.14 verifies through a general Montgomery multiplication (crypto-bigint's
 //! Karatsuba product, then a word-by-word reduction) and complete projective formulas. This
-//! module verifies about 3.4 times as fast in the guest (wasm32, 32-bit words: ~6,400 against
-//! ~1,900 signatures/s in wasmtime) and 1.5 times as fast natively (x86-64: ~126 against
-//! ~186 µs), so the provider uses it everywhere (`verify.rs`).
+//! module verifies about 3 times as fast in the guest (wasm32, 32-bit words: ~5,500 against
+//! ~1,850 verifications/s in wasmtime, through the provider) and 1.3 times as fast natively
+//! (x86-64: ~6,900 against ~5,400/s), so the provider uses it everywhere (`verify.rs`).
 //!
 //! - The field (`p256_field.rs`) is eight 32-bit limbs with the NIST fast reduction; points
 //!   (`p256_point.rs`) are Jacobian with the Explicit-Formulas Database's formulas for a = -3,
