@@ -16,7 +16,7 @@ use super::tls_connection::TlsConnection;
 use crate::byte_queue;
 use crate::transport::Transport;
 
-/// Plaintext handed to the TLS connection per step (it queues at most 64 KiB of records).
+/// Plaintext handed to the TLS connection per step (it queues at most 256 KiB of records).
 const WRITE_CHUNK: usize = 64 * 1024;
 /// Plain bytes read from the transport per step, on the stack.
 const READ_CHUNK: usize = 16 * 1024;
@@ -137,11 +137,13 @@ impl Buffers {
             || budget::exhausted()
     }
 
-    /// Updates this socket's part of the memory budget (its buffers' capacity); returns whether
-    /// the socket holds more than its share (then it is to be dropped, and [`Self::release`]d).
-    pub(super) fn over_budget(&mut self) -> bool {
-        self.account
-            .set(self.read.capacity() + self.raw_out.capacity() + self.tls_out.capacity());
+    /// Updates this socket's part of the memory budget (its buffers' capacity, and `connection`
+    /// bytes held by its TLS connection); returns whether the socket holds more than its share
+    /// (then it is to be dropped, and [`Self::release`]d).
+    pub(super) fn over_budget(&mut self, connection: usize) -> bool {
+        self.account.set(
+            self.read.capacity() + self.raw_out.capacity() + self.tls_out.capacity() + connection,
+        );
         self.account.over_share()
     }
 

@@ -21,6 +21,7 @@ use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, UnbufferedS
 use rustls::{ClientConfig, CommonState, Error, ServerConfig};
 
 use super::alerts::{self, Alert};
+use super::budget;
 use super::events::Event;
 use super::keying_material::{self, ExportError, ExporterKeys, Random};
 
@@ -31,9 +32,12 @@ const READ_SIZE: usize = 4096;
 const MAX_INCOMING: usize = 0x1_0000 + MAX_RECORD;
 /// The largest TLS record on the wire (header, 16 KiB of data, expansion).
 const MAX_RECORD: usize = 5 + 16 * 1024 + 2048;
-/// The most encrypted bytes queued before [`TlsConnection::write_plaintext`] takes no more (the
-/// limit of rustls' own buffer).
-const OUTGOING_LIMIT: usize = 64 * 1024;
+/// The most encrypted bytes queued before [`TlsConnection::write_plaintext`] takes no more: four
+/// transport writes' worth (`wasi:io` output streams take 64 KiB at a time), so a sender keeps
+/// encrypting while the host still writes what it took (BENCHMARKS.md, "Encrypting ahead").
+const OUTGOING_LIMIT: usize = 256 * 1024;
+/// The same while the instance's memory budget is used up: one transport write's worth.
+const OUTGOING_LIMIT_TIGHT: usize = 64 * 1024;
 /// A TLS record header: content type, version, length.
 const HEADER: usize = 5;
 
@@ -229,7 +233,12 @@ impl TlsConnection {
     /// # Errors
     /// The connection failed, or rustls cannot encrypt more under these keys.
     pub(crate) fn write_plaintext(&mut self, data: &[u8]) -> Result<usize, Error> {
-        let room = OUTGOING_LIMIT.saturating_sub(self.out.outgoing.len());
+        let limit = if budget::exhausted() {
+            OUTGOING_LIMIT_TIGHT
+        } else {
+            OUTGOING_LIMIT
+        };
+        let room = limit.saturating_sub(self.out.outgoing.len());
         let data = data.get(..data.len().min(room)).unwrap_or_default();
         if data.is_empty() {
             return Ok(0);
@@ -282,8 +291,7 @@ impl TlsConnection {
         self.out.plaintext = VecDeque::new();
     }
 
-    /// The memory the buffers hold.
-    #[cfg(test)]
+    /// The memory the buffers hold (part of the socket's memory budget).
     pub(crate) fn buffer_capacity(&self) -> usize {
         self.incoming.capacity() + self.out.outgoing.capacity() + self.out.plaintext.capacity()
     }

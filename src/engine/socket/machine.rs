@@ -61,7 +61,11 @@ impl<T: Transport> SslSocket<T> {
     /// Updates this socket's part of the memory budget (its buffers' capacity); a socket holding
     /// more than its share is dropped with `socket-resource`.
     pub(super) fn check_budget(&mut self) {
-        if self.buffers.over_budget() {
+        let connection = self
+            .phase
+            .connection()
+            .map_or(0, TlsConnection::buffer_capacity);
+        if self.buffers.over_budget(connection) {
             self.fail(SocketError::SocketResource);
             self.buffers.release();
         }
