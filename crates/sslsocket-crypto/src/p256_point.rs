@@ -198,6 +198,14 @@ impl Jacobian {
     }
 }
 
+/// first, first + step, first + 2·step, .. (`count` points), for public points (tables of
+/// multiples).
+pub(crate) fn progression(first: Jacobian, step: &Jacobian, count: usize) -> Vec<Jacobian> {
+    std::iter::successors(Some(first), |previous| Some(previous.add(step)))
+        .take(count)
+        .collect()
+}
+
 /// The affine forms of points none of which is at infinity, with one inversion (Montgomery's
 /// trick).
 pub(crate) fn batch_to_affine(points: &[Jacobian]) -> Vec<Affine> {

@@ -44,7 +44,7 @@ use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use crate::p256_field::Fe;
-use crate::p256_point::{Affine, G, Jacobian, batch_to_affine};
+use crate::p256_point::{Affine, G, Jacobian, batch_to_affine, progression};
 use crate::rng;
 
 /// Signed radix-16 digits of a scalar below 2^256, the last one a carry.
@@ -165,11 +165,7 @@ pub(crate) fn base_table() -> &'static [[Affine; ROW]] {
         let mut points = Vec::with_capacity(DIGITS * ROW);
         let mut base = Jacobian::from(&G);
         for _ in 0..DIGITS {
-            let mut multiple = base;
-            for _ in 0..ROW {
-                points.push(multiple);
-                multiple = multiple.add(&base);
-            }
+            points.extend(progression(base, &base, ROW));
             for _ in 0..4 {
                 base = base.double();
             }

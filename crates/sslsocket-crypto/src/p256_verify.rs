@@ -33,8 +33,8 @@ use p256::elliptic_curve::bigint::{CheckedAdd as _, U256};
 use p256::elliptic_curve::ops::Reduce as _;
 use p256::{FieldBytes, NistP256, Scalar};
 
-use crate::p256_field::Fe;
-use crate::p256_point::{Affine, G, Jacobian, batch_to_affine};
+use crate::p256_field::{Fe, words_from_be};
+use crate::p256_point::{Affine, G, Jacobian, batch_to_affine, progression};
 
 /// The width of the base point's NAF digits (odd multiples 1G..63G in the table).
 const G_WIDTH: u32 = 7;
@@ -129,8 +129,8 @@ fn table_entry<T>(table: &[T], digit: i8) -> Option<(&T, bool)> {
 pub(crate) fn naf(scalar: &[u8; 32], width: u32) -> [i8; DIGITS] {
     // Little-endian words and one more, for the carry a negative digit adds.
     let mut k = [0u32; 9];
-    for (word, chunk) in k.iter_mut().zip(scalar.rchunks_exact(4)) {
-        *word = u32::from_be_bytes(chunk.try_into().unwrap_or_default());
+    for (word, scalar_word) in k.iter_mut().zip(words_from_be(scalar)) {
+        *word = scalar_word;
     }
     let modulus = 1i32 << width;
     let mut digits = [0i8; DIGITS];
@@ -180,8 +180,5 @@ pub(crate) fn base_table() -> &'static [Affine] {
 /// 1P, 3P, .., (2·count - 1)P in Jacobian form.
 fn odd_multiples(point: &Affine, count: usize) -> Vec<Jacobian> {
     let first = Jacobian::from(point);
-    let twice = first.double();
-    std::iter::successors(Some(first), |previous| Some(previous.add(&twice)))
-        .take(count)
-        .collect()
+    progression(first, &first.double(), count)
 }

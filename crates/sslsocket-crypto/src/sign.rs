@@ -189,15 +189,15 @@ impl PrivateKey {
     }
 }
 
-/// Signs with a key that draws randomness from a seeded generator: PSS salts and RSA blinding,
-/// and for ECDSA hedged signing (RFC 6979's nonce derivation with a field element's worth of
-/// fresh bytes as its additional data), so neither a fault nor a weak generator alone reveals
-/// the key.
 /// Whether P-256 signatures come from our own arithmetic (`p256_sign.rs`: in the guest, about
 /// twice `p256`'s speed) or from `p256` (natively, where its 64-bit words are slightly faster).
 /// Both are RFC 6979 with fresh randomness: the same signature for the same randomness.
 const OWN_P256_SIGNING: bool = cfg!(target_arch = "wasm32");
 
+/// Signs with a key that draws randomness from a seeded generator: PSS salts and RSA blinding,
+/// and for ECDSA hedged signing (RFC 6979's nonce derivation with a field element's worth of
+/// fresh bytes as its additional data), so neither a fault nor a weak generator alone reveals
+/// the key.
 fn randomized<K, S>(key: &K, message: &[u8]) -> Result<Vec<u8>, Error>
 where
     K: RandomizedSigner<S>,
