@@ -189,12 +189,16 @@ impl Jacobian {
         if self.is_infinity() {
             return None;
         }
-        let z_inv = self.z.invert();
+        Some(self.affine_with(&self.z.invert()))
+    }
+
+    /// The affine form, given 1/Z.
+    fn affine_with(&self, z_inv: &Fe) -> Affine {
         let z_inv2 = z_inv.square();
-        Some(Affine {
+        Affine {
             x: self.x.mul(&z_inv2),
-            y: self.y.mul(&z_inv2.mul(&z_inv)),
-        })
+            y: self.y.mul(&z_inv2.mul(z_inv)),
+        }
     }
 }
 
@@ -226,13 +230,8 @@ pub(crate) fn batch_to_affine(points: &[Jacobian]) -> Vec<Affine> {
     ];
     for ((out, point), before) in affine.iter_mut().zip(points).zip(&prefix).rev() {
         // inverse = 1 / (z_0 · .. · z_i) here.
-        let z_inv = inverse.mul(before);
+        *out = point.affine_with(&inverse.mul(before));
         inverse = inverse.mul(&point.z);
-        let z_inv2 = z_inv.square();
-        *out = Affine {
-            x: point.x.mul(&z_inv2),
-            y: point.y.mul(&z_inv2.mul(&z_inv)),
-        };
     }
     affine
 }

@@ -58,8 +58,8 @@ impl<T: Transport> SslSocket<T> {
         }
     }
 
-    /// Updates this socket's part of the memory budget (its buffers' capacity); a socket holding
-    /// more than its share is dropped with `socket-resource`.
+    /// Updates this socket's part of the memory budget (the capacity of its buffers and of its
+    /// TLS connection's); a socket holding more than its share is dropped with `socket-resource`.
     pub(super) fn check_budget(&mut self) {
         let connection = self
             .phase
